@@ -1,0 +1,68 @@
+"""The one error root of aws2bq.
+
+Every error says what happened, to which stream/table/file/config key, and what to do.
+``retryable`` tells the runner whether trying again later can help (throttling, a transient
+network fault, an export still in progress) or not (a corrupt export, a bad config).
+"""
+
+from __future__ import annotations
+
+
+class Aws2BqError(Exception):
+    """Root of every error aws2bq raises on purpose."""
+
+    retryable: bool = False
+    #: Process exit code when this error ends a CLI command.
+    exit_code: int = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message}\n  → {self.hint}"
+        return self.message
+
+
+class TransientError(Aws2BqError):
+    """Something that may succeed if tried again later (throttling, timeouts)."""
+
+    retryable = True
+
+
+class ConfigError(Aws2BqError):
+    """Bad usage or configuration: a wrong flag, a missing key, an invalid value."""
+
+    exit_code = 2
+
+
+class ExportError(Aws2BqError):
+    """An export (DynamoDB or RDS) is incomplete, corrupt, or not in the expected layout."""
+
+
+class ExportNotReadyError(ExportError, TransientError):
+    """The export exists but has not completed yet."""
+
+
+class WarehouseError(Aws2BqError):
+    """The warehouse refused or failed an operation."""
+
+
+class TypeConversionError(Aws2BqError):
+    """A value cannot be represented in the chosen type without losing data."""
+
+
+class SandboxError(Aws2BqError):
+    """The local AWS sandbox could not start or do what was asked."""
+
+
+class MissingExtraError(ConfigError):
+    """An optional dependency is not installed; the message names the install line."""
+
+    def __init__(self, module: str, extra: str) -> None:
+        super().__init__(
+            f"the optional dependency {module!r} is not installed",
+            hint=f'pip install "aws2bq[{extra}]"',
+        )
