@@ -112,6 +112,10 @@ class Sandbox:
         )
 
     # -- control -----------------------------------------------------------------------------
+    def control(self, method: str, name: str, payload: dict[str, Any] | None = None) -> Any:
+        """Call a control endpoint ``/_aws2bq/<name>`` (JSON in, JSON out)."""
+        return self._control(method, name, payload)
+
     def _control(self, method: str, name: str, payload: dict[str, Any] | None = None) -> Any:
         data = json.dumps(payload).encode() if payload is not None else None
         req = urllib.request.Request(f"{self.endpoint_url}/_aws2bq/{name}", data=data,

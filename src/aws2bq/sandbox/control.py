@@ -29,6 +29,18 @@ from aws2bq.sandbox.state import Fault, SandboxSettings, SandboxState
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
+#: Extra control endpoints registered by the service patches (e.g. "rds/automated-snapshot"):
+#: name -> handler(method, payload) -> JSON-able dict. Raise KeyError/ValueError for bad input.
+EXTRA_ENDPOINTS: dict[str, Callable[[str, dict[str, Any]], dict[str, Any]]] = {}
+
+
+def register_endpoint(
+    name: str, handler: Callable[[str, dict[str, Any]], dict[str, Any]]
+) -> None:
+    """Add a control endpoint ``/_aws2bq/<name>`` (called by patches at install time)."""
+    EXTRA_ENDPOINTS[name] = handler
+
+
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 
 
@@ -155,4 +167,6 @@ class ControlMiddleware:
                 with state.lock:
                     state.faults.append(fault)
             return {"faults": [asdict(f) for f in state.faults]}
+        if name in EXTRA_ENDPOINTS:
+            return EXTRA_ENDPOINTS[name](method, payload)
         raise KeyError(f"no sandbox control endpoint {method} /_aws2bq/{name}")
