@@ -20,21 +20,25 @@ from aws2bq.sandbox import Sandbox
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
-MARIADB = {"host": os.environ.get("AWS2BQ_TEST_MYSQL_HOST", "127.0.0.1"),
-           "port": int(os.environ.get("AWS2BQ_TEST_MYSQL_PORT", "3306")),
-           "user": os.environ.get("AWS2BQ_TEST_MYSQL_USER", "root"),
-           "password": os.environ.get("AWS2BQ_TEST_MYSQL_PASSWORD", "")}
-POSTGRES = {"host": os.environ.get("AWS2BQ_TEST_PG_HOST", "127.0.0.1"),
-            "port": int(os.environ.get("AWS2BQ_TEST_PG_PORT", "5432")),
-            "user": os.environ.get("AWS2BQ_TEST_PG_USER", "postgres")}
+MARIADB = {
+    "host": os.environ.get("AWS2BQ_TEST_MYSQL_HOST", "127.0.0.1"),
+    "port": int(os.environ.get("AWS2BQ_TEST_MYSQL_PORT", "3306")),
+    "user": os.environ.get("AWS2BQ_TEST_MYSQL_USER", "root"),
+    "password": os.environ.get("AWS2BQ_TEST_MYSQL_PASSWORD", ""),
+}
+POSTGRES = {
+    "host": os.environ.get("AWS2BQ_TEST_PG_HOST", "127.0.0.1"),
+    "port": int(os.environ.get("AWS2BQ_TEST_PG_PORT", "5432")),
+    "user": os.environ.get("AWS2BQ_TEST_PG_USER", "postgres"),
+}
 
 HOW_TO_PROVIDE = {
     "MariaDB": "start a MariaDB/MySQL server on 127.0.0.1:3306 with user root and no password "
-               "(or set AWS2BQ_TEST_MYSQL_HOST/PORT/USER/PASSWORD), e.g. "
-               "`docker run -d -p 3306:3306 -e MARIADB_ALLOW_EMPTY_ROOT_PASSWORD=1 mariadb:10.11`",
+    "(or set AWS2BQ_TEST_MYSQL_HOST/PORT/USER/PASSWORD), e.g. "
+    "`docker run -d -p 3306:3306 -e MARIADB_ALLOW_EMPTY_ROOT_PASSWORD=1 mariadb:10.11`",
     "PostgreSQL": "start PostgreSQL on 127.0.0.1:5432 with trust auth for user postgres "
-                  "(or set AWS2BQ_TEST_PG_HOST/PORT/USER), e.g. "
-                  "`docker run -d -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust postgres:15`",
+    "(or set AWS2BQ_TEST_PG_HOST/PORT/USER), e.g. "
+    "`docker run -d -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust postgres:15`",
 }
 _could_not_run: dict[str, list[str]] = {}
 
@@ -97,12 +101,19 @@ class Database:
         if self.engine == "mysql":
             import pymysql
 
-            return pymysql.connect(host=self.host, port=self.port, user=self.user,
-                                   password=self.password, database=self.name, autocommit=True)
+            return pymysql.connect(
+                host=self.host,
+                port=self.port,
+                user=self.user,
+                password=self.password,
+                database=self.name,
+                autocommit=True,
+            )
         import psycopg
 
-        return psycopg.connect(host=self.host, port=self.port, user=self.user,
-                               dbname=self.name, autocommit=True)
+        return psycopg.connect(
+            host=self.host, port=self.port, user=self.user, dbname=self.name, autocommit=True
+        )
 
     def execute(self, *statements: str) -> None:
         conn = self.connect()
@@ -121,14 +132,15 @@ def mariadb(request: pytest.FixtureRequest, unique: str) -> Iterator[Database]:
         import pymysql
 
         admin = pymysql.connect(**MARIADB, connect_timeout=3, autocommit=True)
-    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+    except Exception as exc:
         _missing("MariaDB", request, exc)
     name = f"t_{unique}"
     with admin.cursor() as cur:
         cur.execute(f"CREATE DATABASE `{name}`")
     try:
-        yield Database("mysql", MARIADB["host"], MARIADB["port"], MARIADB["user"],
-                       MARIADB["password"], name)
+        yield Database(
+            "mysql", MARIADB["host"], MARIADB["port"], MARIADB["user"], MARIADB["password"], name
+        )
     finally:
         with admin.cursor() as cur:
             cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
@@ -142,7 +154,7 @@ def postgres(request: pytest.FixtureRequest, unique: str) -> Iterator[Database]:
         import psycopg
 
         admin = psycopg.connect(**POSTGRES, dbname="postgres", connect_timeout=3, autocommit=True)
-    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+    except Exception as exc:
         _missing("PostgreSQL", request, exc)
     name = f"t_{unique}"
     admin.execute(f'CREATE DATABASE "{name}"')

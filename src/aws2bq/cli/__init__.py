@@ -16,7 +16,7 @@ from aws2bq.errors import Aws2BqError
 
 app = typer.Typer(
     name="aws2bq",
-    help="Land Amazon RDS and DynamoDB in BigQuery (or DuckDB) through the exports AWS writes to S3.",
+    help="Land Amazon RDS and DynamoDB in BigQuery (or DuckDB) through AWS's S3 exports.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,

@@ -13,8 +13,9 @@ import typer
 
 from aws2bq.errors import SandboxError
 
-app = typer.Typer(help="A local AWS (moto server) whose exports match AWS's layout.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="A local AWS (moto server) whose exports match AWS's layout.", no_args_is_help=True
+)
 
 StateDir = Annotated[Path, typer.Option("--state-dir", help="Where the sandbox keeps its files.")]
 DEFAULT_STATE_DIR = Path(".aws2bq-sandbox")
@@ -46,20 +47,25 @@ def _print_env(endpoint: str, region: str) -> None:
 def start(
     port: Annotated[int, typer.Option(help="Loopback port (0 picks a free one).")] = 4566,
     state_dir: StateDir = DEFAULT_STATE_DIR,
-    detach: Annotated[bool, typer.Option(help="Return at once, leaving the server running.")] = False,
+    detach: Annotated[
+        bool, typer.Option(help="Return at once, leaving the server running.")
+    ] = False,
     region: str = "us-east-1",
 ) -> None:
     """Start the sandbox and print the environment that points boto3 and aws2bq at it."""
     from aws2bq.sandbox.process import ServerProcess
 
     if (info := _running(state_dir)) is not None:
-        raise SandboxError(f"a sandbox is already running at {info['endpoint']} (pid {info['pid']})",
-                           hint=f"stop it with `aws2bq sandbox stop --state-dir {state_dir}`")
+        raise SandboxError(
+            f"a sandbox is already running at {info['endpoint']} (pid {info['pid']})",
+            hint=f"stop it with `aws2bq sandbox stop --state-dir {state_dir}`",
+        )
     proc = ServerProcess(state_dir.resolve(), port=port)
     proc.start()
     endpoint = f"http://127.0.0.1:{proc.port}"
-    _info_file(state_dir).write_text(json.dumps({"pid": proc.pid, "endpoint": endpoint,
-                                                 "region": region}))
+    _info_file(state_dir).write_text(
+        json.dumps({"pid": proc.pid, "endpoint": endpoint, "region": region})
+    )
     _print_env(endpoint, region)
     if detach:
         return

@@ -36,9 +36,15 @@ SANDBOX_SECRET_KEY = "sandbox"
 class Sandbox:
     """A local AWS: a moto server on a loopback port whose exports match AWS's layout."""
 
-    def __init__(self, state_dir: Path | None = None, *, port: int = 0,
-                 region: str = "us-east-1", export_polls: int = 1,
-                 endpoint_url: str | None = None) -> None:
+    def __init__(
+        self,
+        state_dir: Path | None = None,
+        *,
+        port: int = 0,
+        region: str = "us-east-1",
+        export_polls: int = 1,
+        endpoint_url: str | None = None,
+    ) -> None:
         self.region = region
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if state_dir is None and endpoint_url is None:
@@ -47,7 +53,8 @@ class Sandbox:
         self.state_dir = state_dir
         self._process = (
             ServerProcess(state_dir, port=port, export_polls=export_polls)
-            if endpoint_url is None and state_dir is not None else None
+            if endpoint_url is None and state_dir is not None
+            else None
         )
         self._endpoint_url = endpoint_url
 
@@ -98,8 +105,11 @@ class Sandbox:
     def session(self) -> boto3.Session:
         import boto3
 
-        return boto3.Session(aws_access_key_id=SANDBOX_ACCESS_KEY,
-                             aws_secret_access_key=SANDBOX_SECRET_KEY, region_name=self.region)
+        return boto3.Session(
+            aws_access_key_id=SANDBOX_ACCESS_KEY,
+            aws_secret_access_key=SANDBOX_SECRET_KEY,
+            region_name=self.region,
+        )
 
     def client(self, service: str) -> Any:
         """A real boto3 client for ``service`` talking to the sandbox."""
@@ -118,14 +128,20 @@ class Sandbox:
 
     def _control(self, method: str, name: str, payload: dict[str, Any] | None = None) -> Any:
         data = json.dumps(payload).encode() if payload is not None else None
-        req = urllib.request.Request(f"{self.endpoint_url}/_aws2bq/{name}", data=data,
-                                     method=method, headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            f"{self.endpoint_url}/_aws2bq/{name}",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
         try:
             with urllib.request.urlopen(req, timeout=30) as resp:
                 return json.loads(resp.read())
         except OSError as exc:
-            raise SandboxError(f"the sandbox at {self.endpoint_url} did not answer: {exc}",
-                               hint="is it running? start one with `aws2bq sandbox start`") from exc
+            raise SandboxError(
+                f"the sandbox at {self.endpoint_url} did not answer: {exc}",
+                hint="is it running? start one with `aws2bq sandbox start`",
+            ) from exc
 
     def health(self) -> dict[str, Any]:
         result: dict[str, Any] = self._control("GET", "health")
@@ -135,21 +151,45 @@ class Sandbox:
         """The sandbox's current time (wall clock plus every advance)."""
         return datetime.fromisoformat(self.health()["now"])
 
-    def advance_clock(self, *, seconds: float = 0, minutes: float = 0, hours: float = 0) -> datetime:
+    def advance_clock(
+        self, *, seconds: float = 0, minutes: float = 0, hours: float = 0
+    ) -> datetime:
         """Move sandbox time forward; writes and exports after this see the later time."""
         total = seconds + 60 * minutes + 3600 * hours
-        return datetime.fromisoformat(self._control("POST", "clock", {"advance_seconds": total})["now"])
+        return datetime.fromisoformat(
+            self._control("POST", "clock", {"advance_seconds": total})["now"]
+        )
 
     def settings(self, **changes: Any) -> dict[str, Any]:
         """Read (and with arguments, change) the sandbox settings (see SandboxSettings)."""
-        result: dict[str, Any] = self._control("POST" if changes else "GET", "settings", changes or None)
+        result: dict[str, Any] = self._control(
+            "POST" if changes else "GET", "settings", changes or None
+        )
         return result
 
-    def inject_fault(self, service: str, action: str, code: str, *, count: int = 1,
-                     status: int = 400, message: str = "injected by the aws2bq sandbox") -> None:
+    def inject_fault(
+        self,
+        service: str,
+        action: str,
+        code: str,
+        *,
+        count: int = 1,
+        status: int = 400,
+        message: str = "injected by the aws2bq sandbox",
+    ) -> None:
         """Make the next ``count`` calls of ``service``/``action`` fail with error ``code``."""
-        self._control("POST", "faults", {"service": service, "action": action, "code": code,
-                                         "count": count, "status": status, "message": message})
+        self._control(
+            "POST",
+            "faults",
+            {
+                "service": service,
+                "action": action,
+                "code": code,
+                "count": count,
+                "status": status,
+                "message": message,
+            },
+        )
 
     def clear_faults(self) -> None:
         self._control("DELETE", "faults")

@@ -34,9 +34,7 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 EXTRA_ENDPOINTS: dict[str, Callable[[str, dict[str, Any]], dict[str, Any]]] = {}
 
 
-def register_endpoint(
-    name: str, handler: Callable[[str, dict[str, Any]], dict[str, Any]]
-) -> None:
+def register_endpoint(name: str, handler: Callable[[str, dict[str, Any]], dict[str, Any]]) -> None:
     """Add a control endpoint ``/_aws2bq/<name>`` (called by patches at install time)."""
     EXTRA_ENDPOINTS[name] = handler
 
@@ -57,7 +55,10 @@ def _service_and_action(environ: dict[str, Any]) -> tuple[str, str, bytes]:
         return service or target.split("_")[0].lower(), target.rsplit(".", 1)[-1], body
     if service == "s3":
         method = environ.get("REQUEST_METHOD", "GET")
-        has_key = environ.get("PATH_INFO", "/").strip("/").count("/") >= 1
+        path = environ.get("PATH_INFO", "/").strip("/")
+        if not path:
+            return service, "ListBuckets" if method == "GET" else method, body
+        has_key = path.count("/") >= 1
         action = {
             ("GET", True): "GetObject",
             ("GET", False): "ListObjects",
@@ -78,7 +79,9 @@ def _error_response(
     status = f"{fault.status} Injected"
     request_id = str(uuid.uuid4())
     if environ.get("HTTP_X_AMZ_TARGET"):
-        body = json.dumps({"__type": f"com.amazonaws.sandbox#{fault.code}", "message": fault.message})
+        body = json.dumps(
+            {"__type": f"com.amazonaws.sandbox#{fault.code}", "message": fault.message}
+        )
         headers = [("Content-Type", "application/x-amz-json-1.0"), ("x-amzn-RequestId", request_id)]
         return status, headers, body.encode()
     if service == "s3":
@@ -146,7 +149,9 @@ class ControlMiddleware:
                 known = {f.name for f in fields(SandboxSettings)}
                 unknown = set(payload) - known
                 if unknown:
-                    raise KeyError(f"unknown sandbox settings {sorted(unknown)}; known: {sorted(known)}")
+                    raise KeyError(
+                        f"unknown sandbox settings {sorted(unknown)}; known: {sorted(known)}"
+                    )
                 for key, value in payload.items():
                     setattr(state.settings, key, type(getattr(state.settings, key))(value))
             return asdict(state.settings)

@@ -15,8 +15,15 @@ from aws2bq.errors import SandboxError
 class ServerProcess:
     """A running ``python -m aws2bq.sandbox.server`` child, bound to a loopback port."""
 
-    def __init__(self, state_dir: Path, *, host: str = "127.0.0.1", port: int = 0,
-                 export_polls: int = 1, log_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        state_dir: Path,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        export_polls: int = 1,
+        log_file: Path | None = None,
+    ) -> None:
         self.state_dir = state_dir
         self.host = host
         self.requested_port = port
@@ -32,10 +39,25 @@ class ServerProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
         log = self.log_file.open("ab")
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "aws2bq.sandbox.server", "--host", self.host,
-             "--port", str(self.requested_port), "--state-dir", str(self.state_dir),
-             "--ready-file", str(ready), "--export-polls", str(self.export_polls)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+            [
+                sys.executable,
+                "-m",
+                "aws2bq.sandbox.server",
+                "--host",
+                self.host,
+                "--port",
+                str(self.requested_port),
+                "--state-dir",
+                str(self.state_dir),
+                "--ready-file",
+                str(ready),
+                "--export-polls",
+                str(self.export_polls),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
         )
         log.close()
         deadline = time.monotonic() + timeout

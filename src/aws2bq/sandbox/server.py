@@ -54,7 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     set_state(state)
     app = build_app(state)
-    server = make_server(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
+    server = make_server(
+        args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler
+    )
     port = server.server_address[1]
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:
