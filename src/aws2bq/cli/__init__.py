@@ -28,7 +28,7 @@ def _register_optional_groups() -> None:
     # Groups added by later work register themselves here; each module exposes `register(app)`.
     import importlib
 
-    for name in ("load", "demo"):
+    for name in ("load", "run", "plan", "status", "init", "package", "demo"):
         try:
             module = importlib.import_module(f"aws2bq.cli.{name}")
         except ModuleNotFoundError as exc:
