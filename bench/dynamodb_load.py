@@ -1,0 +1,149 @@
+"""Benchmark: generate a realistic 1M-item DynamoDB export, load it into DuckDB.
+
+    .venv/bin/python -m bench.dynamodb_load [--items 1000000] [--files 16] [--dir DIR]
+
+Prints items/s, peak RSS (of the load, measured in a child process), and the ratio of the
+load time to ``gzip -dc`` decompressing the same files, measured in the same run.
+Target (issue 3): within 3× of the decompression time, peak RSS under 1 GiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from bench.export_writer import gzip_lines, write_export
+
+WORDS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india"]
+
+
+# ruff: noqa: UP031 - %-formatting is the fastest way to build a million lines here
+
+
+def _lines(seed: int, start: int, count: int) -> list[bytes]:
+    rnd = random.Random(seed)
+    out = []
+    for i in range(start, start + count):
+        w = rnd.choice(WORDS)
+        item = (
+            '{"Item":{"pk":{"S":"user#%d"},"sk":{"N":"%d"},"name":{"S":"%s %s"},'
+            '"email":{"S":"%s%d@example.com"},"age":{"N":"%d"},"balance":{"N":"%d.%02d"},'
+            '"score":{"N":"%d"},"tags":{"SS":["%s","%s-%d"]},'
+            '"address":{"M":{"street":{"S":"%d %s St"},"zip":{"N":"%d"},'
+            '"geo":{"M":{"lat":{"N":"%d.%06d"},"lon":{"N":"-%d.%06d"}}}}},'
+            '"events":{"L":[{"S":"login"},{"N":"%d"},{"BOOL":%s}]}'
+            % (
+                i,
+                i % 7,
+                w.title(),
+                rnd.choice(WORDS),
+                w,
+                i,
+                rnd.randint(18, 90),
+                rnd.randint(0, 100000),
+                rnd.randint(0, 99),
+                rnd.randint(-(10**12), 10**12),
+                w,
+                w,
+                i % 10,
+                rnd.randint(1, 9999),
+                w.title(),
+                rnd.randint(10000, 99999),
+                rnd.randint(0, 89),
+                rnd.randint(0, 999999),
+                rnd.randint(0, 179),
+                rnd.randint(0, 999999),
+                rnd.randint(0, 10**9),
+                rnd.choice(["true", "false"]),
+            )
+        )
+        if i % 20 == 0:  # a sparse attribute
+            item += f',"note":{{"S":"sparse note {i}"}}'
+        out.append((item + "}}\n").encode())
+    return out
+
+
+def _file(args: tuple[int, int, int]) -> bytes:
+    seed, start, count = args
+    return gzip_lines(_lines(seed, start, count), level=6)
+
+
+def generate(root: Path, items: int, files: int) -> Path:
+    per = -(-items // files)
+    jobs = [(n, n * per, min(per, items - n * per)) for n in range(files) if n * per < items]
+    with ProcessPoolExecutor() as pool:
+        blobs = list(pool.map(_file, jobs))
+    counts = [c for _, _, c in jobs]
+    return write_export(root, blobs, counts=counts, table="Users").folder
+
+
+def _load_child(folder: str, db: str) -> None:
+    from aws2bq.runner.dynamodb_load import DynamoDBLoadRequest, load_dynamodb
+
+    report = load_dynamodb(
+        DynamoDBLoadRequest(
+            export=folder, table="users", keys=("pk", "sk"), warehouse=f"duckdb:///{db}"
+        )
+    )
+    rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"report": report.to_dict(), "peak_rss_mib": rss_kib / 1024}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--files", type=int, default=16)
+    parser.add_argument("--dir", type=Path, default=None)
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _load_child(*args.child)
+        return
+    base = args.dir or Path(tempfile.mkdtemp(prefix="aws2bq-bench-"))
+    t = time.monotonic()
+    folder = generate(base / "export", args.items, args.files)
+    print(f"generated {args.items:,} items in {time.monotonic() - t:.1f}s at {folder}")
+    data = sorted((folder / "data").glob("*.json.gz"))
+    gz_bytes = sum(p.stat().st_size for p in data)
+
+    t = time.monotonic()
+    raw = 0
+    for p in data:
+        out = subprocess.run(["gzip", "-dc", str(p)], check=True, capture_output=True)
+        raw += len(out.stdout)
+    gunzip = time.monotonic() - t
+    print(f"gzip -dc: {gz_bytes / 1e6:.1f} MB gzip → {raw / 1e6:.1f} MB JSON in {gunzip:.2f}s")
+
+    db = base / "bench.duckdb"
+    db.unlink(missing_ok=True)
+    t = time.monotonic()
+    child = subprocess.run(
+        [sys.executable, "-m", "bench.dynamodb_load", "--child", str(folder), str(db)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)},
+    )
+    elapsed = time.monotonic() - t
+    result = json.loads(child.stdout.strip().splitlines()[-1])
+    report = result["report"]
+    print(
+        f"load: {report['rows']:,} rows in {elapsed:.2f}s (process; load itself "
+        f"{report['seconds']:.2f}s) = {report['rows'] / elapsed:,.0f} items/s"
+    )
+    print(f"timings: {report['timings']}")
+    print(f"peak RSS: {result['peak_rss_mib']:.0f} MiB")
+    print(f"ratio to gzip -dc: {elapsed / gunzip:.2f}× (target ≤ 3×)")
+
+
+if __name__ == "__main__":
+    main()

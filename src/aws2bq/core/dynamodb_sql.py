@@ -1,0 +1,413 @@
+"""SQL over DynamoDB items staged as ``Item MAP(VARCHAR, <descriptor struct>)`` (DuckDB shape).
+
+The staging table holds one row per exported item: ``Item`` maps each attribute name to a
+struct with one field per DynamoDB descriptor (``S``, ``N``, … ``BS``), exactly one of them
+non-NULL; nested ``M`` / ``L`` values are kept as JSON text. DuckDB's JSON reader fills that
+shape natively (each line parsed once, in parallel), so this module only builds the SQL that
+profiles and types it — as sqlglot expressions from constant templates with placeholders; no
+attribute name or value is ever formatted into SQL text.
+
+Numbers stay text until their type is decided; they are converted with exact casts
+(``DECIMAL``), never through floating point.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import cast
+
+import sqlglot
+import sqlglot.expressions as exp
+
+from aws2bq.core.capabilities import Capabilities
+from aws2bq.core.dynamodb_types import DESCRIPTORS, AttributeStats, NumberStats
+from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
+
+DIALECT = "duckdb"
+
+#: The struct one attribute value is staged as.
+VALUE_STRUCT = (
+    'STRUCT(S VARCHAR, N VARCHAR, B VARCHAR, BOOL BOOLEAN, "NULL" BOOLEAN, M JSON, L JSON, '
+    "SS VARCHAR[], NS VARCHAR[], BS VARCHAR[])"
+)
+#: The staged type of a whole item (the ``Item`` column).
+ITEM_TYPE = "MAP(VARCHAR, " + VALUE_STRUCT + ")"
+#: json_transform structures for nested M / L values (a JSON string holding a type).
+MAP_STRUCTURE = json.dumps(ITEM_TYPE)
+LIST_STRUCTURE = json.dumps(VALUE_STRUCT + "[]")
+
+#: Nested M/L levels converted to JSON in SQL; deeper values go to the fallback function.
+SQL_JSON_DEPTH = 2
+#: Name of the vectorized fallback (registered by the DuckDB warehouse) for deeper values:
+#: ``aws2bq_ddb_json(text VARCHAR, is_list BOOLEAN) -> VARCHAR``.
+FALLBACK_FUNCTION = "aws2bq_ddb_json"
+
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
+# A DynamoDB number: sign, integer digits, optional fraction, optional exponent.
+_NUMBER_PATTERN = r"^([+-]?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?$"
+
+
+def _parse(template: str, **values: exp.Expression) -> exp.Expression:
+    """Parse a constant DuckDB template and fill its ``:name`` placeholders."""
+    tree = _template(template)
+    wrapped = {k: v if isinstance(v, _ATOMIC) else exp.Paren(this=v) for k, v in values.items()}
+    return cast(exp.Expression, exp.replace_placeholders(tree.copy(), **wrapped))
+
+
+# Expressions that never need parentheses when substituted into a template; anything else
+# (a binary operation, a CASE, …) is wrapped so the rendered SQL keeps the tree's meaning.
+_ATOMIC = (
+    exp.Column,
+    exp.Literal,
+    exp.Identifier,
+    exp.Paren,
+    exp.Table,
+    exp.Func,
+    exp.Cast,
+    exp.DataType,
+    exp.Lambda,
+    exp.Bracket,
+    exp.Dot,
+    exp.Boolean,
+    exp.Null,
+    exp.Select,
+    exp.Subquery,
+    exp.Array,
+)
+
+
+@lru_cache(maxsize=256)
+def _template(template: str) -> exp.Expression:
+    return cast(exp.Expression, sqlglot.parse_one(template, read=DIALECT))
+
+
+def _alias(value: exp.Expression, name: str, quoted: bool = True) -> exp.Expression:
+    return cast(exp.Expression, exp.alias_(value, name, quoted=quoted))
+
+
+def lit(value: str) -> exp.Literal:
+    return exp.Literal.string(value)
+
+
+def ident(name: str) -> exp.Identifier:
+    return exp.to_identifier(name, quoted=True)
+
+
+def field(value: exp.Expression, descriptor: str) -> exp.Expression:
+    """``value.<descriptor>`` (struct field access, quoted)."""
+    return exp.Dot(this=exp.Paren(this=value), expression=ident(descriptor))
+
+
+def attribute(item: exp.Expression, name: str) -> exp.Expression:
+    """``item['name']``: the descriptor struct of one attribute (NULL if absent)."""
+    return exp.Bracket(this=item, expressions=[lit(name)])
+
+
+# -- numbers ----------------------------------------------------------------------------------
+def number_regexp(text: exp.Expression) -> exp.Expression:
+    """``regexp_extract`` of a number's text into a struct (sign, i, f, e)."""
+    return _parse("regexp_extract(:t, :p, ['sign', 'i', 'f', 'e'])", t=text, p=lit(_NUMBER_PATTERN))
+
+
+def number_parts(
+    text: exp.Expression, parts: exp.Expression | None = None
+) -> tuple[exp.Expression, exp.Expression, exp.Expression]:
+    """SQL for (integer digits, scale, fits int64) of a DynamoDB number's text.
+
+    Integer digits and scale count significant digits left and right of the point after the
+    exponent is applied: ``0.0012`` → (0, 4), ``1.50`` → (1, 1), ``1.5E+3`` → (4, 0).
+    """
+    if parts is None:
+        parts = number_regexp(text)
+    i = _parse("ltrim((:m).i, '0')", m=parts)
+    f = _parse("rtrim(coalesce((:m).f, ''), '0')", m=parts)
+    e = _parse("coalesce(try_cast(nullif((:m).e, '') AS INTEGER), 0)", m=parts)
+    digits = _parse(":i || :f", i=i, f=f)
+    point = _parse("length(:i) + :e", i=i, e=e)
+    leading = _parse("length(:d) - length(ltrim(:d, '0'))", d=digits)
+    int_digits = _parse(
+        "CASE WHEN ltrim(:d, '0') = '' THEN 0 ELSE greatest(:p - :z, 0) END",
+        d=digits,
+        p=point,
+        z=leading,
+    )
+    scale = _parse(
+        "CASE WHEN ltrim(:d, '0') = '' THEN 0 ELSE greatest(length(rtrim(:d, '0')) - :p, 0) END",
+        d=digits,
+        p=point,
+    )
+    fits = _parse(
+        "CASE WHEN :s = 0 AND :n <= 19 "
+        "THEN coalesce(try_cast(:t AS DECIMAL(38, 0)) BETWEEN :lo AND :hi, FALSE) "
+        "ELSE FALSE END",
+        s=scale,
+        n=int_digits,
+        t=text,
+        lo=exp.Literal.number(INT64_MIN),
+        hi=exp.Literal.number(INT64_MAX),
+    )
+    return int_digits, scale, fits
+
+
+# -- profile ----------------------------------------------------------------------------------
+PROFILE_COLUMNS: tuple[str, ...] = (
+    "attribute",
+    *(f"count_{d}" for d in DESCRIPTORS),
+    "n_count",
+    "n_int_digits",
+    "n_scale",
+    "n_all_int64",
+    "ns_count",
+    "ns_int_digits",
+    "ns_scale",
+    "ns_all_int64",
+)
+
+
+def _number_aggregates(
+    text: exp.Expression, parts: exp.Expression, prefix: str
+) -> list[exp.Expression]:
+    int_digits, scale, fits = number_parts(text, parts)
+    return [
+        _alias(_parse("count(:t)", t=text), prefix + "count", quoted=True),
+        _alias(_parse("max(:x)", x=int_digits), prefix + "int_digits", quoted=True),
+        _alias(_parse("max(:x)", x=scale), prefix + "scale", quoted=True),
+        _alias(_parse("bool_and(:x)", x=fits), prefix + "all_int64", quoted=True),
+    ]
+
+
+def profile_select(stage: exp.Table, item_column: str = "Item") -> exp.Select:
+    """One query: per attribute, counts per descriptor and number statistics (N and NS).
+
+    Rows have the columns of :data:`PROFILE_COLUMNS`; parse them with :func:`read_profile`.
+    """
+    item = exp.column(item_column, quoted=True)
+    entries = _parse(
+        "SELECT k, v, :np AS np FROM (SELECT e.key AS k, e.value AS v "
+        "FROM (SELECT unnest(map_entries(:item)) AS e FROM :stage))",
+        item=item,
+        stage=stage,
+        np=number_regexp(field(exp.column("v"), "N")),
+    )
+    v = exp.column("v", quoted=True)
+    k = exp.column("k", quoted=True)
+    counts = [
+        _alias(_parse("count(:x)", x=field(v, d)), f"count_{d}", quoted=True) for d in DESCRIPTORS
+    ]
+    per_attribute = (
+        exp.select(
+            _alias(k, "attribute", quoted=True),
+            *counts,
+            *_number_aggregates(field(v, "N"), exp.column("np"), "n_"),
+        )
+        .from_("entries")
+        .group_by(k)
+    )
+    set_elements = _parse(
+        "SELECT k, x, :np AS np FROM (SELECT k, unnest((v).NS) AS x FROM entries "
+        "WHERE (v).NS IS NOT NULL)",
+        np=number_regexp(exp.column("x")),
+    )
+    per_set = (
+        exp.select(
+            _alias(k, "attribute", quoted=True),
+            *_number_aggregates(exp.column("x", quoted=True), exp.column("np"), "ns_"),
+        )
+        .from_("set_elements")
+        .group_by(k)
+    )
+    a = exp.column
+    select = (
+        exp.select(
+            a("attribute", "a", quoted=True),
+            *(a(f"count_{d}", "a", quoted=True) for d in DESCRIPTORS),
+            *(a(f"n_{s}", "a", quoted=True) for s in ("count", "int_digits", "scale", "all_int64")),
+            *(
+                a(f"ns_{s}", "s", quoted=True)
+                for s in ("count", "int_digits", "scale", "all_int64")
+            ),
+        )
+        .from_(_alias(exp.to_table("per_attribute"), "a"))
+        .join(
+            _alias(exp.to_table("per_set"), "s"),
+            on=exp.EQ(
+                this=a("attribute", "a", quoted=True), expression=a("attribute", "s", quoted=True)
+            ),
+            join_type="LEFT",
+        )
+        .order_by(a("attribute", "a", quoted=True))
+        .with_("entries", as_=entries)
+        .with_("set_elements", as_=set_elements)
+        .with_("per_attribute", as_=per_attribute)
+        .with_("per_set", as_=per_set)
+    )
+    return select
+
+
+def read_profile(rows: Sequence[Sequence[object]]) -> dict[str, AttributeStats]:
+    """Turn the rows of :func:`profile_select` into statistics per attribute."""
+    out: dict[str, AttributeStats] = {}
+    nd = len(DESCRIPTORS)
+    for row in rows:
+        name = str(row[0])
+        counts = {d: int(str(row[1 + i] or 0)) for i, d in enumerate(DESCRIPTORS)}
+        n = _number_stats(row[1 + nd : 5 + nd])
+        ns = _number_stats(row[5 + nd : 9 + nd])
+        out[name] = AttributeStats(name, {d: c for d, c in counts.items() if c}, n, ns)
+    return out
+
+
+def _number_stats(values: Sequence[object]) -> NumberStats | None:
+    count = int(str(values[0] or 0))
+    if not count:
+        return None
+    return NumberStats(count, int(str(values[1])), int(str(values[2])), bool(values[3]))
+
+
+# -- values → plain JSON ----------------------------------------------------------------------
+def value_json(value: exp.Expression, depth: int = 0) -> exp.Expression:
+    """JSON text (VARCHAR) of one DynamoDB value struct, descriptors removed.
+
+    Numbers keep their exact text; B and BS stay base64 strings (JSON has no bytes); NULL
+    becomes ``null``. M and L are re-read with ``json_transform`` one level at a time up to
+    :data:`SQL_JSON_DEPTH`, deeper values go to the vectorized fallback function.
+    """
+    nested_m: exp.Expression
+    nested_l: exp.Expression
+    if depth >= SQL_JSON_DEPTH:
+        nested_m = exp.Anonymous(
+            this=FALLBACK_FUNCTION,
+            expressions=[_parse("CAST(:x AS VARCHAR)", x=field(value, "M")), exp.false()],
+        )
+        nested_l = exp.Anonymous(
+            this=FALLBACK_FUNCTION,
+            expressions=[_parse("CAST(:x AS VARCHAR)", x=field(value, "L")), exp.true()],
+        )
+    else:
+        key = exp.to_identifier(f"e{depth}")
+        entry = exp.column(key)
+        member = _parse(
+            "CAST(to_json((:e).key) AS VARCHAR) || ':' || :body",
+            e=entry,
+            body=value_json(_parse("(:e).value", e=entry), depth + 1),
+        )
+        nested_m = _parse(
+            "'{' || array_to_string(list_transform(map_entries(json_transform(:m, :st)), "
+            ":fn), ',') || '}'",
+            m=field(value, "M"),
+            st=lit(MAP_STRUCTURE),
+            fn=exp.Lambda(this=member, expressions=[key]),
+        )
+        element = value_json(entry, depth + 1)
+        nested_l = _parse(
+            "'[' || array_to_string(list_transform(json_transform(:l, :st), :fn), ',') || ']'",
+            l=field(value, "L"),
+            st=lit(LIST_STRUCTURE),
+            fn=exp.Lambda(this=element, expressions=[key]),
+        )
+    return _parse(
+        "CASE"
+        " WHEN (:v).S IS NOT NULL THEN CAST(to_json((:v).S) AS VARCHAR)"
+        " WHEN (:v).N IS NOT NULL THEN (:v).N"
+        " WHEN (:v).B IS NOT NULL THEN CAST(to_json((:v).B) AS VARCHAR)"
+        " WHEN (:v).BOOL IS NOT NULL THEN CASE WHEN (:v).BOOL THEN 'true' ELSE 'false' END"
+        " WHEN (:v).\"NULL\" THEN 'null'"
+        " WHEN (:v).SS IS NOT NULL THEN CAST(to_json((:v).SS) AS VARCHAR)"
+        " WHEN (:v).NS IS NOT NULL THEN '[' || array_to_string((:v).NS, ',') || ']'"
+        " WHEN (:v).BS IS NOT NULL THEN CAST(to_json((:v).BS) AS VARCHAR)"
+        " WHEN (:v).M IS NOT NULL THEN :m"
+        " WHEN (:v).L IS NOT NULL THEN :l"
+        " END",
+        v=value,
+        m=nested_m,
+        l=nested_l,
+    )
+
+
+# -- typed rows -------------------------------------------------------------------------------
+def _number_cast(text: exp.Expression, kind: Kind, caps: Capabilities) -> exp.Expression:
+    target = caps.data_type(ColumnType(kind))
+    if kind is Kind.INT64:
+        # Via DECIMAL(38, 0): exact, accepts exponent notation, and (unlike a direct cast to
+        # BIGINT) never rounds — the profile already proved every value is an integer.
+        return exp.Cast(this=_parse("CAST(:t AS DECIMAL(38, 0))", t=text), to=target)
+    if kind is Kind.NUMERIC:
+        return exp.Cast(this=text, to=target)
+    # BIGNUMERIC / DECIMAL_TEXT: DuckDB keeps the exact text.
+    return exp.Cast(this=text, to=target)
+
+
+def column_value(value: exp.Expression, column: Column, caps: Capabilities) -> exp.Expression:
+    """The typed value of one column from its attribute's descriptor struct."""
+    ctype = column.type
+    kind = ctype.kind
+    if kind is Kind.NULL:
+        return exp.Cast(this=exp.null(), to=caps.data_type(ctype))
+    if kind is Kind.JSON:
+        # NULL (absent or {"NULL": true}) stays SQL NULL; everything else plain JSON.
+        return _parse(
+            'CASE WHEN (:v)."NULL" THEN NULL ELSE CAST(:j AS JSON) END',
+            v=value,
+            j=value_json(value),
+        )
+    if ctype.repeated:
+        if kind in (Kind.INT64, Kind.NUMERIC, Kind.BIGNUMERIC, Kind.DECIMAL_TEXT):
+            x = exp.to_identifier("x")
+            return _parse(
+                "list_transform((:v).NS, :fn)",
+                v=value,
+                fn=exp.Lambda(this=_number_cast(exp.column(x), kind, caps), expressions=[x]),
+            )
+        if kind is Kind.STRING:
+            return field(value, "SS")
+        if kind is Kind.BYTES:
+            x = exp.to_identifier("x")
+            return _parse(
+                "list_transform((:v).BS, :fn)",
+                v=value,
+                fn=exp.Lambda(this=_parse("from_base64(x)"), expressions=[x]),
+            )
+        raise ValueError(f"no DynamoDB set maps to {ctype}")
+    if kind in (Kind.INT64, Kind.NUMERIC, Kind.BIGNUMERIC, Kind.DECIMAL_TEXT):
+        return _number_cast(field(value, "N"), kind, caps)
+    if kind is Kind.STRING:
+        return field(value, "S")
+    if kind is Kind.BYTES:
+        return _parse("from_base64((:v).B)", v=value)
+    if kind is Kind.BOOL:
+        return field(value, "BOOL")
+    raise ValueError(f"no DynamoDB attribute maps to {ctype}")
+
+
+def typed_select(
+    stage: exp.Table,
+    schema: TableSchema,
+    system_values: Mapping[str, exp.Expression],
+    caps: Capabilities,
+    item_column: str = "Item",
+) -> exp.Select:
+    """SELECT one typed row per staged item, columns in schema order, named and cast."""
+    item = exp.column(item_column, quoted=True)
+    projections: list[exp.Expression] = []
+    for column in schema.columns:
+        value: exp.Expression
+        if column.role is Role.SYSTEM:
+            value = exp.Cast(this=system_values[column.name], to=caps.data_type(column.type))
+        else:
+            value = column_value(attribute(item, column.source_name), column, caps)
+        projections.append(_alias(value, column.name, quoted=True))
+    return exp.select(*projections).from_(stage)
+
+
+def file_counts_select(stage: exp.Table, file_column: str = "filename") -> exp.Select:
+    """``SELECT filename, count(*)`` per staged file."""
+    f = exp.column(file_column, quoted=True)
+    return (
+        exp.select(f, _alias(exp.Count(this=exp.Star()), "rows", quoted=True))
+        .from_(stage)
+        .group_by(f)
+    )

@@ -1,0 +1,1 @@
+"""Load orchestration: verify, land, profile, decide, type, apply + ledger; progress and reports."""

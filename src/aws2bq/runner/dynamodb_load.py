@@ -1,0 +1,264 @@
+"""Load one full DynamoDB export into a warehouse table.
+
+verify (manifests, files) → land (stage, MD5 while streaming) → check counts per file →
+profile → decide the schema → typed SELECT → apply + ledger in one transaction.
+Nothing reaches the destination table or the ledger unless every check passed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlglot.expressions as exp
+
+from aws2bq import __version__
+from aws2bq.core.apply import NEW_SUFFIX, Mode, replace_steps
+from aws2bq.core.dynamodb_types import decide_schema
+from aws2bq.core.ledger import LEDGER_TABLE, LedgerEntry, select_history
+from aws2bq.core.progress import NullProgress, Progress
+from aws2bq.core.schema import TableSchema
+from aws2bq.errors import ConfigError, ExportError
+from aws2bq.sources.dynamodb import DynamoDBExport, read_export
+from aws2bq.warehouses import DEFAULT_URL, connect
+from aws2bq.warehouses.base import DynamoDBStaging, TableRef, Warehouse
+
+# BigQuery table names: letters, marks, numbers, connectors, dashes, spaces; ≤1024 bytes.
+_TABLE_NAME = re.compile(r"[\w\- ]+")
+
+
+@dataclass(frozen=True)
+class DynamoDBLoadRequest:
+    """What ``aws2bq load dynamodb`` asks for."""
+
+    export: str
+    table: str
+    keys: tuple[str, ...] = ()
+    mode: Mode = Mode.REPLACE
+    warehouse: str = DEFAULT_URL
+    force: bool = False
+
+
+@dataclass
+class LoadReport:
+    """What a load did (the run summary)."""
+
+    stream: str
+    export_id: str
+    export_location: str
+    warehouse: str
+    status: str  # "applied" | "already_applied"
+    rows: int = 0
+    files: int = 0
+    bytes: int = 0
+    columns_added: list[str] = field(default_factory=list)
+    columns_widened: list[tuple[str, str, str]] = field(default_factory=list)
+    schema_version: int = 0
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stream": self.stream,
+            "export_id": self.export_id,
+            "export": self.export_location,
+            "warehouse": self.warehouse,
+            "status": self.status,
+            "rows": self.rows,
+            "files": self.files,
+            "bytes": self.bytes,
+            "columns_added": self.columns_added,
+            "columns_widened": [list(w) for w in self.columns_widened],
+            "schema_version": self.schema_version,
+            "seconds": round(self.seconds, 3),
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+        }
+
+
+def _check_table_name(name: str) -> None:
+    if not name or not _TABLE_NAME.fullmatch(name) or len(name.encode()) > 1024:
+        raise ConfigError(
+            f"invalid table name {name!r}",
+            hint="use letters, digits, underscores, dashes or spaces (≤1024 bytes)",
+        )
+    if name.lower().startswith("_aws2bq_") or name.lower().endswith(NEW_SUFFIX):
+        raise ConfigError(f"table name {name!r} is reserved for aws2bq's own tables")
+
+
+@dataclass(frozen=True)
+class _Applied:
+    export_id: str
+    exported_at: datetime
+    schema: TableSchema
+
+
+def _history(wh: Warehouse, stream: str, dataset: str | None) -> list[_Applied]:
+    if not wh.table_exists(TableRef(LEDGER_TABLE, dataset)):
+        return []
+    rows = wh.query(select_history(stream, dataset))
+    out = []
+    for export_id, exported_at, schema_json, _, _ in rows:
+        when = exported_at if exported_at.tzinfo else exported_at.replace(tzinfo=UTC)
+        out.append(_Applied(str(export_id), when, TableSchema.from_dict(json.loads(schema_json))))
+    return out
+
+
+def load_dynamodb(
+    request: DynamoDBLoadRequest,
+    *,
+    progress: Progress | None = None,
+    warehouse: Warehouse | None = None,
+) -> LoadReport:
+    """Apply one full DynamoDB export to ``request.table`` (see module docstring)."""
+    progress = progress or NullProgress()
+    started = time.monotonic()
+    timings: dict[str, float] = {}
+    if request.mode is not Mode.REPLACE:
+        raise ConfigError(
+            f"mode {request.mode} is not available for DynamoDB exports yet",
+            hint="use --mode replace",
+        )
+    _check_table_name(request.table)
+
+    t = time.monotonic()
+    export = read_export(request.export)
+    timings["manifests"] = time.monotonic() - t
+    progress.event(
+        "export found",
+        export=export.location,
+        export_id=export.export_id,
+        items=export.item_count,
+        files=len(export.files),
+    )
+
+    wh = warehouse or connect(request.warehouse)
+    try:
+        report = _load(wh, export, request, progress, timings)
+    finally:
+        if warehouse is None:
+            wh.close()
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _load(
+    wh: Warehouse,
+    export: DynamoDBExport,
+    request: DynamoDBLoadRequest,
+    progress: Progress,
+    timings: dict[str, float],
+) -> LoadReport:
+    stream = request.table
+    report = LoadReport(
+        stream, export.export_id, export.location, wh.url, "applied", files=len(export.files)
+    )
+    if not isinstance(wh, DynamoDBStaging):
+        raise ConfigError(f"the warehouse {wh.url} cannot load DynamoDB exports")
+    dataset: str | None = None
+
+    history = _history(wh, stream, dataset)
+    if any(h.export_id == export.export_id for h in history):
+        progress.event("already applied: nothing to do", export_id=export.export_id, table=stream)
+        report.status = "already_applied"
+        report.rows = export.item_count
+        report.schema_version = history[0].schema.version
+        return report
+    if history and export.exported_at < history[0].exported_at and not request.force:
+        raise ExportError(
+            f"export {export.location} (exported {export.exported_at.isoformat()}) is older "
+            f"than {history[0].export_id} (exported {history[0].exported_at.isoformat()}), "
+            f"already applied to {stream!r}",
+            hint="pass --force to load it anyway (the table will go back in time)",
+        )
+    previous = history[0].schema if history else None
+
+    t = time.monotonic()
+    staged = wh.stage_dynamodb_export(export.files, stream=stream, progress=progress)
+    timings["stage"] = time.monotonic() - t
+    try:
+        for f in export.files:
+            got = staged.rows_per_file.get(f.key, 0)
+            if got != f.expected_rows:
+                raise ExportError(
+                    f"export {export.location}: data file {f.key} holds {got} items but the "
+                    f"manifest says {f.expected_rows}",
+                    hint="the export is incomplete or corrupt; re-export the table",
+                )
+        t = time.monotonic()
+        stats = wh.profile_dynamodb(staged)
+        timings["profile"] = time.monotonic() - t
+        decision = decide_schema(
+            previous,
+            stats,
+            keys=request.keys,
+            max_name_length=wh.capabilities.max_column_name_length,
+        )
+        if decision.missing_keys and export.item_count:
+            raise ConfigError(
+                f"key attribute(s) {', '.join(decision.missing_keys)} not found in export "
+                f"{export.location}",
+                hint=f"attributes present: {', '.join(sorted(stats)[:20])}",
+            )
+        caps = wh.capabilities
+        system_values: dict[str, exp.Expression] = {
+            "_aws2bq_export_id": exp.Literal.string(export.export_id),
+            "_aws2bq_exported_at": exp.Literal.string(export.exported_at.isoformat()),
+        }
+        typed = wh.dynamodb_typed_select(staged, decision.schema, system_values)
+        changes = {"added": list(decision.added), "widened": [list(w) for w in decision.widened]}
+        entry = LedgerEntry(
+            stream=stream,
+            source="dynamodb",
+            export_id=export.export_id,
+            export_arn=export.export_arn,
+            export_kind="full",
+            export_location=export.location,
+            exported_at=export.exported_at,
+            mode=str(request.mode),
+            files=len(export.files),
+            manifest_items=export.item_count,
+            rows_after=staged.rows,
+            bytes=staged.bytes,
+            schema=decision.schema,
+            changes=changes,
+            applied_at=datetime.now(UTC),
+            duration_seconds=round(sum(timings.values()), 3),
+            aws2bq_version=__version__,
+        )
+        steps = replace_steps(
+            table=stream,
+            dataset=dataset,
+            schema=decision.schema,
+            typed_rows=typed,
+            entry=entry,
+            caps=caps,
+            table_exists=wh.table_exists(TableRef(stream, dataset)),
+        )
+        t = time.monotonic()
+        progress.start("apply", rows=staged.rows)
+        for statement in steps.before:
+            wh.execute(statement)
+        wh.transaction(steps.transaction)
+        progress.advance("apply", rows=staged.rows)
+        timings["apply"] = time.monotonic() - t
+    finally:
+        wh.drop_dynamodb_staging(staged)
+
+    report.rows = staged.rows
+    report.bytes = staged.bytes
+    report.columns_added = list(decision.added)
+    report.columns_widened = list(decision.widened)
+    report.schema_version = decision.schema.version
+    report.timings = timings
+    progress.event(
+        "applied",
+        table=stream,
+        rows=staged.rows,
+        columns_added=len(decision.added),
+        columns_widened=len(decision.widened),
+    )
+    return report

@@ -1,0 +1,190 @@
+"""The warehouse interface: what the runner needs from DuckDB, BigQuery or any later target.
+
+One small ABC per role (see docs/warehouse-interface.md):
+
+- :class:`Warehouse` — every warehouse: run sqlglot expressions, run a list of them in one
+  transaction, describe a table. Capabilities (data, not branches) say how SQL must be shaped.
+- :class:`DynamoDBStaging` — an optional ability: land the data files of a DynamoDB export into
+  a staging area of the warehouse, profile them in SQL, and give the SELECT that types them.
+
+Later sources add their own ability (e.g. ``ParquetStaging`` for RDS) next to these; the
+generic apply + ledger (runner) only needs :class:`Warehouse`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, ClassVar, Protocol
+
+import sqlglot.expressions as exp
+
+from aws2bq.core.capabilities import Capabilities
+from aws2bq.core.dynamodb_types import AttributeStats
+from aws2bq.core.progress import Progress
+from aws2bq.core.schema import TableSchema
+
+__all__ = [
+    "Capabilities",
+    "DynamoDBStaging",
+    "RawFile",
+    "StagedExport",
+    "TableRef",
+    "Warehouse",
+]
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """A table in the warehouse: ``dataset`` is a DuckDB schema or a BigQuery dataset.
+
+    ``dataset=None`` means the warehouse's default (DuckDB ``main``, the URL's dataset).
+    """
+
+    name: str
+    dataset: str | None = None
+    #: BigQuery project (None = the URL's project); unused by DuckDB.
+    catalog: str | None = None
+
+    def expression(self) -> exp.Table:
+        """The table as a sqlglot expression with every part quoted."""
+        return exp.table_(self.name, db=self.dataset, catalog=self.catalog, quoted=True)
+
+
+class RawFile(Protocol):
+    """One data file of an export, as the source layer hands it to a warehouse.
+
+    Implemented by :class:`aws2bq.sources.blobs.ExportFile`. ``open()`` streams the bytes and
+    checks the MD5 while doing so: reading to EOF raises :class:`aws2bq.errors.ExportError`
+    naming the file if the checksum does not match, so a stager that consumes the stream
+    fully has verified it. ``download_to()`` does the same into a local file.
+    """
+
+    @property
+    def key(self) -> str:
+        """The file's key as the manifest names it (used in messages and per-file counts)."""
+
+    @property
+    def expected_rows(self) -> int:
+        """Item count the manifest declares for this file."""
+
+    @property
+    def size(self) -> int | None:
+        """Size in bytes if known before reading."""
+
+    def open(self) -> IO[bytes]:
+        """A verifying binary stream of the (still compressed) file."""
+
+    def download_to(self, path: Path, *, progress: Progress | None = None) -> int:
+        """Copy into ``path`` while verifying; returns the number of bytes written."""
+
+
+@dataclass
+class StagedExport:
+    """What a stager landed: where, and how many rows came from each file.
+
+    The runner compares ``rows_per_file`` with the manifest before anything is applied.
+    ``handle`` is private to the warehouse that staged it (e.g. the staging table's ref).
+    """
+
+    table: TableRef
+    rows_per_file: Mapping[str, int]
+    bytes: int
+    handle: Any = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> int:
+        return sum(self.rows_per_file.values())
+
+
+class Warehouse(ABC):
+    """A SQL warehouse that aws2bq can load into.
+
+    Every statement is a sqlglot expression; the warehouse renders it in
+    ``capabilities.dialect`` (identifiers quoted) and runs it. Nothing else ever builds SQL
+    text. Errors from the driver are translated into :class:`aws2bq.errors.WarehouseError`
+    (or ``TransientError`` for conflicts, throttling, a lock held by someone else).
+    """
+
+    capabilities: ClassVar[Capabilities]
+
+    #: The URL this warehouse was opened from (for messages and the ledger).
+    url: str
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections, locks and temporary files."""
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @abstractmethod
+    def query(self, statement: exp.Expression) -> list[tuple[Any, ...]]:
+        """Run a read-only statement and return all rows (small results only: metadata)."""
+
+    @abstractmethod
+    def execute(self, statement: exp.Expression) -> None:
+        """Run one statement on its own (auto-committed)."""
+
+    @abstractmethod
+    def transaction(self, statements: Sequence[exp.Expression]) -> None:
+        """Run ``statements`` in order as one transaction: all of them take effect or none.
+
+        Readers never see a state in between. If another writer conflicts, raise a
+        ``TransientError`` and leave everything as it was.
+        """
+
+    @abstractmethod
+    def table_columns(self, table: TableRef) -> list[tuple[str, str]] | None:
+        """``[(column name, physical type text)]`` of ``table`` in order, or None if absent."""
+
+    def table_exists(self, table: TableRef) -> bool:
+        return self.table_columns(table) is not None
+
+    def render(self, statement: exp.Expression) -> str:
+        """The SQL text of ``statement`` in this warehouse's dialect (for plans and logs)."""
+        return statement.sql(dialect=self.capabilities.dialect)
+
+
+class DynamoDBStaging(ABC):
+    """Optional ability: land DynamoDB JSON export files and type them inside the warehouse.
+
+    The staging area belongs to the run: it is invisible to readers of the destination and
+    :meth:`drop_dynamodb_staging` removes it whatever happened. The staging shape (a MAP of
+    descriptor structs in DuckDB, a JSON column in BigQuery, ...) is private to the warehouse;
+    the runner only sees the statistics and the typed SELECT.
+    """
+
+    @abstractmethod
+    def stage_dynamodb_export(
+        self, files: Sequence[RawFile], *, stream: str, progress: Progress
+    ) -> StagedExport:
+        """Land every file (streamed and MD5-verified) into a fresh staging table.
+
+        Raise ``ExportError`` naming the file when a file cannot be read (bad gzip, bad JSON,
+        MD5 mismatch). Count rows per file; the runner checks them against the manifest.
+        """
+
+    @abstractmethod
+    def profile_dynamodb(self, staged: StagedExport) -> dict[str, AttributeStats]:
+        """Per-attribute statistics of the staged items, computed by one SQL query."""
+
+    @abstractmethod
+    def dynamodb_typed_select(
+        self, staged: StagedExport, schema: TableSchema, system_values: Mapping[str, exp.Expression]
+    ) -> exp.Select:
+        """The SELECT producing one typed row per staged item, columns in ``schema`` order.
+
+        ``system_values`` gives the expression for each SYSTEM column by name
+        (``_aws2bq_export_id`` …); data/key columns come from the staged attributes.
+        """
+
+    @abstractmethod
+    def drop_dynamodb_staging(self, staged: StagedExport) -> None:
+        """Remove the staging area (idempotent, never raises for a missing one)."""

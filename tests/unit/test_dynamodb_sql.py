@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import duckdb
+import orjson
+import pytest
+import sqlglot.expressions as exp
+from duckdb import sqltypes
+
+from aws2bq.core import dynamodb_sql as q
+from aws2bq.core.apply import replace_steps
+from aws2bq.core.capabilities import BIGQUERY, DUCKDB
+from aws2bq.core.dynamodb_json import nested_to_json, value_to_json
+from aws2bq.core.dynamodb_types import AttributeStats, NumberStats, decide_schema
+from aws2bq.core.ledger import LedgerEntry
+
+from .golden_util import check_golden
+
+STAGE = exp.table_("items", db="main", catalog="stage", quoted=True)
+
+
+def _schema():  # type: ignore[no-untyped-def]
+    return decide_schema(
+        None,
+        {
+            "pk": AttributeStats("pk", {"S": 1}),
+            "n": AttributeStats("n", {"N": 1}, NumberStats(1, 2, 0, True)),
+            "d": AttributeStats("d", {"N": 1}, NumberStats(1, 2, 3, False)),
+            "m": AttributeStats("m", {"M": 1}),
+            "b": AttributeStats("b", {"BS": 1}),
+            "x'; DROP TABLE t; --": AttributeStats("x'; DROP TABLE t; --", {"S": 1}),
+        },
+        keys=["pk"],
+    ).schema
+
+
+def test_profile_sql_golden() -> None:
+    check_golden("profile_duckdb.sql", q.profile_select(STAGE).sql("duckdb", pretty=True) + "\n")
+
+
+def test_typed_select_golden_and_quotes_hostile_names() -> None:
+    sql = q.typed_select(
+        STAGE,
+        _schema(),
+        {
+            "_aws2bq_export_id": exp.Literal.string("e'1"),
+            "_aws2bq_exported_at": exp.Literal.string("2024-01-01T00:00:00+00:00"),
+        },
+        DUCKDB,
+    ).sql("duckdb", pretty=True)
+    assert "\"Item\"['x''; DROP TABLE t; --']" in sql
+    check_golden("typed_select_duckdb.sql", sql + "\n")
+
+
+@pytest.mark.parametrize("caps", [DUCKDB, BIGQUERY], ids=lambda c: c.name)
+def test_replace_steps_golden(caps) -> None:  # type: ignore[no-untyped-def]
+    schema = _schema()
+    when = datetime(2024, 1, 2, tzinfo=UTC)
+    entry = LedgerEntry(
+        "My Table",
+        "dynamodb",
+        "0170-ab",
+        "arn:x",
+        "full",
+        "s3://b/p",
+        when,
+        "replace",
+        2,
+        10,
+        10,
+        100,
+        schema,
+        {"added": ["pk"]},
+        when,
+        1.5,
+        "0.1.0",
+    )
+    steps = replace_steps(
+        table="My Table",
+        dataset=None,
+        schema=schema,
+        typed_rows=exp.select("*").from_(STAGE),
+        entry=entry,
+        caps=caps,
+        table_exists=True,
+    )
+    text = "-- before\n" + ";\n".join(s.sql(caps.dialect) for s in steps.before)
+    text += "\n-- transaction\n" + ";\n".join(s.sql(caps.dialect) for s in steps.transaction)
+    if caps.transactional_ddl:
+        assert not steps.before and "RENAME" in text
+    else:
+        assert "DELETE FROM" in text
+    check_golden(f"replace_{caps.name}.sql", text + "\n")
+
+
+NUMBERS = [
+    ("0", 0, 0, True),
+    ("-5", 1, 0, True),
+    ("1.50", 1, 1, False),
+    ("0.0012", 0, 4, False),
+    ("1.5E+3", 4, 0, True),
+    ("1E-130", 0, 130, False),
+    ("100E-2", 1, 0, True),
+    ("9223372036854775807", 19, 0, True),
+    ("9223372036854775808", 19, 0, False),
+    ("-9223372036854775808", 19, 0, True),
+    ("9.99E+125", 126, 0, False),
+    ("12345678901234567890123456789012345678", 38, 0, False),
+]
+
+
+@pytest.mark.parametrize(("text", "int_digits", "scale", "int64"), NUMBERS)
+def test_number_parts_in_duckdb(text: str, int_digits: int, scale: int, int64: bool) -> None:
+    exprs = q.number_parts(exp.Literal.string(text))
+    sql = exp.select(*exprs).sql("duckdb")
+    assert duckdb.connect().execute(sql).fetchone() == (int_digits, scale, int64)
+
+
+VALUES = [
+    {"S": 'a"b\\c\n é 😀'},
+    {"N": "12345678901234567890123456789012345678"},
+    {"N": "-1E-130"},
+    {"B": "AAEC"},
+    {"BOOL": False},
+    {"NULL": True},
+    {"SS": ["x", "y"]},
+    {"NS": ["1", "2.5"]},
+    {"BS": ["AA=="]},
+    {"M": {"a": {"N": "1.000000000000000000001"}, "b": {"L": [{"S": "q"}, {"NULL": True}]}}},
+    {"L": [{"M": {"deep": {"M": {"deeper": {"L": [{"N": "7"}]}}}}}]},
+    {"M": {}},
+    {"L": []},
+]
+
+
+@pytest.mark.parametrize("value", VALUES)
+def test_sql_json_conversion_matches_reference(value: dict) -> None:  # type: ignore[type-arg]
+    con = duckdb.connect()
+    con.execute("SET lambda_syntax = 'ENABLE_SINGLE_ARROW'")
+    con.create_function(
+        q.FALLBACK_FUNCTION, nested_to_json, [sqltypes.VARCHAR, sqltypes.BOOLEAN], sqltypes.VARCHAR
+    )
+    structure = exp.Literal.string(orjson.dumps(q.VALUE_STRUCT).decode())
+    v = exp.func(
+        "json_transform",
+        exp.cast(exp.Literal.string(orjson.dumps(value).decode()), "JSON"),
+        structure,
+    )
+    got = con.execute(exp.select(q.value_json(v)).sql("duckdb")).fetchone()
+    assert got is not None
+    assert got[0] == value_to_json(value)
+    # Exactness: parsing the text keeps the digits of every number.
+    if "N" in value:
+        assert got[0] == value["N"]
