@@ -1,0 +1,49 @@
+"""The ``aws2bq.toml`` configuration: model, loading (file, environment, arguments), docs.
+
+    from aws2bq.config import load_config
+    config = load_config("aws2bq.toml")            # or load_config() on Lambda (environment)
+    for name, stream in config.streams.items(): ...
+
+See docs/config.md for every key and its environment variable.
+"""
+
+from __future__ import annotations
+
+from aws2bq.config.env import env_var_name
+from aws2bq.config.loader import ConfigValidationError, Problem, load_config, parse_config
+from aws2bq.config.model import (
+    AwsSettings,
+    BigQuerySettings,
+    Config,
+    DynamoDBStream,
+    PartitionSpec,
+    RdsStream,
+    RdsTableSettings,
+    RunSettings,
+    Stream,
+)
+
+__all__ = [
+    "AwsSettings",
+    "BigQuerySettings",
+    "Config",
+    "ConfigValidationError",
+    "DynamoDBStream",
+    "PartitionSpec",
+    "Problem",
+    "RdsStream",
+    "RdsTableSettings",
+    "RunSettings",
+    "Stream",
+    "env_var_name",
+    "example_toml",
+    "load_config",
+    "parse_config",
+]
+
+
+def example_toml() -> str:
+    """The commented example config that ``aws2bq init`` writes."""
+    from importlib.resources import files
+
+    return files("aws2bq.config").joinpath("example.toml").read_text(encoding="utf-8")
