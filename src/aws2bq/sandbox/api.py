@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import urllib.error
 import urllib.request
 from datetime import datetime
 from pathlib import Path
@@ -137,6 +138,15 @@ class Sandbox:
         try:
             with urllib.request.urlopen(req, timeout=30) as resp:
                 return json.loads(resp.read())
+        except urllib.error.HTTPError as exc:
+            # The server answered but refused: surface its own message, not "did not answer".
+            try:
+                detail = json.loads(exc.read()).get("error", "")
+            except ValueError:
+                detail = ""
+            raise SandboxError(
+                f"the sandbox refused {method} /_aws2bq/{name}: {detail or exc}"
+            ) from exc
         except OSError as exc:
             raise SandboxError(
                 f"the sandbox at {self.endpoint_url} did not answer: {exc}",

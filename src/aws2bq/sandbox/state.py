@@ -26,6 +26,15 @@ class SandboxSettings:
     rds_rows_per_file: int = 100_000
     #: Rows per partition folder in RDS exports.
     rds_rows_per_partition: int = 250_000
+    #: Tables listed per ``export_tables_info_<id>_from_<N>_to_<M>.json`` file of RDS exports.
+    rds_tables_per_info_file: int = 100
+    #: How RDS exports store DECIMAL(p<=38) columns: "integer" (INT32 for p<=9, INT64 for
+    #: p<=18, else FIXED_LEN_BYTE_ARRAY, as Spark writes), "fixed" (always
+    #: FIXED_LEN_BYTE_ARRAY) or "mixed" (alternates between the two per file, so a loader
+    #: meets several physical types for one column, as AWS documents it may).
+    rds_decimal_storage: str = "integer"
+    #: Rows read from a source database per batch when an RDS snapshot is captured.
+    rds_capture_batch_rows: int = 10_000
     #: Items per data file in DynamoDB exports before the next file is started.
     dynamodb_items_per_file: int = 10_000
     #: Number of data files ("partitions") a DynamoDB export spreads its items over at least;
