@@ -1,6 +1,6 @@
 """Benchmark: generate a realistic 1M-item DynamoDB export, load it into DuckDB.
 
-    .venv/bin/python -m bench.dynamodb_load [--items 1000000] [--files 16] [--dir DIR]
+    .venv/bin/python -m bench.dynamodb_load [--items 1000000] [--files 16] [--dir DIR] [--reuse]
 
 Prints items/s, peak RSS (of the load, measured in a child process), and the ratio of the
 load time to ``gzip -dc`` decompressing the same files, measured in the same run.
@@ -86,13 +86,22 @@ def generate(root: Path, items: int, files: int) -> Path:
     return write_export(root, blobs, counts=counts, table="Users").folder
 
 
-def _load_child(folder: str, db: str) -> None:
+def _existing(root: Path, items: int, files: int) -> Path | None:
+    """The export generated earlier with the same parameters, if any."""
+    for summary in root.glob("*/AWSDynamoDB/*/manifest-summary.json"):
+        folder = summary.parent
+        manifest = json.loads(summary.read_text())
+        if manifest["itemCount"] == items and len(list((folder / "data").glob("*.gz"))) == files:
+            return folder
+    return None
+
+
+def _load_child(folder: str, db: str, params: str) -> None:
     from aws2bq.runner.dynamodb_load import DynamoDBLoadRequest, load_dynamodb
 
+    url = f"duckdb:///{db}" + (f"?{params}" if params else "")
     report = load_dynamodb(
-        DynamoDBLoadRequest(
-            export=folder, table="users", keys=("pk", "sk"), warehouse=f"duckdb:///{db}"
-        )
+        DynamoDBLoadRequest(export=folder, table="users", keys=("pk", "sk"), warehouse=url)
     )
     rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"report": report.to_dict(), "peak_rss_mib": rss_kib / 1024}))
@@ -103,15 +112,23 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--files", type=int, default=16)
     parser.add_argument("--dir", type=Path, default=None)
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--reuse", action="store_true", help="reuse an export generated earlier in --dir"
+    )
+    parser.add_argument("--warehouse-params", default="", help="e.g. arrow=0 (URL query)")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         _load_child(*args.child)
         return
     base = args.dir or Path(tempfile.mkdtemp(prefix="aws2bq-bench-"))
     t = time.monotonic()
-    folder = generate(base / "export", args.items, args.files)
-    print(f"generated {args.items:,} items in {time.monotonic() - t:.1f}s at {folder}")
+    folder = _existing(base / "export", args.items, args.files) if args.reuse else None
+    if folder is None:
+        folder = generate(base / "export", args.items, args.files)
+        print(f"generated {args.items:,} items in {time.monotonic() - t:.1f}s at {folder}")
+    else:
+        print(f"reusing the {args.items:,}-item export at {folder}")
     data = sorted((folder / "data").glob("*.json.gz"))
     gz_bytes = sum(p.stat().st_size for p in data)
 
@@ -127,7 +144,15 @@ def main() -> None:
     db.unlink(missing_ok=True)
     t = time.monotonic()
     child = subprocess.run(
-        [sys.executable, "-m", "bench.dynamodb_load", "--child", str(folder), str(db)],
+        [
+            sys.executable,
+            "-m",
+            "bench.dynamodb_load",
+            "--child",
+            str(folder),
+            str(db),
+            args.warehouse_params,
+        ],
         check=True,
         capture_output=True,
         text=True,

@@ -153,3 +153,47 @@ def test_sql_json_conversion_matches_reference(value: dict) -> None:  # type: ig
     # Exactness: parsing the text keeps the digits of every number.
     if "N" in value:
         assert got[0] == value["N"]
+
+
+MORE_NUMBERS = [
+    ("-0", 0, 0, True),
+    ("0.000", 0, 0, True),
+    ("00012", 2, 0, True),
+    ("-48490.77", 5, 2, False),
+    ("12.", 2, 0, True),
+    ("999999999999999999", 18, 0, True),
+    ("-9223372036854775809", 19, 0, False),
+    ("1.0E+2", 3, 0, True),
+    ("1e-2", 0, 2, False),
+]
+
+
+@pytest.mark.parametrize(("text", "int_digits", "scale", "int64"), NUMBERS + MORE_NUMBERS)
+def test_fast_number_parts_equal_number_parts(
+    text: str, int_digits: int, scale: int, int64: bool
+) -> None:
+    con = duckdb.connect()
+    sql = exp.select(*q.fast_number_parts(exp.Literal.string(text))).sql("duckdb")
+    fast = con.execute(sql).fetchall()
+    slow = con.execute(exp.select(*q.number_parts(exp.Literal.string(text))).sql("duckdb"))
+    assert fast == slow.fetchall() == [(int_digits, scale, int64)]
+
+
+@pytest.mark.parametrize("value", VALUES)
+def test_shaped_json_conversion_matches_reference(value: dict) -> None:  # type: ignore[type-arg]
+    import io
+
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    from aws2bq.warehouses.duckdb.arrow_stage import _shape
+
+    # Arrow infers the staged shape of the value (plus an absent row, which stays NULL).
+    text = orjson.dumps({"v": value}) + b"\n" + b'{"w":{"N":"1"}}\n'
+    table = pj.read_json(io.BytesIO(text))
+    shape = _shape(table.schema.field("v").type)
+    con = duckdb.connect()
+    con.execute("SET lambda_syntax = 'ENABLE_SINGLE_ARROW'")
+    con.register("staged", pa.table({"v": table.column("v")}))
+    sql = exp.select(q.shaped_value_json(exp.column("v"), shape)).from_("staged").sql("duckdb")
+    assert con.execute(sql).fetchall() == [(value_to_json(value),), (None,)]

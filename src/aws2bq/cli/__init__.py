@@ -50,7 +50,10 @@ def version() -> None:
 def main() -> None:
     """Console entry point: run the app, turning aws2bq errors into a message and exit code."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns a command's exit code instead of exiting.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except Aws2BqError as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
         sys.exit(exc.exit_code)

@@ -79,6 +79,111 @@ def dynamodb(
         typer.echo(f"  widened {name}: {old} → {new}")
 
 
+def _parse_keys(values: list[str]) -> dict[str, tuple[str, ...]]:
+    from aws2bq.errors import ConfigError
+
+    keys: dict[str, tuple[str, ...]] = {}
+    for value in values:
+        target, sep, columns = value.partition("=")
+        names = tuple(c.strip() for c in columns.split(",") if c.strip())
+        if not sep or not target.strip() or not names:
+            raise ConfigError(
+                f"bad --key {value!r}", hint="use --key DB.TABLE=COL[,COL...] (repeatable)"
+            )
+        keys[target.strip()] = names
+    return keys
+
+
+@app.command("rds")
+def rds(
+    export: Annotated[
+        str,
+        typer.Argument(
+            help="The export task's folder: s3://bucket/prefix/<ExportTaskIdentifier>/ or a "
+            "local copy of it."
+        ),
+    ],
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--only",
+            help="Load only this database or table (DB, DB.TABLE; PostgreSQL "
+            "DB.SCHEMA[.TABLE]); repeatable.",
+        ),
+    ] = None,
+    key: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--key",
+            help="Primary key of a table: DB.TABLE=COL[,COL...] (the export does not record "
+            "keys); repeatable.",
+        ),
+    ] = None,
+    mode: Annotated[Mode, typer.Option(help="How the export changes the tables.")] = Mode.REPLACE,
+    warehouse: Annotated[
+        str,
+        typer.Option(
+            envvar="AWS2BQ_WAREHOUSE",
+            help="duckdb:///file.duckdb or bigquery://PROJECT/DATASET[?location=…].",
+        ),
+    ] = DEFAULT_URL,
+    table_name_template: Annotated[
+        str | None,
+        typer.Option(
+            help="Destination table name from {db}, {schema}, {table} (default {db}__{table}; "
+            "PostgreSQL {db}__{schema}__{table})."
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option(help="Load even if the export is older than the last one applied.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option(help="No progress output.")] = False,
+) -> None:
+    """Make each exported table equal to an RDS snapshot export (exit 1 if a table failed)."""
+    from aws2bq.runner.progress import RichProgress, make_progress
+    from aws2bq.runner.rds_load import RdsLoadRequest, load_rds
+
+    request = RdsLoadRequest(
+        export=export,
+        only=tuple(only or ()),
+        mode=mode,
+        keys=_parse_keys(key or []),
+        warehouse=warehouse,
+        force=force,
+        table_name_template=table_name_template,
+    )
+    progress = make_progress(quiet=quiet)
+    try:
+        report = load_rds(request, progress=progress)
+    finally:
+        if isinstance(progress, RichProgress):
+            progress.stop()
+    if not sys.stdout.isatty():
+        typer.echo(orjson.dumps({"summary": report.to_dict()}).decode())
+    else:
+        for t in report.tables:
+            if t.status == "applied":
+                typer.echo(f"loaded {t.rows:,} rows of {t.target} into {t.table!r}")
+            elif t.status == "already_applied":
+                typer.echo(f"{t.target}: export {report.export_id} already applied to {t.table!r}")
+        typer.echo(
+            f"export {report.export_id}: {report.rows:,} rows, {len(report.tables)} table(s), "
+            f"{len(report.failed)} failed, in {report.seconds:.1f}s"
+        )
+    for t in report.failed:
+        typer.secho(f"error: {t.error}", err=True, fg=typer.colors.RED)
+    if report.failed:
+        from aws2bq.errors import ExportError
+
+        # An aws2bq error (exit code 1): ``main`` runs click with standalone_mode=False, where
+        # a typer.Exit raised here would be returned, not turned into the exit code.
+        raise ExportError(
+            f"export {report.export_id}: {len(report.failed)} of {len(report.tables)} table(s) "
+            f"failed: {', '.join(t.target for t in report.failed)}",
+            hint="the other tables were loaded; see the errors above",
+        )
+
+
 def register(root: typer.Typer) -> None:
     """Add the ``load`` group to the root app."""
     root.add_typer(app, name="load")

@@ -17,6 +17,23 @@ from aws2bq.core.schema import ColumnType, Kind
 
 
 @dataclass(frozen=True)
+class DecimalRule:
+    """An exact decimal type and the DECIMAL(p,s) it holds."""
+
+    template: str
+    max_precision: int
+    max_integer_digits: int
+    max_scale: int
+
+    def holds(self, precision: int, scale: int) -> bool:
+        return (
+            precision <= self.max_precision
+            and precision - scale <= self.max_integer_digits
+            and scale <= self.max_scale
+        )
+
+
+@dataclass(frozen=True)
 class Capabilities:
     """The facts about a warehouse that change generated SQL or type decisions."""
 
@@ -41,11 +58,23 @@ class Capabilities:
     enforces_primary_keys: bool = False
     #: Extra notes (e.g. emulator gaps), free form, for messages only.
     notes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: How ``DECIMAL(p,s)`` is stored: the first rule whose limits hold gives the type
+    #: (``{p}`` / ``{s}`` are filled in); if none does, ``type_names[Kind.DECIMAL]`` (exact text).
+    decimal_rules: tuple[DecimalRule, ...] = ()
 
     def physical_type(self, ctype: ColumnType) -> str:
         """The physical SQL type text of a logical type in this warehouse."""
         element = self.type_names[ctype.kind]
+        if ctype.kind is Kind.DECIMAL and ctype.precision is not None:
+            element = self.decimal_type(ctype.precision, ctype.scale or 0) or element
         return self.array_template.format(element) if ctype.repeated else element
+
+    def decimal_type(self, precision: int, scale: int) -> str | None:
+        """The exact decimal type holding ``DECIMAL(precision, scale)``, or None (use text)."""
+        for rule in self.decimal_rules:
+            if rule.holds(precision, scale):
+                return rule.template.format(p=precision, s=scale)
+        return None
 
     def data_type(self, ctype: ColumnType) -> exp.DataType:
         """The physical type as a sqlglot expression (for CAST and CREATE TABLE)."""
@@ -71,8 +100,16 @@ DUCKDB = Capabilities(
             Kind.DATE: "DATE",
             Kind.DATETIME: "TIMESTAMP",
             Kind.TIMESTAMP: "TIMESTAMPTZ",
+            # DECIMAL(p,s) beyond DuckDB's 38 digits: the exact text.
+            Kind.DECIMAL: "VARCHAR",
+            Kind.INTERVAL: "INTERVAL",
+            Kind.TIME: "TIME",
+            # WKB (the SRID stripped): the spatial extension cannot be loaded here.
+            Kind.GEOGRAPHY: "BLOB",
         }
     ),
+    # https://duckdb.org/docs/stable/sql/data_types/numeric: DECIMAL(WIDTH, SCALE), width ≤ 38.
+    decimal_rules=(DecimalRule("DECIMAL({p}, {s})", 38, 38, 38),),
     array_template="{}[]",
     max_column_name_length=300,
     transactional_ddl=True,
@@ -99,7 +136,17 @@ BIGQUERY = Capabilities(
             Kind.DATE: "DATE",
             Kind.DATETIME: "DATETIME",
             Kind.TIMESTAMP: "TIMESTAMP",
+            Kind.DECIMAL: "STRING",
+            Kind.INTERVAL: "INTERVAL",
+            Kind.TIME: "TIME",
+            Kind.GEOGRAPHY: "GEOGRAPHY",
         }
+    ),
+    # NUMERIC: 29 integer digits + 9 decimals; BIGNUMERIC: 38 + 38 (export-formats.md §3,
+    # decimalTargetTypes); design.md's MySQL table.
+    decimal_rules=(
+        DecimalRule("NUMERIC", 76, 29, 9),
+        DecimalRule("BIGNUMERIC", 76, 38, 38),
     ),
     array_template="ARRAY<{}>",
     max_column_name_length=300,

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import cast
 
+import orjson
 import sqlglot
 import sqlglot.expressions as exp
 
@@ -153,6 +155,44 @@ def number_parts(
     return int_digits, scale, fits
 
 
+def fast_number_parts(
+    text: exp.Expression,
+) -> tuple[exp.Expression, exp.Expression, exp.Expression]:
+    """:func:`number_parts` without a regular expression for numbers without an exponent.
+
+    ``-012.50`` → integer digits = 3 (before the point) − 2 (sign and leading zero), scale =
+    ``len(rtrim('-012.50', '0'))`` − 4 (the point's position); ≤18 integer digits always fit.
+    Numbers with an exponent (rare) take :func:`number_parts`. Same results, cheaper.
+    """
+    slow_digits, slow_scale, slow_fits = number_parts(text)
+    exponent = _parse("contains(:t, 'e') OR contains(:t, 'E')", t=text)
+    dot = _parse("strpos(:t, '.')", t=text)
+    # digits before the point, minus the sign and leading zeros (which ltrim also removes).
+    fast_digits = _parse(
+        "CASE WHEN :d = 0 THEN length(:t) ELSE :d - 1 END"
+        " - (length(:t) - length(ltrim(:t, '+-0')))",
+        d=dot,
+        t=text,
+    )
+    fast_scale = _parse(
+        "CASE WHEN :d = 0 THEN 0 ELSE length(rtrim(:t, '0')) - :d END", d=dot, t=text
+    )
+    fast_fits = _parse(
+        "CASE WHEN :s > 0 THEN FALSE WHEN :n <= 18 THEN TRUE "
+        "ELSE coalesce(try_cast(:t AS DECIMAL(38, 0)) BETWEEN :lo AND :hi, FALSE) END",
+        s=fast_scale,
+        n=fast_digits,
+        t=text,
+        lo=exp.Literal.number(INT64_MIN),
+        hi=exp.Literal.number(INT64_MAX),
+    )
+
+    def pick(slow: exp.Expression, fast: exp.Expression) -> exp.Expression:
+        return _parse("CASE WHEN :e THEN :slow ELSE :fast END", e=exponent, slow=slow, fast=fast)
+
+    return pick(slow_digits, fast_digits), pick(slow_scale, fast_scale), pick(slow_fits, fast_fits)
+
+
 # -- profile ----------------------------------------------------------------------------------
 PROFILE_COLUMNS: tuple[str, ...] = (
     "attribute",
@@ -169,9 +209,9 @@ PROFILE_COLUMNS: tuple[str, ...] = (
 
 
 def _number_aggregates(
-    text: exp.Expression, parts: exp.Expression, prefix: str
+    text: exp.Expression, parts: exp.Expression | None, prefix: str
 ) -> list[exp.Expression]:
-    int_digits, scale, fits = number_parts(text, parts)
+    int_digits, scale, fits = number_parts(text, parts) if parts else fast_number_parts(text)
     return [
         _alias(_parse("count(:t)", t=text), prefix + "count", quoted=True),
         _alias(_parse("max(:x)", x=int_digits), prefix + "int_digits", quoted=True),
@@ -411,3 +451,238 @@ def file_counts_select(stage: exp.Table, file_column: str = "filename") -> exp.S
         .from_(stage)
         .group_by(f)
     )
+
+
+# -- column-shaped staging ---------------------------------------------------------------------
+# A faster staging shape (DuckDB's Arrow stager): one column per top-level attribute, each a
+# struct holding only the descriptors seen for it; nested M values are structs of their members
+# and L values lists of element structs, recursively. The shape of every value is known from
+# the staged schema, so profiling is plain column aggregates and the descriptor removal of M/L
+# is generated SQL (no JSON re-parsing, no fallback function).
+
+
+@dataclass(frozen=True)
+class ValueShape:
+    """The staged type of a DynamoDB value: its descriptors (struct fields, in order).
+
+    ``members`` (M: member name → shape, in struct field order) and ``element`` (L: the shape
+    of every element; None if only empty lists were seen) describe nested values.
+    """
+
+    descriptors: tuple[str, ...]
+    members: tuple[tuple[str, ValueShape], ...] = ()
+    element: ValueShape | None = None
+
+    def has(self, descriptor: str) -> bool:
+        return descriptor in self.descriptors
+
+
+def _at(value: exp.Expression, position: int) -> exp.Expression:
+    """``struct_extract_at(value, position)`` (1-based): no struct field name in the SQL."""
+    return exp.Anonymous(
+        this="struct_extract_at", expressions=[value, exp.Literal.number(position)]
+    )
+
+
+def _shaped_field(value: exp.Expression, shape: ValueShape, descriptor: str) -> exp.Expression:
+    if descriptor not in shape.descriptors:
+        return exp.null()
+    return _at(value, shape.descriptors.index(descriptor) + 1)
+
+
+def shaped_value_json(value: exp.Expression, shape: ValueShape, depth: int = 0) -> exp.Expression:
+    """JSON text (VARCHAR) of one staged value of ``shape``, descriptors removed.
+
+    Same output as :func:`value_json` (and :func:`aws2bq.core.dynamodb_json.value_to_json`):
+    numbers keep their exact text, B/BS stay base64 strings, NULL becomes ``null``.
+    """
+    branches: list[tuple[exp.Expression, exp.Expression]] = []
+    for descriptor in shape.descriptors:
+        x = _shaped_field(value, shape, descriptor)
+        text: exp.Expression
+        if descriptor in ("S", "B", "SS", "BS"):
+            text = _parse("CAST(to_json(:x) AS VARCHAR)", x=x)
+        elif descriptor == "N":
+            text = x
+        elif descriptor == "NS":
+            text = _parse("'[' || array_to_string(:x, ',') || ']'", x=x)
+        elif descriptor == "BOOL":
+            text = _parse("CASE WHEN :x THEN 'true' ELSE 'false' END", x=x)
+        elif descriptor == "NULL":
+            text = lit("null")
+        elif descriptor == "M":
+            parts = []
+            for position, (name, member) in enumerate(shape.members, start=1):
+                m = _at(x, position)
+                key = lit(orjson.dumps(name).decode() + ":")
+                parts.append(
+                    _parse(
+                        "CASE WHEN :m IS NOT NULL THEN :k || :j END",
+                        m=m,
+                        k=key,
+                        j=shaped_value_json(m, member, depth + 1),
+                    )
+                )
+            # concat_ws skips the NULLs of absent members.
+            text = (
+                _parse(
+                    "'{' || :c || '}'",
+                    c=exp.Anonymous(this="concat_ws", expressions=[lit(","), *parts]),
+                )
+                if parts
+                else lit("{}")
+            )
+        elif descriptor == "L":
+            if shape.element is None:
+                # Only empty lists were staged (an element would have given a shape).
+                text = _parse(
+                    "CASE WHEN len(:x) = 0 THEN '[]' ELSE error('unexpected L element') END", x=x
+                )
+            else:
+                var = exp.to_identifier(f"e{depth}")
+                text = _parse(
+                    "'[' || array_to_string(list_transform(:x, :fn), ',') || ']'",
+                    x=x,
+                    fn=exp.Lambda(
+                        this=shaped_value_json(exp.column(var), shape.element, depth + 1),
+                        expressions=[var],
+                    ),
+                )
+        else:
+            raise ValueError(f"unknown DynamoDB descriptor {descriptor!r}")
+        branches.append((_parse(":x IS NOT NULL", x=x), text))
+    if not branches:
+        return exp.null()
+    case = exp.Case()
+    for condition, text in branches:
+        case = case.when(condition, text)
+    return case
+
+
+def shaped_column_value(
+    value: exp.Expression | None, shape: ValueShape | None, column: Column, caps: Capabilities
+) -> exp.Expression:
+    """The typed value of one column from its staged attribute column (None: not staged)."""
+    ctype = column.type
+    target = caps.data_type(ctype)
+    if value is None or shape is None or ctype.kind is Kind.NULL:
+        return exp.Cast(this=exp.null(), to=target)
+    kind = ctype.kind
+    if kind is Kind.JSON:
+        body = exp.Cast(this=shaped_value_json(value, shape), to=target)
+        if shape.has("NULL"):
+            return _parse(
+                "CASE WHEN :n THEN NULL ELSE :j END",
+                n=_shaped_field(value, shape, "NULL"),
+                j=body,
+            )
+        return body
+    numbers = (Kind.INT64, Kind.NUMERIC, Kind.BIGNUMERIC, Kind.DECIMAL_TEXT)
+    descriptor = {
+        Kind.STRING: "SS" if ctype.repeated else "S",
+        Kind.BYTES: "BS" if ctype.repeated else "B",
+        Kind.BOOL: "BOOL",
+    }.get(kind, "NS" if ctype.repeated else "N")
+    if kind not in numbers and kind not in (Kind.STRING, Kind.BYTES, Kind.BOOL):
+        raise ValueError(f"no DynamoDB attribute maps to {ctype}")
+    if not shape.has(descriptor):
+        return exp.Cast(this=exp.null(), to=target)
+    x = _shaped_field(value, shape, descriptor)
+    if ctype.repeated and kind in numbers:
+        var = exp.to_identifier("x")
+        return _parse(
+            "list_transform(:v, :fn)",
+            v=x,
+            fn=exp.Lambda(this=_number_cast(exp.column(var), kind, caps), expressions=[var]),
+        )
+    if kind in numbers:
+        return _number_cast(x, kind, caps)
+    if kind is Kind.BYTES:
+        if ctype.repeated:
+            return _parse("list_transform(:v, x -> from_base64(x))", v=x)
+        return _parse("from_base64(:v)", v=x)
+    return exp.Cast(this=x, to=target)
+
+
+def shaped_typed_select(
+    stage: exp.Table,
+    columns: Mapping[str, tuple[str, ValueShape]],
+    schema: TableSchema,
+    system_values: Mapping[str, exp.Expression],
+    caps: Capabilities,
+) -> exp.Select:
+    """SELECT one typed row per staged item; ``columns``: attribute → (staged column, shape)."""
+    projections: list[exp.Expression] = []
+    for column in schema.columns:
+        value: exp.Expression
+        if column.role is Role.SYSTEM:
+            value = exp.Cast(this=system_values[column.name], to=caps.data_type(column.type))
+        else:
+            staged = columns.get(column.source_name)
+            value = shaped_column_value(
+                exp.column(staged[0], quoted=True) if staged else None,
+                staged[1] if staged else None,
+                column,
+                caps,
+            )
+        projections.append(_alias(value, column.name, quoted=True))
+    return exp.select(*projections).from_(stage)
+
+
+def _list_number_aggregates(values: exp.Expression, prefix: str) -> list[exp.Expression]:
+    """Number statistics over the elements of a list column (NS), without unnesting."""
+    x = exp.to_identifier("x")
+    int_digits, scale, fits = fast_number_parts(exp.column(x))
+
+    def over(body: exp.Expression, agg: str) -> exp.Expression:
+        return _parse(
+            f"{agg}(list_{'bool_and' if agg == 'bool_and' else agg}(list_transform(:v, :fn)))",
+            v=values,
+            fn=exp.Lambda(this=body, expressions=[x.copy()]),
+        )
+
+    return [
+        _alias(_parse("sum(len(:v))", v=values), prefix + "count", quoted=True),
+        _alias(over(int_digits, "max"), prefix + "int_digits", quoted=True),
+        _alias(over(scale, "max"), prefix + "scale", quoted=True),
+        _alias(over(fits, "bool_and"), prefix + "all_int64", quoted=True),
+    ]
+
+
+def shaped_profile_select(
+    stage: exp.Table, columns: Sequence[tuple[str, ValueShape]]
+) -> exp.Select:
+    """One query, one row: per staged column, the aggregates of :data:`PROFILE_COLUMNS`.
+
+    Every column contributes ``len(PROFILE_COLUMNS) - 1`` values in that order (constants
+    where its shape lacks a descriptor); read them with :func:`read_shaped_profile`.
+    """
+    projections: list[exp.Expression] = []
+    for n, (name, shape) in enumerate(columns):
+        v = exp.column(name, quoted=True)
+        for d in DESCRIPTORS:
+            x = _shaped_field(v, shape, d)
+            agg = _parse("count(:x)", x=x) if shape.has(d) else exp.Literal.number(0)
+            projections.append(_alias(agg, f"{n}_count_{d}"))
+        if shape.has("N"):
+            text = _shaped_field(v, shape, "N")
+            aggregates = _number_aggregates(text, None, f"{n}_n_")
+        else:
+            aggregates = [exp.Literal.number(0), exp.null(), exp.null(), exp.null()]
+        projections.extend(aggregates)
+        if shape.has("NS"):
+            projections.extend(_list_number_aggregates(_shaped_field(v, shape, "NS"), f"{n}_ns_"))
+        else:
+            projections.extend([exp.Literal.number(0), exp.null(), exp.null(), exp.null()])
+    if not projections:
+        projections = [exp.Literal.number(0)]
+    return exp.select(*projections).from_(stage)
+
+
+def read_shaped_profile(
+    attributes: Sequence[str], row: Sequence[object]
+) -> dict[str, AttributeStats]:
+    """Statistics per attribute from the single row of :func:`shaped_profile_select`."""
+    width = len(PROFILE_COLUMNS) - 1
+    rows = [[name, *row[n * width : (n + 1) * width]] for n, name in enumerate(attributes)]
+    return {k: v for k, v in read_profile(rows).items() if v.present}

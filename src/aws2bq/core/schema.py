@@ -8,6 +8,7 @@ stored in the ledger with every applied export rather than read back from the wa
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -33,28 +34,64 @@ class Kind(StrEnum):
     DATE = "DATE"
     DATETIME = "DATETIME"
     TIMESTAMP = "TIMESTAMP"
+    #: An exact decimal of a declared precision and scale (``ColumnType.precision/scale``):
+    #: DuckDB ``DECIMAL(p,s)`` (p≤38), BigQuery NUMERIC / BIGNUMERIC by digits, else text.
+    DECIMAL = "DECIMAL"
+    #: A duration (MySQL TIME up to ±838:59:59, PostgreSQL interval).
+    INTERVAL = "INTERVAL"
+    #: A time of day (PostgreSQL time).
+    TIME = "TIME"
+    #: A geometry: WKB bytes in DuckDB, GEOGRAPHY in BigQuery.
+    GEOGRAPHY = "GEOGRAPHY"
 
 
 #: Exact-number kinds, narrowest first: each holds every value of the ones before it.
 NUMBER_LADDER: tuple[Kind, ...] = (Kind.INT64, Kind.NUMERIC, Kind.BIGNUMERIC, Kind.DECIMAL_TEXT)
 
 
+_PARAMETERS = re.compile(r"^([A-Z0-9_]+)\((\d+),\s*(\d+)\)$")
+
+
 @dataclass(frozen=True, order=True)
 class ColumnType:
-    """A logical type: a kind, optionally repeated (an ARRAY / LIST of that kind)."""
+    """A logical type: a kind, optionally repeated (an ARRAY / LIST of that kind).
+
+    ``precision`` / ``scale`` are set for :attr:`Kind.DECIMAL` only (total digits, digits
+    after the point); every other kind leaves them ``None``.
+    """
 
     kind: Kind
     repeated: bool = False
+    precision: int | None = None
+    scale: int | None = None
 
     def __str__(self) -> str:
-        return f"ARRAY<{self.kind}>" if self.repeated else str(self.kind)
+        base = str(self.kind)
+        if self.precision is not None:
+            base = f"{base}({self.precision},{self.scale or 0})"
+        return f"ARRAY<{base}>" if self.repeated else base
 
     @classmethod
     def parse(cls, text: str) -> ColumnType:
-        """Inverse of ``str()``: ``"ARRAY<INT64>"`` → ``ColumnType(INT64, repeated=True)``."""
-        if text.startswith("ARRAY<") and text.endswith(">"):
-            return cls(Kind(text[6:-1]), repeated=True)
-        return cls(Kind(text))
+        """Inverse of ``str()``: ``"ARRAY<INT64>"`` → ``ColumnType(INT64, repeated=True)``,
+        ``"DECIMAL(20,0)"`` → ``ColumnType(DECIMAL, precision=20, scale=0)``."""
+        repeated = text.startswith("ARRAY<") and text.endswith(">")
+        if repeated:
+            text = text[6:-1]
+        match = _PARAMETERS.match(text)
+        if match:
+            return cls(Kind(match[1]), repeated, int(match[2]), int(match[3]))
+        return cls(Kind(text), repeated)
+
+    @classmethod
+    def decimal(cls, precision: int, scale: int) -> ColumnType:
+        """``DECIMAL(precision, scale)``."""
+        return cls(Kind.DECIMAL, precision=precision, scale=scale)
+
+    @property
+    def integer_digits(self) -> int:
+        """Digits left of the point of a DECIMAL (precision − scale)."""
+        return (self.precision or 0) - (self.scale or 0)
 
 
 JSON_TYPE = ColumnType(Kind.JSON)

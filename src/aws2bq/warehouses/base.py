@@ -7,8 +7,12 @@ One small ABC per role (see docs/warehouse-interface.md):
 - :class:`DynamoDBStaging` — an optional ability: land the data files of a DynamoDB export into
   a staging area of the warehouse, profile them in SQL, and give the SELECT that types them.
 
-Later sources add their own ability (e.g. ``ParquetStaging`` for RDS) next to these; the
-generic apply + ledger (runner) only needs :class:`Warehouse`.
+- :class:`RdsStaging` — an optional ability: land the Parquet files of one table of an RDS
+  snapshot export, tell how each group of files stores each column, profile text-stored
+  numbers, and give the SELECT that types the rows (failing on any value it cannot convert
+  exactly).
+
+The generic apply + ledger (runner) only needs :class:`Warehouse`.
 """
 
 from __future__ import annotations
@@ -24,13 +28,17 @@ import sqlglot.expressions as exp
 from aws2bq.core.capabilities import Capabilities
 from aws2bq.core.dynamodb_types import AttributeStats
 from aws2bq.core.progress import Progress
+from aws2bq.core.rds_sql import Source
+from aws2bq.core.rds_types import Engine, NumberProfile, TablePlan
 from aws2bq.core.schema import TableSchema
 
 __all__ = [
     "Capabilities",
     "DynamoDBStaging",
     "RawFile",
+    "RdsStaging",
     "StagedExport",
+    "StagedRdsTable",
     "TableRef",
     "Warehouse",
 ]
@@ -187,4 +195,66 @@ class DynamoDBStaging(ABC):
 
     @abstractmethod
     def drop_dynamodb_staging(self, staged: StagedExport) -> None:
+        """Remove the staging area (idempotent, never raises for a missing one)."""
+
+
+@dataclass
+class StagedRdsTable(StagedExport):
+    """The Parquet files of one exported RDS table, landed and grouped by storage.
+
+    ``sources`` has one entry per group of files that store every column the same way (one
+    group normally; several when, e.g., a DECIMAL is INT64 in some files and text in others):
+    a relation to read the group from and the :class:`~aws2bq.core.rds_types.RawType` of each
+    column in it. ``rows_per_file`` comes from the Parquet footers.
+    """
+
+    sources: list[Source] = field(default_factory=list)
+
+
+class RdsStaging(ABC):
+    """Optional ability: land RDS export Parquet files and type them inside the warehouse.
+
+    As with :class:`DynamoDBStaging`, the staging area belongs to the run and is invisible to
+    readers of the destination; :meth:`drop_rds_staging` removes it whatever happened.
+    """
+
+    @abstractmethod
+    def stage_rds_table(
+        self, files: Sequence[RawFile], *, stream: str, progress: Progress
+    ) -> StagedRdsTable:
+        """Land one table's Parquet files (downloaded in parallel and streamed if remote).
+
+        Raise ``ExportError`` naming the file when one is not readable Parquet (truncated,
+        corrupt). Group the files by how they store each column; count rows per file.
+        """
+
+    @abstractmethod
+    def profile_rds_numbers(
+        self, staged: StagedRdsTable, columns: Sequence[str]
+    ) -> dict[str, NumberProfile]:
+        """Digits of text-stored number columns (source names), one query per group."""
+
+    @abstractmethod
+    def rds_typed_select(
+        self,
+        staged: StagedRdsTable,
+        plan: TablePlan,
+        system_values: Mapping[str, exp.Expression],
+        engine: Engine,
+    ) -> exp.Query:
+        """The query producing one typed row per exported row, columns in schema order.
+
+        It fails (error text starting with ``aws2bq.core.rds_sql.LOSS_MARKER``) on a value
+        it cannot convert exactly, so a bad value aborts the apply transaction.
+        """
+
+    @abstractmethod
+    def rds_losses(
+        self, staged: StagedRdsTable, plan: TablePlan, engine: Engine
+    ) -> list[tuple[str, int, str]]:
+        """``(column, number of values, an example)`` for every column holding values its
+        conversion cannot represent exactly (run after the typed query failed)."""
+
+    @abstractmethod
+    def drop_rds_staging(self, staged: StagedRdsTable) -> None:
         """Remove the staging area (idempotent, never raises for a missing one)."""

@@ -29,6 +29,7 @@ from aws2bq.core.dynamodb_sql import FALLBACK_FUNCTION
 from aws2bq.errors import TransientError, WarehouseError
 from aws2bq.warehouses import WarehouseUrl
 from aws2bq.warehouses.base import TableRef, Warehouse
+from aws2bq.warehouses.duckdb.rds_staging import DuckDBRdsStaging
 from aws2bq.warehouses.duckdb.staging import DuckDBDynamoDBStaging
 
 DEFAULT_MEMORY_LIMIT = "768MB"
@@ -45,7 +46,17 @@ def _setting(name: str, value: str) -> exp.Expression:
     return cast(exp.Expression, tree)
 
 
-class DuckDBWarehouse(DuckDBDynamoDBStaging, Warehouse):
+def _bytes(text: str) -> int:
+    """``512MB`` / ``1GB`` / ``1000000`` → bytes."""
+    units = {"KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "B": 1}
+    upper = text.strip().upper()
+    for unit, factor in units.items():
+        if upper.endswith(unit):
+            return int(float(upper[: -len(unit)]) * factor)
+    return int(upper)
+
+
+class DuckDBWarehouse(DuckDBDynamoDBStaging, DuckDBRdsStaging, Warehouse):
     """A DuckDB database file."""
 
     capabilities: ClassVar[Capabilities] = DUCKDB
@@ -80,6 +91,14 @@ class DuckDBWarehouse(DuckDBDynamoDBStaging, Warehouse):
             self.execute(_setting(name, value))
         if "threads" in self.params:
             self.execute(_setting("threads", self.params["threads"]))
+        ((threads,),) = self.con.execute("SELECT current_setting('threads')").fetchall()
+        self.threads = max(1, int(threads))
+        # ?arrow=0 turns the Arrow stager off (always DuckDB's read_json); ?arrow_budget=…MB
+        # bounds the parsed items it keeps in memory (beyond it, read_json is used).
+        self.arrow_staging = self.params.get("arrow", "1") not in ("0", "false", "off")
+        if "arrow_budget" in self.params:
+            self.arrow_budget = _bytes(self.params["arrow_budget"])
+        self._registered: dict[str, Any] = {}
         from duckdb import sqltypes
 
         self.con.create_function(
@@ -90,6 +109,16 @@ class DuckDBWarehouse(DuckDBDynamoDBStaging, Warehouse):
             side_effects=False,
         )
         self._closed = False
+
+    def register_arrow(self, name: str, table: Any) -> None:
+        """Make an Arrow table readable as ``name`` (zero copy) until unregistered."""
+        self.con.register(name, table)
+        self._registered[name] = table
+
+    def unregister_arrow(self, name: str) -> None:
+        if self._registered.pop(name, None) is not None:
+            with contextlib.suppress(duckdb.Error):
+                self.con.unregister(name)
 
     # -- Warehouse ---------------------------------------------------------------------------
     def close(self) -> None:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import logging
 import shutil
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -20,12 +22,16 @@ import sqlglot.expressions as exp
 
 from aws2bq.core import dynamodb_sql
 from aws2bq.core.capabilities import Capabilities
+from aws2bq.core.dynamodb_sql import ValueShape
 from aws2bq.core.dynamodb_types import AttributeStats
 from aws2bq.core.progress import Progress
 from aws2bq.core.schema import TableSchema
 from aws2bq.errors import ExportError, WarehouseError
 from aws2bq.sources.blobs import ExportFile, fetch_all
 from aws2bq.warehouses.base import DynamoDBStaging, RawFile, StagedExport, TableRef
+from aws2bq.warehouses.duckdb import arrow_stage
+
+log = logging.getLogger(__name__)
 
 _counter = itertools.count(1)
 
@@ -45,11 +51,31 @@ def _read_json(paths: Sequence[Path]) -> exp.Select:
     return result
 
 
+@dataclass(frozen=True)
+class _Handle:
+    """Private part of a :class:`StagedExport`: the stage's name and, if the Arrow stager
+    staged it, attribute → (column, value shape); None for the ``read_json`` MAP table."""
+
+    alias: str
+    columns: dict[str, tuple[str, ValueShape]] | None = None
+
+
 class DuckDBDynamoDBStaging(DynamoDBStaging):
     """The DynamoDB staging ability of :class:`DuckDBWarehouse` (a mixin)."""
 
     capabilities: ClassVar[Capabilities]
     scratch: Path
+    #: True: try the Arrow stager first; False: always read_json.
+    arrow_staging: bool = True
+    #: Worker threads of the Arrow stager.
+    threads: int = 2
+    arrow_budget: int = arrow_stage.DEFAULT_MEMORY_BUDGET
+
+    def register_arrow(self, name: str, table: Any) -> None:
+        raise NotImplementedError
+
+    def unregister_arrow(self, name: str) -> None:
+        raise NotImplementedError
 
     # Provided by the warehouse class.
     def query(self, statement: exp.Expression) -> list[tuple[Any, ...]]:
@@ -69,19 +95,27 @@ class DuckDBDynamoDBStaging(DynamoDBStaging):
             raise TypeError("the DuckDB stager reads aws2bq.sources.blobs.ExportFile objects")
         progress.start("download", files=len(files), bytes=sum(f.size or 0 for f in export_files))
         fetched = fetch_all(export_files, folder / "files", progress=progress)
+        # Empty data files (AWS writes one per empty partition) may be zero bytes, which is
+        # not a gzip stream: they hold no rows and are not given to the reader.
+        readable = [(f, p) for f, p, size in fetched if size > 0]
+        progress.start("stage", files=len(readable), rows=sum(f.expected_rows for f, _ in readable))
+        fast = self._stage_arrow(alias, fetched, readable)
+        if fast is not None:
+            progress.advance("stage", files=len(readable), rows=fast.rows)
+            return fast
         self.execute(
             exp.Attach(this=exp.alias_(exp.Literal.string(str(folder / "stage.duckdb")), alias))
         )
         table = TableRef("items", dataset="main", catalog=alias)
         staged = StagedExport(
-            table=table, rows_per_file={}, bytes=sum(s for _, _, s in fetched), handle=alias
+            table=table,
+            rows_per_file={},
+            bytes=sum(s for _, _, s in fetched),
+            handle=_Handle(alias),
+            details={"stager": "read_json"},
         )
-        # Empty data files (AWS writes one per empty partition) may be zero bytes, which is
-        # not a gzip stream: they hold no rows and are not given to the reader.
-        readable = [(f, p) for f, p, size in fetched if size > 0]
         by_path = {str(p): f.key for f, p in readable}
         target = table.expression()
-        progress.start("stage", files=len(readable), rows=sum(f.expected_rows for f, _ in readable))
         if readable:
             create = exp.Create(
                 this=target, kind="TABLE", expression=_read_json([p for _, p in readable])
@@ -105,6 +139,34 @@ class DuckDBDynamoDBStaging(DynamoDBStaging):
         progress.advance("stage", files=len(readable), rows=staged.rows)
         return staged
 
+    def _stage_arrow(
+        self,
+        alias: str,
+        fetched: Sequence[tuple[ExportFile, Path, int]],
+        readable: Sequence[tuple[ExportFile, Path]],
+    ) -> StagedExport | None:
+        """Stage with the Arrow stager, or None if it declines (the generic reader runs)."""
+        if self.arrow_staging is False:
+            return None
+        try:
+            result = arrow_stage.stage(
+                [p for _, p in readable], workers=self.threads, budget=self.arrow_budget
+            )
+        except arrow_stage.Unsupported as exc:
+            log.info("Arrow stager declined (%s); using read_json", exc)
+            return None
+        counts = {f.key: 0 for f, _, _ in fetched}
+        for f, p in readable:
+            counts[f.key] = result.rows.get(p, 0)
+        self.register_arrow(alias, result.table)
+        return StagedExport(
+            table=TableRef(alias),
+            rows_per_file=counts,
+            bytes=sum(s for _, _, s in fetched),
+            handle=_Handle(alias, result.columns),
+            details={"stager": "arrow"},
+        )
+
     def _blame(self, readable: Sequence[tuple[ExportFile, Path]], error: Exception) -> None:
         """Find which file DuckDB could not read and raise an ExportError naming it."""
         for f, path in readable:
@@ -121,18 +183,36 @@ class DuckDBDynamoDBStaging(DynamoDBStaging):
                 ) from error
 
     def profile_dynamodb(self, staged: StagedExport) -> dict[str, AttributeStats]:
-        rows = self.query(dynamodb_sql.profile_select(staged.table.expression()))
-        return dynamodb_sql.read_profile(rows)
+        handle: _Handle = staged.handle
+        if handle.columns is None:
+            rows = self.query(dynamodb_sql.profile_select(staged.table.expression()))
+            return dynamodb_sql.read_profile(rows)
+        if not handle.columns:
+            return {}
+        (row,) = self.query(
+            dynamodb_sql.shaped_profile_select(
+                staged.table.expression(), list(handle.columns.values())
+            )
+        )
+        return dynamodb_sql.read_shaped_profile(list(handle.columns), row)
 
     def dynamodb_typed_select(
         self, staged: StagedExport, schema: TableSchema, system_values: Mapping[str, exp.Expression]
     ) -> exp.Select:
-        return dynamodb_sql.typed_select(
-            staged.table.expression(), schema, system_values, self.capabilities
+        handle: _Handle = staged.handle
+        if handle.columns is None:
+            return dynamodb_sql.typed_select(
+                staged.table.expression(), schema, system_values, self.capabilities
+            )
+        return dynamodb_sql.shaped_typed_select(
+            staged.table.expression(), handle.columns, schema, system_values, self.capabilities
         )
 
     def drop_dynamodb_staging(self, staged: StagedExport) -> None:
-        with contextlib.suppress(WarehouseError):  # already detached
-            self.execute(exp.Detach(this=exp.to_identifier(str(staged.handle)), exists=True))
-
-        shutil.rmtree(self.scratch / str(staged.handle), ignore_errors=True)
+        handle: _Handle = staged.handle
+        if handle.columns is not None:
+            self.unregister_arrow(handle.alias)
+        else:
+            with contextlib.suppress(WarehouseError):  # already detached
+                self.execute(exp.Detach(this=exp.to_identifier(handle.alias), exists=True))
+        shutil.rmtree(self.scratch / handle.alias, ignore_errors=True)

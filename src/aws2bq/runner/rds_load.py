@@ -1,0 +1,392 @@
+"""Load an RDS / Aurora snapshot export into warehouse tables, one table at a time.
+
+Per exported table (stream ``rds:<db>.<table>`` / ``rds:<db>.<schema>.<table>``):
+verify (export COMPLETE, table COMPLETE and not skipped, partitions complete, files present)
+→ land the Parquet files (stage) → decide the types (originalTypeMappings + storage +
+profiles of text-stored numbers) → typed SELECT → replace + ledger row in one transaction.
+
+A table that fails does not stop the others; the report says which failed and why (the CLI
+then exits with 1). A table whose export is already in the ledger is left alone; an export
+older than the one applied is refused unless forced.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlglot.expressions as exp
+
+from aws2bq import __version__
+from aws2bq.core.apply import NEW_SUFFIX, Mode, replace_steps
+from aws2bq.core.ledger import LEDGER_TABLE, LedgerEntry, select_history
+from aws2bq.core.progress import NullProgress, Progress
+from aws2bq.core.rds_sql import LOSS_MARKER, UnsupportedStorage
+from aws2bq.core.rds_types import RawType, next_version, plan_table
+from aws2bq.core.schema import TableSchema
+from aws2bq.errors import (
+    Aws2BqError,
+    ConfigError,
+    ExportError,
+    TypeConversionError,
+    WarehouseError,
+)
+from aws2bq.sources.rds import RdsExport, RdsTable, read_export
+from aws2bq.warehouses import DEFAULT_URL, connect
+from aws2bq.warehouses.base import RdsStaging, StagedRdsTable, TableRef, Warehouse
+
+MYSQL_TEMPLATE = "{db}__{table}"
+POSTGRES_TEMPLATE = "{db}__{schema}__{table}"
+_NOT_IN_NAME = re.compile(r"[^\w\- ]+")
+
+
+@dataclass(frozen=True)
+class RdsLoadRequest:
+    """What ``aws2bq load rds`` asks for."""
+
+    export: str
+    #: ``db``, ``db.table`` (PostgreSQL ``db.schema[.table]``); empty = every table.
+    only: tuple[str, ...] = ()
+    mode: Mode = Mode.REPLACE
+    #: Primary key columns per target (``db.table`` → columns), for the merge/history modes.
+    keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    warehouse: str = DEFAULT_URL
+    force: bool = False
+    #: Destination table name: ``{db}``, ``{schema}``, ``{table}``; None = the default
+    #: (``{db}__{table}``, PostgreSQL ``{db}__{schema}__{table}``).
+    table_name_template: str | None = None
+
+
+@dataclass
+class TableReport:
+    """What happened to one exported table."""
+
+    target: str
+    table: str
+    stream: str
+    status: str  # "applied" | "already_applied" | "failed"
+    rows: int = 0
+    files: int = 0
+    bytes: int = 0
+    schema_version: int = 0
+    columns: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "table": self.table,
+            "stream": self.stream,
+            "status": self.status,
+            "rows": self.rows,
+            "files": self.files,
+            "bytes": self.bytes,
+            "schema_version": self.schema_version,
+            "columns": self.columns,
+            "error": self.error,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass
+class RdsLoadReport:
+    """What a load of one RDS export did."""
+
+    export_id: str
+    export_location: str
+    warehouse: str
+    snapshot_time: datetime
+    tables: list[TableReport] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def rows(self) -> int:
+        return sum(t.rows for t in self.tables if t.status == "applied")
+
+    @property
+    def failed(self) -> list[TableReport]:
+        return [t for t in self.tables if t.status == "failed"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "export_id": self.export_id,
+            "export": self.export_location,
+            "warehouse": self.warehouse,
+            "snapshot_time": self.snapshot_time.isoformat(),
+            "rows": self.rows,
+            "failed": len(self.failed),
+            "tables": [t.to_dict() for t in self.tables],
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def table_name(table: RdsTable, template: str | None) -> str:
+    """The destination table of an exported table (invalid characters become ``_``)."""
+    if template is None:
+        template = MYSQL_TEMPLATE if table.schema is None else POSTGRES_TEMPLATE
+    try:
+        name = template.format(db=table.database, schema=table.schema or "", table=table.name)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ConfigError(
+            f"bad table name template {template!r}: {exc}",
+            hint="use {db}, {schema} and {table}, e.g. {db}__{table}",
+        ) from exc
+    name = _NOT_IN_NAME.sub("_", name).strip()
+    if not name or len(name.encode()) > 1024:
+        raise ConfigError(f"table name template {template!r} gives an invalid name {name!r}")
+    if name.lower().startswith("_aws2bq_") or name.lower().endswith(NEW_SUFFIX):
+        raise ConfigError(f"table name {name!r} is reserved for aws2bq's own tables")
+    return name
+
+
+def _selected(table: RdsTable, only: tuple[str, ...]) -> bool:
+    if not only:
+        return True
+    names = table.folder_names
+    prefixes = {".".join(names[:n]) for n in range(1, len(names) + 1)}
+    return any(entry in prefixes for entry in only)
+
+
+def _check_request(export: RdsExport, request: RdsLoadRequest) -> None:
+    targets = [t.target for t in export.tables]
+    for entry in request.only:
+        if not any(_selected(t, (entry,)) for t in export.tables):
+            raise ConfigError(
+                f"--only {entry}: no such database or table in export {export.location}",
+                hint=f"tables in the export: {', '.join(targets[:20]) or 'none'}",
+            )
+    for target, columns in request.keys.items():
+        if target not in targets:
+            raise ConfigError(
+                f"--key {target}: no such table in export {export.location}",
+                hint=f"tables in the export: {', '.join(targets[:20]) or 'none'}",
+            )
+        known = {c.name for c in export.table(target).columns}
+        unknown = [c for c in columns if c not in known]
+        if unknown:
+            raise ConfigError(
+                f"--key {target}: column(s) {', '.join(unknown)} not in the table",
+                hint=f"columns: {', '.join(sorted(known)[:30])}",
+            )
+
+
+def load_rds(
+    request: RdsLoadRequest,
+    *,
+    progress: Progress | None = None,
+    warehouse: Warehouse | None = None,
+) -> RdsLoadReport:
+    """Apply every (selected) table of one RDS export; see the module docstring."""
+    progress = progress or NullProgress()
+    started = time.monotonic()
+    if request.mode is not Mode.REPLACE:
+        raise ConfigError(
+            f"mode {request.mode} is not available for RDS exports yet", hint="use --mode replace"
+        )
+    export = read_export(request.export)
+    _check_request(export, request)
+    tables = [t for t in export.tables if _selected(t, request.only)]
+    names = {t.target: table_name(t, request.table_name_template) for t in tables}
+    clashes = {n for n in names.values() if list(names.values()).count(n) > 1}
+    if clashes:
+        raise ConfigError(
+            f"several tables would be loaded into {', '.join(sorted(clashes))}",
+            hint="use a --table-name-template that tells them apart",
+        )
+    progress.event(
+        "export found",
+        export=export.location,
+        export_id=export.export_id,
+        tables=len(tables),
+        snapshot_time=export.snapshot_time.isoformat(),
+    )
+    wh = warehouse or connect(request.warehouse)
+    report = RdsLoadReport(export.export_id, export.location, wh.url, export.snapshot_time)
+    try:
+        if not isinstance(wh, RdsStaging):
+            raise ConfigError(f"the warehouse {wh.url} cannot load RDS exports")
+        for table in tables:
+            t0 = time.monotonic()
+            table_report = TableReport(
+                table.target, names[table.target], f"rds:{table.target}", "applied"
+            )
+            try:
+                _load_table(wh, export, table, table_report, request, progress)
+            except Aws2BqError as exc:
+                if isinstance(exc, ConfigError) and not isinstance(exc, TypeConversionError):
+                    raise
+                table_report.status = "failed"
+                table_report.error = str(exc)
+                progress.event("table failed", table=table.target, error=exc.message)
+            table_report.seconds = time.monotonic() - t0
+            report.tables.append(table_report)
+    finally:
+        if warehouse is None:
+            wh.close()
+    report.seconds = time.monotonic() - started
+    return report
+
+
+@dataclass(frozen=True)
+class _Applied:
+    export_id: str
+    exported_at: datetime
+    schema: TableSchema
+
+
+def _history(wh: Warehouse, stream: str) -> list[_Applied]:
+    if not wh.table_exists(TableRef(LEDGER_TABLE)):
+        return []
+    out = []
+    for export_id, exported_at, schema_json, _, _ in wh.query(select_history(stream)):
+        when = exported_at if exported_at.tzinfo else exported_at.replace(tzinfo=UTC)
+        out.append(_Applied(str(export_id), when, TableSchema.from_dict(json.loads(schema_json))))
+    return out
+
+
+def _load_table(
+    wh: Warehouse,
+    export: RdsExport,
+    table: RdsTable,
+    report: TableReport,
+    request: RdsLoadRequest,
+    progress: Progress,
+) -> None:
+    assert isinstance(wh, RdsStaging)
+    where = f"export {export.location}: table {table.target}"
+    history = _history(wh, report.stream)
+    if any(h.export_id == export.export_id for h in history):
+        progress.event("already applied: nothing to do", table=table.target)
+        report.status = "already_applied"
+        report.schema_version = history[0].schema.version
+        return
+    if history and export.snapshot_time < history[0].exported_at and not request.force:
+        raise ExportError(
+            f"{where}: snapshot time {export.snapshot_time.isoformat()} is older than that of "
+            f"{history[0].export_id} ({history[0].exported_at.isoformat()}), already applied "
+            f"to {report.table!r}",
+            hint="pass --force to load it anyway (the table will go back in time)",
+        )
+    if table.problem is not None:
+        raise ExportError(f"{where} cannot be loaded: {table.problem}")
+
+    staged = wh.stage_rds_table(table.files, stream=report.stream, progress=progress)
+    try:
+        _apply(wh, export, table, staged, report, request, history, progress)
+    finally:
+        wh.drop_rds_staging(staged)
+
+
+def _apply(
+    wh: Warehouse,
+    export: RdsExport,
+    table: RdsTable,
+    staged: StagedRdsTable,
+    report: TableReport,
+    request: RdsLoadRequest,
+    history: list[_Applied],
+    progress: Progress,
+) -> None:
+    assert isinstance(wh, RdsStaging)
+    where = f"export {export.location}: table {table.target}"
+    known = {c.name for c in table.columns}
+    raws: dict[str, list[RawType]] = {}
+    for source in staged.sources:
+        extra = sorted(set(source.raws) - known)
+        if extra:
+            raise ExportError(
+                f"{where}: the Parquet files hold column(s) {', '.join(extra)} that "
+                "export_tables_info does not list",
+                hint="the export's metadata and files disagree; re-run the export task",
+            )
+        for name, raw in source.raws.items():
+            raws.setdefault(name, []).append(raw)
+    keys = request.keys.get(table.target, ())
+    caps = wh.capabilities
+    plan = plan_table(
+        export.engine, table.columns, raws, keys=keys, max_name_length=caps.max_column_name_length
+    )
+    profiled = [p.source.name for p in plan.columns if p.needs_profile]
+    if profiled and staged.sources:
+        profiles = wh.profile_rds_numbers(staged, profiled)
+        plan = plan_table(
+            export.engine,
+            table.columns,
+            raws,
+            keys=keys,
+            profiles=profiles,
+            max_name_length=caps.max_column_name_length,
+        )
+    schema = next_version(history[0].schema if history else None, plan.schema)
+    system_values: dict[str, exp.Expression] = {
+        "_aws2bq_export_id": exp.Literal.string(export.export_id),
+        "_aws2bq_exported_at": exp.Literal.string(export.snapshot_time.isoformat()),
+    }
+    try:
+        typed = wh.rds_typed_select(staged, plan, system_values, export.engine)
+    except UnsupportedStorage as exc:
+        raise ExportError(f"{where}: {exc}") from exc
+    entry = LedgerEntry(
+        stream=report.stream,
+        source="rds",
+        export_id=export.export_id,
+        export_arn=export.source_arn,
+        export_kind="snapshot",
+        export_location=export.location,
+        exported_at=export.snapshot_time,
+        mode=str(request.mode),
+        files=len(table.files),
+        manifest_items=staged.rows,
+        rows_after=staged.rows,
+        bytes=staged.bytes,
+        schema=schema,
+        changes={"target": table.target, "table": report.table, "engine": str(export.engine)},
+        applied_at=datetime.now(UTC),
+        duration_seconds=0.0,
+        aws2bq_version=__version__,
+    )
+    steps = replace_steps(
+        table=report.table,
+        dataset=None,
+        schema=schema,
+        typed_rows=typed,  # type: ignore[arg-type]  # a UNION when files differ in storage
+        entry=entry,
+        caps=caps,
+        table_exists=wh.table_exists(TableRef(report.table)),
+    )
+    progress.start("apply", rows=staged.rows)
+    try:
+        for statement in steps.before:
+            wh.execute(statement)
+        wh.transaction(steps.transaction)
+    except WarehouseError as exc:
+        if LOSS_MARKER not in str(exc):
+            raise
+        losses = wh.rds_losses(staged, plan, export.engine)
+        by_name = {c.name: c for c in schema.columns}
+        details = (
+            "; ".join(
+                f"column {by_name[c].source_name!r} → {by_name[c].type}: {n} value(s) cannot be "
+                f"converted exactly, e.g. {example!r}"
+                for c, n, example in losses
+            )
+            or str(exc).split("\n  statement:")[0]
+        )
+        raise TypeConversionError(
+            f"{where}: {details}",
+            hint="nothing was loaded for this table; fix the values at the source or report "
+            "the type to aws2bq",
+        ) from exc
+    progress.advance("apply", rows=staged.rows)
+    report.rows = staged.rows
+    report.files = len(table.files)
+    report.bytes = staged.bytes
+    report.schema_version = schema.version
+    report.columns = {c.name: str(c.type) for c in schema.columns}
+    progress.event("applied", table=report.table, rows=staged.rows)

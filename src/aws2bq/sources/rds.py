@@ -1,0 +1,310 @@
+"""RDS / Aurora snapshot exports: find one, read its metadata, check every table is complete.
+
+EXPORT is the export task's folder (``s3://bucket/prefix/<ExportTaskIdentifier>/``) or a
+local copy of it (docs/export-formats.md §2)::
+
+    export_info_<id>.json
+    export_tables_info_<id>_from_<N>_to_<M>.json            (one or more)
+    <db>/<db>.<table>/<partition>/part-….gz.parquet          MySQL
+    <db>/<schema>.<table>/<partition>/part-….gz.parquet      PostgreSQL
+
+The export as a whole must be COMPLETE. Each table is checked on its own
+(:attr:`RdsTable.problem`): a table AWS skipped, whose status is not COMPLETE, whose
+partitions are incomplete, or whose files are missing is refused with AWS's reason, and the
+other tables still load. Every Parquet file under a table's folder is read whatever the
+partition layout and file names (AWS has changed them before).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from aws2bq.core.rds_types import Engine, SourceColumn
+from aws2bq.errors import ConfigError, ExportError, ExportNotReadyError
+from aws2bq.sources.blobs import BlobStore, ExportFile, LocalStore, S3Store
+
+_INFO = re.compile(r"(^|/)export_info_(.+)\.json$")
+_TABLES_INFO = re.compile(r"(^|/)export_tables_info_(.+)_from_(\d+)_to_(\d+)\.json$")
+_PART_NUMBER = re.compile(r"^part-(\d+)-")
+_PARQUET = (".parquet", ".parquet.gz")
+
+
+@dataclass(frozen=True)
+class RdsTable:
+    """One table of an export: its metadata, its files, and why it cannot load (if so)."""
+
+    #: ``db.table`` (MySQL) or ``db.schema.table`` (PostgreSQL), as tables_info names it.
+    target: str
+    database: str
+    schema: str | None
+    name: str
+    columns: tuple[SourceColumn, ...]
+    files: tuple[ExportFile, ...]
+    status: str
+    partitions: int
+    #: None if the table can be loaded, else what is wrong (AWS's reason when it gave one).
+    problem: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def folder_names(self) -> tuple[str, ...]:
+        return tuple(p for p in (self.database, self.schema, self.name) if p is not None)
+
+
+@dataclass(frozen=True)
+class RdsExport:
+    """A COMPLETE RDS export: its info, and every table with its own verdict."""
+
+    store: BlobStore
+    folder: str
+    export_id: str
+    source_arn: str
+    snapshot_time: datetime
+    engine: Engine
+    tables: tuple[RdsTable, ...]
+    info: dict[str, Any]
+
+    @property
+    def location(self) -> str:
+        return self.store.url(self.folder)
+
+    def table(self, target: str) -> RdsTable:
+        for t in self.tables:
+            if t.target == target:
+                return t
+        raise KeyError(target)
+
+
+def open_location(export: str) -> tuple[BlobStore, str]:
+    """A blob store and the key (possibly empty) of the export folder EXPORT names."""
+    if export.startswith("s3://"):
+        bucket, _, key = export[5:].partition("/")
+        if not bucket:
+            raise ConfigError(f"bad S3 location {export!r}", hint="use s3://bucket/prefix/<task>/")
+        return S3Store(bucket), key.strip("/")
+    path = Path(export).expanduser()
+    if not path.exists():
+        raise ConfigError(
+            f"{export} does not exist",
+            hint="give s3://bucket/prefix/<ExportTaskIdentifier>/ or a local copy of it",
+        )
+    if path.is_file():
+        path = path.parent
+    return LocalStore(path), ""
+
+
+def _json(store: BlobStore, key: str, where: str) -> dict[str, Any]:
+    try:
+        data = orjson.loads(store.read_bytes(key))
+    except orjson.JSONDecodeError as exc:
+        raise ExportError(
+            f"export {where}: {key.rsplit('/', 1)[-1]} is not valid JSON ({exc})"
+        ) from exc
+    if not isinstance(data, dict):
+        raise ExportError(f"export {where}: {key.rsplit('/', 1)[-1]} is not a JSON object")
+    return data
+
+
+def _time(value: Any, where: str) -> datetime:
+    if not isinstance(value, str):
+        raise ExportError(f"export {where}: export_info has no snapshotTime")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ExportError(f"export {where}: bad snapshotTime {value!r}") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _engine(targets: list[str]) -> Engine:
+    # PostgreSQL targets are db.schema.table, MySQL ones db.table (export-formats.md §2).
+    return Engine.POSTGRES if any(t.count(".") >= 2 for t in targets) else Engine.MYSQL
+
+
+def read_export(export: str) -> RdsExport:
+    """Find and read an RDS export; refuse it unless its status is COMPLETE.
+
+    Per-table problems do not raise: they are recorded on each :class:`RdsTable`.
+    """
+    store, folder = open_location(export)
+    where = store.url(folder) if folder else store.location
+    prefix = f"{folder}/" if folder else ""
+    keys = list(store.list(prefix))
+    infos = sorted(k for k in keys if _INFO.search(k) and k.count("/") == prefix.count("/"))
+    tables_infos = sorted(
+        (k for k in keys if _TABLES_INFO.search(k) and k.count("/") == prefix.count("/")),
+        key=lambda k: int(_TABLES_INFO.search(k)[3]),  # type: ignore[index]
+    )
+    if not infos:
+        if tables_infos or any(k.endswith(_PARQUET) for k in keys):
+            raise ExportNotReadyError(
+                f"export {where} has no export_info_*.json (not complete yet)",
+                hint="wait for the export task to be COMPLETE, then load it",
+            )
+        raise ExportError(
+            f"no RDS export found at {where}",
+            hint="point at s3://bucket/prefix/<ExportTaskIdentifier>/ (the folder holding "
+            "export_info_<id>.json)",
+        )
+    if len(infos) > 1:
+        raise ConfigError(
+            f"{where} holds {len(infos)} export_info files",
+            hint="point at one export task's folder",
+        )
+    info = _json(store, infos[0], where)
+    export_id = str(info.get("exportTaskIdentifier") or _INFO.search(infos[0])[2])  # type: ignore[index]
+    status = str(info.get("status", ""))
+    if status != "COMPLETE":
+        raise ExportError(
+            f"export {where} ({export_id}) has status {status or 'missing'}, not COMPLETE",
+            hint="only a COMPLETE export can be loaded; see DescribeExportTasks FailureCause",
+        )
+    snapshot_time = _time(info.get("snapshotTime"), where)
+    if not tables_infos:
+        raise ExportError(
+            f"export {where}: no export_tables_info_*.json",
+            hint="the export is incomplete; re-run the export task",
+        )
+    statuses: list[dict[str, Any]] = []
+    for key in tables_infos:
+        entries = _json(store, key, where).get("perTableStatus")
+        if not isinstance(entries, list):
+            raise ExportError(f"export {where}: {key.rsplit('/', 1)[-1]} has no perTableStatus")
+        statuses.extend(e for e in entries if isinstance(e, dict))
+    table_entries = [s for s in statuses if "." in str(s.get("target", ""))]
+    engine = _engine([str(s["target"]) for s in table_entries])
+    files_by_folder = _files_by_table_folder(keys, prefix)
+    tables = tuple(
+        _table(store, where, prefix, entry, engine, files_by_folder) for entry in table_entries
+    )
+    return RdsExport(
+        store=store,
+        folder=folder,
+        export_id=export_id,
+        source_arn=str(info.get("sourceArn", "")),
+        snapshot_time=snapshot_time,
+        engine=engine,
+        tables=tables,
+        info=info,
+    )
+
+
+def _files_by_table_folder(keys: list[str], prefix: str) -> dict[str, list[str]]:
+    """Keys under ``<prefix><db>/<x>.<table>/`` grouped by that folder (relative)."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for key in keys:
+        rest = key[len(prefix) :]
+        parts = rest.split("/")
+        if len(parts) >= 3:
+            out["/".join(parts[:2])].append(key)
+    return out
+
+
+def s3_safe(name: str) -> str:
+    """A name as AWS writes it in S3 paths: ``\\ ` "`` and space become ``_``."""
+    return re.sub(r'[\\`" ]', "_", name)
+
+
+def _table(
+    store: BlobStore,
+    where: str,
+    prefix: str,
+    entry: dict[str, Any],
+    engine: Engine,
+    files_by_folder: dict[str, list[str]],
+) -> RdsTable:
+    target = str(entry["target"])
+    parts = target.split(".")
+    if engine is Engine.POSTGRES and len(parts) >= 3:
+        database, schema, name = parts[0], parts[1], ".".join(parts[2:])
+        folder = f"{s3_safe(database)}/{s3_safe(schema)}.{s3_safe(name)}"
+    else:
+        database, schema, name = parts[0], None, ".".join(parts[1:])
+        folder = f"{s3_safe(database)}/{s3_safe(database)}.{s3_safe(name)}"
+    mappings = (entry.get("schemaMetadata") or {}).get("originalTypeMappings") or []
+    columns = tuple(SourceColumn.from_mapping(m) for m in mappings if isinstance(m, dict))
+    status = str(entry.get("status", ""))
+    partitioning = (entry.get("tableStatistics") or {}).get("partitioningInfo") or {}
+    expected = int(partitioning.get("numberOfPartitions") or 0)
+    completed = int(partitioning.get("numberOfCompletedPartitions") or 0)
+    keys = sorted(files_by_folder.get(folder, []))
+    parquet = [k for k in keys if k.endswith(_PARQUET)]
+    problem: str | None = None
+    reason = entry.get("warningMessage") or entry.get("failureMessage") or entry.get("reason")
+    if status == "SKIPPED" or (status != "COMPLETE" and reason and "skip" in str(reason).lower()):
+        problem = f"AWS skipped the table: {reason or 'no reason given'}"
+    elif status != "COMPLETE":
+        problem = f"its export status is {status or 'missing'}" + (f": {reason}" if reason else "")
+    elif completed != expected:
+        problem = f"only {completed} of its {expected} partitions completed"
+    elif not columns:
+        problem = "export_tables_info lists no columns (originalTypeMappings) for it"
+    else:
+        problem = _check_files(store, prefix + folder + "/", keys, parquet, expected)
+    files = (
+        tuple(ExportFile(store, k, None, -1, store.size(k), where) for k in parquet)
+        if problem is None
+        else ()
+    )
+    return RdsTable(
+        target=target,
+        database=database,
+        schema=schema,
+        name=name,
+        columns=columns,
+        files=files,
+        status=status,
+        partitions=expected,
+        problem=problem,
+        raw=entry,
+    )
+
+
+def _check_files(
+    store: BlobStore, base: str, keys: list[str], parquet: list[str], expected: int
+) -> str | None:
+    """What is missing from a table folder, if anything.
+
+    Partition folders (``<base><n>/``) must be exactly 1..numberOfPartitions, each with at
+    least one Parquet file; where the files carry Spark part numbers (``part-00000-…``) they
+    must run from 0 without a gap; a ``_SUCCESS`` marker seen in one partition must be in all.
+    Files directly in the table folder (older exports) are accepted as one partition.
+    """
+    if expected and not parquet:
+        return f"none of its {expected} partition(s) has a Parquet file under {store.url(base)}"
+    by_partition: dict[str, list[str]] = defaultdict(list)
+    markers: set[str] = set()
+    for key in keys:
+        rest = key[len(base) :]
+        partition, _, name = rest.rpartition("/")
+        if name == "_SUCCESS":
+            markers.add(partition)
+        elif key.endswith(_PARQUET):
+            by_partition[partition].append(name)
+    numbered = [p for p in by_partition if p.isdigit()]
+    if numbered or markers:
+        seen = {p for p in (*by_partition, *markers) if p.isdigit()}
+        wanted = {str(n) for n in range(1, expected + 1)}
+        if seen and min(int(p) for p in seen) == 0:
+            wanted = {str(n) for n in range(expected)}
+        missing = sorted(wanted - set(by_partition), key=int)
+        if missing:
+            return f"partition(s) {', '.join(missing)} have no Parquet file under {store.url(base)}"
+        if markers and (lacking := sorted(set(by_partition) - markers)):
+            return f"partition(s) {', '.join(lacking)} have no _SUCCESS marker"
+    for partition, names in sorted(by_partition.items()):
+        numbers = sorted(int(m[1]) for n in names if (m := _PART_NUMBER.match(n)))
+        if numbers and len(numbers) == len(names) and numbers != list(range(len(numbers))):
+            gaps = sorted(set(range(max(numbers) + 1)) - set(numbers))
+            where = f"partition {partition}" if partition else "the table folder"
+            return (
+                f"{where} lacks Parquet part file(s) {', '.join(f'{g:05d}' for g in gaps)} "
+                f"(files: {', '.join(sorted(names))})"
+            )
+    return None

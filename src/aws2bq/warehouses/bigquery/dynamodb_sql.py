@@ -1,0 +1,231 @@
+"""SQL over DynamoDB items staged in BigQuery as one ``Item JSON`` column per exported line.
+
+The load job parses each export line once into JSON (``{"Id": {"N": "1"}, …}``); this module
+builds, as sqlglot expressions in the ``bigquery`` dialect, the one query that profiles the
+attributes (rows shaped like :data:`aws2bq.core.dynamodb_sql.PROFILE_COLUMNS`, so the core's
+``read_profile`` reads them) and the SELECT that types them. Attribute names reach SQL only as
+string literals (``Item['name']``), never as text.
+
+Numbers stay text until their type is known and are converted with ``PARSE_NUMERIC`` /
+``PARSE_BIGNUMERIC`` (exact, exponent notation accepted), never through FLOAT64.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import cast
+
+import sqlglot
+import sqlglot.expressions as exp
+
+from aws2bq.core.capabilities import Capabilities
+from aws2bq.core.dynamodb_types import DESCRIPTORS
+from aws2bq.core.schema import Column, Kind, Role, TableSchema
+
+DIALECT = "bigquery"
+
+#: Name of the JavaScript UDF (created in the destination dataset) that turns one DynamoDB
+#: value (as JSON text) into plain JSON text. Numbers that a double holds exactly stay
+#: numbers; wider ones become strings, so nothing is rounded.
+JSON_FUNCTION = "_aws2bq_ddb_json"
+
+JSON_FUNCTION_BODY = r"""
+if (text === null) return null;
+function num(n) {
+  // A number only if a double prints back the same digits (leading zeros aside); otherwise
+  // the exact text as a JSON string, so nothing is rounded.
+  var x = Number(n), canon = n.replace(/^(-?)0+(?=[0-9])/, '$1');
+  return (isFinite(x) && String(x) === canon) ? x : n;
+}
+function conv(v) {
+  var t = Object.keys(v)[0], x = v[t];
+  switch (t) {
+    case 'S': case 'B': return x;
+    case 'N': return num(x);
+    case 'BOOL': return x;
+    case 'NULL': return null;
+    case 'SS': case 'BS': return x;
+    case 'NS': return x.map(num);
+    case 'L': return x.map(conv);
+    case 'M': var o = {}; Object.keys(x).forEach(function (k) { o[k] = conv(x[k]); }); return o;
+  }
+  return null;
+}
+return JSON.stringify(conv(JSON.parse(text)));
+"""
+
+_PROFILE = r"""
+WITH entries AS (
+  SELECT k, v, JSON_KEYS(v, 1)[SAFE_OFFSET(0)] AS d
+  FROM (SELECT k, s.Item[k] AS v FROM __stage__ AS s, UNNEST(JSON_KEYS(s.Item, 1)) AS k)
+),
+numbers AS (
+  SELECT k, 'n' AS src, JSON_VALUE(v, '$.N') AS t FROM entries WHERE d = 'N'
+  UNION ALL
+  SELECT k, 'ns' AS src, x AS t FROM entries, UNNEST(JSON_VALUE_ARRAY(v, '$.NS')) AS x
+  WHERE d = 'NS'
+),
+parts AS (
+  SELECT k, src, t,
+    LTRIM(REGEXP_EXTRACT(t, r'^[+-]?([0-9]*)'), '0') AS i,
+    RTRIM(IFNULL(REGEXP_EXTRACT(t, r'\.([0-9]*)'), ''), '0') AS f,
+    IFNULL(SAFE_CAST(REGEXP_EXTRACT(t, r'[eE]([+-]?[0-9]+)$') AS INT64), 0) AS e
+  FROM numbers
+),
+digits AS (SELECT k, src, t, CONCAT(i, f) AS dg, LENGTH(i) + e AS p FROM parts),
+stats AS (
+  SELECT k, src, t,
+    IF(LTRIM(dg, '0') = '', 0, GREATEST(p - (LENGTH(dg) - LENGTH(LTRIM(dg, '0'))), 0))
+      AS int_digits,
+    IF(LTRIM(dg, '0') = '', 0, GREATEST(LENGTH(RTRIM(dg, '0')) - p, 0)) AS scale
+  FROM digits
+),
+fits AS (
+  SELECT k, src, int_digits, scale,
+    scale = 0 AND (int_digits < 19 OR (int_digits = 19 AND SAFE_CAST(t AS INT64) IS NOT NULL))
+      AS int64
+  FROM stats
+),
+num_agg AS (
+  SELECT k,
+    COUNTIF(src = 'n') AS n_count,
+    MAX(IF(src = 'n', int_digits, NULL)) AS n_int_digits,
+    MAX(IF(src = 'n', scale, NULL)) AS n_scale,
+    LOGICAL_AND(IF(src = 'n', int64, NULL)) AS n_all_int64,
+    COUNTIF(src = 'ns') AS ns_count,
+    MAX(IF(src = 'ns', int_digits, NULL)) AS ns_int_digits,
+    MAX(IF(src = 'ns', scale, NULL)) AS ns_scale,
+    LOGICAL_AND(IF(src = 'ns', int64, NULL)) AS ns_all_int64
+  FROM fits GROUP BY k
+),
+desc_agg AS (SELECT k, __counts__ FROM entries GROUP BY k)
+SELECT a.k AS attribute, __count_columns__,
+  n.n_count, n.n_int_digits, n.n_scale, n.n_all_int64,
+  n.ns_count, n.ns_int_digits, n.ns_scale, n.ns_all_int64
+FROM desc_agg AS a LEFT JOIN num_agg AS n ON a.k = n.k
+ORDER BY a.k
+"""
+
+
+@lru_cache(maxsize=64)
+def _template(sql: str) -> exp.Expression:
+    return cast(exp.Expression, sqlglot.parse_one(sql, read=DIALECT))
+
+
+def _fill(sql: str, **values: exp.Expression) -> exp.Expression:
+    """Parse a constant template and replace each column ``__name__`` by ``values[name]``."""
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column) and not node.table:
+            name = node.name
+            if name.startswith("__") and name.endswith("__") and name[2:-2] in values:
+                value = values[name[2:-2]].copy()
+                return (
+                    value
+                    if isinstance(value, exp.Column | exp.Func | exp.Bracket | exp.Literal)
+                    else exp.Paren(this=value)
+                )
+        return node
+
+    return _template(sql).copy().transform(swap)
+
+
+def profile_select(stage: exp.Table) -> exp.Select:
+    """One query: per attribute, counts per descriptor and number statistics (N and NS)."""
+    counts = ", ".join(f"COUNTIF(d = '{d}') AS count_{d}" for d in DESCRIPTORS)
+    columns = ", ".join(f"a.count_{d}" for d in DESCRIPTORS)
+    # The descriptor list is a constant of the code, not data: safe to place in the template.
+    sql = _PROFILE.replace("__counts__", counts).replace("__count_columns__", columns)
+    tree = _fill(sql)
+
+    def stage_swap(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Table) and node.name == "__stage__":
+            out = stage.copy()
+            out.set("alias", node.args.get("alias"))
+            return out
+        return node
+
+    result = tree.transform(stage_swap)
+    assert isinstance(result, exp.Select)
+    return result
+
+
+def _value(item: exp.Expression, name: str) -> exp.Expression:
+    return exp.Bracket(this=item, expressions=[exp.Literal.string(name)])
+
+
+def _number(text: exp.Expression, kind: Kind) -> exp.Expression:
+    if kind is Kind.INT64:
+        # SAFE_CAST covers plain integers; exponent forms (1.5E+3) go through NUMERIC, exact
+        # for every integer the profile found to fit INT64 (≤19 digits < NUMERIC's 29).
+        return _fill(
+            "COALESCE(SAFE_CAST(__t__ AS INT64), CAST(PARSE_NUMERIC(__t__) AS INT64))", t=text
+        )
+    if kind is Kind.NUMERIC:
+        return _fill("PARSE_NUMERIC(__t__)", t=text)
+    if kind is Kind.BIGNUMERIC:
+        return _fill("PARSE_BIGNUMERIC(__t__)", t=text)
+    return text  # DECIMAL_TEXT: the exact text
+
+
+def column_value(
+    value: exp.Expression, column: Column, caps: Capabilities, json_function: exp.Expression
+) -> exp.Expression:
+    """The typed value of one column from its attribute's JSON descriptor object."""
+    ctype = column.type
+    kind = ctype.kind
+    if kind is Kind.NULL:
+        return exp.Cast(this=exp.null(), to=caps.data_type(ctype))
+    if kind is Kind.JSON:
+        call = exp.Anonymous(
+            this=json_function.copy(), expressions=[_fill("TO_JSON_STRING(__v__)", v=value)]
+        )
+        return _fill(
+            "IF(JSON_VALUE(__v__, '$.NULL') = 'true', NULL, PARSE_JSON(__c__))", v=value, c=call
+        )
+    if ctype.repeated:
+        if kind in (Kind.INT64, Kind.NUMERIC, Kind.BIGNUMERIC, Kind.DECIMAL_TEXT):
+            element = _number(exp.column("x"), kind)
+            return _fill(
+                "ARRAY(SELECT __e__ FROM UNNEST(JSON_VALUE_ARRAY(__v__, '$.NS')) AS x)",
+                e=element,
+                v=value,
+            )
+        if kind is Kind.STRING:
+            return _fill("JSON_VALUE_ARRAY(__v__, '$.SS')", v=value)
+        if kind is Kind.BYTES:
+            return _fill(
+                "ARRAY(SELECT FROM_BASE64(x) FROM UNNEST(JSON_VALUE_ARRAY(__v__, '$.BS')) AS x)",
+                v=value,
+            )
+        raise ValueError(f"no DynamoDB set maps to {ctype}")
+    if kind in (Kind.INT64, Kind.NUMERIC, Kind.BIGNUMERIC, Kind.DECIMAL_TEXT):
+        return _number(_fill("JSON_VALUE(__v__, '$.N')", v=value), kind)
+    if kind is Kind.STRING:
+        return _fill("JSON_VALUE(__v__, '$.S')", v=value)
+    if kind is Kind.BYTES:
+        return _fill("FROM_BASE64(JSON_VALUE(__v__, '$.B'))", v=value)
+    if kind is Kind.BOOL:
+        return _fill("JSON_VALUE(__v__, '$.BOOL') = 'true'", v=value)
+    raise ValueError(f"no DynamoDB attribute maps to {ctype}")
+
+
+def typed_select(
+    stage: exp.Table,
+    schema: TableSchema,
+    system_values: Mapping[str, exp.Expression],
+    caps: Capabilities,
+    json_function: exp.Expression,
+) -> exp.Select:
+    """SELECT one typed row per staged item, columns in schema order, named and cast."""
+    item = exp.column("Item", quoted=True)
+    projections: list[exp.Expression] = []
+    for column in schema.columns:
+        value: exp.Expression
+        if column.role is Role.SYSTEM:
+            value = exp.Cast(this=system_values[column.name], to=caps.data_type(column.type))
+        else:
+            value = column_value(_value(item, column.source_name), column, caps, json_function)
+        projections.append(cast(exp.Expression, exp.alias_(value, column.name, quoted=True)))
+    return exp.select(*projections).from_(stage)

@@ -1,0 +1,74 @@
+"""Translate google-cloud-bigquery errors into aws2bq's error root, at the adapter boundary.
+
+Retryable (``TransientError``): throttling and quota-per-time reasons, backend/internal errors,
+HTTP 429/500/502/503/504, timeouts, and transaction conflicts ("Transaction is aborted due to
+concurrent update", "Could not serialize access"). Everything else is terminal
+(``WarehouseError``). Reasons: https://cloud.google.com/bigquery/docs/error-messages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws2bq.errors import Aws2BqError, TransientError, WarehouseError
+
+#: Error ``reason`` values BigQuery documents as worth retrying.
+RETRYABLE_REASONS = frozenset(
+    {
+        "backendError",
+        "internalError",
+        "rateLimitExceeded",
+        "jobRateLimitExceeded",
+        "jobBackendError",
+        "jobInternalError",
+        "tableUnavailable",
+        "resourcesExceeded_retry",  # not documented as such; kept for safety
+    }
+)
+RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+#: Message fragments of concurrent-transaction conflicts (the loser retries later).
+CONFLICT_MARKERS = (
+    "concurrent update",
+    "could not serialize access",
+    "transaction is aborted",
+    "aborted due to concurrent",
+)
+
+
+def reasons(exc: BaseException) -> list[str]:
+    """The ``reason`` of every error item a google API exception carries."""
+    items: list[Any] = list(getattr(exc, "errors", None) or [])
+    return [str(item.get("reason")) for item in items if isinstance(item, dict)]
+
+
+def translate(exc: BaseException, what: str, *, sql: str | None = None) -> Aws2BqError:
+    """The aws2bq error for a failure of ``what`` (e.g. "query", "load of file x")."""
+    if isinstance(exc, Aws2BqError):
+        return exc
+    message = str(getattr(exc, "message", None) or exc)
+    status = getattr(exc, "code", None)
+    found = reasons(exc)
+    detail = f"BigQuery {what} failed: {message}"
+    if sql:
+        detail += f"\n  statement: {sql[:500]}"
+    lowered = message.lower()
+    if any(marker in lowered for marker in CONFLICT_MARKERS):
+        return TransientError(detail, hint="another writer changed the same table; retry later")
+    if (
+        any(r in RETRYABLE_REASONS for r in found)
+        or status in RETRYABLE_STATUS
+        or isinstance(exc, TimeoutError | ConnectionError)
+        or type(exc).__name__ in {"RetryError", "ConnectionError", "Timeout", "ReadTimeout"}
+    ):
+        return TransientError(detail, hint="BigQuery is busy or unavailable; retry later")
+    if "quotaExceeded" in found:
+        return WarehouseError(detail, hint="a BigQuery quota is exhausted; raise it or wait")
+    if status == 404 or "notFound" in found:
+        return WarehouseError(detail, hint="check the project, dataset and table names")
+    if status == 403 or "accessDenied" in found:
+        return WarehouseError(
+            detail,
+            hint="the credentials lack a BigQuery permission (roles/bigquery.dataEditor "
+            "and roles/bigquery.jobUser)",
+        )
+    return WarehouseError(detail)

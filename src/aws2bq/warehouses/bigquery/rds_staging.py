@@ -1,0 +1,291 @@
+"""RDS staging for BigQuery: each Parquet file of a table loaded by a load job, grouped by schema.
+
+Files are downloaded (in parallel, MD5-verified, 1 MiB chunks) to the run's temporary folder,
+because a Parquet file's schema and row count sit in its footer, at the end. Files that store
+every column the same way form a group; each group gets a staging table
+``_aws2bq_rds_<stream>_<random>_g<n>`` created through the API with the files' own column
+order and types (a DECIMAL lands as NUMERIC or BIGNUMERIC, whichever holds it — BigQuery's
+``decimalTargetTypes``), then every file of the group is appended by a load job. The row
+count per file comes from the footer. The core's RDS SQL (:mod:`aws2bq.core.rds_sql`, BigQuery
+templates) types the rows; number text is profiled here in BigQuery SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tempfile
+import uuid
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, ClassVar
+
+import sqlglot.expressions as exp
+
+from aws2bq.core import rds_sql
+from aws2bq.core.capabilities import Capabilities
+from aws2bq.core.progress import Progress
+from aws2bq.core.rds_types import Engine, NumberProfile, Raw, RawType, TablePlan
+from aws2bq.errors import ExportError
+from aws2bq.warehouses.base import RawFile, RdsStaging, StagedRdsTable, TableRef
+from aws2bq.warehouses.bigquery.dynamodb_sql import _fill
+
+if TYPE_CHECKING:
+    from aws2bq.warehouses.bigquery.capabilities import BigQueryFeatures
+    from aws2bq.warehouses.bigquery.configuration import BigQueryConfig
+
+_PLAIN_NUMBER = r"^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$"
+
+
+def bigquery_column(arrow_type: Any) -> tuple[str, RawType]:
+    """(BigQuery staging type, how the file stores the value) of one Parquet column."""
+    import pyarrow as pa
+
+    t = pa.types
+    if t.is_integer(arrow_type):
+        return "INT64", RawType(Raw.INT)
+    if t.is_decimal(arrow_type):
+        p, s = arrow_type.precision, arrow_type.scale
+        # decimalTargetTypes order NUMERIC → BIGNUMERIC → STRING (export-formats.md §3).
+        if p - s <= 29 and s <= 9:
+            return "NUMERIC", RawType(Raw.DECIMAL, p, s)
+        if p - s <= 38 and s <= 38:
+            return "BIGNUMERIC", RawType(Raw.DECIMAL, p, s)
+        return "STRING", RawType(Raw.STRING)
+    if t.is_floating(arrow_type):
+        return "FLOAT64", RawType(Raw.FLOAT)
+    if t.is_boolean(arrow_type):
+        return "BOOL", RawType(Raw.BOOL)
+    if t.is_string(arrow_type) or t.is_large_string(arrow_type):
+        return "STRING", RawType(Raw.STRING)
+    if (
+        t.is_binary(arrow_type)
+        or t.is_large_binary(arrow_type)
+        or t.is_fixed_size_binary(arrow_type)
+    ):
+        return "BYTES", RawType(Raw.BINARY)
+    if t.is_date(arrow_type):
+        return "DATE", RawType(Raw.DATE)
+    if t.is_timestamp(arrow_type):
+        if arrow_type.tz is not None:
+            return "TIMESTAMP", RawType(Raw.TIMESTAMP_UTC)
+        return "DATETIME", RawType(Raw.TIMESTAMP_LOCAL)
+    if t.is_time(arrow_type):
+        return "TIME", RawType(Raw.TIME)
+    return "STRING", RawType(Raw.OTHER)
+
+
+class BigQueryRdsStaging(RdsStaging):
+    """The RDS staging ability of :class:`BigQueryWarehouse` (a mixin)."""
+
+    capabilities: ClassVar[Capabilities]
+    config: BigQueryConfig
+    features: BigQueryFeatures
+
+    # Provided by the warehouse class.
+    def query(self, statement: exp.Expression) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def create_table(
+        self,
+        table: TableRef,
+        fields: Sequence[Any],
+        *,
+        description: str | None = None,
+        exists_ok: bool = False,
+        expires: dt.datetime | None = None,
+    ) -> None:
+        raise NotImplementedError
+
+    def drop_table(self, table: TableRef) -> None:
+        raise NotImplementedError
+
+    def load_stream(
+        self,
+        stream: IO[bytes],
+        table: TableRef,
+        job_config: Any,
+        *,
+        what: str,
+        size: int | None = None,
+    ) -> int:
+        raise NotImplementedError
+
+    def qualified(self, table: TableRef) -> TableRef:
+        raise NotImplementedError
+
+    def stage_rds_table(
+        self, files: Sequence[RawFile], *, stream: str, progress: Progress
+    ) -> StagedRdsTable:
+        import pyarrow.parquet as pq
+        from google.cloud import bigquery
+
+        base = f"_aws2bq_rds_{re.sub(r'[^A-Za-z0-9_]', '_', stream)[:64]}_{uuid.uuid4().hex[:12]}"
+        staged = StagedRdsTable(
+            table=self.qualified(TableRef(base + "_g1")),
+            rows_per_file={},
+            bytes=sum(f.size or 0 for f in files),
+            handle=[],
+        )
+        if not files:
+            return staged
+        expires = dt.datetime.now(dt.UTC) + dt.timedelta(hours=self.config.staging_expiration_hours)
+        with tempfile.TemporaryDirectory(prefix="aws2bq-bq-rds-") as tmp:
+            progress.start("download", files=len(files), bytes=staged.bytes)
+
+            def fetch(item: tuple[int, RawFile]) -> Path:
+                i, f = item
+                path = Path(tmp) / f"{i:06d}.parquet"
+                f.download_to(path, progress=progress)
+                return path
+
+            with ThreadPoolExecutor(max_workers=self.config.parallel_loads) as pool:
+                paths = list(pool.map(fetch, enumerate(files)))
+            groups: dict[tuple[tuple[str, str], ...], list[tuple[RawFile, Path]]] = defaultdict(
+                list
+            )
+            schemas: dict[tuple[tuple[str, str], ...], Any] = {}
+            counts: dict[str, int] = {}
+            for f, path in zip(files, paths, strict=True):
+                try:
+                    meta = pq.ParquetFile(path)
+                    schema = meta.schema_arrow
+                    counts[f.key] = int(meta.metadata.num_rows)
+                except Exception as exc:  # pyarrow raises several types for a bad file
+                    raise ExportError(
+                        f"data file {f.key} is not readable Parquet ({exc})",
+                        hint="the file is truncated or corrupt; re-run the export task",
+                    ) from exc
+                signature = tuple((field.name, str(field.type)) for field in schema)
+                groups[signature].append((f, path))
+                schemas[signature] = schema
+            staged.rows_per_file = counts
+            progress.start("stage", files=len(files), rows=staged.rows)
+            tables: list[TableRef] = []
+            staged.handle = tables
+            try:
+                for n, (signature, members) in enumerate(groups.items(), start=1):
+                    table = self.qualified(TableRef(f"{base}_g{n}"))
+                    columns = [(fld.name, *bigquery_column(fld.type)) for fld in schemas[signature]]
+                    self.create_table(
+                        table,
+                        [bigquery.SchemaField(name, bq) for name, bq, _ in columns],
+                        description=f"aws2bq RDS staging for stream {stream}",
+                        expires=expires,
+                    )
+                    tables.append(table)
+                    config = bigquery.LoadJobConfig(
+                        source_format=bigquery.SourceFormat.PARQUET,
+                        write_disposition=bigquery.WriteDisposition.WRITE_APPEND,
+                        create_disposition=bigquery.CreateDisposition.CREATE_NEVER,
+                        decimal_target_types=["NUMERIC", "BIGNUMERIC", "STRING"],
+                    )
+                    workers = self.config.parallel_loads if self.features.load_rows_per_job else 1
+
+                    def load(
+                        item: tuple[RawFile, Path], table: TableRef = table, config: Any = config
+                    ) -> None:
+                        f, path = item
+                        # No size: always the resumable upload (the emulator rejects the
+                        # multipart one the client picks for files under 5 MiB).
+                        with path.open("rb") as fh:
+                            self.load_stream(
+                                fh,
+                                table,
+                                config,
+                                what=f"load of export file {f.key}",
+                            )
+                        progress.advance("stage", files=1, rows=counts[f.key])
+
+                    with ThreadPoolExecutor(max_workers=workers) as pool:
+                        list(pool.map(load, members))
+                    staged.sources.append(
+                        rds_sql.Source(table.expression(), {name: raw for name, _, raw in columns})
+                    )
+            except BaseException:
+                self.drop_rds_staging(staged)
+                raise
+        staged.table = tables[0]
+        staged.details["groups"] = len(tables)
+        return staged
+
+    def profile_rds_numbers(
+        self, staged: StagedRdsTable, columns: Sequence[str]
+    ) -> dict[str, NumberProfile]:
+        total: dict[str, NumberProfile] = {c: NumberProfile() for c in columns}
+        for source in staged.sources:
+            present = [c for c in columns if c in source.raws]
+            if not present:
+                continue
+            row = self.query(profile_select(present, source.relation))[0]
+            for name, p in rds_sql.read_number_profiles(present, row).items():
+                t = total[name]
+                total[name] = NumberProfile(
+                    t.count + p.count,
+                    max(t.max_integer_digits, p.max_integer_digits),
+                    max(t.max_scale, p.max_scale),
+                    max(t.max_text_scale, p.max_text_scale),
+                    t.non_finite + p.non_finite,
+                )
+        return total
+
+    def rds_typed_select(
+        self,
+        staged: StagedRdsTable,
+        plan: TablePlan,
+        system_values: Mapping[str, exp.Expression],
+        engine: Engine,
+    ) -> exp.Query:
+        return rds_sql.typed_select(plan, staged.sources, system_values, self.capabilities, engine)
+
+    def rds_losses(
+        self, staged: StagedRdsTable, plan: TablePlan, engine: Engine
+    ) -> list[tuple[str, int, str]]:
+        select = rds_sql.loss_select(plan, staged.sources, self.capabilities, engine)
+        if select is None:
+            return []
+        return rds_sql.read_losses(plan, select, self.query(select)[0])
+
+    def drop_rds_staging(self, staged: StagedRdsTable) -> None:
+        for table in list(staged.handle or []):
+            self.drop_table(table)
+
+
+def profile_select(columns: Sequence[str], relation: exp.Expression) -> exp.Select:
+    """BigQuery: per column, (count, max integer digits, max scale, max written scale,
+    non-plain-number count) of its values as text — the shape of the core's DuckDB query."""
+    projections: list[exp.Expression] = []
+    pattern = exp.Literal.string(_PLAIN_NUMBER)
+    for name in columns:
+        text = _fill("CAST(__c__ AS STRING)", c=exp.column(name, quoted=True))
+        plain = _fill("REGEXP_CONTAINS(__t__, __p__)", t=text, p=pattern)
+        number = _fill("IF(__ok__, __t__, NULL)", ok=plain, t=text)
+        i = _fill("LTRIM(REGEXP_EXTRACT(__n__, r'^[+-]?([0-9]*)'), '0')", n=number)
+        f = _fill("RTRIM(IFNULL(REGEXP_EXTRACT(__n__, r'[.]([0-9]*)'), ''), '0')", n=number)
+        e = _fill(
+            "IFNULL(SAFE_CAST(REGEXP_EXTRACT(__n__, r'[eE]([+-]?[0-9]+)$') AS INT64), 0)", n=number
+        )
+        digits = _fill("CONCAT(__i__, __f__)", i=i, f=f)
+        point = _fill("LENGTH(__i__) + __e__", i=i, e=e)
+        int_digits = _fill(
+            "IF(LTRIM(__d__, '0') = '', 0, "
+            "GREATEST(__p__ - (LENGTH(__d__) - LENGTH(LTRIM(__d__, '0'))), 0))",
+            d=digits,
+            p=point,
+        )
+        scale = _fill(
+            "IF(LTRIM(__d__, '0') = '', 0, GREATEST(LENGTH(RTRIM(__d__, '0')) - __p__, 0))",
+            d=digits,
+            p=point,
+        )
+        written = _fill("LENGTH(IFNULL(REGEXP_EXTRACT(__n__, r'[.]([0-9]*)'), ''))", n=number)
+        projections += [
+            _fill("COUNT(__t__)", t=text),
+            _fill("IFNULL(MAX(__x__), 0)", x=int_digits),
+            _fill("IFNULL(MAX(__x__), 0)", x=scale),
+            _fill("IFNULL(MAX(__x__), 0)", x=written),
+            _fill("COUNTIF(__t__ IS NOT NULL AND NOT __ok__)", t=text, ok=plain),
+        ]
+    return exp.select(*projections).from_(relation.copy())

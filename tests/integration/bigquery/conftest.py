@@ -1,0 +1,94 @@
+"""Fixtures for tests that run against BigQuery's emulator (bqemulator, started once).
+
+The emulator is a Python package of the ``dev`` extra, so it is always expected: a start-up
+failure is an error, never a skip. Each test gets its own dataset, deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aws2bq.testing.bqemulator import BigQueryEmulator
+from aws2bq.testing.gcs_emulator import GcsEmulator
+
+PROJECT = "aws2bq-test"
+
+
+@pytest.fixture(scope="session")
+def gcs_state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("gcs")
+
+
+@pytest.fixture(scope="session")
+def bq_gcs_root(gcs_state_dir: Path) -> Path:
+    """The folder bqemulator resolves ``gs://BUCKET/KEY`` under: the GCS emulator's objects."""
+    root = GcsEmulator(gcs_state_dir).objects_root
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+@pytest.fixture(scope="session")
+def gcs_emulator(gcs_state_dir: Path) -> Iterator[GcsEmulator]:
+    """gcp-storage-emulator, sharing its object folder with ``bq_emulator``'s gs:// root."""
+    with GcsEmulator(gcs_state_dir, default_bucket="aws2bq-staging") as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="session")
+def bq_emulator(
+    tmp_path_factory: pytest.TempPathFactory, bq_gcs_root: Path
+) -> Iterator[BigQueryEmulator]:
+    """One bqemulator child process for the whole session (it starts in about a second)."""
+    pytest.importorskip("google.cloud.bigquery")
+    emulator = BigQueryEmulator(
+        tmp_path_factory.mktemp("bqemulator"), project=PROJECT, gcs_root=bq_gcs_root
+    )
+    emulator.start()
+    yield emulator
+    emulator.stop()
+
+
+@dataclass
+class BqDataset:
+    """A fresh dataset on the emulator, and a client for it."""
+
+    client: Any  # google.cloud.bigquery.Client
+    project: str
+    dataset_id: str
+
+    def table(self, name: str) -> str:
+        """The full ``project.dataset.table`` id of a table in this dataset."""
+        return f"{self.project}.{self.dataset_id}.{name}"
+
+    def query(self, sql: str, **job_config: Any) -> list[dict[str, Any]]:
+        """Run ``sql`` (with default dataset set) and return the rows as dicts."""
+        from google.cloud import bigquery
+
+        config = bigquery.QueryJobConfig(
+            default_dataset=f"{self.project}.{self.dataset_id}", **job_config
+        )
+        # A short retry deadline: the emulator answers some unsupported SQL with HTTP 500, which
+        # the client would otherwise retry for ten minutes.
+        job = self.client.query(
+            sql, job_config=config, job_retry=None, retry=bigquery.DEFAULT_RETRY.with_deadline(20)
+        )
+        return [dict(row.items()) for row in job.result()]
+
+
+@pytest.fixture
+def bq_dataset(bq_emulator: BigQueryEmulator) -> Iterator[BqDataset]:
+    """A dataset ``t_<random>`` created for this test and deleted (with its tables) after."""
+    client = bq_emulator.client(PROJECT)
+    dataset_id = f"t_{uuid.uuid4().hex[:10]}"
+    client.create_dataset(f"{PROJECT}.{dataset_id}")
+    try:
+        yield BqDataset(client, PROJECT, dataset_id)
+    finally:
+        client.delete_dataset(f"{PROJECT}.{dataset_id}", delete_contents=True, not_found_ok=True)
+        client.close()

@@ -1,0 +1,88 @@
+"""``load_rds`` from a sandbox export of the local MariaDB into BigQuery's emulator."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+import sqlglot
+
+from aws2bq.runner.rds_load import RdsLoadRequest, load_rds
+from aws2bq.sandbox import Sandbox
+from aws2bq.testing.bqemulator import BigQueryEmulator
+from aws2bq.warehouses import connect
+from aws2bq.warehouses.base import TableRef
+from aws2bq.warehouses.bigquery.client import BigQueryWarehouse
+from tests.conftest import Database
+
+from .conftest import PROJECT
+
+pytestmark = [pytest.mark.bigquery, pytest.mark.mariadb]
+
+
+@pytest.fixture
+def warehouse(bq_emulator: BigQueryEmulator) -> Iterator[BigQueryWarehouse]:
+    dataset = f"r_{uuid.uuid4().hex[:10]}"
+    wh = connect(f"bigquery://{PROJECT}/{dataset}?endpoint={bq_emulator.endpoint}")
+    assert isinstance(wh, BigQueryWarehouse)
+    try:
+        yield wh
+    finally:
+        wh.client.delete_dataset(f"{PROJECT}.{dataset}", delete_contents=True, not_found_ok=True)
+        wh.close()
+
+
+def test_load_rds_mariadb_table(
+    sandbox: Sandbox,
+    mariadb: Database,
+    unique: str,
+    warehouse: BigQueryWarehouse,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for key, value in sandbox.env().items():
+        monkeypatch.setenv(key, value)
+    mariadb.execute(
+        "CREATE TABLE orders (id BIGINT PRIMARY KEY, price DECIMAL(10,2), name VARCHAR(20), "
+        "created DATETIME(6), day DATE, flag TINYINT(1))",
+        "INSERT INTO orders VALUES (1, 12.50, 'apple', '2024-01-02 03:04:05.123456', "
+        "'2024-02-29', 1), (2, NULL, NULL, NULL, NULL, 0)",
+    )
+    bucket = f"rds-bq-{unique}"
+    sandbox.client("s3").create_bucket(Bucket=bucket)
+    rds = sandbox.rds
+    rds.create_instance(f"i{unique}", backing=mariadb.dsn, engine="mariadb")
+    arn = rds.create_snapshot(f"i{unique}", f"s{unique}")
+    result = rds.export(arn, bucket=bucket, task_id=f"t{unique}", prefix="rds")
+    assert result["Status"] == "COMPLETE"
+    request = RdsLoadRequest(export=f"s3://{bucket}/rds/t{unique}/", warehouse=warehouse.url)
+    report = load_rds(request, warehouse=warehouse)
+    table = f"{mariadb.name}__orders"
+    assert warehouse.table_columns(TableRef(table)) == [
+        ("id", "INT64"),
+        ("price", "NUMERIC"),
+        ("name", "STRING"),
+        ("created", "DATETIME"),
+        ("day", "DATE"),
+        ("flag", "INT64"),
+        ("_aws2bq_export_id", "STRING"),
+        ("_aws2bq_exported_at", "TIMESTAMP"),
+    ]
+    rows = warehouse.query(
+        sqlglot.parse_one(
+            f"SELECT id, price, name, created, day FROM `{table}` ORDER BY id", read="bigquery"
+        )
+    )
+    assert rows == [
+        (
+            1,
+            Decimal("12.50"),
+            "apple",
+            dt.datetime(2024, 1, 2, 3, 4, 5, 123456),
+            dt.date(2024, 2, 29),
+        ),
+        (2, None, None, None, None),
+    ]
+    assert [(t.status, t.rows) for t in report.tables] == [("applied", 2)]

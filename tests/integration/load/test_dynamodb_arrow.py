@@ -1,0 +1,144 @@
+"""The Arrow stager (fast path) against DuckDB's read_json stager: same tables, nothing lost."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bench.export_writer import item_line, write_export
+
+from aws2bq.core.progress import NullProgress
+from aws2bq.runner.dynamodb_load import DynamoDBLoadRequest, load_dynamodb
+from aws2bq.sources.dynamodb import read_export
+from aws2bq.warehouses import connect
+from aws2bq.warehouses.duckdb import arrow_stage
+
+from .conftest import snapshot
+from .test_dynamodb_local import TYPE_TABLE
+
+TRICKY = [
+    {
+        "pk": {"S": "t1"},
+        "day": {"S": "2024-01-01"},
+        "at": {"S": "2024-01-01 00:00:00"},
+        "days": {"SS": ["2024-01-01", "x"]},
+        "m": {"M": {"when": {"S": "2024-01-01T00:00:00"}, "e": {"M": {}}, "l": {"L": []}}},
+        "ll": {"L": [{"L": [{"N": "1"}, {"L": []}]}, {"M": {"a": {"NS": ["1E+2", "-0.5"]}}}]},
+        "n": {"NULL": True},
+    },
+    {"pk": {"S": "t2"}, "m": {"M": {"when": {"N": "3"}}}, "ll": {"L": [{"BOOL": False}]}},
+    {"pk": {"S": "t3"}, "Id": {"S": "upper"}, "id": {"S": "lower"}, "m": {"NULL": True}},
+]
+
+
+def _items(n: int) -> list[dict[str, Any]]:
+    return [
+        {"pk": {"S": f"p{i}"}, "v": {"N": str(i)}, "s": {"S": "x" * (i % 50)}} for i in range(n)
+    ]
+
+
+def _load(folder: Path, db: Path, params: str = "") -> str:
+    url = f"duckdb:///{db}" + (f"?{params}" if params else "")
+    wh = connect(url)
+    stagers: list[str] = []
+    stage = wh.stage_dynamodb_export  # type: ignore[attr-defined]
+
+    def spy(*args: Any, **kw: Any) -> Any:
+        staged = stage(*args, **kw)
+        stagers.append(staged.details["stager"])
+        return staged
+
+    wh.stage_dynamodb_export = spy  # type: ignore[attr-defined]
+    try:
+        load_dynamodb(DynamoDBLoadRequest(export=str(folder), table="t"), warehouse=wh)
+    finally:
+        wh.close()
+    return stagers[0]
+
+
+def _both(tmp: Path, files: list[list[bytes]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    folder = write_export(tmp / "src", files).folder
+    assert _load(folder, tmp / "fast.duckdb") == "arrow"
+    assert _load(folder, tmp / "slow.duckdb", "arrow=0") == "read_json"
+    return snapshot(tmp / "fast.duckdb"), snapshot(tmp / "slow.duckdb")
+
+
+def _types(db: Path) -> list[tuple[Any, ...]]:
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = 't' ORDER BY ordinal_position"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def _without_ledger(snap: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in snap.items() if k != "_aws2bq_ledger"}
+
+
+@pytest.mark.parametrize("items", [TYPE_TABLE, TRICKY], ids=["types", "tricky"])
+def test_both_stagers_give_the_same_table(tmp_path: Path, items: list[dict[str, Any]]) -> None:
+    lines = [item_line(i) for i in items]
+    fast, slow = _both(tmp_path, [lines[:1], lines[1:]])
+    assert _types(tmp_path / "fast.duckdb") == _types(tmp_path / "slow.duckdb")
+    assert _without_ledger(fast) == _without_ledger(slow)
+
+
+def test_date_like_strings_keep_their_text(tmp_path: Path) -> None:
+    lines = [item_line(i) for i in TRICKY]
+    fast, _ = _both(tmp_path, [lines])
+    text = "\n".join(fast["t"])
+    assert "'2024-01-01 00:00:00'" in text and "'2024-01-01'" in text
+    assert '{"when":"2024-01-01T00:00:00","e":{},"l":[]}' in text
+
+
+def test_an_attribute_in_the_last_line_of_the_last_file_is_never_lost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Small chunks: most chunks are parsed with the learned schema as an explicit one.
+    monkeypatch.setattr(arrow_stage, "CHUNK_BYTES", 4096)
+    files = [[item_line(i) for i in _items(2000)] for _ in range(3)]
+    files[-1][-1] = item_line(
+        {
+            "pk": {"S": "last"},
+            "v": {"S": "now a string"},  # a new descriptor for a known attribute
+            "late": {"M": {"deep": {"L": [{"S": "2024-01-01"}]}}},  # a new attribute
+            "s": {"NULL": True},
+        }
+    )
+    fast, slow = _both(tmp_path, files)
+    assert _without_ledger(fast) == _without_ledger(slow)
+    types = dict(_types(tmp_path / "fast.duckdb"))
+    assert types["late"] == "JSON" and types["v"] == "JSON"
+    assert any('{"deep":["2024-01-01"]}' in r for r in fast["t"])
+    assert len(fast["t"]) == 6000
+
+
+def test_maps_with_data_dependent_keys_fall_back_to_read_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(arrow_stage, "MAX_FIELDS", 20)
+    items = [{"pk": {"S": str(i)}, "m": {"M": {f"user{i}": {"N": str(i)}}}} for i in range(50)]
+    folder = write_export(tmp_path / "src", [[item_line(i) for i in items]]).folder
+    assert _load(folder, tmp_path / "w.duckdb") == "read_json"
+    rows = snapshot(tmp_path / "w.duckdb")["t"]
+    assert len(rows) == 50 and any('{"user7":7}' in r for r in rows)
+
+
+def test_bad_lines_fall_back_and_name_the_file(tmp_path: Path) -> None:
+    good = [item_line({"pk": {"S": "1"}})]
+    folder = write_export(tmp_path / "src", [good, [b'{"Item": {"pk": {"S": "2"}}\n']]).folder
+    wh = connect(f"duckdb:///{tmp_path / 'w.duckdb'}")
+    try:
+        export = read_export(str(folder))
+        with pytest.raises(Exception, match=r"\.json\.gz.*cannot be read"):
+            wh.stage_dynamodb_export(  # type: ignore[attr-defined]
+                export.files, stream="t", progress=NullProgress()
+            )
+    finally:
+        wh.close()

@@ -1,0 +1,146 @@
+SELECT
+  CAST(`bi` AS INT64) AS `bi`,
+  CAST(`ti` AS INT64) AS `ti`,
+  CAST(`i_u` AS INT64) AS `i_u`,
+  CAST(`bi_u` AS NUMERIC) AS `bi_u`,
+  CAST(`yr` AS INT64) AS `yr`,
+  CAST(`d10` AS NUMERIC) AS `d10`,
+  CAST(`d38` AS BIGNUMERIC) AS `d38`,
+  COALESCE(
+    SAFE_CAST(`d65` AS BIGNUMERIC),
+    CASE
+      WHEN `d65` IS NULL
+      THEN NULL
+      ELSE ERROR(CONCAT('aws2bq-loss [d65]: cannot convert exactly: ', CAST(`d65` AS STRING)))
+    END
+  ) AS `d65`,
+  CAST(`f` AS FLOAT64) AS `f`,
+  COALESCE(
+    SAFE.PARSE_DATE('%F', `dt`),
+    CASE
+      WHEN `dt` IS NULL
+      OR REGEXP_CONTAINS(`dt`, '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
+      THEN NULL
+      ELSE ERROR(CONCAT('aws2bq-loss [dt]: cannot convert exactly: ', CAST(`dt` AS STRING)))
+    END
+  ) AS `dt`,
+  DATETIME(`dtm`, 'UTC') AS `dtm`,
+  CAST(`ts` AS TIMESTAMP) AS `ts`,
+  COALESCE(
+    SAFE_CAST(CONCAT('0-0 0 ', `tm`) AS INTERVAL),
+    CASE
+      WHEN `tm` IS NULL
+      THEN NULL
+      ELSE ERROR(CONCAT('aws2bq-loss [tm]: cannot convert exactly: ', CAST(`tm` AS STRING)))
+    END
+  ) AS `tm`,
+  `vc` AS `vc`,
+  `en` AS `en`,
+  IF(`st` = '', ARRAY<STRING>[], SPLIT(`st`, ',')) AS `st`,
+  COALESCE(
+    SAFE.PARSE_JSON(`js`),
+    CASE
+      WHEN `js` IS NULL
+      THEN NULL
+      ELSE ERROR(CONCAT('aws2bq-loss [js]: cannot convert exactly: ', CAST(`js` AS STRING)))
+    END
+  ) AS `js`,
+  COALESCE(
+    (
+      SAFE_CAST(CONCAT('0x', TO_HEX(`b1`)) AS INT64)
+    ) <> 0,
+    CASE
+      WHEN `b1` IS NULL
+      THEN NULL
+      ELSE ERROR(CONCAT('aws2bq-loss [b1]: cannot convert exactly: ', CAST(`b1` AS STRING)))
+    END
+  ) AS `b1`,
+  COALESCE(
+    CAST(SAFE_CAST(CONCAT('0x', TO_HEX(`b12`)) AS INT64) AS INT64),
+    CASE
+      WHEN `b12` IS NULL
+      THEN NULL
+      ELSE ERROR(CONCAT('aws2bq-loss [b12]: cannot convert exactly: ', CAST(`b12` AS STRING)))
+    END
+  ) AS `b12`,
+  COALESCE(
+    CAST(CAST(SAFE_CAST(CONCAT('0x', SUBSTR(TO_HEX(`b64`), 1, 8)) AS INT64) AS NUMERIC) * 4294967296 + SAFE_CAST(CONCAT('0x', SUBSTR(TO_HEX(`b64`), 9)) AS INT64) AS NUMERIC),
+    CASE
+      WHEN `b64` IS NULL
+      THEN NULL
+      ELSE ERROR(CONCAT('aws2bq-loss [b64]: cannot convert exactly: ', CAST(`b64` AS STRING)))
+    END
+  ) AS `b64`,
+  `bl` AS `bl`,
+  COALESCE(
+    SAFE.ST_GEOGFROMWKB(SUBSTR(`geo`, 5)),
+    CASE
+      WHEN `geo` IS NULL
+      THEN NULL
+      ELSE ERROR(CONCAT('aws2bq-loss [geo]: cannot convert exactly: ', CAST(`geo` AS STRING)))
+    END
+  ) AS `geo`,
+  CAST('exp\'1' AS STRING) AS `_aws2bq_export_id`,
+  CAST('2024-01-01T00:00:00+00:00' AS TIMESTAMP) AS `_aws2bq_exported_at`
+FROM `stage`.`main`.`g1`;
+
+SELECT
+  COUNTIF(`d65__lost`) AS `d65__lost`,
+  MIN(CASE WHEN `d65__lost` THEN `d65__raw` END) AS `d65__example`,
+  COUNTIF(`dt__lost`) AS `dt__lost`,
+  MIN(CASE WHEN `dt__lost` THEN `dt__raw` END) AS `dt__example`,
+  COUNTIF(`tm__lost`) AS `tm__lost`,
+  MIN(CASE WHEN `tm__lost` THEN `tm__raw` END) AS `tm__example`,
+  COUNTIF(`js__lost`) AS `js__lost`,
+  MIN(CASE WHEN `js__lost` THEN `js__raw` END) AS `js__example`,
+  COUNTIF(`b1__lost`) AS `b1__lost`,
+  MIN(CASE WHEN `b1__lost` THEN `b1__raw` END) AS `b1__example`,
+  COUNTIF(`b12__lost`) AS `b12__lost`,
+  MIN(CASE WHEN `b12__lost` THEN `b12__raw` END) AS `b12__example`,
+  COUNTIF(`b64__lost`) AS `b64__lost`,
+  MIN(CASE WHEN `b64__lost` THEN `b64__raw` END) AS `b64__example`,
+  COUNTIF(`geo__lost`) AS `geo__lost`,
+  MIN(CASE WHEN `geo__lost` THEN `geo__raw` END) AS `geo__example`
+FROM (
+  SELECT
+    SAFE_CAST(`d65` AS BIGNUMERIC) IS NULL AND NOT (
+      `d65` IS NULL
+    ) AS `d65__lost`,
+    CAST(`d65` AS STRING) AS `d65__raw`,
+    SAFE.PARSE_DATE('%F', `dt`) IS NULL
+    AND NOT (
+      `dt` IS NULL
+      OR REGEXP_CONTAINS(`dt`, '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
+    ) AS `dt__lost`,
+    CAST(`dt` AS STRING) AS `dt__raw`,
+    SAFE_CAST(CONCAT('0-0 0 ', `tm`) AS INTERVAL) IS NULL AND NOT (
+      `tm` IS NULL
+    ) AS `tm__lost`,
+    CAST(`tm` AS STRING) AS `tm__raw`,
+    SAFE.PARSE_JSON(`js`) IS NULL AND NOT (
+      `js` IS NULL
+    ) AS `js__lost`,
+    CAST(`js` AS STRING) AS `js__raw`,
+    (
+      SAFE_CAST(CONCAT('0x', TO_HEX(`b1`)) AS INT64)
+    ) <> 0 IS NULL
+    AND NOT (
+      `b1` IS NULL
+    ) AS `b1__lost`,
+    CAST(`b1` AS STRING) AS `b1__raw`,
+    CAST(SAFE_CAST(CONCAT('0x', TO_HEX(`b12`)) AS INT64) AS INT64) IS NULL
+    AND NOT (
+      `b12` IS NULL
+    ) AS `b12__lost`,
+    CAST(`b12` AS STRING) AS `b12__raw`,
+    CAST(CAST(SAFE_CAST(CONCAT('0x', SUBSTR(TO_HEX(`b64`), 1, 8)) AS INT64) AS NUMERIC) * 4294967296 + SAFE_CAST(CONCAT('0x', SUBSTR(TO_HEX(`b64`), 9)) AS INT64) AS NUMERIC) IS NULL
+    AND NOT (
+      `b64` IS NULL
+    ) AS `b64__lost`,
+    CAST(`b64` AS STRING) AS `b64__raw`,
+    SAFE.ST_GEOGFROMWKB(SUBSTR(`geo`, 5)) IS NULL AND NOT (
+      `geo` IS NULL
+    ) AS `geo__lost`,
+    CAST(`geo` AS STRING) AS `geo__raw`
+  FROM `stage`.`main`.`g1`
+) AS checked

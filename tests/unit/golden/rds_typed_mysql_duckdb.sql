@@ -1,0 +1,145 @@
+SELECT
+  CAST("bi" AS BIGINT) AS "bi",
+  CAST("ti" AS BIGINT) AS "ti",
+  CAST("i_u" AS BIGINT) AS "i_u",
+  CAST("bi_u" AS DECIMAL(20, 0)) AS "bi_u",
+  CAST("yr" AS BIGINT) AS "yr",
+  CAST("d10" AS DECIMAL(10, 2)) AS "d10",
+  CAST("d38" AS DECIMAL(38, 10)) AS "d38",
+  "d65" AS "d65",
+  CAST("f" AS DOUBLE) AS "f",
+  COALESCE(
+    TRY_CAST("dt" AS DATE),
+    CASE
+      WHEN "dt" IS NULL
+      OR REGEXP_MATCHES("dt", '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
+      THEN NULL
+      ELSE ERROR('aws2bq-loss [dt]: cannot convert exactly: ' || CAST("dt" AS TEXT))
+    END
+  ) AS "dt",
+  MAKE_TIMESTAMP(EPOCH_US("dtm")) AS "dtm",
+  CAST("ts" AS TIMESTAMPTZ) AS "ts",
+  COALESCE(
+    TRY_CAST("tm" AS INTERVAL),
+    CASE
+      WHEN "tm" IS NULL
+      THEN NULL
+      ELSE ERROR('aws2bq-loss [tm]: cannot convert exactly: ' || CAST("tm" AS TEXT))
+    END
+  ) AS "tm",
+  "vc" AS "vc",
+  "en" AS "en",
+  CASE WHEN "st" = '' THEN CAST([] AS TEXT[]) ELSE STR_SPLIT("st", ',') END AS "st",
+  COALESCE(
+    TRY_CAST("js" AS JSON),
+    CASE
+      WHEN "js" IS NULL
+      THEN NULL
+      ELSE ERROR('aws2bq-loss [js]: cannot convert exactly: ' || CAST("js" AS TEXT))
+    END
+  ) AS "js",
+  COALESCE(
+    (
+      TRY_CAST((
+        '0x' || HEX("b1")
+      ) AS UBIGINT)
+    ) <> 0,
+    CASE
+      WHEN "b1" IS NULL
+      THEN NULL
+      ELSE ERROR('aws2bq-loss [b1]: cannot convert exactly: ' || CAST("b1" AS TEXT))
+    END
+  ) AS "b1",
+  COALESCE(
+    CAST(TRY_CAST((
+      '0x' || HEX("b12")
+    ) AS UBIGINT) AS BIGINT),
+    CASE
+      WHEN "b12" IS NULL
+      THEN NULL
+      ELSE ERROR('aws2bq-loss [b12]: cannot convert exactly: ' || CAST("b12" AS TEXT))
+    END
+  ) AS "b12",
+  COALESCE(
+    CAST(TRY_CAST((
+      '0x' || HEX("b64")
+    ) AS UBIGINT) AS DECIMAL(20, 0)),
+    CASE
+      WHEN "b64" IS NULL
+      THEN NULL
+      ELSE ERROR('aws2bq-loss [b64]: cannot convert exactly: ' || CAST("b64" AS TEXT))
+    END
+  ) AS "b64",
+  "bl" AS "bl",
+  COALESCE(
+    UNHEX(SUBSTRING(HEX("geo"), 9)),
+    CASE
+      WHEN "geo" IS NULL
+      THEN NULL
+      ELSE ERROR('aws2bq-loss [geo]: cannot convert exactly: ' || CAST("geo" AS TEXT))
+    END
+  ) AS "geo",
+  CAST('exp''1' AS TEXT) AS "_aws2bq_export_id",
+  CAST('2024-01-01T00:00:00+00:00' AS TIMESTAMPTZ) AS "_aws2bq_exported_at"
+FROM "stage"."main"."g1";
+
+SELECT
+  COUNT_IF("dt__lost") AS "dt__lost",
+  MIN(CASE WHEN "dt__lost" THEN "dt__raw" END) AS "dt__example",
+  COUNT_IF("tm__lost") AS "tm__lost",
+  MIN(CASE WHEN "tm__lost" THEN "tm__raw" END) AS "tm__example",
+  COUNT_IF("js__lost") AS "js__lost",
+  MIN(CASE WHEN "js__lost" THEN "js__raw" END) AS "js__example",
+  COUNT_IF("b1__lost") AS "b1__lost",
+  MIN(CASE WHEN "b1__lost" THEN "b1__raw" END) AS "b1__example",
+  COUNT_IF("b12__lost") AS "b12__lost",
+  MIN(CASE WHEN "b12__lost" THEN "b12__raw" END) AS "b12__example",
+  COUNT_IF("b64__lost") AS "b64__lost",
+  MIN(CASE WHEN "b64__lost" THEN "b64__raw" END) AS "b64__example",
+  COUNT_IF("geo__lost") AS "geo__lost",
+  MIN(CASE WHEN "geo__lost" THEN "geo__raw" END) AS "geo__example"
+FROM (
+  SELECT
+    TRY_CAST("dt" AS DATE) IS NULL
+    AND NOT (
+      "dt" IS NULL
+      OR REGEXP_MATCHES("dt", '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
+    ) AS "dt__lost",
+    CAST("dt" AS TEXT) AS "dt__raw",
+    TRY_CAST("tm" AS INTERVAL) IS NULL AND NOT (
+      "tm" IS NULL
+    ) AS "tm__lost",
+    CAST("tm" AS TEXT) AS "tm__raw",
+    TRY_CAST("js" AS JSON) IS NULL AND NOT (
+      "js" IS NULL
+    ) AS "js__lost",
+    CAST("js" AS TEXT) AS "js__raw",
+    (
+      TRY_CAST((
+        '0x' || HEX("b1")
+      ) AS UBIGINT)
+    ) <> 0 IS NULL
+    AND NOT (
+      "b1" IS NULL
+    ) AS "b1__lost",
+    CAST("b1" AS TEXT) AS "b1__raw",
+    CAST(TRY_CAST((
+      '0x' || HEX("b12")
+    ) AS UBIGINT) AS BIGINT) IS NULL
+    AND NOT (
+      "b12" IS NULL
+    ) AS "b12__lost",
+    CAST("b12" AS TEXT) AS "b12__raw",
+    CAST(TRY_CAST((
+      '0x' || HEX("b64")
+    ) AS UBIGINT) AS DECIMAL(20, 0)) IS NULL
+    AND NOT (
+      "b64" IS NULL
+    ) AS "b64__lost",
+    CAST("b64" AS TEXT) AS "b64__raw",
+    UNHEX(SUBSTRING(HEX("geo"), 9)) IS NULL AND NOT (
+      "geo" IS NULL
+    ) AS "geo__lost",
+    CAST("geo" AS TEXT) AS "geo__raw"
+  FROM "stage"."main"."g1"
+) AS checked
