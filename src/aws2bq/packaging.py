@@ -56,6 +56,10 @@ _GLIBC_TAGS = {
 }
 #: Dependencies the runtime provides; only left out on request (see the module docstring).
 _SDK = {"boto3", "botocore", "s3transfer", "jmespath"}
+#: Dependencies only the DuckDB warehouse uses (numpy: DuckDB's Python functions). A Lambda
+#: function loads into BigQuery — a DuckDB file in /tmp would vanish with the sandbox — so
+#: they are left out unless asked for: ~100 MB of the 250 MB budget.
+_DUCKDB_ONLY = {"duckdb", "numpy"}
 #: Files not needed at run time, removed from the unpacked package to save space.
 _PRUNE_DIRS = {"__pycache__", "tests", "test"}
 #: Byte code (Lambda compiles on import), stubs, and Cython sources.
@@ -86,6 +90,8 @@ class PackageRequest:
     extras: tuple[str, ...] = ("bigquery",)
     #: Bundle boto3/botocore instead of using the Lambda runtime's (see the module docstring).
     include_boto3: bool = False
+    #: Bundle DuckDB (and numpy) for a DuckDB warehouse inside Lambda (rarely useful).
+    include_duckdb: bool = False
     #: A config file to bundle as ``aws2bq.toml`` (then AWS2BQ_CONFIG=/var/task/aws2bq.toml).
     config: Path | None = None
     #: Wheels/requirements to install on top (e.g. a pinned constraint).
@@ -119,7 +125,9 @@ class PackageResult:
         }
 
 
-def runtime_requirements(extras: Iterable[str], *, include_boto3: bool = True) -> list[str]:
+def runtime_requirements(
+    extras: Iterable[str], *, include_boto3: bool = True, include_duckdb: bool = True
+) -> list[str]:
     """aws2bq's runtime requirements (with the chosen extras) from its installed metadata.
 
     Examples:
@@ -147,6 +155,8 @@ def runtime_requirements(extras: Iterable[str], *, include_boto3: bool = True) -
         if name == "aws2bq":
             continue
         if not include_boto3 and name in _SDK:
+            continue
+        if not include_duckdb and name in _DUCKDB_ONLY:
             continue
         out.append(spec)
     return out
@@ -177,7 +187,11 @@ def build_lambda_package(request: PackageRequest, *, pip: Pip | None = None) -> 
     package_dir.mkdir(parents=True)
 
     requirements = [
-        *runtime_requirements(request.extras, include_boto3=request.include_boto3),
+        *runtime_requirements(
+            request.extras,
+            include_boto3=request.include_boto3,
+            include_duckdb=request.include_duckdb,
+        ),
         *request.extra_requirements,
     ]
     python_version = request.runtime.removeprefix("python")
@@ -210,6 +224,8 @@ def build_lambda_package(request: PackageRequest, *, pip: Pip | None = None) -> 
     notes = []
     if not request.include_boto3:
         notes.append("boto3/botocore left out: the Lambda runtime's copy is used")
+    if not request.include_duckdb:
+        notes.append("duckdb/numpy left out: a Lambda function loads into BigQuery")
     if unzipped > MAX_UNZIPPED_BYTES:
         dockerfile = write_dockerfile(out / f"{name}.Dockerfile", request, package_dir)
         notes.append(

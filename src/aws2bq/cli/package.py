@@ -33,6 +33,13 @@ def package(
             help="Bundle boto3/botocore (~30 MB) instead of using the Lambda runtime's.",
         ),
     ] = False,
+    include_duckdb: Annotated[
+        bool,
+        typer.Option(
+            "--include-duckdb",
+            help="Bundle DuckDB and numpy (~100 MB) for a DuckDB warehouse inside Lambda.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Build the Lambda artifact for a runtime and architecture, within Lambda's size limits."""
@@ -44,6 +51,7 @@ def package(
         output_dir=output,
         config=config,
         include_boto3=include_boto3,
+        include_duckdb=include_duckdb,
     )
     result = build_lambda_package(request)
     if as_json:

@@ -1,15 +1,16 @@
 """The Lambda adapter, invoked in-process with the deployed function's environment and the
 deployed rules' EventBridge input.
 
-``aws2bq.runner.run.run_streams`` does not exist yet (issue 6's runner is built in
-parallel), so a recording fake stands in for it. That is not mocking a dependency of the
-adapter's behaviour: the adapter's whole job is to turn an event into that one call, and the
-fake records exactly what it was asked.
+Most tests use a recording runner: the adapter's whole job is to turn an event into one
+``run_streams(config, streams=[...], wait=False)`` call, and the fake records exactly what it
+was asked (the deployed stack's warehouse is BigQuery, which these tests do not reach). The
+last tests run the real ``aws2bq.runner.run.run_streams`` against the sandbox into DuckDB.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import pytest
@@ -115,14 +116,50 @@ def test_a_dataclass_result_is_summarised() -> None:
     assert summary["result"] == {"applied": ["t"], "failed": []}
 
 
-def test_without_a_runner_module_the_error_says_so(function_env: dict[str, str]) -> None:
+def test_the_real_runner_starts_then_a_later_invocation_applies(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    for key, value in sandbox.env().items():
+        monkeypatch.setenv(key, value)
+    suffix = uuid.uuid4().hex[:8]
+    table, bucket = f"lambda-{suffix}", f"lambda-{suffix}"
+    sandbox.dynamodb.create_table(table, hash_key=("id", "S"))
+    sandbox.client("dynamodb").put_item(TableName=table, Item={"id": {"S": "a"}})
+    sandbox.client("s3").create_bucket(Bucket=bucket)
+    env = {
+        "AWS2BQ_WAREHOUSE": f"duckdb:///{tmp_path / 'lambda.duckdb'}",
+        "AWS2BQ_STREAMS__T__TABLE": table,
+        "AWS2BQ_STREAMS__T__EXPORT_BUCKET": bucket,
+    }
+    before = sandbox.settings()
+    sandbox.settings(export_polls=0)  # the export completes at its first DescribeExport
     try:
-        import aws2bq.runner.run  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
-    except ModuleNotFoundError:
-        with pytest.raises(Aws2BqError, match="no scheduled runner"):
-            handler({"stream": "orders"}, None, environ=function_env)
-    else:
-        pytest.skip("aws2bq.runner.run exists now: the real runner is exercised elsewhere")
+        first = handler({"stream": "t"}, Context(), environ=env)
+        second = handler(SCHEDULED_ENVELOPE, Context(), environ=env)
+    finally:
+        sandbox.settings(**before)
+    [started] = first["result"]["streams"]
+    assert first["wait"] is False and started["applied"] == []
+    assert [s["kind"] for s in started["started"]] == ["full"]
+    [applied] = second["result"]["streams"]
+    assert [a["rows"] for a in applied["applied"]] == [1] and applied["started"] == []
+
+
+def test_a_stream_the_real_runner_fails_fails_the_invocation(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    for key, value in sandbox.env().items():
+        monkeypatch.setenv(key, value)
+    env = {
+        "AWS2BQ_WAREHOUSE": f"duckdb:///{tmp_path / 'lambda.duckdb'}",
+        "AWS2BQ_STREAMS__INC__TABLE": "NotChecked",
+        "AWS2BQ_STREAMS__INC__EXPORT_BUCKET": "exports-1",
+        "AWS2BQ_STREAMS__INC__CADENCE": "incremental",
+        "AWS2BQ_STREAMS__INC__MODE": "merge",
+    }
+    with pytest.raises(Aws2BqError, match=r"1 stream\(s\) failed: inc") as info:
+        handler({}, None, environ=env)
+    assert "not supported yet" in str(info.value)
 
 
 @pytest.mark.parametrize(

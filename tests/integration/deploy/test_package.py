@@ -100,7 +100,13 @@ def test_the_built_zip_fits_lambda_and_the_handler_runs_from_it(tmp_path: Path) 
     script = f"""
 import sys, json
 sys.path.insert(0, {str(task)!r})
-import aws2bq, aws2bq.lambda_handler, duckdb, pyarrow.parquet, google.cloud.bigquery
+import aws2bq, aws2bq.lambda_handler, pyarrow.parquet, google.cloud.bigquery
+import aws2bq.warehouses.bigquery.client, aws2bq.runner.run
+try:
+    import duckdb
+    raise SystemExit("duckdb is in the artifact although Lambda loads into BigQuery")
+except ModuleNotFoundError:
+    pass
 assert aws2bq.__file__.startswith({str(task)!r}), aws2bq.__file__
 assert "site-packages" not in " ".join(sys.path)
 try:

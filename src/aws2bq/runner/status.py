@@ -1,0 +1,136 @@
+"""``aws2bq status``: per stream, the last export applied, its lag, and whether the
+warehouse's row counts still match what the ledger recorded from the export's manifest."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlglot.expressions as exp
+
+from aws2bq.config.model import Config, DynamoDBStream
+from aws2bq.errors import Aws2BqError, TransientError
+from aws2bq.runner.ledger_view import read_ledger, rows_of
+from aws2bq.runner.schedule import utc
+from aws2bq.warehouses import connect
+from aws2bq.warehouses.base import TableRef, Warehouse
+
+
+@dataclass
+class TableStatus:
+    """One destination table of a stream."""
+
+    table: str
+    #: Rows in the warehouse table now (None if the table is missing).
+    warehouse_rows: int | None
+    #: Rows the ledger recorded after the last apply.
+    ledger_rows: int
+    #: Items the export's manifest declared (RDS: rows staged from the Parquet files).
+    manifest_items: int
+
+    @property
+    def matches(self) -> bool:
+        return self.warehouse_rows == self.ledger_rows == self.manifest_items
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "warehouse_rows": self.warehouse_rows,
+            "ledger_rows": self.ledger_rows,
+            "manifest_items": self.manifest_items,
+            "matches": self.matches,
+        }
+
+
+@dataclass
+class StreamStatus:
+    """The state of one stream in the warehouse."""
+
+    stream: str
+    kind: str
+    last_export_id: str | None = None
+    last_exported_at: datetime | None = None
+    last_applied_at: datetime | None = None
+    lag_seconds: float | None = None
+    tables: list[TableStatus] = field(default_factory=list)
+    note: str | None = None
+
+    @property
+    def matches(self) -> bool | None:
+        """Whether every table's counts match (None when nothing was applied yet)."""
+        return all(t.matches for t in self.tables) if self.tables else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stream": self.stream,
+            "kind": self.kind,
+            "last_export_id": self.last_export_id,
+            "last_exported_at": self.last_exported_at.isoformat()
+            if self.last_exported_at
+            else None,
+            "last_applied_at": self.last_applied_at.isoformat() if self.last_applied_at else None,
+            "lag_seconds": round(self.lag_seconds, 1) if self.lag_seconds is not None else None,
+            "matches": self.matches,
+            "tables": [t.to_dict() for t in self.tables],
+            "note": self.note,
+        }
+
+
+def _count(wh: Warehouse, table: str) -> int | None:
+    ref = TableRef(table)
+    if not wh.table_exists(ref):
+        return None
+    [(n,)] = wh.query(exp.select(exp.Count(this=exp.Star())).from_(ref.expression()))
+    return int(n)
+
+
+def stream_status(
+    config: Config, *, streams: Sequence[str] | None = None, now: datetime | None = None
+) -> list[StreamStatus]:
+    """The status of each named stream (default: all) from the ledger and the warehouse."""
+    now = utc(now or datetime.now(UTC))
+    selected = [config.stream(n) for n in (streams or list(config.streams))]
+    try:
+        wh = connect(config.warehouse)
+    except TransientError as exc:
+        raise Aws2BqError(
+            f"the warehouse is in use by another runner ({exc.message})",
+            hint="try again when the run ends",
+        ) from exc
+    try:
+        ledger = read_ledger(wh)
+        out = []
+        for stream in selected:
+            status = StreamStatus(stream.name, stream.kind)
+            mine = rows_of(stream, ledger)
+            if not mine:
+                status.note = "nothing applied yet"
+                out.append(status)
+                continue
+            last = max(mine, key=lambda r: (r.exported_at, r.applied_at))
+            status.last_export_id = last.export_id
+            status.last_exported_at = last.exported_at
+            status.last_applied_at = max(
+                r.applied_at for r in mine if r.export_id == last.export_id
+            )
+            status.lag_seconds = (now - last.exported_at).total_seconds()
+            if isinstance(stream, DynamoDBStream):
+                current = [last]
+            else:
+                # Each table's newest row (a table may have failed in the last export).
+                newest: dict[str, Any] = {}
+                for row in sorted(mine, key=lambda r: (r.exported_at, r.applied_at)):
+                    newest[row.table] = row
+                current = list(newest.values())
+            for row in sorted(current, key=lambda r: r.table):
+                status.tables.append(
+                    TableStatus(
+                        row.table, _count(wh, row.table), row.rows_after, row.manifest_items
+                    )
+                )
+            out.append(status)
+        return out
+    finally:
+        wh.close()
