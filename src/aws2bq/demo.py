@@ -30,10 +30,35 @@ from rich.console import Console
 from rich.table import Table
 
 from aws2bq.core.progress import Progress
+from aws2bq.errors import Aws2BqError
 
 BUCKET = "aws2bq-demo-exports"
 DDB_TABLE = "customer_activity"
 RDS_INSTANCE = "shop-db"
+
+CONFIG_TEMPLATE = """\
+# Written by `aws2bq demo`: what a scheduled deployment would use.
+warehouse = "{warehouse}"
+
+[streams.activity]
+table = "{table}"
+export_bucket = "{bucket}"
+export_prefix = "dynamodb"
+cadence = "full"
+every = "1h"
+keys = ["customer_id"]
+destination = "{table}"
+
+[streams.shop]
+instance = "{instance}"
+engine = "mysql"
+snapshot = "create_manual"
+every = "1h"
+export_bucket = "{bucket}"
+export_prefix = "rds"
+iam_role_arn = "{role}"
+kms_key_id = "{key}"
+"""
 
 #: The demo's closing query: the article's "integrate data from several sources".
 JOIN_QUERY = """\
@@ -178,9 +203,11 @@ class Demo:
             self.note(f"endpoint {sb.endpoint_url} (AWS_ENDPOINT_URL points boto3 at it)")
             sb.client("s3").create_bucket(Bucket=BUCKET)
             self._create_sources(sb)
+            config_path = self.write_config(sb)
+            self.note(f"config: {config_path} (what `aws2bq run -c` reads)")
 
-            self.step("Round 1: export both sources through the AWS APIs and load them")
-            self._export_and_load(sb, round_no=1)
+            self.step("Round 1: `aws2bq run --wait` exports both sources through the AWS APIs")
+            self._run(sb, config_path)
             result.tables = self.counts()
             self._show_counts(result.tables)
 
@@ -192,8 +219,8 @@ class Demo:
             self._change_sources(sb)
             sb.advance_clock(hours=1)
 
-            self.step("Round 2: new exports, loaded again (replace mode: tables = the export)")
-            self._export_and_load(sb, round_no=2)
+            self.step("Round 2, an hour later: `aws2bq run --wait` again (new exports are due)")
+            self._run(sb, config_path)
             for table, old in before.items():
                 key = "customer_id" if table == DDB_TABLE else "id"
                 result.changes[table] = _diff(old, self.snapshot_keys(table, key))
@@ -221,34 +248,40 @@ class Demo:
         sb.rds.create_instance(RDS_INSTANCE, backing="sample://shop")
         self.note(f"RDS MySQL instance {RDS_INSTANCE!r}: the bundled shop database")
 
-    def _export_and_load(self, sb: Any, *, round_no: int) -> None:
-        from aws2bq.runner.dynamodb_load import DynamoDBLoadRequest, load_dynamodb
-        from aws2bq.runner.rds_load import RdsLoadRequest, load_rds
+    def write_config(self, sb: Any) -> Path:
+        """The demo's ``aws2bq.toml``: one DynamoDB stream and one RDS stream."""
+        role, key = sb.rds.export_role(), sb.rds.kms_key()
+        path = self.dir / "aws2bq.toml"
+        path.write_text(
+            CONFIG_TEMPLATE.format(
+                warehouse=self.warehouse,
+                bucket=BUCKET,
+                table=DDB_TABLE,
+                instance=RDS_INSTANCE,
+                role=role,
+                key=key,
+            )
+        )
+        return path
 
-        desc = sb.dynamodb.export_full(DDB_TABLE, bucket=BUCKET, prefix="dynamodb", wait=True)
-        export_id = desc["ExportArn"].rsplit("/", 1)[-1]
-        location = f"s3://{BUCKET}/dynamodb/AWSDynamoDB/{export_id}/"
-        self.note(f"DynamoDB export {export_id} COMPLETED → {location}")
-        report = load_dynamodb(
-            DynamoDBLoadRequest(
-                export=location, table=DDB_TABLE, keys=("customer_id",), warehouse=self.warehouse
-            ),
-            progress=self.progress,
-        )
-        self.note(f"loaded {report.rows} items into {DDB_TABLE!r} in {report.seconds:.1f}s")
+    def _run(self, sb: Any, config_path: Path) -> None:
+        """``aws2bq run --wait``: start the exports that are due, wait, apply them."""
+        from aws2bq.config import load_config
+        from aws2bq.runner.run import RunOptions, run_streams
+        from aws2bq.runner.schedule import PollPolicy
 
-        snapshot = sb.rds.create_snapshot(RDS_INSTANCE, f"shop-demo-{round_no}")
-        task_id = f"shop-demo-{round_no}"
-        task = sb.rds.export(snapshot, bucket=BUCKET, task_id=task_id, prefix="rds")
-        self.note(f"RDS snapshot export {task_id} {task['Status']} → s3://{BUCKET}/rds/{task_id}/")
-        rds_report = load_rds(
-            RdsLoadRequest(export=f"s3://{BUCKET}/rds/{task_id}/", warehouse=self.warehouse),
-            progress=self.progress,
-        )
-        self.note(
-            f"loaded {rds_report.rows} rows into {len(rds_report.tables)} tables "
-            f"in {rds_report.seconds:.1f}s"
-        )
+        config = load_config(config_path)
+        # The runner's clock is the sandbox's, so "an hour later" is an hour later for both.
+        # The sandbox finishes exports in moments: poll every 0.2 s instead of AWS's minutes.
+        options = RunOptions(now=sb.now, poll=PollPolicy(first=0.2, factor=1.5, cap=1.0))
+        summary = run_streams(config, wait=True, progress=self.progress, options=options)
+        for stream in summary.streams:
+            for started in stream.started:
+                self.note(f"{stream.stream}: started export {_describe(started)}")
+            for applied in stream.applied:
+                self.note(f"{stream.stream}: applied {_describe(applied)}")
+            if stream.status != "ok":
+                raise Aws2BqError(f"demo stream {stream.stream} {stream.status}: {stream.error}")
 
     def _change_sources(self, sb: Any) -> None:
         ddb = sb.client("dynamodb")
@@ -303,6 +336,13 @@ class Demo:
         for row in rows:
             table.add_row(*("" if v is None else str(v) for v in row))
         self.console.print(table)
+
+
+def _describe(event: dict[str, Any]) -> str:
+    """A short text for a started/applied export event of the run summary."""
+    ident = event.get("export_id") or event.get("task_id") or event.get("id") or ""
+    rows = event.get("rows")
+    return f"{ident}" + (f" ({rows} rows)" if rows is not None else "")
 
 
 def _diff(old: dict[Any, str], new: dict[Any, str]) -> dict[str, int]:

@@ -41,6 +41,13 @@ def dynamodb(
     force: Annotated[
         bool, typer.Option(help="Load even if the export is older than the last one applied.")
     ] = False,
+    soft_delete: Annotated[
+        bool,
+        typer.Option(
+            "--soft-delete",
+            help="Merge mode: keep deleted rows, flagged _aws2bq_deleted / _aws2bq_deleted_at.",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option(help="No progress output.")] = False,
 ) -> None:
     """Make TABLE equal to a full DynamoDB export (verified first, applied atomically)."""
@@ -54,6 +61,7 @@ def dynamodb(
         mode=mode,
         warehouse=warehouse,
         force=force,
+        soft_delete=soft_delete,
     )
     progress = make_progress(quiet=quiet)
     try:
@@ -137,6 +145,13 @@ def rds(
     force: Annotated[
         bool, typer.Option(help="Load even if the export is older than the last one applied.")
     ] = False,
+    soft_delete: Annotated[
+        bool,
+        typer.Option(
+            "--soft-delete",
+            help="Merge mode: keep deleted rows, flagged _aws2bq_deleted / _aws2bq_deleted_at.",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option(help="No progress output.")] = False,
 ) -> None:
     """Make each exported table equal to an RDS snapshot export (exit 1 if a table failed)."""
@@ -150,6 +165,7 @@ def rds(
         keys=_parse_keys(key or []),
         warehouse=warehouse,
         force=force,
+        soft_delete=soft_delete,
         table_name_template=table_name_template,
     )
     progress = make_progress(quiet=quiet)

@@ -39,7 +39,14 @@ LEDGER_COLUMNS: tuple[tuple[str, ColumnType], ...] = (
     ("applied_at", ColumnType(Kind.TIMESTAMP)),
     ("duration_seconds", ColumnType(Kind.FLOAT64)),
     ("aws2bq_version", ColumnType(Kind.STRING)),
+    # Added for incremental exports (issue 5); ledgers written by earlier versions lack them
+    # until :func:`upgrade_ledger` adds them, and their old rows read as NULL.
+    ("export_from", ColumnType(Kind.TIMESTAMP)),
+    ("export_to", ColumnType(Kind.TIMESTAMP)),
 )
+
+#: Columns added after the first release: inserted only when set, added by upgrade_ledger().
+OPTIONAL_LEDGER_COLUMNS: tuple[str, ...] = ("export_from", "export_to")
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,10 @@ class LedgerEntry:
     applied_at: datetime
     duration_seconds: float
     aws2bq_version: str
+    #: Incremental exports: the window ``[exportFromTime, exportToTime)``; ``exported_at`` is
+    #: then ``exportToTime`` (the point in time the table reflects after the apply).
+    export_from: datetime | None = None
+    export_to: datetime | None = None
 
     def values(self) -> dict[str, Any]:
         return {
@@ -84,6 +95,8 @@ class LedgerEntry:
             "applied_at": self.applied_at,
             "duration_seconds": self.duration_seconds,
             "aws2bq_version": self.aws2bq_version,
+            "export_from": self.export_from,
+            "export_to": self.export_to,
         }
 
 
@@ -113,6 +126,27 @@ def create_ledger(caps: Capabilities, dataset: str | None = None) -> exp.Create:
     )
 
 
+def upgrade_ledger(caps: Capabilities, dataset: str | None = None) -> list[exp.Expression]:
+    """``ALTER TABLE _aws2bq_ledger ADD COLUMN IF NOT EXISTS …`` for every column added after
+    the first release (a ledger created by an earlier version keeps its rows; they read NULL).
+    Run after :func:`create_ledger`, outside a BigQuery transaction (DDL)."""
+    types = dict(LEDGER_COLUMNS)
+    return [
+        exp.Alter(
+            this=ledger_table(dataset),
+            kind="TABLE",
+            actions=[
+                exp.ColumnDef(
+                    this=exp.to_identifier(name, quoted=True),
+                    kind=caps.data_type(types[name]),
+                    exists=True,
+                )
+            ],
+        )
+        for name in OPTIONAL_LEDGER_COLUMNS
+    ]
+
+
 def _literal(value: Any, ctype: ColumnType, caps: Capabilities) -> exp.Expression:
     if value is None:
         return exp.Cast(this=exp.null(), to=caps.data_type(ctype))
@@ -126,16 +160,25 @@ def _literal(value: Any, ctype: ColumnType, caps: Capabilities) -> exp.Expressio
 
 
 def insert_entry(entry: LedgerEntry, caps: Capabilities, dataset: str | None = None) -> exp.Insert:
-    """``INSERT INTO _aws2bq_ledger (…) VALUES (…)`` for one entry (values as literals)."""
+    """``INSERT INTO _aws2bq_ledger (…) VALUES (…)`` for one entry (values as literals).
+
+    The optional columns (:data:`OPTIONAL_LEDGER_COLUMNS`) are named only when set, so an
+    entry without them still inserts into a ledger created by an earlier version.
+    """
     values = entry.values()
-    row = exp.Tuple(expressions=[_literal(values[n], t, caps) for n, t in LEDGER_COLUMNS])
+    columns = [
+        (n, t)
+        for n, t in LEDGER_COLUMNS
+        if n not in OPTIONAL_LEDGER_COLUMNS or values[n] is not None
+    ]
+    row = exp.Tuple(expressions=[_literal(values[n], t, caps) for n, t in columns])
     return exp.insert(
         exp.Values(expressions=[row]),
         cast(
             Any,
             exp.Schema(
                 this=ledger_table(dataset),
-                expressions=[exp.to_identifier(n, quoted=True) for n, _ in LEDGER_COLUMNS],
+                expressions=[exp.to_identifier(n, quoted=True) for n, _ in columns],
             ),
         ),
     )

@@ -18,11 +18,14 @@ import sqlglot.expressions as exp
 
 from aws2bq import __version__
 from aws2bq.core.apply import NEW_SUFFIX, Mode, replace_steps
+from aws2bq.core.change_apply import TableLayout
 from aws2bq.core.dynamodb_types import decide_schema
 from aws2bq.core.ledger import LEDGER_TABLE, LedgerEntry, select_history
 from aws2bq.core.progress import NullProgress, Progress
 from aws2bq.core.schema import TableSchema
 from aws2bq.errors import ConfigError, ExportError
+from aws2bq.runner.change_modes import check_soft_delete, dynamodb_keys, snapshot_apply_steps
+from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.sources.dynamodb import DynamoDBExport, read_export
 from aws2bq.warehouses import DEFAULT_URL, connect
 from aws2bq.warehouses.base import DynamoDBStaging, TableRef, Warehouse
@@ -41,6 +44,10 @@ class DynamoDBLoadRequest:
     mode: Mode = Mode.REPLACE
     warehouse: str = DEFAULT_URL
     force: bool = False
+    #: Merge mode: keep deleted items flagged (``_aws2bq_deleted``) instead of removing them.
+    soft_delete: bool = False
+    #: Partitioning / clustering of the table when merge / history mode creates it.
+    layout: TableLayout | None = None
 
 
 @dataclass
@@ -115,18 +122,21 @@ def load_dynamodb(
 ) -> LoadReport:
     """Apply one full DynamoDB export to ``request.table`` (see module docstring)."""
     progress = progress or NullProgress()
+    from aws2bq.sources.dynamodb_incremental import INCREMENTAL, export_type
+
+    if export_type(request.export) == INCREMENTAL:
+        from aws2bq.runner.dynamodb_incremental_load import load_incremental_export
+
+        return load_incremental_export(request, progress=progress, warehouse=warehouse)
     started = time.monotonic()
     timings: dict[str, float] = {}
-    if request.mode is not Mode.REPLACE:
-        raise ConfigError(
-            f"mode {request.mode} is not available for DynamoDB exports yet",
-            hint="use --mode replace",
-        )
+    check_soft_delete(request.mode, request.soft_delete)
     _check_table_name(request.table)
 
     t = time.monotonic()
     export = read_export(request.export)
     timings["manifests"] = time.monotonic() - t
+    crashpoint("manifests")
     progress.event(
         "export found",
         export=export.location,
@@ -175,10 +185,14 @@ def _load(
             hint="pass --force to load it anyway (the table will go back in time)",
         )
     previous = history[0].schema if history else None
+    keys = dynamodb_keys(
+        request.keys, previous, export.table_arn, request.mode, f"table {stream!r}"
+    )
 
     t = time.monotonic()
     staged = wh.stage_dynamodb_export(export.files, stream=stream, progress=progress)
     timings["stage"] = time.monotonic() - t
+    crashpoint("staged")
     try:
         for f in export.files:
             got = staged.rows_per_file.get(f.key, 0)
@@ -194,7 +208,7 @@ def _load(
         decision = decide_schema(
             previous,
             stats,
-            keys=request.keys,
+            keys=keys,
             max_name_length=wh.capabilities.max_column_name_length,
         )
         if decision.missing_keys and export.item_count:
@@ -209,6 +223,7 @@ def _load(
             "_aws2bq_exported_at": exp.Literal.string(export.exported_at.isoformat()),
         }
         typed = wh.dynamodb_typed_select(staged, decision.schema, system_values)
+        crashpoint("typed")
         changes = {"added": list(decision.added), "widened": [list(w) for w in decision.widened]}
         entry = LedgerEntry(
             stream=stream,
@@ -229,20 +244,37 @@ def _load(
             duration_seconds=round(sum(timings.values()), 3),
             aws2bq_version=__version__,
         )
-        steps = replace_steps(
-            table=stream,
-            dataset=dataset,
-            schema=decision.schema,
-            typed_rows=typed,
-            entry=entry,
-            caps=caps,
-            table_exists=wh.table_exists(TableRef(stream, dataset)),
-        )
+        if request.mode is Mode.REPLACE:
+            steps = replace_steps(
+                table=stream,
+                dataset=dataset,
+                schema=decision.schema,
+                typed_rows=typed,
+                entry=entry,
+                caps=caps,
+                table_exists=wh.table_exists(TableRef(stream, dataset)),
+            )
+        else:
+            steps = snapshot_apply_steps(
+                wh,
+                mode=request.mode,
+                soft_delete=request.soft_delete,
+                table=stream,
+                dataset=dataset,
+                schema=decision.schema,
+                previous=previous,
+                snapshot=typed,
+                snapshot_time=export.exported_at,
+                entry=entry,
+                layout=request.layout,
+            )
         t = time.monotonic()
         progress.start("apply", rows=staged.rows)
         for statement in steps.before:
             wh.execute(statement)
+        crashpoint("apply:begin")
         wh.transaction(steps.transaction)
+        crashpoint("applied")
         progress.advance("apply", rows=staged.rows)
         timings["apply"] = time.monotonic() - t
     finally:

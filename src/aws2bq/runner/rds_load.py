@@ -24,6 +24,7 @@ import sqlglot.expressions as exp
 
 from aws2bq import __version__
 from aws2bq.core.apply import NEW_SUFFIX, Mode, replace_steps
+from aws2bq.core.change_apply import evolve_schema
 from aws2bq.core.ledger import LEDGER_TABLE, LedgerEntry, select_history
 from aws2bq.core.progress import NullProgress, Progress
 from aws2bq.core.rds_sql import LOSS_MARKER, UnsupportedStorage
@@ -36,6 +37,8 @@ from aws2bq.errors import (
     TypeConversionError,
     WarehouseError,
 )
+from aws2bq.runner.change_modes import check_soft_delete, require_keys, snapshot_apply_steps
+from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.sources.rds import RdsExport, RdsTable, read_export
 from aws2bq.warehouses import DEFAULT_URL, connect
 from aws2bq.warehouses.base import RdsStaging, StagedRdsTable, TableRef, Warehouse
@@ -57,6 +60,10 @@ class RdsLoadRequest:
     keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     warehouse: str = DEFAULT_URL
     force: bool = False
+    #: Merge mode: keep deleted rows flagged (``_aws2bq_deleted``) instead of removing them.
+    soft_delete: bool = False
+    #: Per target (``db.table``): mode / soft delete overriding the request's (config).
+    table_modes: Mapping[str, tuple[Mode, bool]] = field(default_factory=dict)
     #: Destination table name: ``{db}``, ``{schema}``, ``{table}``; None = the default
     #: (``{db}__{table}``, PostgreSQL ``{db}__{schema}__{table}``).
     table_name_template: str | None = None
@@ -185,12 +192,10 @@ def load_rds(
     """Apply every (selected) table of one RDS export; see the module docstring."""
     progress = progress or NullProgress()
     started = time.monotonic()
-    if request.mode is not Mode.REPLACE:
-        raise ConfigError(
-            f"mode {request.mode} is not available for RDS exports yet", hint="use --mode replace"
-        )
+    check_soft_delete(request.mode, request.soft_delete)
     export = read_export(request.export)
     _check_request(export, request)
+    crashpoint("manifests")
     tables = [t for t in export.tables if _selected(t, request.only)]
     names = {t.target: table_name(t, request.table_name_template) for t in tables}
     clashes = {n for n in names.values() if list(names.values()).count(n) > 1}
@@ -275,8 +280,16 @@ def _load_table(
         )
     if table.problem is not None:
         raise ExportError(f"{where} cannot be loaded: {table.problem}")
+    mode, _ = request.table_modes.get(table.target, (request.mode, request.soft_delete))
+    require_keys(
+        request.keys.get(table.target, ()) or (history[0].schema.keys if history else ()),
+        mode,
+        where,
+        f"pass --key {table.target}=COLUMN[,COLUMN...] or use --mode replace",
+    )
 
     staged = wh.stage_rds_table(table.files, stream=report.stream, progress=progress)
+    crashpoint("staged")
     try:
         _apply(wh, export, table, staged, report, request, history, progress)
     finally:
@@ -307,7 +320,8 @@ def _apply(
             )
         for name, raw in source.raws.items():
             raws.setdefault(name, []).append(raw)
-    keys = request.keys.get(table.target, ())
+    keys = request.keys.get(table.target, ()) or (history[0].schema.keys if history else ())
+    mode, soft_delete = request.table_modes.get(table.target, (request.mode, request.soft_delete))
     caps = wh.capabilities
     plan = plan_table(
         export.engine, table.columns, raws, keys=keys, max_name_length=caps.max_column_name_length
@@ -324,6 +338,8 @@ def _apply(
             max_name_length=caps.max_column_name_length,
         )
     schema = next_version(history[0].schema if history else None, plan.schema)
+    if mode is not Mode.REPLACE:
+        schema = evolve_schema(history[0].schema if history else None, plan.schema)
     system_values: dict[str, exp.Expression] = {
         "_aws2bq_export_id": exp.Literal.string(export.export_id),
         "_aws2bq_exported_at": exp.Literal.string(export.snapshot_time.isoformat()),
@@ -332,6 +348,7 @@ def _apply(
         typed = wh.rds_typed_select(staged, plan, system_values, export.engine)
     except UnsupportedStorage as exc:
         raise ExportError(f"{where}: {exc}") from exc
+    crashpoint("typed")
     entry = LedgerEntry(
         stream=report.stream,
         source="rds",
@@ -340,7 +357,7 @@ def _apply(
         export_kind="snapshot",
         export_location=export.location,
         exported_at=export.snapshot_time,
-        mode=str(request.mode),
+        mode=str(mode),
         files=len(table.files),
         manifest_items=staged.rows,
         rows_after=staged.rows,
@@ -351,19 +368,34 @@ def _apply(
         duration_seconds=0.0,
         aws2bq_version=__version__,
     )
-    steps = replace_steps(
-        table=report.table,
-        dataset=None,
-        schema=schema,
-        typed_rows=typed,  # type: ignore[arg-type]  # a UNION when files differ in storage
-        entry=entry,
-        caps=caps,
-        table_exists=wh.table_exists(TableRef(report.table)),
-    )
+    if mode is Mode.REPLACE:
+        steps = replace_steps(
+            table=report.table,
+            dataset=None,
+            schema=schema,
+            typed_rows=typed,  # type: ignore[arg-type]  # a UNION when files differ in storage
+            entry=entry,
+            caps=caps,
+            table_exists=wh.table_exists(TableRef(report.table)),
+        )
+    else:
+        steps = snapshot_apply_steps(
+            wh,
+            mode=mode,
+            soft_delete=soft_delete,
+            table=report.table,
+            dataset=None,
+            schema=schema,
+            previous=history[0].schema if history else None,
+            snapshot=typed,
+            snapshot_time=export.snapshot_time,
+            entry=entry,
+        )
     progress.start("apply", rows=staged.rows)
     try:
         for statement in steps.before:
             wh.execute(statement)
+        crashpoint("apply:begin")
         wh.transaction(steps.transaction)
     except WarehouseError as exc:
         if LOSS_MARKER not in str(exc):
@@ -383,6 +415,7 @@ def _apply(
             hint="nothing was loaded for this table; fix the values at the source or report "
             "the type to aws2bq",
         ) from exc
+    crashpoint("applied")
     progress.advance("apply", rows=staged.rows)
     report.rows = staged.rows
     report.files = len(table.files)

@@ -16,15 +16,16 @@ One stream failing never stops the others; :class:`RunSummary` says per stream w
 happened, and ``failed`` lists the streams that failed (CLI exit code 1). With
 ``plan_only`` nothing is started or applied: the summary lists what would be, with the SQL.
 
-The seam for issue 5 (incremental DynamoDB exports, merge and history modes): register an
-applier with :func:`register_applier` for ``("dynamodb", "incremental", "merge")`` etc., and
-the incremental start logic in :meth:`_StreamRun._start_dynamodb` (the window is already
-computed by :func:`~aws2bq.runner.schedule.incremental_window`). Until then such a stream
-fails with a "not supported yet" message and nothing is done for it.
+Appliers are registered per (source, kind, mode) with :func:`register_applier`; a stream
+needing a missing one fails with a "not supported yet" message and nothing is done for it.
+DynamoDB streams with ``cadence = "incremental"`` (merge or history) start with a full
+export, then :meth:`_StreamRun._start_incremental` continues the applied chain with windows
+from :func:`~aws2bq.runner.schedule.incremental_window`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -39,6 +40,7 @@ from aws2bq.core.progress import NullProgress, Progress
 from aws2bq.errors import Aws2BqError, ConfigError, TransientError
 from aws2bq.runner import discovery as disc
 from aws2bq.runner.aws import Aws, AwsCallError
+from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.runner.discovery import COMPLETED, FAILED, IN_PROGRESS, KnownExport
 from aws2bq.runner.ledger_view import (
     LedgerRow,
@@ -53,6 +55,7 @@ from aws2bq.runner.schedule import (
     client_token,
     export_task_identifier,
     full_export_due,
+    incremental_window,
     manual_snapshot_identifier,
     manual_snapshot_prefix,
     poll_schedule,
@@ -174,7 +177,8 @@ def _apply_dynamodb_full(ctx: ApplyContext, export: KnownExport) -> Applied:
             export=export.location,
             table=dynamodb_destination(ctx.stream),
             keys=ctx.keys,
-            mode=Mode.REPLACE,
+            mode=Mode(ctx.stream.mode),
+            soft_delete=ctx.stream.soft_delete,
             warehouse=ctx.warehouse.url,
         ),
         progress=ctx.progress,
@@ -195,7 +199,17 @@ def _apply_rds_snapshot(ctx: ApplyContext, export: KnownExport) -> Applied:
     report = load_rds(
         RdsLoadRequest(
             export=export.location,
-            mode=Mode.REPLACE,
+            mode=Mode(ctx.stream.mode),
+            soft_delete=ctx.stream.soft_delete,
+            keys={k: tuple(t.keys) for k, t in ctx.stream.tables.items() if t.keys},
+            table_modes={
+                k: (
+                    Mode(t.mode or ctx.stream.mode),
+                    ctx.stream.soft_delete if t.soft_delete is None else t.soft_delete,
+                )
+                for k, t in ctx.stream.tables.items()
+                if t.mode is not None or t.soft_delete is not None
+            },
             warehouse=ctx.warehouse.url,
             table_name_template=ctx.stream.table_name_template,
         ),
@@ -216,12 +230,49 @@ def _apply_rds_snapshot(ctx: ApplyContext, export: KnownExport) -> Applied:
 APPLIERS: dict[tuple[str, str, str], Applier] = {
     ("dynamodb", "full", "replace"): _apply_dynamodb_full,
     ("rds", "snapshot", "replace"): _apply_rds_snapshot,
+    # Full snapshots in merge / history mode: diffed against the table by key (issue 5).
+    ("dynamodb", "full", "merge"): _apply_dynamodb_full,
+    ("dynamodb", "full", "history"): _apply_dynamodb_full,
+    ("rds", "snapshot", "merge"): _apply_rds_snapshot,
+    ("rds", "snapshot", "history"): _apply_rds_snapshot,
 }
 
 
 def register_applier(source: str, kind: str, mode: str, applier: Applier) -> None:
     """Make ``run`` able to apply ``kind`` exports of ``source`` streams in ``mode``."""
     APPLIERS[(source, kind, mode)] = applier
+
+
+def _apply_dynamodb_changes(ctx: ApplyContext, export: KnownExport) -> Applied:
+    """A full or incremental export in the stream's merge / history mode (issue 5): the
+    incremental chain rule (gap, order) is checked by the load itself."""
+    from aws2bq.runner.dynamodb_load import DynamoDBLoadRequest, load_dynamodb
+
+    assert isinstance(ctx.stream, DynamoDBStream) and export.location
+    report = load_dynamodb(
+        DynamoDBLoadRequest(
+            export=export.location,
+            table=dynamodb_destination(ctx.stream),
+            keys=ctx.keys,
+            mode=Mode(ctx.stream.mode),
+            warehouse=ctx.warehouse.url,
+            soft_delete=ctx.stream.soft_delete,
+        ),
+        progress=ctx.progress,
+        warehouse=ctx.warehouse,
+    )
+    return Applied(
+        report.export_id,
+        rows=report.rows,
+        tables=[report.stream],
+        already=report.status == "already_applied",
+    )
+
+
+for _mode in (Mode.MERGE, Mode.HISTORY):
+    register_applier("dynamodb", "incremental", str(_mode), _apply_dynamodb_changes)
+    # Full exports start the chain in the same mode (kept if registered elsewhere first).
+    APPLIERS.setdefault(("dynamodb", "full", str(_mode)), _apply_dynamodb_changes)
 
 
 def required_appliers(stream: Stream) -> list[tuple[str, str, str]]:
@@ -431,9 +482,8 @@ class _StreamRun:
     def _start_dynamodb(
         self, s: DynamoDBStream, table_arn: str, slot: datetime, reason: str
     ) -> KnownExport | None:
-        # Issue 5: cadence "incremental" starts an incremental export here, for the window
-        # schedule.incremental_window(now, last exportToTime, s.every), once a full export
-        # is applied. check_supported() stops such streams before they get here for now.
+        if s.cadence == "incremental" and self.last_applied is not None:
+            return self._start_incremental(s, table_arn, reason)
         token = client_token(s.name, table_arn, slot)
         request: dict[str, Any] = {
             "TableArn": table_arn,
@@ -464,6 +514,70 @@ class _StreamRun:
         export = disc.dynamodb_export(description)
         self.result.started.append({**entry, "export_id": export.export_id})
         self.progress.event("export started", stream=s.name, export_id=export.export_id)
+        crashpoint("run:started")
+        return export
+
+    def _start_incremental(
+        self, s: DynamoDBStream, table_arn: str, reason: str
+    ) -> KnownExport | None:
+        """Start the incremental export that continues the applied chain.
+
+        The window starts at the last applied export's time (exportToTime, or the full
+        export's exportTime) and is ``s.every`` long, clipped to now; the ClientToken is
+        derived from the stream, table and window, so a repeated run never duplicates it.
+        Nothing starts while an apply of this run failed (the chain must not move past it).
+        """
+        assert self.last_applied is not None
+        if self.result.error is not None:
+            self.result.notes.append("no incremental export started: an apply failed")
+            return None
+        window = incremental_window(self.now, self.last_applied, s.every)
+        if window is None:
+            self.result.notes.append(
+                f"no incremental export due: less than 15 minutes since "
+                f"{self.last_applied.isoformat()}"
+            )
+            return None
+        parts = ("dynamodb-incremental", s.name, table_arn, window.start, window.end)
+        digest = hashlib.sha256("\n".join(map(str, parts)).encode()).hexdigest()
+        token = "aws2bq-" + digest[:32]
+        request: dict[str, Any] = {
+            "TableArn": table_arn,
+            "S3Bucket": s.export_bucket,
+            "S3Prefix": s.prefix,
+            "ExportFormat": "DYNAMODB_JSON",
+            "ExportType": "INCREMENTAL_EXPORT",
+            "IncrementalExportSpecification": {
+                "ExportFromTime": window.start,
+                "ExportToTime": window.end,
+                "ExportViewType": s.export_view_type,
+            },
+            "S3SseAlgorithm": s.sse_algorithm,
+            "ClientToken": token,
+        }
+        if s.kms_key_id:
+            request["S3SseKmsKeyId"] = s.kms_key_id
+        if s.export_bucket_owner:
+            request["S3BucketOwner"] = s.export_bucket_owner
+        entry = {
+            "kind": "incremental",
+            "window": [window.start.isoformat(), window.end.isoformat()],
+            "reason": reason,
+            "client_token": token,
+            "destination": f"s3://{s.export_bucket}/{s.prefix}/",
+        }
+        if self.plan_only:
+            self.result.started.append({**entry, "export_id": None})
+            return None
+        description = self.aws.call(
+            "dynamodb", "ExportTableToPointInTime", resource=table_arn, **request
+        )["ExportDescription"]
+        export = disc.dynamodb_export(description)
+        self.result.started.append({**entry, "export_id": export.export_id})
+        self.progress.event(
+            "export started", stream=s.name, export_id=export.export_id, kind="incremental"
+        )
+        crashpoint("run:started")
         return export
 
     def _run_rds(self, s: RdsStream) -> None:
@@ -555,6 +669,7 @@ class _StreamRun:
             return disc.describe_rds_export(self.aws, task_id)
         self.result.started.append(entry)
         self.progress.event("export started", stream=s.name, export_id=task_id)
+        crashpoint("run:started")
         return disc.rds_export(response)
 
     def _create_manual_snapshot(self, s: RdsStream) -> None:
@@ -628,6 +743,18 @@ class _StreamRun:
                 if not self._apply_one(wh, export):
                     return
 
+    def _plan_changes(self, wh: Warehouse, export: KnownExport) -> None:
+        """Merge / history: the apply SQL, with a stand-in for the export's rows (issue 5)."""
+        from aws2bq.runner.change_modes import plan_change_sql, plan_targets
+
+        source = "dynamodb" if isinstance(self.stream, DynamoDBStream) else "rds"
+        for table, stream, keys, mode, soft in plan_targets(self.stream, self.keys):
+            self.result.sql += plan_change_sql(
+                wh, mode=mode, soft_delete=soft, table=table, stream=stream, keys=keys,
+                source=source, export_id=export.export_id, export_kind=export.kind,
+                exported_at=export.time,
+            )  # fmt: skip
+
     def _apply_one(self, wh: Warehouse, export: KnownExport) -> bool:
         """Apply one export; False when it failed (later ones must wait: order matters)."""
         if (
@@ -650,10 +777,16 @@ class _StreamRun:
             self.result.applied.append(entry)
             self.result.sql.append(
                 f"-- apply {export.export_id}: stage the export's files from {export.location}, "
-                "profile them, then CREATE the typed table, swap it in and INSERT the ledger row "
-                "in one transaction (those statements depend on the data: generated after "
-                "staging)"
+                + (
+                    "profile them, then CREATE the typed table, swap it in and INSERT the ledger "
+                    "row in one transaction (those statements depend on the data: generated "
+                    "after staging)"
+                    if self.stream.mode == "replace"
+                    else f"profile and type them, then apply them in mode {self.stream.mode} "
+                    "with the ledger row in one transaction (below, with a stand-in for the data)"
+                )
             )
+            self._plan_changes(wh, export)
             return True
         source = "dynamodb" if isinstance(self.stream, DynamoDBStream) else "rds"
         applier = APPLIERS[(source, export.kind, self.stream.mode)]
@@ -668,6 +801,7 @@ class _StreamRun:
                 ) from exc
             self.result.fail(f"export {export.export_id}: {exc}")
             return False
+        crashpoint("run:applied")
         self.result.applied.append(
             {**entry, "rows": applied.rows, "tables": applied.tables, "already": applied.already}
         )

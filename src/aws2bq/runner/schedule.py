@@ -204,10 +204,15 @@ def export_task_identifier(stream: str, snapshot_arn: str) -> str:
     Examples:
         >>> export_task_identifier("shop", "arn:aws:rds:us-east-1:1:snapshot:rds:shop-01")
         'aws2bq-shop-rds-shop-01-ab0aa9c4'
+        >>> arn = "arn:aws:rds:us-east-1:1:snapshot:aws2bq-shop-202401010000"
+        >>> export_task_identifier("shop", arn)
+        'aws2bq-shop-202401010000-ab358631'
     """
     suffix = _digest("rds-export", stream, snapshot_arn)[:8]
-    name = snapshot_arn.split(":snapshot:", 1)[-1].split(":cluster-snapshot:", 1)[-1]
-    base = f"aws2bq-{_slug(stream)}-{_slug(name)}"
+    name = _slug(snapshot_arn.split(":snapshot:", 1)[-1].split(":cluster-snapshot:", 1)[-1])
+    # A snapshot aws2bq made for this stream already carries the prefix: don't say it twice.
+    name = name.removeprefix(manual_snapshot_prefix(stream))
+    base = f"aws2bq-{_slug(stream)}-{name}"
     base = re.sub(r"-+", "-", base)[: MAX_TASK_ID - len(suffix) - 1].rstrip("-")
     return f"{base}-{suffix}"
 

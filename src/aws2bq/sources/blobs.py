@@ -20,6 +20,7 @@ from typing import IO, Any, cast
 
 from aws2bq.core.progress import Progress
 from aws2bq.errors import ConfigError, ExportError, TransientError
+from aws2bq.runner.crashpoints import crashpoint
 
 CHUNK = 1 << 20  # 1 MiB per read: memory per download stays at this size
 
@@ -287,6 +288,7 @@ def fetch_all(
             size = f.download_to(path, progress=progress)
         if progress is not None:
             progress.advance("download", files=1)
+        crashpoint("download")
         return f, path, size
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, ClassVar, Protocol
 
@@ -34,6 +35,7 @@ from aws2bq.core.schema import TableSchema
 
 __all__ = [
     "Capabilities",
+    "DynamoDBIncrementalStaging",
     "DynamoDBStaging",
     "RawFile",
     "RdsStaging",
@@ -195,6 +197,50 @@ class DynamoDBStaging(ABC):
 
     @abstractmethod
     def drop_dynamodb_staging(self, staged: StagedExport) -> None:
+        """Remove the staging area (idempotent, never raises for a missing one)."""
+
+
+class DynamoDBIncrementalStaging(ABC):
+    """Optional ability: land the records of an incremental DynamoDB export and give the
+    change set (see /tmp/changeset-contract.md and docs/warehouse-interface.md).
+
+    The runner calls, in order: :meth:`stage_dynamodb_incremental` (count rows per file),
+    :meth:`dynamodb_record_keys`, :meth:`dedup_dynamodb_changes`,
+    :meth:`profile_dynamodb_changes` (→ ``decide_schema``), :meth:`dynamodb_changes_select`,
+    and always :meth:`drop_dynamodb_incremental_staging`.
+    """
+
+    @abstractmethod
+    def stage_dynamodb_incremental(
+        self, files: Sequence[RawFile], *, stream: str, progress: Progress
+    ) -> StagedExport:
+        """Land every record file (streamed, MD5-verified) into a fresh staging area; count
+        records per file. ``ExportError`` naming the file if one cannot be read."""
+
+    @abstractmethod
+    def dynamodb_record_keys(self, staged: StagedExport) -> list[tuple[str, ...]]:
+        """The distinct (sorted) sets of attribute names found in the records' ``Keys``."""
+
+    @abstractmethod
+    def dedup_dynamodb_changes(
+        self, staged: StagedExport, *, keys: Sequence[str], since: datetime | None
+    ) -> int:
+        """Keep one record per key — the latest ``WriteTimestampMicros``; ties: a delete,
+        then the greatest NewImage — dropping records written before ``since``. Returns the
+        number of changes kept."""
+
+    @abstractmethod
+    def profile_dynamodb_changes(self, staged: StagedExport) -> dict[str, AttributeStats]:
+        """Per-attribute statistics over the kept NewImages (and the Keys of deletes)."""
+
+    @abstractmethod
+    def dynamodb_changes_select(self, staged: StagedExport, schema: TableSchema) -> exp.Select:
+        """The change set: the schema's non-SYSTEM columns typed, then ``_aws2bq_op``
+        ('upsert' | 'delete') and ``_aws2bq_change_at`` (TIMESTAMPTZ from
+        WriteTimestampMicros); one row per key."""
+
+    @abstractmethod
+    def drop_dynamodb_incremental_staging(self, staged: StagedExport) -> None:
         """Remove the staging area (idempotent, never raises for a missing one)."""
 
 

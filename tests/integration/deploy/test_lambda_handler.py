@@ -152,14 +152,16 @@ def test_a_stream_the_real_runner_fails_fails_the_invocation(
         monkeypatch.setenv(key, value)
     env = {
         "AWS2BQ_WAREHOUSE": f"duckdb:///{tmp_path / 'lambda.duckdb'}",
-        "AWS2BQ_STREAMS__INC__TABLE": "NotChecked",
+        # A table that does not exist: the runner fails this stream, so the invocation fails.
+        "AWS2BQ_STREAMS__INC__TABLE": "NoSuchTable",
         "AWS2BQ_STREAMS__INC__EXPORT_BUCKET": "exports-1",
         "AWS2BQ_STREAMS__INC__CADENCE": "incremental",
         "AWS2BQ_STREAMS__INC__MODE": "merge",
     }
     with pytest.raises(Aws2BqError, match=r"1 stream\(s\) failed: inc") as info:
         handler({}, None, environ=env)
-    assert "not supported yet" in str(info.value)
+    assert "ResourceNotFoundException" in str(info.value)
+    assert "NoSuchTable" in str(info.value)
 
 
 @pytest.mark.parametrize(

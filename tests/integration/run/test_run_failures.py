@@ -89,9 +89,14 @@ def test_a_failed_dynamodb_export_fails_the_stream_with_its_code(
     ) == [(0,)]
 
 
-def test_an_incremental_stream_is_not_supported_yet_and_nothing_is_started(
-    runner: Runner, bucket: str, unique: str
+def test_a_stream_without_an_applier_is_not_supported_and_nothing_is_started(
+    runner: Runner, bucket: str, unique: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Incremental streams are supported since issue 5: take their applier away to check
+    # that a missing (source, kind, mode) applier still stops the stream before anything.
+    from aws2bq.runner import run
+
+    monkeypatch.delitem(run.APPLIERS, ("dynamodb", "incremental", "merge"))
     sb = runner.sandbox
     table = f"incr-{unique}"
     make_table(sb, table)

@@ -25,10 +25,12 @@ from google.cloud import bigquery
 
 from aws2bq.core.capabilities import BIGQUERY, Capabilities
 from aws2bq.errors import WarehouseError
+from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.warehouses.base import TableRef, Warehouse
 from aws2bq.warehouses.bigquery.capabilities import CLOUD, EMULATOR, BigQueryFeatures
 from aws2bq.warehouses.bigquery.configuration import BigQueryConfig
 from aws2bq.warehouses.bigquery.exceptions import translate
+from aws2bq.warehouses.bigquery.incremental_staging import BigQueryDynamoDBIncrementalStaging
 from aws2bq.warehouses.bigquery.rds_staging import BigQueryRdsStaging
 from aws2bq.warehouses.bigquery.staging import BigQueryDynamoDBStaging
 
@@ -62,7 +64,9 @@ def make_client(config: BigQueryConfig) -> Any:
     return bigquery.Client(project=config.project, location=config.location)
 
 
-class BigQueryWarehouse(BigQueryDynamoDBStaging, BigQueryRdsStaging, Warehouse):
+class BigQueryWarehouse(
+    BigQueryDynamoDBStaging, BigQueryDynamoDBIncrementalStaging, BigQueryRdsStaging, Warehouse
+):
     """A BigQuery dataset (the destination) in a project."""
 
     capabilities: ClassVar[Capabilities] = BIGQUERY
@@ -129,6 +133,7 @@ class BigQueryWarehouse(BigQueryDynamoDBStaging, BigQueryRdsStaging, Warehouse):
             return
         body = ";\n".join(self.render(s) for s in statements)
         script = f"BEGIN TRANSACTION;\n{body};\nCOMMIT TRANSACTION;"
+        crashpoint("apply:before_commit")  # BigQuery runs the script as one job
         self.run_sql(script, "transaction")
 
     def table_columns(self, table: TableRef) -> list[tuple[str, str]] | None:

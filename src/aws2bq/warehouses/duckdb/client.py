@@ -27,8 +27,10 @@ from aws2bq.core.capabilities import DUCKDB, Capabilities
 from aws2bq.core.dynamodb_json import nested_to_json
 from aws2bq.core.dynamodb_sql import FALLBACK_FUNCTION
 from aws2bq.errors import TransientError, WarehouseError
+from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.warehouses import WarehouseUrl
 from aws2bq.warehouses.base import TableRef, Warehouse
+from aws2bq.warehouses.duckdb.incremental_staging import DuckDBDynamoDBIncrementalStaging
 from aws2bq.warehouses.duckdb.rds_staging import DuckDBRdsStaging
 from aws2bq.warehouses.duckdb.staging import DuckDBDynamoDBStaging
 
@@ -56,7 +58,9 @@ def _bytes(text: str) -> int:
     return int(upper)
 
 
-class DuckDBWarehouse(DuckDBDynamoDBStaging, DuckDBRdsStaging, Warehouse):
+class DuckDBWarehouse(
+    DuckDBDynamoDBStaging, DuckDBDynamoDBIncrementalStaging, DuckDBRdsStaging, Warehouse
+):
     """A DuckDB database file."""
 
     capabilities: ClassVar[Capabilities] = DUCKDB
@@ -155,6 +159,8 @@ class DuckDBWarehouse(DuckDBDynamoDBStaging, DuckDBRdsStaging, Warehouse):
         try:
             for statement in statements:
                 self._run(statement)
+                crashpoint("apply:statement")
+            crashpoint("apply:before_commit")
             self.con.execute("COMMIT")
         except BaseException:
             # The failed statement may already have aborted the transaction.

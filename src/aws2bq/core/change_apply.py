@@ -1,0 +1,843 @@
+"""Apply a change set (upserts and deletes by key) in merge, soft-delete merge or history mode.
+
+A *change set* (see the change-set contract, issue 5) is a SELECT with every non-system
+column of the target schema, ``_aws2bq_op`` (``'upsert'`` / ``'delete'``) and
+``_aws2bq_change_at`` (the source's change time). Full snapshots produce one with
+:func:`snapshot_changes` (a diff against the table, in SQL); incremental DynamoDB exports
+produce theirs from the records. :func:`change_steps` turns one into statements:
+
+* ``merge``: one MERGE (upsert + hard delete) where the dialect has MERGE, else
+  DELETE + INSERT from a materialised change set;
+* ``merge`` with ``soft_delete``: the MERGE keeps deleted rows with ``_aws2bq_deleted`` and
+  ``_aws2bq_deleted_at``; an upsert of a deleted key revives the row;
+* ``history`` (SCD2): one row per version with ``_valid_from`` / ``_valid_to`` /
+  ``_is_current`` / ``_is_deleted``; validity is the change time, never the load time. An
+  upsert closes the current version (live or deletion marker) and opens a new one; a delete
+  closes the live version and opens a *deletion marker* (``_is_deleted``, the last values
+  kept); a re-insert after a delete closes the marker. A change not newer than the key's
+  current version is ignored, so history never goes back in time.
+
+Schema evolution (added / widened columns) is applied first (inside the transaction when
+DDL is transactional, else in ``before``); no existing row, hence no history, is dropped.
+How a dialect is driven is data (:data:`CHANGE_FEATURES`), never its name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any, cast
+
+import sqlglot.expressions as exp
+
+from aws2bq.core.apply import ApplySteps, Mode, column_comments
+from aws2bq.core.capabilities import Capabilities
+from aws2bq.core.dynamodb_types import widen
+from aws2bq.core.ledger import LedgerEntry, create_ledger, insert_entry
+from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
+
+#: Change-set columns (the contract).
+OP = "_aws2bq_op"
+CHANGE_AT = "_aws2bq_change_at"
+UPSERT = "upsert"
+DELETE = "delete"
+
+#: Merge with soft delete.
+DELETED = "_aws2bq_deleted"
+DELETED_AT = "_aws2bq_deleted_at"
+
+#: History (SCD2).
+VALID_FROM = "_valid_from"
+VALID_TO = "_valid_to"
+IS_CURRENT = "_is_current"
+IS_DELETED = "_is_deleted"
+
+#: The materialised change set (a temporary table, dropped in the same transaction).
+CHANGES_TABLE = "_aws2bq_changes"
+
+_BOOL = ColumnType(Kind.BOOL)
+_TIMESTAMP = ColumnType(Kind.TIMESTAMP)
+_TARGET = "_aws2bq_t"
+_SOURCE = "_aws2bq_s"
+_HASH = "_aws2bq_hash"
+_RN = "_aws2bq_rn"
+#: Kinds a CAST to their own type is not valid for in every dialect (BigQuery: JSON,
+#: GEOGRAPHY): such columns are taken as the typed SELECT made them.
+_NO_CAST = frozenset({Kind.JSON, Kind.GEOGRAPHY})
+
+
+def mode_columns(mode: Mode, soft_delete: bool) -> tuple[tuple[str, ColumnType], ...]:
+    """The bookkeeping columns a mode adds to the target table, after the schema's."""
+    if mode is Mode.HISTORY:
+        return ((VALID_FROM, _TIMESTAMP), (VALID_TO, _TIMESTAMP), (IS_CURRENT, _BOOL),
+                (IS_DELETED, _BOOL))  # fmt: skip
+    if mode is Mode.MERGE and soft_delete:
+        return ((DELETED, _BOOL), (DELETED_AT, _TIMESTAMP))
+    return ()
+
+
+# -- dialect features as data -----------------------------------------------------------------
+def _duckdb_hash(values: Sequence[exp.Expression]) -> exp.Expression:
+    return exp.Anonymous(this="HASH", expressions=list(values))
+
+
+def _bigquery_hash(values: Sequence[exp.Expression]) -> exp.Expression:
+    fields = [
+        exp.PropertyEQ(this=exp.to_identifier(f"c{i}"), expression=v) for i, v in enumerate(values)
+    ]
+    text = exp.Anonymous(this="TO_JSON_STRING", expressions=[exp.Struct(expressions=fields)])
+    return exp.Anonymous(this="FARM_FINGERPRINT", expressions=[text])
+
+
+@dataclass(frozen=True)
+class ChangeFeatures:
+    """What shapes the change statements of one SQL dialect."""
+
+    #: ``MERGE … WHEN MATCHED … DELETE / UPDATE … WHEN NOT MATCHED … INSERT`` in one statement;
+    #: without it: DELETE + INSERT from the materialised change set.
+    merge: bool
+    #: The row hash of a list of values (a 64-bit fingerprint; NULLs and order matter).
+    row_hash: Callable[[Sequence[exp.Expression]], exp.Expression]
+    #: ``CREATE TABLE … PARTITION BY … CLUSTER BY …`` (else the layout is ignored).
+    partitioning: bool
+    #: ``ALTER TABLE … ADD COLUMN IF NOT EXISTS`` (idempotent in ``before``).
+    add_column_if_not_exists: bool = True
+    #: Type changes ``ALTER COLUMN … SET DATA TYPE`` can do in place ((old, new) kinds);
+    #: ``None`` = any widening (the warehouse converts the values itself).
+    alter_type: frozenset[tuple[Kind, Kind]] | None = None
+
+
+#: By sqlglot dialect (``Capabilities.dialect``).
+CHANGE_FEATURES: Mapping[str, ChangeFeatures] = MappingProxyType(
+    {
+        # https://duckdb.org/docs/stable/sql/statements/merge_into (DuckDB ≥ 1.4)
+        "duckdb": ChangeFeatures(merge=True, row_hash=_duckdb_hash, partitioning=False),
+        # https://cloud.google.com/bigquery/docs/reference/standard-sql/data-definition-language
+        # #alter_column_set_data_type_statement: only these coercions are allowed in place.
+        "bigquery": ChangeFeatures(
+            merge=True,
+            row_hash=_bigquery_hash,
+            partitioning=True,
+            alter_type=frozenset(
+                {
+                    (Kind.INT64, Kind.NUMERIC),
+                    (Kind.INT64, Kind.BIGNUMERIC),
+                    (Kind.INT64, Kind.FLOAT64),
+                    (Kind.NUMERIC, Kind.BIGNUMERIC),
+                    (Kind.NUMERIC, Kind.FLOAT64),
+                }
+            ),
+        ),
+    }
+)
+
+
+def features(caps: Capabilities) -> ChangeFeatures:
+    """The change features of a warehouse (by its dialect)."""
+    try:
+        return CHANGE_FEATURES[caps.dialect]
+    except KeyError:
+        raise ValueError(
+            f"no change-apply features for dialect {caps.dialect!r}; known: "
+            f"{', '.join(sorted(CHANGE_FEATURES))}"
+        ) from None
+
+
+@dataclass(frozen=True)
+class TableLayout:
+    """Partitioning / clustering of a target table (applied where the dialect has them)."""
+
+    partition_column: str | None = None
+    #: ``HOUR`` / ``DAY`` / ``MONTH`` / ``YEAR``.
+    granularity: str = "DAY"
+    cluster_by: tuple[str, ...] = field(default=())
+
+
+# -- helpers ----------------------------------------------------------------------------------
+def _id(name: str) -> exp.Identifier:
+    return exp.to_identifier(name, quoted=True)
+
+
+def _col(name: str, table: str | None = None) -> exp.Column:
+    return exp.column(_id(name), table=_id(table) if table else None)
+
+
+def _table(name: str, dataset: str | None, alias: str | None = None) -> exp.Table:
+    table = exp.table_(name, db=dataset, quoted=True)
+    if alias:
+        table.set("alias", exp.TableAlias(this=_id(alias)))
+    return table
+
+
+def _and(conditions: Sequence[exp.Expression]) -> exp.Expression:
+    return cast(exp.Expression, exp.and_(*conditions)) if conditions else exp.true()
+
+
+def _keys_equal(keys: Sequence[str], left: str, right: str) -> exp.Expression:
+    return _and([exp.EQ(this=_col(k, left), expression=_col(k, right)) for k in keys])
+
+
+def _is(name: str, table: str | None, value: str) -> exp.Expression:
+    return exp.EQ(this=_col(name, table), expression=exp.Literal.string(value))
+
+
+def _timestamp(value: datetime, caps: Capabilities) -> exp.Expression:
+    return exp.Cast(this=exp.Literal.string(value.isoformat()), to=caps.data_type(_TIMESTAMP))
+
+
+def _null(ctype: ColumnType, caps: Capabilities) -> exp.Expression:
+    return exp.Cast(this=exp.null(), to=caps.data_type(ctype))
+
+
+def _as(expression: exp.Expression, name: str) -> exp.Alias:
+    return cast(exp.Alias, exp.alias_(expression, _id(name)))
+
+
+def _cast(expression: exp.Expression, column: Column, caps: Capabilities) -> exp.Expression:
+    if column.type.kind in _NO_CAST:
+        return expression
+    return exp.Cast(this=expression, to=caps.data_type(column.type))
+
+
+def data_columns(schema: TableSchema) -> list[Column]:
+    """Key and data columns (everything but aws2bq's system columns), in schema order."""
+    return [c for c in schema.columns if c.role is not Role.SYSTEM]
+
+
+def key_names(schema: TableSchema) -> list[str]:
+    """Destination names of the key columns, in key order."""
+    by_source = schema.by_source()
+    names = [by_source[k].name for k in schema.keys if k in by_source]
+    if not names or len(names) != len(schema.keys):
+        raise ValueError(
+            "merge and history modes need the table's key columns; the schema has "
+            f"keys {list(schema.keys)} among columns {[c.source_name for c in schema.columns]}"
+        )
+    return names
+
+
+def system_values(schema: TableSchema, entry: LedgerEntry, caps: Capabilities) -> dict[str, Any]:
+    """Values of the system columns for rows written by ``entry``'s export."""
+    known: dict[str, exp.Expression] = {
+        "_aws2bq_export_id": exp.Literal.string(entry.export_id),
+        "_aws2bq_exported_at": _timestamp(entry.exported_at, caps),
+    }
+    return {
+        c.name: known.get(c.name, _null(c.type, caps))
+        for c in schema.columns
+        if c.role is Role.SYSTEM
+    }
+
+
+def _check_names(schema: TableSchema, mode: Mode, soft_delete: bool) -> None:
+    reserved = {OP, CHANGE_AT, *(n for n, _ in mode_columns(mode, soft_delete))}
+    clash = sorted(c.name for c in schema.columns if c.name in reserved)
+    if clash:
+        raise ValueError(
+            f"column(s) {', '.join(clash)} clash with aws2bq's {mode} bookkeeping columns"
+        )
+
+
+# -- schema evolution -------------------------------------------------------------------------
+def widen_type(old: ColumnType, new: ColumnType) -> ColumnType:
+    """A type holding the values of both (decimals keep their digits, else :func:`widen`)."""
+    if old == new:
+        return old
+    if (
+        old.kind is Kind.DECIMAL
+        and new.kind is Kind.DECIMAL
+        and old.repeated == new.repeated
+        and old.precision is not None
+        and new.precision is not None
+    ):
+        scale = max(old.scale or 0, new.scale or 0)
+        digits = max(old.integer_digits, new.integer_digits)
+        return ColumnType(Kind.DECIMAL, old.repeated, digits + scale, scale)
+    return widen(old, new)
+
+
+def evolve_schema(previous: TableSchema | None, schema: TableSchema) -> TableSchema:
+    """The schema a merged / history table needs after ``schema`` arrives.
+
+    Columns the source dropped stay (NULL from now on) so no history is lost; a changed type
+    becomes one holding both (:func:`widen_type`); new columns come after the old ones.
+    The version is bumped when the columns change.
+    """
+    if previous is None:
+        return schema
+    new_by_name = {c.name: c for c in schema.columns}
+    columns: list[Column] = []
+    for old in previous.columns:
+        if old.role is Role.SYSTEM:
+            continue
+        new = new_by_name.get(old.name)
+        if new is None:
+            columns.append(Column(old.name, old.type, old.source_name, Role.DATA))
+        else:
+            columns.append(Column(new.name, widen_type(old.type, new.type), new.source_name,
+                                  new.role))  # fmt: skip
+    taken = {c.name for c in columns}
+    columns += [c for c in schema.columns if c.role is not Role.SYSTEM and c.name not in taken]
+    key_first = [c for k in schema.keys for c in columns if c.source_name == k]
+    columns = key_first + [c for c in columns if c not in key_first]
+    columns += [c for c in schema.columns if c.role is Role.SYSTEM]
+    same = tuple(columns) == previous.columns and previous.keys == schema.keys
+    version = previous.version if same else max(previous.version, schema.version) + 1
+    return TableSchema(tuple(columns), version, schema.keys)
+
+
+def _evolution(
+    target: exp.Table,
+    previous: TableSchema | None,
+    schema: TableSchema,
+    caps: Capabilities,
+    feats: ChangeFeatures,
+    extra: Sequence[tuple[str, ColumnType]],
+) -> list[exp.Expression]:
+    """ALTER statements turning ``previous``'s table into ``schema``'s (added / widened)."""
+    if previous is None:
+        return []
+    old = {c.name: c for c in previous.columns}
+    out: list[exp.Expression] = []
+    rebuild: list[Column] = []
+    for column in schema.columns:
+        before = old.get(column.name)
+        if before is None:
+            out.append(
+                exp.Alter(
+                    this=target.copy(),
+                    kind="TABLE",
+                    actions=[
+                        exp.ColumnDef(
+                            this=_id(column.name),
+                            kind=caps.data_type(column.type),
+                            exists=feats.add_column_if_not_exists,
+                        )
+                    ],
+                )
+            )
+        elif caps.data_type(before.type) != caps.data_type(column.type):
+            pair = (before.type.kind, column.type.kind)
+            if feats.alter_type is None or (
+                pair in feats.alter_type and before.type.repeated == column.type.repeated
+            ):
+                out.append(
+                    exp.Alter(
+                        this=target.copy(),
+                        kind="TABLE",
+                        actions=[
+                            exp.AlterColumn(
+                                this=_id(column.name), dtype=caps.data_type(column.type)
+                            )
+                        ],
+                    )
+                )
+            else:
+                rebuild.append(column)
+    if rebuild:
+        # The warehouse cannot change these types in place: rebuild the table with the same
+        # rows, each widened column converted (TO_JSON for JSON, else CAST).
+        names = {c.name for c in rebuild}
+        projection: list[exp.Expression] = []
+        for column in [*schema.columns]:
+            if column.name not in old:
+                continue
+            value: exp.Expression = _col(column.name)
+            if column.name in names:
+                value = (
+                    exp.Anonymous(this="TO_JSON", expressions=[value])
+                    if column.type.kind is Kind.JSON
+                    else exp.Cast(this=value, to=caps.data_type(column.type))
+                )
+            projection.append(_as(value, column.name))
+        projection += [_col(name) for name, _ in extra]
+        rebuilt = exp.select(*projection).from_(target.copy())
+        out.insert(
+            0, exp.Create(this=target.copy(), kind="TABLE", replace=True, expression=rebuilt)
+        )
+    return out
+
+
+def _layout_properties(layout: TableLayout | None, feats: ChangeFeatures) -> exp.Properties | None:
+    if layout is None or not feats.partitioning:
+        return None
+    props: list[exp.Expression] = []
+    if layout.partition_column:
+        column = _col(layout.partition_column)
+        if layout.granularity.upper() == "DAY":
+            part: exp.Expression = exp.Anonymous(this="DATE", expressions=[column])
+        else:
+            part = exp.Anonymous(
+                this="TIMESTAMP_TRUNC", expressions=[column, exp.var(layout.granularity.upper())]
+            )
+        props.append(exp.PartitionedByProperty(this=part))
+    if layout.cluster_by:
+        props.append(exp.ClusterProperty(expressions=[_col(c) for c in layout.cluster_by]))
+    return exp.Properties(expressions=props) if props else None
+
+
+def create_target(
+    table: str,
+    dataset: str | None,
+    schema: TableSchema,
+    mode: Mode,
+    soft_delete: bool,
+    caps: Capabilities,
+    *,
+    layout: TableLayout | None = None,
+    exists: bool = False,
+) -> exp.Create:
+    """``CREATE TABLE`` of a merged / history table: schema columns then the mode's."""
+    columns = [
+        exp.ColumnDef(this=_id(c.name), kind=caps.data_type(c.type)) for c in schema.columns
+    ] + [
+        exp.ColumnDef(this=_id(n), kind=caps.data_type(t))
+        for n, t in mode_columns(mode, soft_delete)
+    ]
+    return exp.Create(
+        this=exp.Schema(this=_table(table, dataset), expressions=cast(list[Any], columns)),
+        kind="TABLE",
+        exists=exists,
+        properties=_layout_properties(layout, features(caps)),
+    )
+
+
+# -- the change set ---------------------------------------------------------------------------
+def dedup_changes(changes: exp.Query, schema: TableSchema) -> exp.Select:
+    """At most one change per key (latest ``_aws2bq_change_at``; on a tie, upserts win).
+
+    BigQuery's MERGE fails when a target row matches several source rows; this also guards
+    against a producer's duplicates. Ties sort by op then by nothing: producers must not
+    give two changes of one key at one time (the contract).
+    """
+    keys = key_names(schema)
+    names = [c.name for c in data_columns(schema)] + [OP, CHANGE_AT]
+    window = exp.Window(
+        this=exp.RowNumber(),
+        partition_by=[_col(k) for k in keys],
+        order=exp.Order(
+            expressions=[
+                exp.Ordered(this=_col(CHANGE_AT), desc=True),
+                exp.Ordered(this=_col(OP), desc=True),  # 'upsert' > 'delete'
+            ]
+        ),
+    )
+    numbered = exp.select(*[_col(n) for n in names], _as(window, _RN)).from_(
+        exp.Subquery(this=changes.copy(), alias=exp.TableAlias(this=_id("_aws2bq_c")))
+    )
+    return (
+        exp.select(*[_col(n) for n in names])
+        .from_(exp.Subquery(this=numbered, alias=exp.TableAlias(this=_id("_aws2bq_n"))))
+        .where(exp.EQ(this=_col(_RN), expression=exp.Literal.number(1)))
+    )
+
+
+def current_filter(mode: Mode, soft_delete: bool, alias: str | None = None) -> exp.Expression:
+    """Rows of the target that are the key's live, current state."""
+    if mode is Mode.HISTORY:
+        return cast(
+            exp.Expression,
+            exp.and_(_col(IS_CURRENT, alias), exp.Not(this=_col(IS_DELETED, alias))),
+        )
+    if soft_delete:
+        return exp.Not(this=_col(DELETED, alias))
+    return exp.true()
+
+
+def snapshot_changes(
+    *,
+    mode: Mode,
+    soft_delete: bool,
+    table: str,
+    dataset: str | None,
+    schema: TableSchema,
+    snapshot: exp.Query,
+    changed_at: datetime,
+    caps: Capabilities,
+    table_exists: bool,
+) -> exp.Select:
+    """The change set of a full typed snapshot against the table's current rows, by key.
+
+    Inserts (keys new to the table), updates (the row hash over the non-key columns
+    differs) and deletes (keys the snapshot lacks), all at ``changed_at`` (the snapshot
+    time). History compares with current, non-deleted versions only; soft-delete merge with
+    rows not flagged deleted. One FULL OUTER JOIN, evaluated inside the warehouse.
+    """
+    feats = features(caps)
+    keys = key_names(schema)
+    columns = data_columns(schema)
+    others = [c for c in columns if c.name not in keys]
+    at = _as(_timestamp(changed_at, caps), CHANGE_AT)
+    snap = exp.Subquery(this=snapshot.copy(), alias=exp.TableAlias(this=_id("_aws2bq_snap")))
+    # A column the source dropped is not in the snapshot: NULL from now on.
+    present = set(snapshot.named_selects)
+    if "*" in present or any(isinstance(e, exp.Star) for e in snapshot.selects):
+        present = {c.name for c in columns}
+
+    def value(c: Column) -> exp.Expression:
+        if c.name not in present:
+            return _null(c.type, caps)
+        return _cast(_col(c.name, "_aws2bq_snap"), c, caps)
+
+    typed = [_as(value(c), c.name) for c in columns]
+    if not table_exists:
+        return exp.select(*typed, _as(exp.Literal.string(UPSERT), OP), at).from_(snap)
+
+    def hashed(values: list[exp.Expression]) -> list[exp.Expression]:
+        if not others:
+            return []
+        return [_as(feats.row_hash(values), _HASH)]
+
+    snap_values = [value(c) for c in others]
+    new = exp.select(*typed, *hashed(snap_values)).from_(snap)
+    old = (
+        exp.select(*[_col(c.name) for c in columns], *hashed([_col(c.name) for c in others]))
+        .from_(_table(table, dataset))
+        .where(current_filter(mode, soft_delete))
+    )
+    s, t = "_aws2bq_new", "_aws2bq_old"
+    first = keys[0]
+    projection: list[exp.Expression] = [
+        _as(exp.Coalesce(this=_col(k, s), expressions=[_col(k, t)]), k) for k in keys
+    ]
+    projection += [_as(_col(c.name, s), c.name) for c in others]
+    op = exp.Case(
+        ifs=[exp.If(this=exp.Is(this=_col(first, s), expression=exp.null()),
+                    true=exp.Literal.string(DELETE))],
+        default=exp.Literal.string(UPSERT),
+    )  # fmt: skip
+    conditions: list[exp.Expression] = [
+        exp.Is(this=_col(first, s), expression=exp.null()),
+        exp.Is(this=_col(first, t), expression=exp.null()),
+    ]
+    if others:
+        conditions.append(exp.NEQ(this=_col(_HASH, s), expression=_col(_HASH, t)))
+    return (
+        exp.select(*projection, _as(op, OP), at)
+        .from_(exp.Subquery(this=new, alias=exp.TableAlias(this=_id(s))))
+        .join(
+            exp.Subquery(this=old, alias=exp.TableAlias(this=_id(t))),
+            on=_keys_equal(keys, s, t),
+            join_type="FULL OUTER",
+        )
+        .where(exp.or_(*conditions))
+    )
+
+
+# -- apply ------------------------------------------------------------------------------------
+def _insert(target: exp.Table, names: Sequence[str], rows: exp.Query) -> exp.Insert:
+    return exp.insert(
+        rows, cast(Any, exp.Schema(this=target.copy(), expressions=[_id(n) for n in names]))
+    )
+
+
+def _first_load(
+    target: exp.Table,
+    schema: TableSchema,
+    changes: exp.Select,
+    mode: Mode,
+    soft_delete: bool,
+    system: Mapping[str, exp.Expression],
+    caps: Capabilities,
+) -> exp.Insert:
+    """Into an empty table: every upsert is a new row (a delete of an unknown key is moot)."""
+    values: list[exp.Expression] = []
+    names: list[str] = []
+    for c in schema.columns:
+        names.append(c.name)
+        values.append(system[c.name].copy() if c.name in system else _col(c.name, _SOURCE))
+    values += _mode_values(mode, soft_delete, caps, deleted=exp.false())
+    names += [n for n, _ in mode_columns(mode, soft_delete)]
+    rows = (
+        exp.select(*values)
+        .from_(exp.Subquery(this=changes, alias=exp.TableAlias(this=_id(_SOURCE))))
+        .where(_is(OP, _SOURCE, UPSERT))
+    )
+    return _insert(target, names, rows)
+
+
+def _mode_values(
+    mode: Mode, soft_delete: bool, caps: Capabilities, *, deleted: exp.Expression
+) -> list[exp.Expression]:
+    """Values of the mode's bookkeeping columns for a new row written from the source row."""
+    if mode is Mode.HISTORY:
+        return [_col(CHANGE_AT, _SOURCE), _null(_TIMESTAMP, caps), exp.true(), deleted]
+    if soft_delete:
+        return [exp.false(), _null(_TIMESTAMP, caps)]
+    return []
+
+
+def _merge(
+    target_name: str,
+    dataset: str | None,
+    schema: TableSchema,
+    changes: exp.Select,
+    soft_delete: bool,
+    system: Mapping[str, exp.Expression],
+    caps: Capabilities,
+) -> exp.Merge:
+    """One MERGE: upserts update / insert, deletes delete (or flag, with soft delete)."""
+    keys = key_names(schema)
+    target = _table(target_name, dataset, alias=_TARGET)
+    source = exp.Subquery(this=changes, alias=exp.TableAlias(this=_id(_SOURCE)))
+
+    def value(c: Column) -> exp.Expression:
+        return system[c.name].copy() if c.name in system else _col(c.name, _SOURCE)
+
+    updates = [
+        exp.EQ(this=_col(c.name), expression=value(c)) for c in schema.columns if c.name not in keys
+    ]
+    insert_names = [c.name for c in schema.columns]
+    insert_values = [value(c) for c in schema.columns]
+    if soft_delete:
+        updates += [
+            exp.EQ(this=_col(DELETED), expression=exp.false()),
+            exp.EQ(this=_col(DELETED_AT), expression=_null(_TIMESTAMP, caps)),
+        ]
+        insert_names += [DELETED, DELETED_AT]
+        insert_values += [exp.false(), _null(_TIMESTAMP, caps)]
+    is_delete = _is(OP, _SOURCE, DELETE)
+    whens: list[exp.When] = []
+    if soft_delete:
+        flag = [
+            exp.EQ(this=_col(DELETED), expression=exp.true()),
+            exp.EQ(this=_col(DELETED_AT), expression=_col(CHANGE_AT, _SOURCE)),
+            *[exp.EQ(this=_col(n), expression=v.copy()) for n, v in system.items()],
+        ]
+        whens.append(
+            exp.When(
+                matched=True,
+                source=False,
+                condition=exp.and_(is_delete, exp.Not(this=_col(DELETED, _TARGET))),
+                then=exp.Update(expressions=flag),
+            )
+        )
+    else:
+        whens.append(exp.When(matched=True, source=False, condition=is_delete,
+                              then=exp.var("DELETE")))  # fmt: skip
+    whens.append(
+        exp.When(
+            matched=True,
+            source=False,
+            condition=_is(OP, _SOURCE, UPSERT),
+            then=exp.Update(expressions=updates),
+        )
+    )
+    whens.append(
+        exp.When(
+            matched=False,
+            source=False,
+            condition=_is(OP, _SOURCE, UPSERT),
+            then=exp.Insert(
+                this=exp.Tuple(expressions=[_id(n) for n in insert_names]),
+                expression=exp.Tuple(expressions=insert_values),
+            ),
+        )
+    )
+    return exp.Merge(
+        this=target,
+        using=source,
+        on=_keys_equal(keys, _TARGET, _SOURCE),
+        whens=exp.Whens(expressions=whens),
+    )
+
+
+def _materialise(changes: exp.Select) -> exp.Create:
+    return exp.Create(
+        this=exp.table_(CHANGES_TABLE, quoted=True),
+        kind="TABLE",
+        properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+        expression=changes,
+    )
+
+
+def _drop_changes() -> exp.Drop:
+    return exp.Drop(this=exp.table_(CHANGES_TABLE, quoted=True), kind="TABLE", exists=True)
+
+
+def _delete_insert(
+    target_name: str,
+    dataset: str | None,
+    schema: TableSchema,
+    changes: exp.Select,
+    system: Mapping[str, exp.Expression],
+    caps: Capabilities,
+) -> list[exp.Expression]:
+    """Hard-delete merge without MERGE: delete every changed key, insert the upserts."""
+    keys = key_names(schema)
+    target = _table(target_name, dataset)
+    staged = exp.table_(CHANGES_TABLE, quoted=True)
+    exists = exp.Exists(
+        this=exp.select(exp.Literal.number(1))
+        .from_(_table(CHANGES_TABLE, None, alias=_SOURCE))
+        .where(_and([exp.EQ(this=_col(k, _SOURCE), expression=_col(k, target_name)) for k in keys]))
+    )
+    del staged
+    return [
+        _materialise(changes),
+        exp.delete(target.copy(), where=exists),
+        _first_load(
+            target,
+            schema,
+            exp.select("*").from_(exp.table_(CHANGES_TABLE, quoted=True)),
+            Mode.MERGE,
+            False,
+            system,
+            caps,
+        ),
+        _drop_changes(),
+    ]
+
+
+def _history(
+    target_name: str,
+    dataset: str | None,
+    schema: TableSchema,
+    changes: exp.Select,
+    system: Mapping[str, exp.Expression],
+    caps: Capabilities,
+) -> list[exp.Expression]:
+    """SCD2: close the current versions the changes touch, then add the new versions."""
+    keys = key_names(schema)
+    others = [c for c in data_columns(schema) if c.name not in keys]
+    cur = "_aws2bq_cur"
+    ch = "_aws2bq_ch"
+    # The changes that do something, with the values a deletion marker keeps (the closed
+    # version's) and whether a current version exists to close.
+    projection: list[exp.Expression] = [_as(_col(k, ch), k) for k in keys]
+    for c in others:
+        projection.append(
+            _as(
+                exp.Case(
+                    ifs=[exp.If(this=_is(OP, ch, DELETE), true=_col(c.name, cur))],
+                    default=_col(c.name, ch),
+                ),
+                c.name,
+            )
+        )
+    projection += [_col(OP, ch), _col(CHANGE_AT, ch)]
+    absent = exp.Is(this=_col(keys[0], cur), expression=exp.null())
+    live_or_upsert = exp.or_(_is(OP, ch, UPSERT), exp.Not(this=_col(IS_DELETED, cur)))
+    newer = exp.GT(this=_col(CHANGE_AT, ch), expression=_col(VALID_FROM, cur))
+    current = (
+        exp.select(*[_col(c.name) for c in data_columns(schema)], _col(VALID_FROM),
+                   _col(IS_DELETED))
+        .from_(_table(target_name, dataset))
+        .where(_col(IS_CURRENT))
+    )  # fmt: skip
+    effective = (
+        exp.select(*projection)
+        .from_(exp.Subquery(this=changes, alias=exp.TableAlias(this=_id(ch))))
+        .join(
+            exp.Subquery(this=current, alias=exp.TableAlias(this=_id(cur))),
+            on=_keys_equal(keys, ch, cur),
+            join_type="LEFT",
+        )
+        .where(
+            exp.or_(
+                exp.and_(absent, _is(OP, ch, UPSERT)),
+                exp.and_(exp.Not(this=absent), newer, live_or_upsert),
+            )
+        )
+    )
+    target = _table(target_name, dataset)
+    close = exp.Update(
+        this=target.copy(),
+        expressions=[
+            exp.EQ(this=_col(VALID_TO), expression=_col(CHANGE_AT, _SOURCE)),
+            exp.EQ(this=_col(IS_CURRENT), expression=exp.false()),
+        ],
+        from_=exp.From(this=_table(CHANGES_TABLE, None, alias=_SOURCE)),
+        where=exp.Where(
+            this=exp.and_(
+                _and(
+                    [exp.EQ(this=_col(k, target_name), expression=_col(k, _SOURCE)) for k in keys]
+                ),
+                _col(IS_CURRENT, target_name),
+            )
+        ),
+    )
+    names = [c.name for c in schema.columns] + [n for n, _ in mode_columns(Mode.HISTORY, False)]
+    values: list[exp.Expression] = [
+        system[c.name].copy() if c.name in system else _col(c.name, _SOURCE) for c in schema.columns
+    ]
+    values += _mode_values(Mode.HISTORY, False, caps, deleted=_is(OP, _SOURCE, DELETE))
+    add = _insert(
+        target,
+        names,
+        exp.select(*values).from_(_table(CHANGES_TABLE, None, alias=_SOURCE)),
+    )
+    return [_materialise(effective), close, add, _drop_changes()]
+
+
+def change_steps(
+    *,
+    mode: Mode,
+    soft_delete: bool,
+    table: str,
+    dataset: str | None,
+    schema: TableSchema,
+    changes: exp.Select,
+    entry: LedgerEntry,
+    caps: Capabilities,
+    table_exists: bool,
+    previous: TableSchema | None = None,
+    layout: TableLayout | None = None,
+) -> ApplySteps:
+    """Statements applying a change set to ``table`` in ``mode``, with ``entry``'s ledger row.
+
+    ``previous`` is the table's schema before this export (from the ledger): columns it lacks
+    are added and changed types widened before the data changes. ``layout`` partitions and
+    clusters the table when it is created (where the dialect can). ``before`` holds the
+    statements that must run outside the transaction (DDL where it is not transactional);
+    ``transaction`` runs as one unit and includes the ledger row.
+    """
+    if mode is Mode.REPLACE:
+        raise ValueError("change_steps applies merge and history modes; use replace_steps")
+    if mode is Mode.HISTORY and soft_delete:
+        raise ValueError("soft_delete applies to merge mode (history always keeps deletes)")
+    feats = features(caps)
+    _check_names(schema, mode, soft_delete)
+    key_names(schema)
+    target = _table(table, dataset)
+    extra = mode_columns(mode, soft_delete)
+    system = system_values(schema, entry, caps)
+    deduped = dedup_changes(changes, schema)
+
+    ddl: list[exp.Expression] = []
+    if not table_exists:
+        ddl.append(create_target(table, dataset, schema, mode, soft_delete, caps, layout=layout,
+                                 exists=not caps.transactional_ddl))  # fmt: skip
+        if caps.transactional_ddl:
+            ddl += column_comments(target, schema)
+    else:
+        ddl += _evolution(target, previous, schema, caps, feats, extra)
+
+    data: list[exp.Expression]
+    if not table_exists:
+        data = [_first_load(target, schema, deduped, mode, soft_delete, system, caps)]
+    elif mode is Mode.HISTORY:
+        data = _history(table, dataset, schema, deduped, system, caps)
+    elif feats.merge:
+        data = [_merge(table, dataset, schema, deduped, soft_delete, system, caps)]
+    elif not soft_delete:
+        data = _delete_insert(table, dataset, schema, deduped, system, caps)
+    else:
+        raise ValueError(f"{caps.name}: soft-delete merge needs MERGE")
+
+    ledger = insert_entry(entry, caps, dataset)
+    if caps.transactional_ddl:
+        return ApplySteps(
+            before=[], transaction=[*ddl, create_ledger(caps, dataset), *data, ledger]
+        )
+    return ApplySteps(before=[*ddl, create_ledger(caps, dataset)], transaction=[*data, ledger])
+
+
+def placeholder_changes(schema: TableSchema, caps: Capabilities) -> exp.Select:
+    """A stand-in change set (``SELECT … FROM _aws2bq_staging``) for plans without data."""
+    columns = [_as(_cast(_col(c.name), c, caps), c.name) for c in data_columns(schema)]
+    return exp.select(*columns, _col(OP), _col(CHANGE_AT)).from_(
+        exp.table_("_aws2bq_staging", quoted=True)
+    )

@@ -1,0 +1,243 @@
+"""Merge and history modes for full snapshots (RDS exports, DynamoDB full exports).
+
+The loaders call :func:`snapshot_apply_steps` instead of ``replace_steps`` when the mode is
+not ``replace``: the typed snapshot is diffed against the table by key inside the warehouse
+(:func:`aws2bq.core.change_apply.snapshot_changes`) and the change set applied with the
+ledger row in one transaction (:func:`aws2bq.core.change_apply.change_steps`).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import sqlglot.expressions as exp
+
+from aws2bq import __version__
+from aws2bq.core.apply import ApplySteps, Mode
+from aws2bq.core.change_apply import (
+    TableLayout,
+    change_steps,
+    mode_columns,
+    placeholder_changes,
+    snapshot_changes,
+)
+from aws2bq.core.ledger import LEDGER_TABLE, LedgerEntry, select_history
+from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
+from aws2bq.errors import Aws2BqError, ConfigError
+from aws2bq.warehouses.base import TableRef, Warehouse
+
+if TYPE_CHECKING:
+    from aws2bq.config.model import DynamoDBStream, RdsStream
+
+
+class NoKeyError(Aws2BqError):
+    """Merge / history asked for a table whose key is unknown (only replace is possible)."""
+
+
+def require_keys(keys: tuple[str, ...], mode: Mode, what: str, how: str) -> None:
+    """Fail ``what`` unless it has key columns in a mode that needs them."""
+    if mode is not Mode.REPLACE and not keys:
+        raise NoKeyError(
+            f"{what}: mode {mode} needs the table's primary key, and none is known; "
+            "only --mode replace is possible without one",
+            hint=how,
+        )
+
+
+def check_soft_delete(mode: Mode, soft_delete: bool) -> None:
+    if soft_delete and mode is not Mode.MERGE:
+        raise ConfigError(
+            f"--soft-delete applies to --mode merge, not {mode}",
+            hint="history mode always keeps deleted rows (_is_deleted)",
+        )
+
+
+def snapshot_apply_steps(
+    wh: Warehouse,
+    *,
+    mode: Mode,
+    soft_delete: bool,
+    table: str,
+    dataset: str | None,
+    schema: TableSchema,
+    previous: TableSchema | None,
+    snapshot: exp.Query,
+    snapshot_time: datetime,
+    entry: LedgerEntry,
+    layout: TableLayout | None = None,
+) -> ApplySteps:
+    """Statements applying a full typed snapshot in merge / history mode (see module doc)."""
+    ref = TableRef(table, dataset)
+    existing = wh.table_columns(ref)
+    if existing is not None:
+        have = {name for name, _ in existing}
+        missing = [n for n, _ in mode_columns(mode, soft_delete) if n not in have]
+        if missing:
+            raise ConfigError(
+                f"table {table!r} was not loaded in mode {mode}"
+                f"{' with soft delete' if soft_delete else ''}: it lacks {', '.join(missing)}",
+                hint="keep the table's mode, or load into a new table (the existing rows are "
+                "not converted)",
+            )
+    exists = existing is not None
+    caps = wh.capabilities
+    changes = snapshot_changes(
+        mode=mode,
+        soft_delete=soft_delete,
+        table=table,
+        dataset=dataset,
+        schema=schema,
+        snapshot=snapshot,
+        changed_at=snapshot_time,
+        caps=caps,
+        table_exists=exists,
+    )
+    return change_steps(
+        mode=mode,
+        soft_delete=soft_delete,
+        table=table,
+        dataset=dataset,
+        schema=schema,
+        changes=changes,
+        entry=entry,
+        caps=caps,
+        table_exists=exists,
+        previous=previous if exists else None,
+        layout=layout,
+    )
+
+
+def dynamodb_keys(
+    keys: tuple[str, ...], previous: TableSchema | None, table_arn: str, mode: Mode, where: str
+) -> tuple[str, ...]:
+    """Key attributes for a DynamoDB load: ``--key``, else the table's schema so far, else
+    DescribeTable's KeySchema (merge / history only; a failure there names the fix)."""
+    if keys or mode is Mode.REPLACE:
+        return keys
+    if previous is not None and previous.keys:
+        return previous.keys
+    found: tuple[str, ...] = ()
+    if table_arn:
+        from aws2bq.runner.aws import Aws
+        from aws2bq.runner.discovery import describe_table
+
+        try:
+            _, found = describe_table(Aws(), table_arn)
+        except Aws2BqError:
+            found = ()
+    require_keys(found, mode, where, "pass --key PARTITION_KEY [--key SORT_KEY]")
+    return found
+
+
+#: Where a plan's stand-in SQL reads the export's rows (staged only when the export is applied).
+PLAN_STAGING = "_aws2bq_staging"
+
+
+def plan_change_sql(
+    wh: Warehouse,
+    *,
+    mode: Mode,
+    soft_delete: bool,
+    table: str,
+    stream: str,
+    keys: tuple[str, ...],
+    source: str,
+    export_id: str,
+    export_kind: str,
+    exported_at: datetime | None,
+) -> list[str]:
+    """The apply statements of one export in merge / history mode, without its data (plans).
+
+    The columns are the table's schema so far (from the ledger), else the key columns (typed
+    STRING here) plus the system columns: the real statements, generated after staging, add
+    the export's own columns. Full exports are diffed against the table
+    (:func:`snapshot_changes` over the stand-in staging table); incremental ones read the
+    change set from it (:func:`placeholder_changes`).
+    """
+    caps = wh.capabilities
+    schema = _planned_schema(wh, stream, keys)
+    exists = wh.table_exists(TableRef(table))
+    at = exported_at or datetime(1970, 1, 1, tzinfo=UTC)
+    staging = exp.table_(PLAN_STAGING, quoted=True)
+    if export_kind == "incremental":
+        changes = placeholder_changes(schema, caps)
+    else:
+        changes = snapshot_changes(mode=mode, soft_delete=soft_delete, table=table, dataset=None,
+                                   schema=schema, snapshot=exp.select("*").from_(staging),
+                                   changed_at=at, caps=caps, table_exists=exists)  # fmt: skip
+    entry = LedgerEntry(stream, source, export_id, "", export_kind, "", at, str(mode), 0, 0, 0, 0,
+                        schema, {}, at, 0.0, __version__)  # fmt: skip
+    steps = change_steps(mode=mode, soft_delete=soft_delete, table=table, dataset=None,
+                         schema=schema, changes=changes, entry=entry, caps=caps,
+                         table_exists=exists)  # fmt: skip
+    note = (
+        f"-- apply {export_id} in mode {mode}{' with soft delete' if soft_delete else ''}: "
+        f"{PLAN_STAGING} stands for the staged, typed export; columns "
+        + ("of the table so far" if schema.version else "known after staging (keys shown)")
+    )
+    return [
+        note,
+        *(wh.render(s) + ";" for s in steps.before),
+        "BEGIN TRANSACTION;",
+        *(wh.render(s) + ";" for s in steps.transaction),
+        "COMMIT TRANSACTION;",
+    ]
+
+
+def _planned_schema(wh: Warehouse, stream: str, keys: tuple[str, ...]) -> TableSchema:
+    """The stream's schema from its latest ledger row, else keys + system columns (version 0)."""
+    if wh.table_exists(TableRef(LEDGER_TABLE)):
+        rows = wh.query(select_history(stream))
+        if rows:
+            found = TableSchema.from_dict(json.loads(rows[0][2]))
+            if found.keys:
+                return found
+    string = ColumnType(Kind.STRING)
+    columns = [Column(k, string, k, Role.KEY) for k in keys]
+    columns += [
+        Column("_aws2bq_export_id", string, "_aws2bq_export_id", Role.SYSTEM),
+        Column("_aws2bq_exported_at", ColumnType(Kind.TIMESTAMP), "_aws2bq_exported_at",
+               Role.SYSTEM),
+    ]  # fmt: skip
+    return TableSchema(tuple(columns), 0, keys)
+
+
+def plan_targets(
+    stream: DynamoDBStream | RdsStream, keys: tuple[str, ...]
+) -> list[tuple[str, str, tuple[str, ...], Mode, bool]]:
+    """(table, ledger stream, keys, mode, soft delete) of a stream's merge / history tables.
+
+    A DynamoDB stream has one destination; an RDS stream's tables are known without the
+    export only when configured (``[…tables."db.table"]`` with ``keys``).
+    """
+    from aws2bq.config.model import DynamoDBStream
+    from aws2bq.runner.ledger_view import dynamodb_destination
+    from aws2bq.runner.rds_load import MYSQL_TEMPLATE, POSTGRES_TEMPLATE
+
+    if isinstance(stream, DynamoDBStream):
+        mode = Mode(stream.mode)
+        if mode is Mode.REPLACE or not keys:
+            return []
+        table = dynamodb_destination(stream)
+        return [(table, table, keys, mode, stream.soft_delete)]
+    out: list[tuple[str, str, tuple[str, ...], Mode, bool]] = []
+    for target, settings in sorted(stream.tables.items()):
+        mode = Mode(settings.mode or stream.mode)
+        if mode is Mode.REPLACE or not settings.keys:
+            continue
+        parts = target.split(".")
+        if len(parts) == 2:
+            db, schema, name = parts[0], None, parts[1]
+        elif len(parts) == 3:
+            db, schema, name = parts
+        else:
+            continue
+        template = stream.table_name_template or (
+            MYSQL_TEMPLATE if schema is None else POSTGRES_TEMPLATE
+        )
+        table = settings.destination or template.format(db=db, schema=schema or "", table=name)
+        soft = stream.soft_delete if settings.soft_delete is None else settings.soft_delete
+        out.append((table, f"rds:{target}", tuple(settings.keys), mode, soft))
+    return out

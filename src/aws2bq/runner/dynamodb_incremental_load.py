@@ -1,0 +1,248 @@
+"""Apply one incremental DynamoDB export to a table loaded from the same stream's chain.
+
+verify (manifests, files) → chain check against the ledger (gap / out of order / empty
+stream refused; the same export again is a no-op) → land the records → check counts per
+file → keep the latest record per key → profile the NewImages → decide the schema → the
+change set → :func:`aws2bq.core.change_apply.change_steps` (merge or history) + ledger row
+in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+
+import sqlglot.expressions as exp
+
+from aws2bq import __version__
+from aws2bq.core import dynamodb_incremental as inc
+from aws2bq.core.apply import Mode
+from aws2bq.core.dynamodb_types import decide_schema
+from aws2bq.core.ledger import (
+    LEDGER_TABLE,
+    LedgerEntry,
+    create_ledger,
+    ledger_table,
+    upgrade_ledger,
+)
+from aws2bq.core.progress import Progress
+from aws2bq.core.schema import TableSchema
+from aws2bq.errors import ConfigError, ExportError
+from aws2bq.runner.crashpoints import crashpoint
+from aws2bq.runner.dynamodb_load import DynamoDBLoadRequest, LoadReport
+from aws2bq.sources.dynamodb_incremental import IncrementalExport
+from aws2bq.warehouses.base import DynamoDBIncrementalStaging, TableRef, Warehouse
+
+
+def _chain(
+    wh: Warehouse, stream: str, dataset: str | None
+) -> tuple[list[inc.ChainLink], TableSchema | None]:
+    """The stream's applied exports and the schema after the newest one."""
+    if not wh.table_exists(TableRef(LEDGER_TABLE, dataset)):
+        return [], None
+    col = exp.column
+    select = (
+        exp.select(
+            col("export_id", quoted=True),
+            col("export_kind", quoted=True),
+            col("exported_at", quoted=True),
+            col("mode", quoted=True),
+            col("schema_json", quoted=True),
+        )
+        .from_(ledger_table(dataset))
+        .where(exp.EQ(this=col("stream", quoted=True), expression=exp.Literal.string(stream)))
+        .order_by(
+            exp.Ordered(this=col("exported_at", quoted=True), desc=True),
+            exp.Ordered(this=col("applied_at", quoted=True), desc=True),
+        )
+    )
+    links: list[inc.ChainLink] = []
+    schema: TableSchema | None = None
+    for export_id, kind, exported_at, mode, schema_json in wh.query(select):
+        when = exported_at if exported_at.tzinfo else exported_at.replace(tzinfo=UTC)
+        links.append(inc.ChainLink(str(export_id), str(kind or ""), when, str(mode or "")))
+        if schema is None and schema_json:
+            schema = TableSchema.from_dict(json.loads(schema_json))
+    return links, schema
+
+
+def load_incremental(
+    wh: Warehouse,
+    export: IncrementalExport,
+    request: DynamoDBLoadRequest,
+    progress: Progress,
+    timings: dict[str, float],
+) -> LoadReport:
+    """Apply ``export`` to ``request.table`` (see the module docstring)."""
+    from aws2bq.core.change_apply import change_steps
+
+    stream = request.table
+    dataset: str | None = None
+    report = LoadReport(
+        stream, export.export_id, export.location, wh.url, "applied", files=len(export.files)
+    )
+    inc.check_mode(str(request.mode), None, stream=stream)
+    if not isinstance(wh, DynamoDBIncrementalStaging):
+        raise ConfigError(f"the warehouse {wh.url} cannot load incremental DynamoDB exports")
+    links, previous = _chain(wh, stream, dataset)
+    decision = inc.check_chain(
+        links,
+        stream=stream,
+        export_id=export.export_id,
+        export_from=export.export_from,
+        export_to=export.export_to,
+        location=export.location,
+    )
+    if decision.already:
+        progress.event("already applied: nothing to do", export_id=export.export_id, table=stream)
+        report.status = "already_applied"
+        report.schema_version = previous.version if previous else 0
+        return report
+    inc.check_mode(str(request.mode), decision.previous, stream=stream)
+
+    t = time.monotonic()
+    staged = wh.stage_dynamodb_incremental(export.files, stream=stream, progress=progress)
+    timings["stage"] = time.monotonic() - t
+    crashpoint("staged")
+    try:
+        for f in export.files:
+            got = staged.rows_per_file.get(f.key, 0)
+            if got != f.expected_rows:
+                raise ExportError(
+                    f"export {export.location}: data file {f.key} holds {got} records but the "
+                    f"manifest says {f.expected_rows}",
+                    hint="the export is incomplete or corrupt; export the window again",
+                )
+        key_sets = wh.dynamodb_record_keys(staged)
+        keys = tuple(request.keys) or (previous.keys if previous else ())
+        if not keys and len(key_sets) == 1:
+            keys = key_sets[0]
+        if not keys:
+            raise ConfigError(
+                f"the key attributes of {stream!r} are not known",
+                hint="pass --key ATTR (partition key, then sort key)",
+            )
+        for found in key_sets:
+            if set(found) != set(keys):
+                raise ExportError(
+                    f"export {export.location}: records are keyed by {', '.join(found)}, but "
+                    f"{stream!r} is keyed by {', '.join(keys)}",
+                    hint="pass the table's key attributes with --key",
+                )
+        t = time.monotonic()
+        kept = wh.dedup_dynamodb_changes(staged, keys=keys, since=decision.since)
+        stats = wh.profile_dynamodb_changes(staged)
+        timings["profile"] = time.monotonic() - t
+        schema_decision = decide_schema(
+            previous, stats, keys=keys, max_name_length=wh.capabilities.max_column_name_length
+        )
+        changes_sql = wh.dynamodb_changes_select(staged, schema_decision.schema)
+        crashpoint("typed")
+        entry = LedgerEntry(
+            stream=stream,
+            source="dynamodb",
+            export_id=export.export_id,
+            export_arn=export.export_arn,
+            export_kind=inc.KIND_INCREMENTAL,
+            export_location=export.location,
+            exported_at=export.export_to,
+            mode=str(request.mode),
+            files=len(export.files),
+            manifest_items=export.item_count,
+            rows_after=kept,
+            bytes=staged.bytes,
+            schema=schema_decision.schema,
+            changes={
+                "added": list(schema_decision.added),
+                "widened": [list(w) for w in schema_decision.widened],
+                "view_type": export.view_type,
+                "records": staged.rows,
+                "changes": kept,
+            },
+            applied_at=datetime.now(UTC),
+            duration_seconds=round(sum(timings.values()), 3),
+            aws2bq_version=__version__,
+            export_from=export.export_from,
+            export_to=export.export_to,
+        )
+        caps = wh.capabilities
+        steps = change_steps(
+            mode=Mode(request.mode),
+            soft_delete=request.soft_delete,
+            table=stream,
+            dataset=dataset,
+            schema=schema_decision.schema,
+            changes=changes_sql,
+            entry=entry,
+            caps=caps,
+            table_exists=wh.table_exists(TableRef(stream, dataset)),
+            previous=previous,
+            layout=request.layout,
+        )
+        t = time.monotonic()
+        progress.start("apply", rows=kept)
+        wh.execute(create_ledger(caps, dataset))
+        for statement in upgrade_ledger(caps, dataset):
+            wh.execute(statement)
+        for statement in steps.before:
+            wh.execute(statement)
+        crashpoint("apply:begin")
+        wh.transaction(steps.transaction)
+        crashpoint("applied")
+        progress.advance("apply", rows=kept)
+        timings["apply"] = time.monotonic() - t
+    finally:
+        wh.drop_dynamodb_incremental_staging(staged)
+
+    report.rows = kept
+    report.bytes = staged.bytes
+    report.columns_added = list(schema_decision.added)
+    report.columns_widened = list(schema_decision.widened)
+    report.schema_version = schema_decision.schema.version
+    report.timings = timings
+    progress.event(
+        "applied",
+        table=stream,
+        changes=kept,
+        window=f"[{export.export_from.isoformat()}, {export.export_to.isoformat()})",
+        columns_added=len(schema_decision.added),
+    )
+    return report
+
+
+def load_incremental_export(
+    request: DynamoDBLoadRequest,
+    *,
+    progress: Progress,
+    warehouse: Warehouse | None = None,
+) -> LoadReport:
+    """``aws2bq load dynamodb`` on an incremental export: read, verify, apply."""
+    from aws2bq.sources.dynamodb_incremental import read_incremental_export
+    from aws2bq.warehouses import connect
+
+    started = time.monotonic()
+    timings: dict[str, float] = {}
+    inc.check_mode(str(request.mode), None, stream=request.table)
+    t = time.monotonic()
+    export = read_incremental_export(request.export)
+    timings["manifests"] = time.monotonic() - t
+    crashpoint("manifests")
+    progress.event(
+        "export found",
+        export=export.location,
+        export_id=export.export_id,
+        kind=inc.KIND_INCREMENTAL,
+        window=f"[{export.export_from.isoformat()}, {export.export_to.isoformat()})",
+        view=export.view_type,
+        records=export.item_count,
+        files=len(export.files),
+    )
+    wh = warehouse or connect(request.warehouse)
+    try:
+        report = load_incremental(wh, export, request, progress, timings)
+    finally:
+        if warehouse is None:
+            wh.close()
+    report.seconds = time.monotonic() - started
+    return report

@@ -1,0 +1,179 @@
+"""DynamoDB incremental exports: read the 2023-08-01 manifests, select files, verify.
+
+An incremental export's data files live in ``<prefix>/AWSDynamoDB/data/``, a folder shared by
+every incremental export of the prefix, so they are chosen **only** through the export's own
+``manifest-files.json`` (never by listing the folder). Item counts and MD5s are verified as
+for full exports (:mod:`aws2bq.sources.dynamodb`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from aws2bq.errors import ConfigError, ExportError, ExportNotReadyError
+from aws2bq.sources.blobs import BlobStore, ExportFile
+from aws2bq.sources.dynamodb import (
+    FILES,
+    SUMMARY,
+    _find_folder,
+    _parse_time,
+    open_location,
+)
+
+INCREMENTAL = "INCREMENTAL_EXPORT"
+VIEW_TYPES = ("NEW_AND_OLD_IMAGES", "NEW_IMAGE")
+
+
+@dataclass(frozen=True)
+class IncrementalExport:
+    """A verified-to-be-complete incremental export: its window, view and data files."""
+
+    store: BlobStore
+    folder: str
+    export_id: str
+    export_arn: str
+    table_arn: str
+    export_from: datetime
+    export_to: datetime
+    view_type: str
+    item_count: int
+    files: tuple[ExportFile, ...]
+    summary: dict[str, Any]
+
+    @property
+    def location(self) -> str:
+        return self.store.url(self.folder)
+
+
+def _summary(store: BlobStore, folder: str) -> dict[str, Any]:
+    where = store.url(folder)
+    key = f"{folder}/{SUMMARY}" if folder else SUMMARY
+    if not store.exists(key):
+        raise ExportNotReadyError(
+            f"export {where} has no {SUMMARY} (not complete)",
+            hint="wait for the export to complete, then load it",
+        )
+    try:
+        summary = orjson.loads(store.read_bytes(key))
+    except orjson.JSONDecodeError as exc:
+        raise ExportError(f"export {where}: {SUMMARY} is not valid JSON ({exc})") from exc
+    if not isinstance(summary, dict):
+        raise ExportError(f"export {where}: {SUMMARY} is not a JSON object")
+    return summary
+
+
+def export_type(export: str) -> str:
+    """``FULL_EXPORT`` or ``INCREMENTAL_EXPORT``: what EXPORT points at (reads the summary)."""
+    store, key = open_location(export)
+    folder = _find_folder(store, key, export)
+    return str(_summary(store, folder).get("exportType", "FULL_EXPORT"))
+
+
+def data_key(folder: str, manifest_key: str) -> str:
+    """The store key of a data file the manifest names by its full bucket key.
+
+    ``<s3Prefix>/AWSDynamoDB/data/x.json.gz`` resolves next to the export's folder
+    (``…/AWSDynamoDB/<ExportId>`` → ``…/AWSDynamoDB/data/x.json.gz``), so a local copy laid
+    out like the bucket resolves the same way.
+    """
+    match = re.search(r"(?:^|/)AWSDynamoDB/(.+)$", manifest_key)
+    if match is None:
+        return manifest_key
+    root = folder.rsplit("/", 1)[0] if "/" in folder else ""
+    return f"{root}/{match.group(1)}" if root else match.group(1)
+
+
+def read_incremental_export(export: str) -> IncrementalExport:
+    """Find and read an incremental DynamoDB export; refuse anything incomplete.
+
+    Checks: both manifests readable; DYNAMODB_JSON; ``exportType`` INCREMENTAL_EXPORT with
+    ``exportFromTime`` < ``exportToTime``; a known view type; the files manifest's counts add
+    up to ``itemCount``; every data file it names exists. MD5s are checked while reading.
+    """
+    store, key = open_location(export)
+    folder = _find_folder(store, key, export)
+    where = store.url(folder)
+    summary = _summary(store, folder)
+    kind = str(summary.get("exportType", "FULL_EXPORT"))
+    if kind != INCREMENTAL:
+        raise ConfigError(f"export {where} is a {kind}, not an {INCREMENTAL}")
+    fmt = summary.get("outputFormat", "DYNAMODB_JSON")
+    if fmt != "DYNAMODB_JSON":
+        raise ExportError(
+            f"export {where} is in {fmt} format",
+            hint="aws2bq reads DYNAMODB_JSON exports; re-export with that format",
+        )
+    status = summary.get("exportStatus") or summary.get("status")
+    if status is not None and status != "COMPLETED":
+        raise ExportError(f"export {where} has status {status}, not COMPLETED")
+    export_from = _parse_time(summary.get("exportFromTime"), f"export {where} exportFromTime")
+    export_to = _parse_time(summary.get("exportToTime"), f"export {where} exportToTime")
+    if export_from >= export_to:
+        raise ExportError(
+            f"export {where}: exportFromTime {export_from.isoformat()} is not before "
+            f"exportToTime {export_to.isoformat()}"
+        )
+    view = str(summary.get("outputView") or "NEW_AND_OLD_IMAGES")
+    if view not in VIEW_TYPES:
+        raise ExportError(
+            f"export {where} has outputView {view!r}",
+            hint=f"aws2bq reads the view types {', '.join(VIEW_TYPES)}",
+        )
+    export_arn = str(summary.get("exportArn", ""))
+    export_id = export_arn.rsplit("/", 1)[-1] if export_arn else folder.rsplit("/", 1)[-1]
+    try:
+        item_count = int(summary["itemCount"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ExportError(f"export {where}: {SUMMARY} has no valid itemCount") from exc
+
+    files_key = f"{folder}/{FILES}" if folder else FILES
+    if not store.exists(files_key):
+        raise ExportError(
+            f"export {where}: {FILES} is missing",
+            hint="the export is incomplete; export the window again",
+        )
+    files: list[ExportFile] = []
+    total = 0
+    for n, line in enumerate(store.read_bytes(files_key).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            entry = orjson.loads(line)
+            key_ = data_key(folder, str(entry["dataFileS3Key"]))
+            rows = int(entry["itemCount"])
+            md5 = entry.get("md5Checksum")
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise ExportError(
+                f"export {where}: {FILES} line {n} is not a valid entry ({exc})"
+            ) from exc
+        total += rows
+        size = store.size(key_)
+        if size is None:
+            raise ExportError(
+                f"export {where}: data file {key_} is missing",
+                hint="the export is incomplete or was partly deleted; export the window again",
+            )
+        files.append(ExportFile(store, key_, str(md5) if md5 else None, rows, size, where))
+    if total != item_count:
+        raise ExportError(
+            f"export {where}: {FILES} counts {total} items but {SUMMARY} says {item_count}",
+            hint="the manifests disagree; the export is incomplete or corrupt",
+        )
+    return IncrementalExport(
+        store=store,
+        folder=folder,
+        export_id=export_id,
+        export_arn=export_arn,
+        table_arn=str(summary.get("tableArn", "")),
+        export_from=export_from,
+        export_to=export_to,
+        view_type=view,
+        item_count=item_count,
+        files=tuple(files),
+        summary=summary,
+    )

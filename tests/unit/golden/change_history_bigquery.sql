@@ -1,0 +1,195 @@
+-- before
+ALTER TABLE `ds`.`items`
+ALTER COLUMN `n` SET DATA TYPE NUMERIC;
+ALTER TABLE `ds`.`items`
+ADD COLUMN IF NOT EXISTS `tag` STRING;
+CREATE TABLE IF NOT EXISTS `ds`.`_aws2bq_ledger` (
+  `stream` STRING,
+  `source` STRING,
+  `export_id` STRING,
+  `export_arn` STRING,
+  `export_kind` STRING,
+  `export_location` STRING,
+  `exported_at` TIMESTAMP,
+  `mode` STRING,
+  `files` INT64,
+  `manifest_items` INT64,
+  `rows_after` INT64,
+  `bytes` INT64,
+  `schema_version` INT64,
+  `schema_json` STRING,
+  `changes_json` STRING,
+  `applied_at` TIMESTAMP,
+  `duration_seconds` FLOAT64,
+  `aws2bq_version` STRING,
+  `export_from` TIMESTAMP,
+  `export_to` TIMESTAMP
+);
+-- transaction
+CREATE TEMPORARY TABLE `_aws2bq_changes` AS
+SELECT
+  `_aws2bq_ch`.`pk` AS `pk`,
+  CASE
+    WHEN `_aws2bq_ch`.`_aws2bq_op` = 'delete'
+    THEN `_aws2bq_cur`.`n`
+    ELSE `_aws2bq_ch`.`n`
+  END AS `n`,
+  CASE
+    WHEN `_aws2bq_ch`.`_aws2bq_op` = 'delete'
+    THEN `_aws2bq_cur`.`tag`
+    ELSE `_aws2bq_ch`.`tag`
+  END AS `tag`,
+  `_aws2bq_ch`.`_aws2bq_op`,
+  `_aws2bq_ch`.`_aws2bq_change_at`
+FROM (
+  SELECT
+    `pk`,
+    `n`,
+    `tag`,
+    `_aws2bq_op`,
+    `_aws2bq_change_at`
+  FROM (
+    SELECT
+      `pk`,
+      `n`,
+      `tag`,
+      `_aws2bq_op`,
+      `_aws2bq_change_at`,
+      ROW_NUMBER() OVER (PARTITION BY `pk` ORDER BY `_aws2bq_change_at` DESC, `_aws2bq_op` DESC) AS `_aws2bq_rn`
+    FROM (
+      SELECT
+        COALESCE(`_aws2bq_new`.`pk`, `_aws2bq_old`.`pk`) AS `pk`,
+        `_aws2bq_new`.`n` AS `n`,
+        `_aws2bq_new`.`tag` AS `tag`,
+        CASE WHEN `_aws2bq_new`.`pk` IS NULL THEN 'delete' ELSE 'upsert' END AS `_aws2bq_op`,
+        CAST('2024-05-01T12:00:00+00:00' AS TIMESTAMP) AS `_aws2bq_change_at`
+      FROM (
+        SELECT
+          CAST(`_aws2bq_snap`.`pk` AS STRING) AS `pk`,
+          CAST(`_aws2bq_snap`.`n` AS NUMERIC) AS `n`,
+          CAST(`_aws2bq_snap`.`tag` AS STRING) AS `tag`,
+          FARM_FINGERPRINT(
+            TO_JSON_STRING(
+              STRUCT(
+                CAST(`_aws2bq_snap`.`n` AS NUMERIC) AS c0,
+                CAST(`_aws2bq_snap`.`tag` AS STRING) AS c1
+              )
+            )
+          ) AS `_aws2bq_hash`
+        FROM (
+          SELECT
+            *
+          FROM `_aws2bq_staging`
+        ) AS `_aws2bq_snap`
+      ) AS `_aws2bq_new`
+      FULL OUTER JOIN (
+        SELECT
+          `pk`,
+          `n`,
+          `tag`,
+          FARM_FINGERPRINT(TO_JSON_STRING(STRUCT(`n` AS c0, `tag` AS c1))) AS `_aws2bq_hash`
+        FROM `ds`.`items`
+        WHERE
+          `_is_current` AND NOT `_is_deleted`
+      ) AS `_aws2bq_old`
+        ON `_aws2bq_new`.`pk` = `_aws2bq_old`.`pk`
+      WHERE
+        `_aws2bq_new`.`pk` IS NULL
+        OR `_aws2bq_old`.`pk` IS NULL
+        OR `_aws2bq_new`.`_aws2bq_hash` <> `_aws2bq_old`.`_aws2bq_hash`
+    ) AS `_aws2bq_c`
+  ) AS `_aws2bq_n`
+  WHERE
+    `_aws2bq_rn` = 1
+) AS `_aws2bq_ch`
+LEFT JOIN (
+  SELECT
+    `pk`,
+    `n`,
+    `tag`,
+    `_valid_from`,
+    `_is_deleted`
+  FROM `ds`.`items`
+  WHERE
+    `_is_current`
+) AS `_aws2bq_cur`
+  ON `_aws2bq_ch`.`pk` = `_aws2bq_cur`.`pk`
+WHERE
+  (
+    `_aws2bq_cur`.`pk` IS NULL AND `_aws2bq_ch`.`_aws2bq_op` = 'upsert'
+  )
+  OR (
+    NOT `_aws2bq_cur`.`pk` IS NULL
+    AND `_aws2bq_ch`.`_aws2bq_change_at` > `_aws2bq_cur`.`_valid_from`
+    AND (
+      `_aws2bq_ch`.`_aws2bq_op` = 'upsert' OR NOT `_aws2bq_cur`.`_is_deleted`
+    )
+  );
+UPDATE `ds`.`items` SET `_valid_to` = `_aws2bq_s`.`_aws2bq_change_at`, `_is_current` = FALSE
+FROM `_aws2bq_changes` AS `_aws2bq_s`
+WHERE
+  `items`.`pk` = `_aws2bq_s`.`pk` AND `items`.`_is_current`;
+INSERT INTO `ds`.`items` (
+  `pk`,
+  `n`,
+  `tag`,
+  `_aws2bq_export_id`,
+  `_aws2bq_exported_at`,
+  `_valid_from`,
+  `_valid_to`,
+  `_is_current`,
+  `_is_deleted`
+)
+SELECT
+  `_aws2bq_s`.`pk`,
+  `_aws2bq_s`.`n`,
+  `_aws2bq_s`.`tag`,
+  'E2',
+  CAST('2024-05-01T12:00:00+00:00' AS TIMESTAMP),
+  `_aws2bq_s`.`_aws2bq_change_at`,
+  CAST(NULL AS TIMESTAMP),
+  TRUE,
+  `_aws2bq_s`.`_aws2bq_op` = 'delete'
+FROM `_aws2bq_changes` AS `_aws2bq_s`;
+DROP TABLE IF EXISTS `_aws2bq_changes`;
+INSERT INTO `ds`.`_aws2bq_ledger` (
+  `stream`,
+  `source`,
+  `export_id`,
+  `export_arn`,
+  `export_kind`,
+  `export_location`,
+  `exported_at`,
+  `mode`,
+  `files`,
+  `manifest_items`,
+  `rows_after`,
+  `bytes`,
+  `schema_version`,
+  `schema_json`,
+  `changes_json`,
+  `applied_at`,
+  `duration_seconds`,
+  `aws2bq_version`
+)
+VALUES
+  (
+    's',
+    'dynamodb',
+    'E2',
+    'arn',
+    'full',
+    's3://b/p',
+    CAST('2024-05-01T12:00:00+00:00' AS TIMESTAMP),
+    'merge',
+    CAST(1 AS INT64),
+    CAST(2 AS INT64),
+    CAST(2 AS INT64),
+    CAST(3 AS INT64),
+    CAST(2 AS INT64),
+    '{"version": 2, "keys": ["pk"], "columns": [{"name": "pk", "type": "STRING", "source_name": "pk", "role": "key"}, {"name": "n", "type": "NUMERIC", "source_name": "n", "role": "data"}, {"name": "tag", "type": "STRING", "source_name": "tag", "role": "data"}, {"name": "_aws2bq_export_id", "type": "STRING", "source_name": "_aws2bq_export_id", "role": "system"}, {"name": "_aws2bq_exported_at", "type": "TIMESTAMP", "source_name": "_aws2bq_exported_at", "role": "system"}]}',
+    '{}',
+    CAST('2024-05-01T12:00:00+00:00' AS TIMESTAMP),
+    CAST(0.0 AS FLOAT64),
+    'test'
+  );
