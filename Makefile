@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 # Two workers: these machines have two cores; the session fixtures start one sandbox each.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: demo test lint venv clean bench
+.PHONY: demo test lint venv clean
 
 venv: $(STAMP)
 
@@ -28,9 +28,6 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
-
-bench: $(STAMP)
-	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -7,7 +7,8 @@ It plays both sides of a real deployment on one machine, with no account and no 
 2. AWS-side exports are made through the real APIs (ExportTableToPointInTime;
    CreateDBSnapshot + StartExportTask), exactly as a scheduled Lambda would;
 3. aws2bq verifies and loads them into a local DuckDB file;
-4. the sources change (inserts, updates, deletes), new exports are made and loaded again,
+4. the sources change (inserts, updates, deletes); an incremental DynamoDB export is merged
+   by key and a new RDS snapshot is diffed by key (orders keep every version: history mode),
    and the demo shows what changed in the warehouse;
 5. it ends with a query joining the RDS and DynamoDB data, and how to open the file.
 """
@@ -40,13 +41,15 @@ CONFIG_TEMPLATE = """\
 # Written by `aws2bq demo`: what a scheduled deployment would use.
 warehouse = "{warehouse}"
 
+# DynamoDB: a full export first, then hourly incremental exports merged by key.
 [streams.activity]
 table = "{table}"
 export_bucket = "{bucket}"
 export_prefix = "dynamodb"
-cadence = "full"
+cadence = "incremental"
 every = "1h"
 keys = ["customer_id"]
+mode = "merge"
 destination = "{table}"
 
 [streams.shop]
@@ -58,7 +61,19 @@ export_bucket = "{bucket}"
 export_prefix = "rds"
 iam_role_arn = "{role}"
 kms_key_id = "{key}"
+
+# Orders keep every version (SCD2), timed by the snapshot that saw the change.
+[streams.shop.tables."shop.orders"]
+keys = ["id"]
+mode = "history"
 """
+
+#: Versions of a few orders that changed (history mode keeps every one).
+HISTORY_QUERY = """\
+SELECT id, status, shipped_on, _valid_from, _valid_to, _is_current, _is_deleted
+FROM shop__orders
+WHERE id IN (SELECT id FROM shop__orders GROUP BY id HAVING count(*) > 1 ORDER BY id LIMIT 3)
+ORDER BY id, _valid_from"""
 
 #: The demo's closing query: the article's "integrate data from several sources".
 JOIN_QUERY = """\
@@ -67,6 +82,7 @@ SELECT c.id, c.full_name, c.country, a.plan, a.sessions_30d, a.lifetime_value,
 FROM shop__customers AS c
 JOIN customer_activity AS a ON a.customer_id = c.id
 LEFT JOIN shop__orders AS o ON o.customer_id = c.id AND o.status <> 'cancelled'
+     AND o._is_current AND NOT o._is_deleted
 GROUP BY ALL
 ORDER BY spent DESC NULLS LAST
 LIMIT 8"""
@@ -81,6 +97,7 @@ class DemoResult:
     tables: dict[str, int] = field(default_factory=dict)
     changes: dict[str, dict[str, int]] = field(default_factory=dict)
     join_rows: list[tuple[Any, ...]] = field(default_factory=list)
+    history: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 @contextmanager
@@ -175,7 +192,8 @@ class Demo:
                 r[0]
                 for r in con.execute(
                     "SELECT column_name FROM duckdb_columns() WHERE table_name = ? "
-                    "AND NOT starts_with(column_name, '_aws2bq') ORDER BY column_index",
+                    "AND NOT starts_with(column_name, '_aws2bq') "
+                    "AND column_name NOT IN ('_valid_from', '_valid_to') ORDER BY column_index",
                     [table],
                 ).fetchall()
             ]
@@ -186,6 +204,13 @@ class Demo:
             query = exp.select(exp.column(key, quoted=True), digest).from_(
                 exp.table_(table, quoted=True)
             )
+            if "_is_current" in cols:  # a history table: compare the live versions only
+                query = query.where(
+                    exp.and_(
+                        exp.column("_is_current", quoted=True),
+                        exp.not_(exp.column("_is_deleted", quoted=True)),
+                    )
+                )
             rows = con.execute(query.sql(dialect="duckdb")).fetchall()
         return {k: h for k, h in rows}
 
@@ -219,13 +244,18 @@ class Demo:
             self._change_sources(sb)
             sb.advance_clock(hours=1)
 
-            self.step("Round 2, an hour later: `aws2bq run --wait` again (new exports are due)")
+            self.step(
+                "Round 2, an hour later: `aws2bq run --wait` again — an incremental DynamoDB "
+                "export (merged by key) and a new snapshot (diffed by key)"
+            )
             self._run(sb, config_path)
             for table, old in before.items():
                 key = "customer_id" if table == DDB_TABLE else "id"
                 result.changes[table] = _diff(old, self.snapshot_keys(table, key))
             self._show_changes(result.changes)
             result.tables = self.counts()
+            result.history = self.query(HISTORY_QUERY)
+            self._show_history(result.history)
 
         self.step("One query over both sources (the point of landing them together)")
         result.join_rows = self.query(JOIN_QUERY)
@@ -326,6 +356,15 @@ class Demo:
             table.add_row(
                 name, *(str(c[k]) for k in ("inserted", "updated", "deleted", "unchanged"))
             )
+        self.console.print(table)
+
+    def _show_history(self, rows: list[tuple[Any, ...]]) -> None:
+        self.console.print("[bold]shop__orders keeps every version (history mode):[/]")
+        table = Table(show_edge=False)
+        for col in ("id", "status", "shipped_on", "valid_from", "valid_to", "current", "deleted"):
+            table.add_column(col)
+        for row in rows:
+            table.add_row(*("" if v is None else str(v) for v in row))
         self.console.print(table)
 
     def _show_join(self, rows: list[tuple[Any, ...]]) -> None:

@@ -17,7 +17,7 @@ def test_demo_loads_both_sources_applies_changes_and_joins(tmp_path: Path) -> No
     out = io.StringIO()
     result = run_demo(tmp_path / "demo", console=Console(file=out, width=120))
 
-    # Round 2 state: 100 items - 5 deleted + 5 inserted; the shop sample's four tables.
+    # Round 2 state (DynamoDB merged from an incremental export): 100 - 5 deleted + 5 inserted.
     assert result.tables[DDB_TABLE] == 100
     assert {"shop__customers", "shop__orders", "shop__order_items", "shop__products"} <= set(
         result.tables
@@ -48,6 +48,15 @@ def test_demo_loads_both_sources_applies_changes_and_joins(tmp_path: Path) -> No
     assert len(per_stream) == 5 and set(per_stream.values()) == {2}
     assert plans == [("team",)]
     assert "what changed in the warehouse" in out.getvalue()
+    # History mode kept both versions of the changed orders, with a deletion marker for the
+    # deleted one (id 50), timed by the snapshots, and exactly one current version per id.
+    by_id: dict[int, list[tuple[object, ...]]] = {}
+    for row in result.history:
+        by_id.setdefault(int(row[0]), []).append(row)
+    assert by_id and all(len(v) == 2 for v in by_id.values())
+    assert all([r[5] for r in v] == [False, True] for v in by_id.values())
+    assert by_id[50][1][6] is True  # order 50 was deleted: its current version is a marker
+    assert all(v[0][4] == v[1][3] for v in by_id.values())  # valid_to of v1 = valid_from of v2
 
 
 def test_demo_command_runs(tmp_path: Path) -> None:
