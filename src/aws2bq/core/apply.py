@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlglot.expressions as exp
 
 from aws2bq.core.capabilities import Capabilities
 from aws2bq.core.ledger import LedgerEntry, create_ledger, insert_entry
 from aws2bq.core.schema import TableSchema
+
+if TYPE_CHECKING:
+    from aws2bq.core.change_apply import TableLayout
 
 #: Suffix of the table a replace builds before swapping it in.
 NEW_SUFFIX = "__aws2bq_new"
@@ -71,8 +74,17 @@ def replace_steps(
     entry: LedgerEntry,
     caps: Capabilities,
     table_exists: bool,
+    layout: TableLayout | None = None,
 ) -> ApplySteps:
-    """Make ``table`` equal to ``typed_rows`` and record ``entry``, atomically."""
+    """Make ``table`` equal to ``typed_rows`` and record ``entry``, atomically.
+
+    ``layout`` partitions / clusters the table where it is created (where the dialect can;
+    ignored elsewhere, e.g. DuckDB).
+    """
+    # change_apply builds on this module: imported here, not at the top.
+    from aws2bq.core.change_apply import features, layout_properties
+
+    properties = layout_properties(layout, features(caps))
     target = _table(table, dataset)
     ledger: list[exp.Expression] = [
         create_ledger(caps, dataset),
@@ -82,7 +94,7 @@ def replace_steps(
         new = _table(table + NEW_SUFFIX, dataset)
         steps: list[exp.Expression] = [
             exp.Drop(this=new.copy(), kind="TABLE", exists=True),
-            exp.Create(this=new.copy(), kind="TABLE", expression=typed_rows),
+            exp.Create(this=new.copy(), kind="TABLE", expression=typed_rows, properties=properties),
             *column_comments(new, schema),
         ]
         if table_exists:
@@ -104,7 +116,10 @@ def replace_steps(
     ]
     before: list[exp.Expression] = [
         exp.Create(
-            this=exp.Schema(this=target.copy(), expressions=columns), kind="TABLE", exists=True
+            this=exp.Schema(this=target.copy(), expressions=columns),
+            kind="TABLE",
+            exists=True,
+            properties=properties,
         ),
         create_ledger(caps, dataset),
     ]

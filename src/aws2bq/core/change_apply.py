@@ -360,7 +360,8 @@ def _evolution(
     return out
 
 
-def _layout_properties(layout: TableLayout | None, feats: ChangeFeatures) -> exp.Properties | None:
+def layout_properties(layout: TableLayout | None, feats: ChangeFeatures) -> exp.Properties | None:
+    """``PARTITION BY`` / ``CLUSTER BY`` of a ``CREATE TABLE`` (None where the dialect has none)."""
     if layout is None or not feats.partitioning:
         return None
     props: list[exp.Expression] = []
@@ -400,7 +401,7 @@ def create_target(
         this=exp.Schema(this=_table(table, dataset), expressions=cast(list[Any], columns)),
         kind="TABLE",
         exists=exists,
-        properties=_layout_properties(layout, features(caps)),
+        properties=layout_properties(layout, features(caps)),
     )
 
 

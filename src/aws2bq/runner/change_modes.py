@@ -26,7 +26,7 @@ from aws2bq.core.change_apply import (
 from aws2bq.core.ledger import LEDGER_TABLE, LedgerEntry, select_history
 from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
 from aws2bq.errors import Aws2BqError, ConfigError
-from aws2bq.warehouses.base import TableRef, Warehouse
+from aws2bq.warehouses.base import ColumnDescriptions, TableRef, Warehouse
 
 if TYPE_CHECKING:
     from aws2bq.config.model import DynamoDBStream, RdsStream
@@ -107,6 +107,25 @@ def snapshot_apply_steps(
         previous=previous if exists else None,
         layout=layout,
     )
+
+
+def describe_columns(wh: Warehouse, table: TableRef, schema: TableSchema) -> None:
+    """Give ``table``'s columns the descriptions of ``schema`` (the source names).
+
+    For warehouses with the :class:`ColumnDescriptions` ability (BigQuery), whose
+    ``COMMENT ON COLUMN`` cannot run in the apply transaction: called after the commit, it
+    changes only the descriptions that differ. Elsewhere the apply steps comment the columns.
+    """
+    if not isinstance(wh, ColumnDescriptions):
+        return
+    current = wh.column_descriptions(table)
+    wanted = {
+        c.name: c.description
+        for c in schema.columns
+        if c.name in current and current[c.name] != c.description
+    }
+    if wanted:
+        wh.set_column_descriptions(table, wanted)
 
 
 def dynamodb_keys(

@@ -29,6 +29,7 @@ from aws2bq.core.ledger import (
 from aws2bq.core.progress import Progress
 from aws2bq.core.schema import TableSchema
 from aws2bq.errors import ConfigError, ExportError
+from aws2bq.runner.change_modes import describe_columns
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.runner.dynamodb_load import DynamoDBLoadRequest, LoadReport
 from aws2bq.sources.dynamodb_incremental import IncrementalExport
@@ -190,6 +191,7 @@ def load_incremental(
         crashpoint("apply:begin")
         wh.transaction(steps.transaction)
         crashpoint("applied")
+        describe_columns(wh, TableRef(stream, dataset), schema_decision.schema)
         progress.advance("apply", rows=kept)
         timings["apply"] = time.monotonic() - t
     finally:

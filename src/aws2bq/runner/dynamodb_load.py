@@ -24,7 +24,12 @@ from aws2bq.core.ledger import LEDGER_TABLE, LedgerEntry, select_history
 from aws2bq.core.progress import NullProgress, Progress
 from aws2bq.core.schema import TableSchema
 from aws2bq.errors import ConfigError, ExportError
-from aws2bq.runner.change_modes import check_soft_delete, dynamodb_keys, snapshot_apply_steps
+from aws2bq.runner.change_modes import (
+    check_soft_delete,
+    describe_columns,
+    dynamodb_keys,
+    snapshot_apply_steps,
+)
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.sources.dynamodb import DynamoDBExport, read_export
 from aws2bq.warehouses import DEFAULT_URL, connect
@@ -46,7 +51,7 @@ class DynamoDBLoadRequest:
     force: bool = False
     #: Merge mode: keep deleted items flagged (``_aws2bq_deleted``) instead of removing them.
     soft_delete: bool = False
-    #: Partitioning / clustering of the table when merge / history mode creates it.
+    #: Partitioning / clustering of the table when a load creates it (BigQuery; any mode).
     layout: TableLayout | None = None
 
 
@@ -253,6 +258,7 @@ def _load(
                 entry=entry,
                 caps=caps,
                 table_exists=wh.table_exists(TableRef(stream, dataset)),
+                layout=request.layout,
             )
         else:
             steps = snapshot_apply_steps(
@@ -275,6 +281,7 @@ def _load(
         crashpoint("apply:begin")
         wh.transaction(steps.transaction)
         crashpoint("applied")
+        describe_columns(wh, TableRef(stream, dataset), decision.schema)
         progress.advance("apply", rows=staged.rows)
         timings["apply"] = time.monotonic() - t
     finally:

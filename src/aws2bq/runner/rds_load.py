@@ -24,7 +24,7 @@ import sqlglot.expressions as exp
 
 from aws2bq import __version__
 from aws2bq.core.apply import NEW_SUFFIX, Mode, replace_steps
-from aws2bq.core.change_apply import evolve_schema
+from aws2bq.core.change_apply import TableLayout, evolve_schema
 from aws2bq.core.ledger import LEDGER_TABLE, LedgerEntry, select_history
 from aws2bq.core.progress import NullProgress, Progress
 from aws2bq.core.rds_sql import LOSS_MARKER, UnsupportedStorage
@@ -37,7 +37,12 @@ from aws2bq.errors import (
     TypeConversionError,
     WarehouseError,
 )
-from aws2bq.runner.change_modes import check_soft_delete, require_keys, snapshot_apply_steps
+from aws2bq.runner.change_modes import (
+    check_soft_delete,
+    describe_columns,
+    require_keys,
+    snapshot_apply_steps,
+)
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.sources.rds import RdsExport, RdsTable, read_export
 from aws2bq.warehouses import DEFAULT_URL, connect
@@ -67,6 +72,8 @@ class RdsLoadRequest:
     #: Destination table name: ``{db}``, ``{schema}``, ``{table}``; None = the default
     #: (``{db}__{table}``, PostgreSQL ``{db}__{schema}__{table}``).
     table_name_template: str | None = None
+    #: Per target (``db.table``): partitioning / clustering when the table is created (config).
+    table_layouts: Mapping[str, TableLayout] = field(default_factory=dict)
 
 
 @dataclass
@@ -377,6 +384,7 @@ def _apply(
             entry=entry,
             caps=caps,
             table_exists=wh.table_exists(TableRef(report.table)),
+            layout=request.table_layouts.get(table.target),
         )
     else:
         steps = snapshot_apply_steps(
@@ -390,6 +398,7 @@ def _apply(
             snapshot=typed,
             snapshot_time=export.snapshot_time,
             entry=entry,
+            layout=request.table_layouts.get(table.target),
         )
     progress.start("apply", rows=staged.rows)
     try:
@@ -416,6 +425,7 @@ def _apply(
             "the type to aws2bq",
         ) from exc
     crashpoint("applied")
+    describe_columns(wh, TableRef(report.table), schema)
     progress.advance("apply", rows=staged.rows)
     report.rows = staged.rows
     report.files = len(table.files)

@@ -33,8 +33,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aws2bq.config.model import Config, DynamoDBStream, RdsStream
+from aws2bq.config.model import Config, DynamoDBStream, RdsStream, TableLayoutMixin
 from aws2bq.core.apply import Mode
+from aws2bq.core.change_apply import TableLayout
 from aws2bq.core.ledger import create_ledger, select_history
 from aws2bq.core.progress import NullProgress, Progress
 from aws2bq.errors import Aws2BqError, ConfigError, TransientError
@@ -59,6 +60,7 @@ from aws2bq.runner.schedule import (
     manual_snapshot_identifier,
     manual_snapshot_prefix,
     poll_schedule,
+    rebaseline_due,
     slot_start,
     snapshot_export_due,
     utc,
@@ -168,6 +170,18 @@ class Applied:
 Applier = Callable[[ApplyContext, KnownExport], Applied]
 
 
+def table_layout(settings: TableLayoutMixin) -> TableLayout | None:
+    """The partitioning / clustering a stream's (or RDS table's) config asks for, if any."""
+    spec = settings.partition_by
+    if spec is None and not settings.cluster_by:
+        return None
+    return TableLayout(
+        partition_column=spec.column if spec else None,
+        granularity=spec.granularity if spec else "DAY",
+        cluster_by=tuple(settings.cluster_by),
+    )
+
+
 def _apply_dynamodb_full(ctx: ApplyContext, export: KnownExport) -> Applied:
     from aws2bq.runner.dynamodb_load import DynamoDBLoadRequest, load_dynamodb
 
@@ -180,6 +194,7 @@ def _apply_dynamodb_full(ctx: ApplyContext, export: KnownExport) -> Applied:
             mode=Mode(ctx.stream.mode),
             soft_delete=ctx.stream.soft_delete,
             warehouse=ctx.warehouse.url,
+            layout=table_layout(ctx.stream),
         ),
         progress=ctx.progress,
         warehouse=ctx.warehouse,
@@ -212,6 +227,11 @@ def _apply_rds_snapshot(ctx: ApplyContext, export: KnownExport) -> Applied:
             },
             warehouse=ctx.warehouse.url,
             table_name_template=ctx.stream.table_name_template,
+            table_layouts={
+                k: layout
+                for k, t in ctx.stream.tables.items()
+                if (layout := table_layout(t)) is not None
+            },
         ),
         progress=ctx.progress,
         warehouse=ctx.warehouse,
@@ -257,6 +277,7 @@ def _apply_dynamodb_changes(ctx: ApplyContext, export: KnownExport) -> Applied:
             mode=Mode(ctx.stream.mode),
             warehouse=ctx.warehouse.url,
             soft_delete=ctx.stream.soft_delete,
+            layout=table_layout(ctx.stream),
         ),
         progress=ctx.progress,
         warehouse=ctx.warehouse,
@@ -417,6 +438,10 @@ class _StreamRun:
         self.keys: tuple[str, ...] = ()
         self.last_applied: datetime | None = None
         self.applied_ids: set[str] = set()
+        #: DynamoDB: the newest full export applied (export time) or running (start time).
+        self.last_full: datetime | None = None
+        #: DynamoDB: a full export is running (an incremental chain waits for it).
+        self.full_running = False
 
     # -- warehouse ---------------------------------------------------------------------------
     @contextmanager
@@ -456,7 +481,7 @@ class _StreamRun:
     def _run_dynamodb(self, s: DynamoDBStream) -> None:
         table_arn, table_keys = disc.describe_table(self.aws, s.table)
         self.keys = tuple(s.keys) or table_keys
-        self.read_ledger()
+        mine = self.read_ledger()
         exports = disc.dynamodb_exports(
             self.aws, table_arn, s.export_bucket, s.prefix, known=self.applied_ids
         )
@@ -467,6 +492,11 @@ class _StreamRun:
             default=None,
         )
         running = [e for e in exports if e.status == IN_PROGRESS]
+        running_full = [e.started for e in running if e.kind == "full" and e.started]
+        self.full_running = any(e.kind == "full" for e in running)
+        self.last_full = max(
+            [r.exported_at for r in mine if r.export_kind == "full"] + running_full, default=None
+        )
         due = full_export_due(self.now, s.every, latest)
         if not due.due:
             self.result.notes.append(f"no export due: {due.reason}")
@@ -483,7 +513,14 @@ class _StreamRun:
         self, s: DynamoDBStream, table_arn: str, slot: datetime, reason: str
     ) -> KnownExport | None:
         if s.cadence == "incremental" and self.last_applied is not None:
-            return self._start_incremental(s, table_arn, reason)
+            if self.full_running:
+                # The chain continues from the full export's time once it is applied.
+                self.result.notes.append("no incremental export started: a full export runs")
+                return None
+            rebase = rebaseline_due(self.now, s.full_every, self.last_full)
+            if not rebase.due:
+                return self._start_incremental(s, table_arn, reason)
+            slot, reason = rebase.slot, f"re-baseline (full_every): {rebase.reason}"
         token = client_token(s.name, table_arn, slot)
         request: dict[str, Any] = {
             "TableArn": table_arn,

@@ -79,6 +79,38 @@ def full_export_due(now: datetime, every: timedelta, latest: datetime | None) ->
     return Due(True, slot, f"the newest export ({utc(latest).isoformat()}) is before this slot")
 
 
+def rebaseline_due(now: datetime, full_every: timedelta | None, last_full: datetime | None) -> Due:
+    """Incremental cadence: whether the next export must be a full one (``full_every``).
+
+    ``last_full`` is the time of the newest full export of the stream that is applied (its
+    export time) or running (its start time). Due when it is ``full_every`` old or older; the
+    ``slot`` (of ``full_every``) is what the ClientToken is derived from, as for any full
+    export, so a repeated run in the same slot starts the same export.
+
+    Examples:
+        >>> t = datetime(2024, 5, 1, 6, tzinfo=UTC)
+        >>> rebaseline_due(t + timedelta(days=7), timedelta(days=7), t).due
+        True
+        >>> rebaseline_due(t + timedelta(days=6), timedelta(days=7), t).due
+        False
+    """
+    if full_every is None:
+        return Due(False, utc(now), "full_every is not set")
+    slot = slot_start(now, full_every)
+    if last_full is None:
+        return Due(True, slot, "no full export yet")
+    since = utc(now) - utc(last_full)
+    if since >= full_every:
+        return Due(
+            True,
+            slot,
+            f"the newest full export ({utc(last_full).isoformat()}) is {full_every} old or older",
+        )
+    return Due(
+        False, slot, f"the newest full export ({utc(last_full).isoformat()}) is recent enough"
+    )
+
+
 @dataclass(frozen=True)
 class Window:
     """An incremental export window ``[start, end)``."""

@@ -11,6 +11,9 @@ One small ABC per role (see docs/warehouse-interface.md):
   snapshot export, tell how each group of files stores each column, profile text-stored
   numbers, and give the SELECT that types the rows (failing on any value it cannot convert
   exactly).
+- :class:`ColumnDescriptions` — an optional ability: read and set column descriptions outside
+  SQL, for warehouses whose ``COMMENT ON COLUMN`` cannot run in the apply transaction
+  (BigQuery); the runner sets them after the commit.
 
 The generic apply + ledger (runner) only needs :class:`Warehouse`.
 """
@@ -35,6 +38,7 @@ from aws2bq.core.schema import TableSchema
 
 __all__ = [
     "Capabilities",
+    "ColumnDescriptions",
     "DynamoDBIncrementalStaging",
     "DynamoDBStaging",
     "RawFile",
@@ -160,6 +164,22 @@ class Warehouse(ABC):
     def render(self, statement: exp.Expression) -> str:
         """The SQL text of ``statement`` in this warehouse's dialect (for plans and logs)."""
         return statement.sql(dialect=self.capabilities.dialect)
+
+
+class ColumnDescriptions(ABC):
+    """Optional ability: column descriptions (the source names) set through the warehouse's API.
+
+    The runner checks ``isinstance(warehouse, ColumnDescriptions)`` and, after a committed
+    apply, sets the descriptions that differ (:func:`aws2bq.runner.change_modes.describe_columns`).
+    """
+
+    @abstractmethod
+    def column_descriptions(self, table: TableRef) -> dict[str, str | None]:
+        """Column name → description (``None`` = none) of an existing table."""
+
+    @abstractmethod
+    def set_column_descriptions(self, table: TableRef, descriptions: Mapping[str, str]) -> None:
+        """Set the descriptions of the named columns (the others are left as they are)."""
 
 
 class DynamoDBStaging(ABC):

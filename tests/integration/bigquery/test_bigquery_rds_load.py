@@ -86,3 +86,7 @@ def test_load_rds_mariadb_table(
         (2, None, None, None, None),
     ]
     assert [(t.status, t.rows) for t in report.tables] == [("applied", 2)]
+    # The source column names are kept in the descriptions (set after the commit).
+    descriptions = warehouse.column_descriptions(TableRef(table))
+    assert descriptions["price"] == "source attribute: price"
+    assert descriptions["_aws2bq_exported_at"] == "aws2bq: _aws2bq_exported_at"

@@ -103,3 +103,80 @@ def test_run_chains_incremental_exports(runner: Runner, unique: str) -> None:
         ("incremental", two["IncrementalExportSpecification"]["ExportToTime"].isoformat())
     ]
     assert len(_exports(sb, table)) == 3  # a plan starts nothing
+
+
+@pytest.mark.parametrize("mode", ["merge", "history"])
+def test_full_every_rebaselines_the_incremental_chain(
+    runner: Runner, unique: str, mode: str
+) -> None:
+    sb = runner.sandbox
+    bucket = f"run-{unique}"
+    sb.client("s3").create_bucket(Bucket=bucket)
+    table = f"orders-{unique}"
+    sb.dynamodb.create_table(table)
+    client = sb.client("dynamodb")
+    for i in range(3):
+        client.put_item(TableName=table, Item={"pk": {"S": f"k{i}"}, "v": {"N": str(i)}})
+    config = runner.config(
+        ddb_stream(
+            "orders",
+            table,
+            bucket,
+            cadence='"incremental"',
+            mode=f'"{mode}"',
+            every='"1h"',
+            full_every='"3h"',
+        )
+    )
+    current = 'SELECT "pk", "v" FROM "orders"' + (
+        ' WHERE "_is_current" AND NOT "_is_deleted"' if mode == "history" else ""
+    )
+
+    def table_state() -> set[tuple[str, Decimal]]:
+        return {(str(pk), Decimal(v)) for pk, v in runner.rows(current)}
+
+    first = runner.run(config, wait=True).streams[0]
+    assert [s["kind"] for s in first.started] == ["full"], first.error
+    sb.advance_clock(minutes=1)
+    client.put_item(TableName=table, Item={"pk": {"S": "k0"}, "v": {"N": "100"}})
+    sb.advance_clock(hours=1, minutes=5)
+    second = runner.run(config, wait=True).streams[0]
+    assert [s["kind"] for s in second.started] == ["incremental"], second.error
+    assert table_state() == _scan(sb, table)
+
+    # Past full_every since the first full export: the next export is a full one, applied
+    # as a snapshot diff after the incremental.
+    client.delete_item(TableName=table, Key={"pk": {"S": "k1"}})
+    client.put_item(TableName=table, Item={"pk": {"S": "new"}, "v": {"N": "7"}})
+    sb.advance_clock(hours=2)
+    third = runner.run(config, wait=True).streams[0]
+    assert third.status == "ok", third.error
+    assert [s["kind"] for s in third.started] == ["full"]
+    assert "re-baseline" in third.started[0]["reason"]
+    assert [a["kind"] for a in third.applied] == ["full"]
+    assert table_state() == _scan(sb, table)
+    # A repeat in the same slot starts nothing.
+    again = runner.run(config, wait=True).streams[0]
+    assert (again.status, again.started, again.applied) == ("ok", [], [])
+
+    # The chain continues from the new full export's time.
+    client.put_item(TableName=table, Item={"pk": {"S": "k2"}, "v": {"N": "22"}})
+    sb.advance_clock(hours=1)
+    fourth = runner.run(config, wait=True).streams[0]
+    assert fourth.status == "ok", fourth.error
+    assert [a["kind"] for a in fourth.applied] == ["incremental"]
+    assert table_state() == _scan(sb, table)
+    fulls = sorted(
+        (d for d in _exports(sb, table) if d.get("ExportType", "FULL_EXPORT") == "FULL_EXPORT"),
+        key=lambda d: d["ExportTime"],
+    )
+    incrementals = sorted(
+        (d for d in _exports(sb, table) if d.get("ExportType") == "INCREMENTAL_EXPORT"),
+        key=lambda d: d["IncrementalExportSpecification"]["ExportToTime"],
+    )
+    assert len(fulls) == 2
+    assert (
+        incrementals[-1]["IncrementalExportSpecification"]["ExportFromTime"]
+        == (fulls[-1]["ExportTime"])
+    )
+    assert [r[2] for r in runner.ledger()] == ["full", "incremental", "full", "incremental"]

@@ -21,6 +21,7 @@ from aws2bq.runner.schedule import (
     incremental_window,
     manual_snapshot_identifier,
     poll_schedule,
+    rebaseline_due,
     slot_start,
     snapshot_export_due,
 )
@@ -172,3 +173,35 @@ def test_poll_schedule_grows_caps_and_fits_the_timeout() -> None:
 
 def test_in_flight_counts_starting_and_in_progress() -> None:
     assert in_flight(["STARTING", "IN_PROGRESS", "COMPLETE", "FAILED", "CANCELING"]) == 2
+
+
+# -- re-baselining an incremental chain (full_every) -----------------------------------------
+@pytest.mark.parametrize(
+    ("last_full", "now", "due"),
+    [
+        (None, T0, True),  # no full export known at all
+        (T0, T0 + 7 * D - timedelta(seconds=1), False),
+        (T0, T0 + 7 * D, True),  # exactly full_every old
+        (T0, T0 + 30 * D, True),
+        (T0 + 7 * D, T0 + 8 * D, False),  # the re-baseline itself resets the clock
+    ],
+)
+def test_a_full_export_is_due_when_the_last_full_is_full_every_old(
+    last_full: datetime | None, now: datetime, due: bool
+) -> None:
+    assert rebaseline_due(now, 7 * D, last_full).due is due
+
+
+def test_no_rebaseline_without_full_every() -> None:
+    assert not rebaseline_due(T0 + 365 * D, None, T0).due
+    assert not rebaseline_due(T0, None, None).due
+
+
+def test_rebaseline_slot_gives_the_same_client_token_within_the_slot() -> None:
+    first = rebaseline_due(T0 + 7 * D + 2 * H, 7 * D, T0)
+    again = rebaseline_due(T0 + 7 * D + 5 * H, 7 * D, T0)
+    later = rebaseline_due(T0 + 14 * D + 2 * H, 7 * D, T0)
+    assert first.slot == again.slot == slot_start(T0 + 7 * D + 2 * H, 7 * D)
+    arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/t"
+    assert client_token("s", arn, first.slot) == client_token("s", arn, again.slot)
+    assert client_token("s", arn, first.slot) != client_token("s", arn, later.slot)

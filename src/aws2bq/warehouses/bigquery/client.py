@@ -26,7 +26,7 @@ from google.cloud import bigquery
 from aws2bq.core.capabilities import BIGQUERY, Capabilities
 from aws2bq.errors import WarehouseError
 from aws2bq.runner.crashpoints import crashpoint
-from aws2bq.warehouses.base import TableRef, Warehouse
+from aws2bq.warehouses.base import ColumnDescriptions, TableRef, Warehouse
 from aws2bq.warehouses.bigquery.capabilities import CLOUD, EMULATOR, BigQueryFeatures
 from aws2bq.warehouses.bigquery.configuration import BigQueryConfig
 from aws2bq.warehouses.bigquery.exceptions import translate
@@ -65,7 +65,11 @@ def make_client(config: BigQueryConfig) -> Any:
 
 
 class BigQueryWarehouse(
-    BigQueryDynamoDBStaging, BigQueryDynamoDBIncrementalStaging, BigQueryRdsStaging, Warehouse
+    BigQueryDynamoDBStaging,
+    BigQueryDynamoDBIncrementalStaging,
+    BigQueryRdsStaging,
+    ColumnDescriptions,
+    Warehouse,
 ):
     """A BigQuery dataset (the destination) in a project."""
 
