@@ -9,6 +9,7 @@ EXPORT may be the export's folder (``…/AWSDynamoDB/<ExportId>/``), its
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -127,6 +128,105 @@ def _data_key(folder: str, manifest_key: str) -> str:
     return f"{folder}/{match.group(1)}" if folder else match.group(1)
 
 
+def read_summary(store: BlobStore, folder: str) -> dict[str, Any]:
+    """The export's ``manifest-summary.json``; its absence means "not complete yet"."""
+    where = store.url(folder)
+    key = f"{folder}/{SUMMARY}" if folder else SUMMARY
+    if not store.exists(key):
+        raise ExportNotReadyError(
+            f"export {where} has no {SUMMARY} (not complete)",
+            hint="wait for the export to complete, then load it",
+        )
+    try:
+        summary = orjson.loads(store.read_bytes(key))
+    except orjson.JSONDecodeError as exc:
+        raise ExportError(f"export {where}: {SUMMARY} is not valid JSON ({exc})") from exc
+    if not isinstance(summary, dict):
+        raise ExportError(f"export {where}: {SUMMARY} is not a JSON object")
+    return summary
+
+
+def check_summary(summary: dict[str, Any], where: str) -> None:
+    """Refuse a summary aws2bq cannot read: not DYNAMODB_JSON, or not COMPLETED."""
+    fmt = summary.get("outputFormat", "DYNAMODB_JSON")
+    if fmt != "DYNAMODB_JSON":
+        raise ExportError(
+            f"export {where} is in {fmt} format",
+            hint="aws2bq reads DYNAMODB_JSON exports; re-export with that format",
+        )
+    status = summary.get("exportStatus") or summary.get("status")
+    if status is not None and status != "COMPLETED":
+        raise ExportError(f"export {where} has status {status}, not COMPLETED")
+
+
+def summary_item_count(summary: dict[str, Any], where: str) -> int:
+    try:
+        return int(summary["itemCount"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ExportError(f"export {where}: {SUMMARY} has no valid itemCount") from exc
+
+
+def export_id_of(summary: dict[str, Any], folder: str) -> tuple[str, str]:
+    """``(export id, export ARN)``: the id is the ARN's suffix, else the folder's name."""
+    export_arn = str(summary.get("exportArn", ""))
+    return (export_arn.rsplit("/", 1)[-1] if export_arn else folder.rsplit("/", 1)[-1]), export_arn
+
+
+def read_data_files(
+    store: BlobStore,
+    folder: str,
+    summary: dict[str, Any],
+    item_count: int,
+    *,
+    resolve: Callable[[str, str], str],
+    redo: str,
+) -> tuple[ExportFile, ...]:
+    """The data files ``manifest-files.json`` names, each checked to exist.
+
+    Files are chosen **only** through this manifest (incremental exports share their data
+    folder with other exports). ``resolve(folder, manifest key)`` maps a manifest key to a
+    store key; ``redo`` is the advice when the export is incomplete. The manifest's counts
+    must add up to the summary's ``item_count``.
+    """
+    where = store.url(folder)
+    files_key = f"{folder}/{FILES}" if folder else FILES
+    manifest_files_key = summary.get("manifestFilesS3Key")
+    if isinstance(manifest_files_key, str) and not store.exists(files_key):
+        files_key = resolve(folder, manifest_files_key)
+    if not store.exists(files_key):
+        raise ExportError(
+            f"export {where}: {FILES} is missing", hint=f"the export is incomplete; {redo}"
+        )
+    files: list[ExportFile] = []
+    total = 0
+    for n, line in enumerate(store.read_bytes(files_key).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            entry = orjson.loads(line)
+            key = resolve(folder, str(entry["dataFileS3Key"]))
+            rows = int(entry["itemCount"])
+            md5 = entry.get("md5Checksum")
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise ExportError(
+                f"export {where}: {FILES} line {n} is not a valid entry ({exc})"
+            ) from exc
+        total += rows
+        size = store.size(key)
+        if size is None:
+            raise ExportError(
+                f"export {where}: data file {key} is missing",
+                hint=f"the export is incomplete or was partly deleted; {redo}",
+            )
+        files.append(ExportFile(store, key, str(md5) if md5 else None, rows, size, where))
+    if total != item_count:
+        raise ExportError(
+            f"export {where}: {FILES} counts {total} items but {SUMMARY} says {item_count}",
+            hint="the manifests disagree; the export is incomplete or corrupt",
+        )
+    return tuple(files)
+
+
 def read_export(export: str) -> DynamoDBExport:
     """Find and read a full DynamoDB export; refuse anything incomplete.
 
@@ -137,77 +237,20 @@ def read_export(export: str) -> DynamoDBExport:
     store, key = open_location(export)
     folder = _find_folder(store, key, export)
     where = store.url(folder)
-    summary_key = f"{folder}/{SUMMARY}" if folder else SUMMARY
-    if not store.exists(summary_key):
-        raise ExportNotReadyError(
-            f"export {where} has no {SUMMARY} (not complete)",
-            hint="wait for the export to complete, then load it",
-        )
-    try:
-        summary = orjson.loads(store.read_bytes(summary_key))
-    except orjson.JSONDecodeError as exc:
-        raise ExportError(f"export {where}: {SUMMARY} is not valid JSON ({exc})") from exc
-    if not isinstance(summary, dict):
-        raise ExportError(f"export {where}: {SUMMARY} is not a JSON object")
-    fmt = summary.get("outputFormat", "DYNAMODB_JSON")
-    if fmt != "DYNAMODB_JSON":
-        raise ExportError(
-            f"export {where} is in {fmt} format",
-            hint="aws2bq reads DYNAMODB_JSON exports; re-export with that format",
-        )
+    summary = read_summary(store, folder)
+    check_summary(summary, where)
     export_type = str(summary.get("exportType", "FULL_EXPORT"))
     if export_type != "FULL_EXPORT":
         raise ConfigError(
             f"export {where} is an {export_type}",
             hint="`load dynamodb --mode replace` takes a full export",
         )
-    status = summary.get("exportStatus") or summary.get("status")
-    if status is not None and status != "COMPLETED":
-        raise ExportError(f"export {where} has status {status}, not COMPLETED")
-    export_arn = str(summary.get("exportArn", ""))
-    export_id = export_arn.rsplit("/", 1)[-1] if export_arn else folder.rsplit("/", 1)[-1]
+    export_id, export_arn = export_id_of(summary, folder)
     exported_at = _parse_time(summary.get("exportTime"), f"export {where}")
-    try:
-        item_count = int(summary["itemCount"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ExportError(f"export {where}: {SUMMARY} has no valid itemCount") from exc
-
-    files_key = f"{folder}/{FILES}" if folder else FILES
-    manifest_files_key = summary.get("manifestFilesS3Key")
-    if isinstance(manifest_files_key, str) and not store.exists(files_key):
-        files_key = _data_key(folder, manifest_files_key)
-    if not store.exists(files_key):
-        raise ExportError(
-            f"export {where}: {FILES} is missing",
-            hint="the export is incomplete; re-export the table",
-        )
-    files: list[ExportFile] = []
-    total = 0
-    for n, line in enumerate(store.read_bytes(files_key).splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            entry = orjson.loads(line)
-            data_key = _data_key(folder, str(entry["dataFileS3Key"]))
-            rows = int(entry["itemCount"])
-            md5 = entry.get("md5Checksum")
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            raise ExportError(
-                f"export {where}: {FILES} line {n} is not a valid entry ({exc})"
-            ) from exc
-        total += rows
-        size = store.size(data_key)
-        if size is None:
-            raise ExportError(
-                f"export {where}: data file {data_key} is missing",
-                hint="the export is incomplete or was partly deleted; re-export",
-            )
-        files.append(ExportFile(store, data_key, str(md5) if md5 else None, rows, size, where))
-    if total != item_count:
-        raise ExportError(
-            f"export {where}: {FILES} counts {total} items but {SUMMARY} says {item_count}",
-            hint="the manifests disagree; the export is incomplete or corrupt",
-        )
+    item_count = summary_item_count(summary, where)
+    files = read_data_files(
+        store, folder, summary, item_count, resolve=_data_key, redo="re-export the table"
+    )
     return DynamoDBExport(
         store=store,
         folder=folder,
@@ -217,6 +260,6 @@ def read_export(export: str) -> DynamoDBExport:
         export_type=export_type,
         exported_at=exported_at,
         item_count=item_count,
-        files=tuple(files),
+        files=files,
         summary=summary,
     )

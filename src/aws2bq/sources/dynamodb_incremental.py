@@ -13,16 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
-
-from aws2bq.errors import ConfigError, ExportError, ExportNotReadyError
+from aws2bq.errors import ConfigError, ExportError
 from aws2bq.sources.blobs import BlobStore, ExportFile
 from aws2bq.sources.dynamodb import (
-    FILES,
-    SUMMARY,
     _find_folder,
     _parse_time,
+    check_summary,
+    export_id_of,
     open_location,
+    read_data_files,
+    read_summary,
+    summary_item_count,
 )
 
 INCREMENTAL = "INCREMENTAL_EXPORT"
@@ -50,28 +51,11 @@ class IncrementalExport:
         return self.store.url(self.folder)
 
 
-def _summary(store: BlobStore, folder: str) -> dict[str, Any]:
-    where = store.url(folder)
-    key = f"{folder}/{SUMMARY}" if folder else SUMMARY
-    if not store.exists(key):
-        raise ExportNotReadyError(
-            f"export {where} has no {SUMMARY} (not complete)",
-            hint="wait for the export to complete, then load it",
-        )
-    try:
-        summary = orjson.loads(store.read_bytes(key))
-    except orjson.JSONDecodeError as exc:
-        raise ExportError(f"export {where}: {SUMMARY} is not valid JSON ({exc})") from exc
-    if not isinstance(summary, dict):
-        raise ExportError(f"export {where}: {SUMMARY} is not a JSON object")
-    return summary
-
-
 def export_type(export: str) -> str:
     """``FULL_EXPORT`` or ``INCREMENTAL_EXPORT``: what EXPORT points at (reads the summary)."""
     store, key = open_location(export)
     folder = _find_folder(store, key, export)
-    return str(_summary(store, folder).get("exportType", "FULL_EXPORT"))
+    return str(read_summary(store, folder).get("exportType", "FULL_EXPORT"))
 
 
 def data_key(folder: str, manifest_key: str) -> str:
@@ -98,19 +82,11 @@ def read_incremental_export(export: str) -> IncrementalExport:
     store, key = open_location(export)
     folder = _find_folder(store, key, export)
     where = store.url(folder)
-    summary = _summary(store, folder)
+    summary = read_summary(store, folder)
     kind = str(summary.get("exportType", "FULL_EXPORT"))
     if kind != INCREMENTAL:
         raise ConfigError(f"export {where} is a {kind}, not an {INCREMENTAL}")
-    fmt = summary.get("outputFormat", "DYNAMODB_JSON")
-    if fmt != "DYNAMODB_JSON":
-        raise ExportError(
-            f"export {where} is in {fmt} format",
-            hint="aws2bq reads DYNAMODB_JSON exports; re-export with that format",
-        )
-    status = summary.get("exportStatus") or summary.get("status")
-    if status is not None and status != "COMPLETED":
-        raise ExportError(f"export {where} has status {status}, not COMPLETED")
+    check_summary(summary, where)
     export_from = _parse_time(summary.get("exportFromTime"), f"export {where} exportFromTime")
     export_to = _parse_time(summary.get("exportToTime"), f"export {where} exportToTime")
     if export_from >= export_to:
@@ -124,46 +100,11 @@ def read_incremental_export(export: str) -> IncrementalExport:
             f"export {where} has outputView {view!r}",
             hint=f"aws2bq reads the view types {', '.join(VIEW_TYPES)}",
         )
-    export_arn = str(summary.get("exportArn", ""))
-    export_id = export_arn.rsplit("/", 1)[-1] if export_arn else folder.rsplit("/", 1)[-1]
-    try:
-        item_count = int(summary["itemCount"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ExportError(f"export {where}: {SUMMARY} has no valid itemCount") from exc
-
-    files_key = f"{folder}/{FILES}" if folder else FILES
-    if not store.exists(files_key):
-        raise ExportError(
-            f"export {where}: {FILES} is missing",
-            hint="the export is incomplete; export the window again",
-        )
-    files: list[ExportFile] = []
-    total = 0
-    for n, line in enumerate(store.read_bytes(files_key).splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            entry = orjson.loads(line)
-            key_ = data_key(folder, str(entry["dataFileS3Key"]))
-            rows = int(entry["itemCount"])
-            md5 = entry.get("md5Checksum")
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            raise ExportError(
-                f"export {where}: {FILES} line {n} is not a valid entry ({exc})"
-            ) from exc
-        total += rows
-        size = store.size(key_)
-        if size is None:
-            raise ExportError(
-                f"export {where}: data file {key_} is missing",
-                hint="the export is incomplete or was partly deleted; export the window again",
-            )
-        files.append(ExportFile(store, key_, str(md5) if md5 else None, rows, size, where))
-    if total != item_count:
-        raise ExportError(
-            f"export {where}: {FILES} counts {total} items but {SUMMARY} says {item_count}",
-            hint="the manifests disagree; the export is incomplete or corrupt",
-        )
+    export_id, export_arn = export_id_of(summary, folder)
+    item_count = summary_item_count(summary, where)
+    files = read_data_files(
+        store, folder, summary, item_count, resolve=data_key, redo="export the window again"
+    )
     return IncrementalExport(
         store=store,
         folder=folder,
@@ -174,6 +115,6 @@ def read_incremental_export(export: str) -> IncrementalExport:
         export_to=export_to,
         view_type=view,
         item_count=item_count,
-        files=tuple(files),
+        files=files,
         summary=summary,
     )
