@@ -32,6 +32,7 @@ from aws2bq.errors import ConfigError, ExportError
 from aws2bq.runner.change_modes import describe_columns
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.runner.dynamodb_load import DynamoDBLoadRequest, LoadReport
+from aws2bq.sources.dynamodb import check_staged_counts
 from aws2bq.sources.dynamodb_incremental import IncrementalExport
 from aws2bq.warehouses.base import DynamoDBIncrementalStaging, TableRef, Warehouse
 
@@ -107,14 +108,13 @@ def load_incremental(
     timings["stage"] = time.monotonic() - t
     crashpoint("staged")
     try:
-        for f in export.files:
-            got = staged.rows_per_file.get(f.key, 0)
-            if got != f.expected_rows:
-                raise ExportError(
-                    f"export {export.location}: data file {f.key} holds {got} records but the "
-                    f"manifest says {f.expected_rows}",
-                    hint="the export is incomplete or corrupt; export the window again",
-                )
+        check_staged_counts(
+            export.location,
+            export.files,
+            staged.rows_per_file,
+            unit="records",
+            redo="export the window again",
+        )
         key_sets = wh.dynamodb_record_keys(staged)
         keys = tuple(request.keys) or (previous.keys if previous else ())
         if not keys and len(key_sets) == 1:

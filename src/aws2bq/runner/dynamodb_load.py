@@ -31,7 +31,7 @@ from aws2bq.runner.change_modes import (
     snapshot_apply_steps,
 )
 from aws2bq.runner.crashpoints import crashpoint
-from aws2bq.sources.dynamodb import DynamoDBExport, read_export
+from aws2bq.sources.dynamodb import DynamoDBExport, check_staged_counts, read_export
 from aws2bq.warehouses import DEFAULT_URL, connect
 from aws2bq.warehouses.base import DynamoDBStaging, TableRef, Warehouse
 
@@ -199,14 +199,13 @@ def _load(
     timings["stage"] = time.monotonic() - t
     crashpoint("staged")
     try:
-        for f in export.files:
-            got = staged.rows_per_file.get(f.key, 0)
-            if got != f.expected_rows:
-                raise ExportError(
-                    f"export {export.location}: data file {f.key} holds {got} items but the "
-                    f"manifest says {f.expected_rows}",
-                    hint="the export is incomplete or corrupt; re-export the table",
-                )
+        check_staged_counts(
+            export.location,
+            export.files,
+            staged.rows_per_file,
+            unit="items",
+            redo="re-export the table",
+        )
         t = time.monotonic()
         stats = wh.profile_dynamodb(staged)
         timings["profile"] = time.monotonic() - t

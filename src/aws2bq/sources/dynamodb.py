@@ -9,7 +9,7 @@ EXPORT may be the export's folder (``…/AWSDynamoDB/<ExportId>/``), its
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -225,6 +225,25 @@ def read_data_files(
             hint="the manifests disagree; the export is incomplete or corrupt",
         )
     return tuple(files)
+
+
+def check_staged_counts(
+    location: str,
+    files: Sequence[ExportFile],
+    rows_per_file: Mapping[str, int],
+    *,
+    unit: str,
+    redo: str,
+) -> None:
+    """Refuse the export unless every file staged exactly the rows its manifest declares."""
+    for f in files:
+        got = rows_per_file.get(f.key, 0)
+        if got != f.expected_rows:
+            raise ExportError(
+                f"export {location}: data file {f.key} holds {got} {unit} but the "
+                f"manifest says {f.expected_rows}",
+                hint=f"the export is incomplete or corrupt; {redo}",
+            )
 
 
 def read_export(export: str) -> DynamoDBExport:
