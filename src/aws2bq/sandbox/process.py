@@ -12,6 +12,18 @@ from pathlib import Path
 from aws2bq.errors import SandboxError
 
 
+def stop_child(proc: subprocess.Popen[bytes] | None, *, grace: float = 10.0) -> None:
+    """Stop a child process: SIGTERM, then SIGKILL after ``grace`` seconds. Idempotent."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 class ServerProcess:
     """A running ``python -m aws2bq.sandbox.server`` child, bound to a loopback port."""
 
@@ -83,13 +95,5 @@ class ServerProcess:
         return self._proc is not None and self._proc.poll() is None
 
     def stop(self) -> None:
-        if self._proc is None:
-            return
-        if self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
+        stop_child(self._proc)
         self._proc = None

@@ -29,6 +29,7 @@ from types import TracebackType
 from typing import Any
 
 from aws2bq.errors import MissingExtraError, WarehouseError
+from aws2bq.sandbox.process import stop_child
 
 DEFAULT_PROJECT = "aws2bq-local"
 
@@ -262,15 +263,7 @@ class BigQueryEmulator:
 
     def stop(self) -> None:
         """Stop the child (SIGTERM, then SIGKILL after 10 s). Idempotent."""
-        if self._proc is None:
-            return
-        if self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
+        stop_child(self._proc)
         self._proc = None
         self.rest_port = self.grpc_port = None
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 
 from aws2bq.errors import WarehouseError
+from aws2bq.sandbox.process import stop_child
 
 
 def _free_port(host: str) -> int:
@@ -109,15 +110,7 @@ class GcsEmulator:
 
     def stop(self) -> None:
         """Stop the child (SIGTERM, then SIGKILL after 10 s). Idempotent."""
-        if self._proc is None:
-            return
-        if self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
+        stop_child(self._proc)
         self._proc = None
         self.port = None
 
