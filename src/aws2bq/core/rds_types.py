@@ -159,6 +159,16 @@ class NumberProfile:
     max_text_scale: int = 0
     non_finite: int = 0
 
+    def merge(self, other: NumberProfile) -> NumberProfile:
+        """The profile of both sets of values (e.g. two groups of Parquet files)."""
+        return NumberProfile(
+            self.count + other.count,
+            max(self.max_integer_digits, other.max_integer_digits),
+            max(self.max_scale, other.max_scale),
+            max(self.max_text_scale, other.max_text_scale),
+            self.non_finite + other.non_finite,
+        )
+
 
 @dataclass(frozen=True)
 class ColumnPlan:

@@ -221,14 +221,7 @@ class BigQueryRdsStaging(RdsStaging):
                 continue
             row = self.query(profile_select(present, source.relation))[0]
             for name, p in rds_sql.read_number_profiles(present, row).items():
-                t = total[name]
-                total[name] = NumberProfile(
-                    t.count + p.count,
-                    max(t.max_integer_digits, p.max_integer_digits),
-                    max(t.max_scale, p.max_scale),
-                    max(t.max_text_scale, p.max_text_scale),
-                    t.non_finite + p.non_finite,
-                )
+                total[name] = total[name].merge(p)
         return total
 
     def rds_typed_select(
