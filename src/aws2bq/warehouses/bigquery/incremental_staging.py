@@ -11,12 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from typing import Any, ClassVar
 
 import sqlglot.expressions as exp
 
 from aws2bq.core import dynamodb_incremental as inc
-from aws2bq.core.capabilities import Capabilities
 from aws2bq.core.dynamodb_sql import read_profile
 from aws2bq.core.dynamodb_types import AttributeStats
 from aws2bq.core.progress import Progress
@@ -24,6 +22,7 @@ from aws2bq.core.schema import TableSchema
 from aws2bq.errors import ExportError
 from aws2bq.warehouses.base import DynamoDBIncrementalStaging, RawFile, StagedExport, TableRef
 from aws2bq.warehouses.bigquery import dynamodb_sql
+from aws2bq.warehouses.bigquery.host import BigQueryHost
 
 _MICROS = "CAST(JSON_VALUE(__m__, '$.WriteTimestampMicros.N') AS INT64)"
 
@@ -70,21 +69,10 @@ def dedup_select(stage: exp.Table, keys: Sequence[str], since: dt.datetime | Non
     return select.qualify(exp.EQ(this=window, expression=exp.Literal.number(1)))
 
 
-class BigQueryDynamoDBIncrementalStaging(DynamoDBIncrementalStaging):
+class BigQueryDynamoDBIncrementalStaging(BigQueryHost, DynamoDBIncrementalStaging):
     """The incremental-records ability of :class:`BigQueryWarehouse` (a mixin)."""
 
-    capabilities: ClassVar[Capabilities]
-
-    # Provided by the warehouse class and the full-export staging mixin.
-    def query(self, statement: exp.Expression) -> list[tuple[Any, ...]]:
-        raise NotImplementedError
-
-    def execute(self, statement: exp.Expression) -> None:
-        raise NotImplementedError
-
-    def drop_table(self, table: TableRef) -> None:
-        raise NotImplementedError
-
+    # Provided by the full-export staging mixin.
     def stage_dynamodb_export(
         self, files: Sequence[RawFile], *, stream: str, progress: Progress
     ) -> StagedExport:

@@ -20,21 +20,20 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import sqlglot.expressions as exp
 
 from aws2bq.core import rds_sql
-from aws2bq.core.capabilities import Capabilities
 from aws2bq.core.progress import Progress
 from aws2bq.core.rds_types import Engine, NumberProfile, Raw, RawType, TablePlan
 from aws2bq.errors import ExportError
 from aws2bq.warehouses.base import RawFile, RdsStaging, StagedRdsTable, TableRef
 from aws2bq.warehouses.bigquery.dynamodb_sql import _fill
+from aws2bq.warehouses.bigquery.host import BigQueryHost
 
 if TYPE_CHECKING:
-    from aws2bq.warehouses.bigquery.capabilities import BigQueryFeatures
-    from aws2bq.warehouses.bigquery.configuration import BigQueryConfig
+    pass
 
 _PLAIN_NUMBER = r"^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$"
 
@@ -77,44 +76,8 @@ def bigquery_column(arrow_type: Any) -> tuple[str, RawType]:
     return "STRING", RawType(Raw.OTHER)
 
 
-class BigQueryRdsStaging(RdsStaging):
+class BigQueryRdsStaging(BigQueryHost, RdsStaging):
     """The RDS staging ability of :class:`BigQueryWarehouse` (a mixin)."""
-
-    capabilities: ClassVar[Capabilities]
-    config: BigQueryConfig
-    features: BigQueryFeatures
-
-    # Provided by the warehouse class.
-    def query(self, statement: exp.Expression) -> list[tuple[Any, ...]]:
-        raise NotImplementedError
-
-    def create_table(
-        self,
-        table: TableRef,
-        fields: Sequence[Any],
-        *,
-        description: str | None = None,
-        exists_ok: bool = False,
-        expires: dt.datetime | None = None,
-    ) -> None:
-        raise NotImplementedError
-
-    def drop_table(self, table: TableRef) -> None:
-        raise NotImplementedError
-
-    def load_stream(
-        self,
-        stream: IO[bytes],
-        table: TableRef,
-        job_config: Any,
-        *,
-        what: str,
-        size: int | None = None,
-    ) -> int:
-        raise NotImplementedError
-
-    def qualified(self, table: TableRef) -> TableRef:
-        raise NotImplementedError
 
     def stage_rds_table(
         self, files: Sequence[RawFile], *, stream: str, progress: Progress

@@ -21,11 +21,10 @@ import uuid
 import zlib
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import sqlglot.expressions as exp
 
-from aws2bq.core.capabilities import Capabilities
 from aws2bq.core.dynamodb_sql import read_profile
 from aws2bq.core.dynamodb_types import AttributeStats
 from aws2bq.core.progress import Progress
@@ -33,10 +32,10 @@ from aws2bq.core.schema import TableSchema
 from aws2bq.errors import Aws2BqError, ExportError, WarehouseError
 from aws2bq.warehouses.base import DynamoDBStaging, RawFile, StagedExport, TableRef
 from aws2bq.warehouses.bigquery import dynamodb_sql
+from aws2bq.warehouses.bigquery.host import BigQueryHost
 
 if TYPE_CHECKING:
-    from aws2bq.warehouses.bigquery.capabilities import BigQueryFeatures
-    from aws2bq.warehouses.bigquery.configuration import BigQueryConfig
+    pass
 
 #: Top-level keys of a DynamoDB export line (full: Item; incremental: the others).
 STAGE_COLUMNS = ("Item", "Keys", "NewImage", "OldImage", "Metadata")
@@ -47,48 +46,8 @@ def _stage_name(stream: str) -> str:
     return f"_aws2bq_stage_{safe}_{uuid.uuid4().hex[:12]}"
 
 
-class BigQueryDynamoDBStaging(DynamoDBStaging):
+class BigQueryDynamoDBStaging(BigQueryHost, DynamoDBStaging):
     """The DynamoDB staging ability of :class:`BigQueryWarehouse` (a mixin)."""
-
-    capabilities: ClassVar[Capabilities]
-    config: BigQueryConfig
-    features: BigQueryFeatures
-    client: Any  # google.cloud.bigquery.Client
-
-    # Provided by the warehouse class.
-    def query(self, statement: exp.Expression) -> list[tuple[Any, ...]]:
-        raise NotImplementedError
-
-    def run_sql(self, sql: str, what: str = "query") -> list[tuple[Any, ...]]:
-        raise NotImplementedError
-
-    def create_table(
-        self,
-        table: TableRef,
-        fields: Sequence[Any],
-        *,
-        description: str | None = None,
-        exists_ok: bool = False,
-        expires: dt.datetime | None = None,
-    ) -> None:
-        raise NotImplementedError
-
-    def drop_table(self, table: TableRef) -> None:
-        raise NotImplementedError
-
-    def load_stream(
-        self,
-        stream: IO[bytes],
-        table: TableRef,
-        job_config: Any,
-        *,
-        what: str,
-        size: int | None = None,
-    ) -> int:
-        raise NotImplementedError
-
-    def qualified(self, table: TableRef) -> TableRef:
-        raise NotImplementedError
 
     # -- staging -----------------------------------------------------------------------------
     def stage_dynamodb_export(

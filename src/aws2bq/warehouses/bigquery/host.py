@@ -1,0 +1,67 @@
+"""What the BigQuery staging mixins use from :class:`BigQueryWarehouse`, declared once.
+
+Each staging ability (DynamoDB full, DynamoDB incremental, RDS) is a mixin of the warehouse
+class; this base names the warehouse's attributes and methods they call, so the type checker
+knows them. The warehouse class defines every one of them itself, so these bodies never run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import IO, TYPE_CHECKING, Any, ClassVar
+
+import sqlglot.expressions as exp
+
+from aws2bq.core.capabilities import Capabilities
+from aws2bq.warehouses.base import TableRef
+
+if TYPE_CHECKING:
+    from aws2bq.warehouses.bigquery.capabilities import BigQueryFeatures
+    from aws2bq.warehouses.bigquery.configuration import BigQueryConfig
+
+
+class BigQueryHost:
+    """The part of :class:`BigQueryWarehouse` its staging mixins rely on."""
+
+    capabilities: ClassVar[Capabilities]
+    config: BigQueryConfig
+    features: BigQueryFeatures
+    client: Any  # google.cloud.bigquery.Client
+
+    def query(self, statement: exp.Expression) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def execute(self, statement: exp.Expression) -> None:
+        raise NotImplementedError
+
+    def run_sql(self, sql: str, what: str = "query") -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def create_table(
+        self,
+        table: TableRef,
+        fields: Sequence[Any],
+        *,
+        description: str | None = None,
+        exists_ok: bool = False,
+        expires: dt.datetime | None = None,
+    ) -> None:
+        raise NotImplementedError
+
+    def drop_table(self, table: TableRef) -> None:
+        raise NotImplementedError
+
+    def load_stream(
+        self,
+        stream: IO[bytes],
+        table: TableRef,
+        job_config: Any,
+        *,
+        what: str,
+        size: int | None = None,
+    ) -> int:
+        raise NotImplementedError
+
+    def qualified(self, table: TableRef) -> TableRef:
+        raise NotImplementedError
