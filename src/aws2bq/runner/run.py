@@ -182,7 +182,9 @@ def table_layout(settings: TableLayoutMixin) -> TableLayout | None:
     )
 
 
-def _apply_dynamodb_full(ctx: ApplyContext, export: KnownExport) -> Applied:
+def _apply_dynamodb(ctx: ApplyContext, export: KnownExport) -> Applied:
+    """A full or incremental export in the stream's mode: ``load_dynamodb`` tells them apart
+    and checks the incremental chain rule (gap, order) itself."""
     from aws2bq.runner.dynamodb_load import DynamoDBLoadRequest, load_dynamodb
 
     assert isinstance(ctx.stream, DynamoDBStream) and export.location
@@ -245,55 +247,25 @@ def _apply_rds_snapshot(ctx: ApplyContext, export: KnownExport) -> Applied:
     )
 
 
-#: (source, export kind, mode) → applier. Issue 5 adds ("dynamodb", "incremental", "merge"),
-#: ("dynamodb", "full", "merge"), ("rds", "snapshot", "history"), …
+#: (source, export kind, mode) → applier. A combination missing here is refused before any AWS
+#: call (an incremental export in replace mode makes no sense).
 APPLIERS: dict[tuple[str, str, str], Applier] = {
-    ("dynamodb", "full", "replace"): _apply_dynamodb_full,
+    ("dynamodb", "full", "replace"): _apply_dynamodb,
     ("rds", "snapshot", "replace"): _apply_rds_snapshot,
     # Full snapshots in merge / history mode: diffed against the table by key (issue 5).
-    ("dynamodb", "full", "merge"): _apply_dynamodb_full,
-    ("dynamodb", "full", "history"): _apply_dynamodb_full,
+    ("dynamodb", "full", "merge"): _apply_dynamodb,
+    ("dynamodb", "full", "history"): _apply_dynamodb,
     ("rds", "snapshot", "merge"): _apply_rds_snapshot,
     ("rds", "snapshot", "history"): _apply_rds_snapshot,
+    # Incremental exports: applied as a chain of change sets (issue 5).
+    ("dynamodb", "incremental", "merge"): _apply_dynamodb,
+    ("dynamodb", "incremental", "history"): _apply_dynamodb,
 }
 
 
 def register_applier(source: str, kind: str, mode: str, applier: Applier) -> None:
     """Make ``run`` able to apply ``kind`` exports of ``source`` streams in ``mode``."""
     APPLIERS[(source, kind, mode)] = applier
-
-
-def _apply_dynamodb_changes(ctx: ApplyContext, export: KnownExport) -> Applied:
-    """A full or incremental export in the stream's merge / history mode (issue 5): the
-    incremental chain rule (gap, order) is checked by the load itself."""
-    from aws2bq.runner.dynamodb_load import DynamoDBLoadRequest, load_dynamodb
-
-    assert isinstance(ctx.stream, DynamoDBStream) and export.location
-    report = load_dynamodb(
-        DynamoDBLoadRequest(
-            export=export.location,
-            table=dynamodb_destination(ctx.stream),
-            keys=ctx.keys,
-            mode=Mode(ctx.stream.mode),
-            warehouse=ctx.warehouse.url,
-            soft_delete=ctx.stream.soft_delete,
-            layout=table_layout(ctx.stream),
-        ),
-        progress=ctx.progress,
-        warehouse=ctx.warehouse,
-    )
-    return Applied(
-        report.export_id,
-        rows=report.rows,
-        tables=[report.stream],
-        already=report.status == "already_applied",
-    )
-
-
-for _mode in (Mode.MERGE, Mode.HISTORY):
-    register_applier("dynamodb", "incremental", str(_mode), _apply_dynamodb_changes)
-    # Full exports start the chain in the same mode (kept if registered elsewhere first).
-    APPLIERS.setdefault(("dynamodb", "full", str(_mode)), _apply_dynamodb_changes)
 
 
 def required_appliers(stream: Stream) -> list[tuple[str, str, str]]:
