@@ -11,6 +11,27 @@ import typer
 from aws2bq.core.apply import Mode
 from aws2bq.warehouses import DEFAULT_URL
 
+# Options both load commands take, declared once.
+WarehouseOption = Annotated[
+    str,
+    typer.Option(
+        envvar="AWS2BQ_WAREHOUSE",
+        help="duckdb:///file.duckdb or bigquery://PROJECT/DATASET[?location=…].",
+    ),
+]
+ForceOption = Annotated[
+    bool, typer.Option(help="Load even if the export is older than the last one applied.")
+]
+SoftDeleteOption = Annotated[
+    bool,
+    typer.Option(
+        "--soft-delete",
+        help="Merge mode: keep deleted rows, flagged _aws2bq_deleted / _aws2bq_deleted_at.",
+    ),
+]
+QuietOption = Annotated[bool, typer.Option(help="No progress output.")]
+
+
 app = typer.Typer(
     help="Load one export (DynamoDB or RDS) into a warehouse table.", no_args_is_help=True
 )
@@ -31,26 +52,12 @@ def dynamodb(
         typer.Option("--key", help="Key attribute (partition key, then sort key); repeatable."),
     ] = None,
     mode: Annotated[Mode, typer.Option(help="How the export changes the table.")] = Mode.REPLACE,
-    warehouse: Annotated[
-        str,
-        typer.Option(
-            envvar="AWS2BQ_WAREHOUSE",
-            help="duckdb:///file.duckdb or bigquery://PROJECT/DATASET[?location=…].",
-        ),
-    ] = DEFAULT_URL,
-    force: Annotated[
-        bool, typer.Option(help="Load even if the export is older than the last one applied.")
-    ] = False,
-    soft_delete: Annotated[
-        bool,
-        typer.Option(
-            "--soft-delete",
-            help="Merge mode: keep deleted rows, flagged _aws2bq_deleted / _aws2bq_deleted_at.",
-        ),
-    ] = False,
-    quiet: Annotated[bool, typer.Option(help="No progress output.")] = False,
+    warehouse: WarehouseOption = DEFAULT_URL,
+    force: ForceOption = False,
+    soft_delete: SoftDeleteOption = False,
+    quiet: QuietOption = False,
 ) -> None:
-    """Make TABLE equal to a full DynamoDB export (verified first, applied atomically)."""
+    """Apply a DynamoDB export, full or incremental, to TABLE (verified first, atomically)."""
     from aws2bq.runner.dynamodb_load import DynamoDBLoadRequest, load_dynamodb
     from aws2bq.runner.progress import RichProgress, make_progress
 
@@ -128,13 +135,7 @@ def rds(
         ),
     ] = None,
     mode: Annotated[Mode, typer.Option(help="How the export changes the tables.")] = Mode.REPLACE,
-    warehouse: Annotated[
-        str,
-        typer.Option(
-            envvar="AWS2BQ_WAREHOUSE",
-            help="duckdb:///file.duckdb or bigquery://PROJECT/DATASET[?location=…].",
-        ),
-    ] = DEFAULT_URL,
+    warehouse: WarehouseOption = DEFAULT_URL,
     table_name_template: Annotated[
         str | None,
         typer.Option(
@@ -142,17 +143,9 @@ def rds(
             "PostgreSQL {db}__{schema}__{table})."
         ),
     ] = None,
-    force: Annotated[
-        bool, typer.Option(help="Load even if the export is older than the last one applied.")
-    ] = False,
-    soft_delete: Annotated[
-        bool,
-        typer.Option(
-            "--soft-delete",
-            help="Merge mode: keep deleted rows, flagged _aws2bq_deleted / _aws2bq_deleted_at.",
-        ),
-    ] = False,
-    quiet: Annotated[bool, typer.Option(help="No progress output.")] = False,
+    force: ForceOption = False,
+    soft_delete: SoftDeleteOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Make each exported table equal to an RDS snapshot export (exit 1 if a table failed)."""
     from aws2bq.runner.progress import RichProgress, make_progress
