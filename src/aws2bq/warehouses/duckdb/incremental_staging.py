@@ -10,27 +10,23 @@ dedup_select`). Profiling and typing reuse the full-export SQL on that table.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar
 
 import sqlglot.expressions as exp
 
 from aws2bq.core import dynamodb_incremental as inc
 from aws2bq.core import dynamodb_sql
-from aws2bq.core.capabilities import Capabilities
 from aws2bq.core.dynamodb_types import AttributeStats
 from aws2bq.core.progress import Progress
 from aws2bq.core.schema import TableSchema
 from aws2bq.errors import ExportError, WarehouseError
 from aws2bq.sources.blobs import ExportFile, fetch_all
 from aws2bq.warehouses.base import DynamoDBIncrementalStaging, RawFile, StagedExport, TableRef
-
-_counter = itertools.count(1)
+from aws2bq.warehouses.duckdb.host import DuckDBHost
 
 
 def _read_records(paths: Sequence[Path]) -> exp.Select:
@@ -64,18 +60,8 @@ class _Handle:
     alias: str
 
 
-class DuckDBDynamoDBIncrementalStaging(DynamoDBIncrementalStaging):
+class DuckDBDynamoDBIncrementalStaging(DuckDBHost, DynamoDBIncrementalStaging):
     """The incremental-records ability of :class:`DuckDBWarehouse` (a mixin)."""
-
-    capabilities: ClassVar[Capabilities]
-    scratch: Path
-
-    # Provided by the warehouse class.
-    def query(self, statement: exp.Expression) -> list[tuple[Any, ...]]:
-        raise NotImplementedError
-
-    def execute(self, statement: exp.Expression) -> None:
-        raise NotImplementedError
 
     @staticmethod
     def _records(staged: StagedExport) -> exp.Table:
@@ -90,12 +76,8 @@ class DuckDBDynamoDBIncrementalStaging(DynamoDBIncrementalStaging):
     def stage_dynamodb_incremental(
         self, files: Sequence[RawFile], *, stream: str, progress: Progress
     ) -> StagedExport:
-        alias = f"aws2bq_incr_{next(_counter)}"
-        folder = self.scratch / alias
-        folder.mkdir(parents=True)
-        export_files = [f for f in files if isinstance(f, ExportFile)]
-        if len(export_files) != len(files):
-            raise TypeError("the DuckDB stager reads aws2bq.sources.blobs.ExportFile objects")
+        alias, folder = self.new_scratch("aws2bq_incr")
+        export_files = self.export_files(files)
         progress.start("download", files=len(files), bytes=sum(f.size or 0 for f in export_files))
         fetched = fetch_all(export_files, folder / "files", progress=progress)
         readable = [(f, p) for f, p, size in fetched if size > 0]

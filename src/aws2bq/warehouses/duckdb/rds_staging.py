@@ -18,26 +18,24 @@ and combined with UNION ALL, so no value goes through a lossy common type.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import re
 import shutil
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, cast
+from typing import Any, cast
 
 import sqlglot
 import sqlglot.expressions as exp
 
 from aws2bq.core import rds_sql
-from aws2bq.core.capabilities import Capabilities
 from aws2bq.core.progress import Progress
 from aws2bq.core.rds_types import Engine, NumberProfile, Raw, RawType, TablePlan
 from aws2bq.errors import ExportError, WarehouseError
 from aws2bq.sources.blobs import ExportFile, fetch_all
 from aws2bq.warehouses.base import RawFile, RdsStaging, StagedRdsTable, TableRef
+from aws2bq.warehouses.duckdb.host import DuckDBHost
 
-_counter = itertools.count(1)
 _DECIMAL = re.compile(r"^DECIMAL\((\d+),\s*(\d+)\)$")
 _INTEGERS = frozenset(
     {
@@ -89,28 +87,14 @@ def _parse(template: str, **values: exp.Expression) -> exp.Expression:
     return cast(exp.Expression, exp.replace_placeholders(tree, **values))
 
 
-class DuckDBRdsStaging(RdsStaging):
+class DuckDBRdsStaging(DuckDBHost, RdsStaging):
     """The RDS staging ability of :class:`DuckDBWarehouse` (a mixin)."""
-
-    capabilities: ClassVar[Capabilities]
-    scratch: Path
-
-    # Provided by the warehouse class.
-    def query(self, statement: exp.Expression) -> list[tuple[Any, ...]]:
-        raise NotImplementedError
-
-    def execute(self, statement: exp.Expression) -> None:
-        raise NotImplementedError
 
     def stage_rds_table(
         self, files: Sequence[RawFile], *, stream: str, progress: Progress
     ) -> StagedRdsTable:
-        alias = f"aws2bq_rds_stage_{next(_counter)}"
-        folder = self.scratch / alias
-        folder.mkdir(parents=True)
-        export_files = [f for f in files if isinstance(f, ExportFile)]
-        if len(export_files) != len(files):
-            raise TypeError("the DuckDB stager reads aws2bq.sources.blobs.ExportFile objects")
+        alias, folder = self.new_scratch("aws2bq_rds_stage")
+        export_files = self.export_files(files)
         progress.start("download", files=len(files), bytes=sum(f.size or 0 for f in export_files))
         local: dict[int, tuple[ExportFile, Path, int]] = {}
         remote: list[tuple[int, ExportFile]] = []

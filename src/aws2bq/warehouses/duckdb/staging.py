@@ -9,19 +9,17 @@ natively, spreading files over all threads (https://duckdb.org/docs/stable/data/
 from __future__ import annotations
 
 import contextlib
-import itertools
 import logging
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import sqlglot
 import sqlglot.expressions as exp
 
 from aws2bq.core import dynamodb_sql
-from aws2bq.core.capabilities import Capabilities
 from aws2bq.core.dynamodb_sql import ValueShape
 from aws2bq.core.dynamodb_types import AttributeStats
 from aws2bq.core.progress import Progress
@@ -30,10 +28,10 @@ from aws2bq.errors import ExportError, WarehouseError
 from aws2bq.sources.blobs import ExportFile, fetch_all
 from aws2bq.warehouses.base import DynamoDBStaging, RawFile, StagedExport, TableRef
 from aws2bq.warehouses.duckdb import arrow_stage
+from aws2bq.warehouses.duckdb.host import DuckDBHost
 
 log = logging.getLogger(__name__)
 
-_counter = itertools.count(1)
 
 _READ = (
     "SELECT \"Item\", filename FROM read_json(:files, columns = {'Item': :item_type}, "
@@ -60,11 +58,9 @@ class _Handle:
     columns: dict[str, tuple[str, ValueShape]] | None = None
 
 
-class DuckDBDynamoDBStaging(DynamoDBStaging):
+class DuckDBDynamoDBStaging(DuckDBHost, DynamoDBStaging):
     """The DynamoDB staging ability of :class:`DuckDBWarehouse` (a mixin)."""
 
-    capabilities: ClassVar[Capabilities]
-    scratch: Path
     #: True: try the Arrow stager first; False: always read_json.
     arrow_staging: bool = True
     #: Worker threads of the Arrow stager.
@@ -77,22 +73,11 @@ class DuckDBDynamoDBStaging(DynamoDBStaging):
     def unregister_arrow(self, name: str) -> None:
         raise NotImplementedError
 
-    # Provided by the warehouse class.
-    def query(self, statement: exp.Expression) -> list[tuple[Any, ...]]:
-        raise NotImplementedError
-
-    def execute(self, statement: exp.Expression) -> None:
-        raise NotImplementedError
-
     def stage_dynamodb_export(
         self, files: Sequence[RawFile], *, stream: str, progress: Progress
     ) -> StagedExport:
-        alias = f"aws2bq_stage_{next(_counter)}"
-        folder = self.scratch / alias
-        folder.mkdir(parents=True)
-        export_files = [f for f in files if isinstance(f, ExportFile)]
-        if len(export_files) != len(files):
-            raise TypeError("the DuckDB stager reads aws2bq.sources.blobs.ExportFile objects")
+        alias, folder = self.new_scratch("aws2bq_stage")
+        export_files = self.export_files(files)
         progress.start("download", files=len(files), bytes=sum(f.size or 0 for f in export_files))
         fetched = fetch_all(export_files, folder / "files", progress=progress)
         # Empty data files (AWS writes one per empty partition) may be zero bytes, which is
