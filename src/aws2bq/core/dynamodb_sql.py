@@ -142,8 +142,10 @@ def number_parts(
         d=digits,
         p=point,
     )
+    # NULL (an absent attribute, a {"NULL": true} value) is no evidence: every statistic of
+    # it is NULL, which aggregates skip (issue 10.1).
     fits = _parse(
-        "CASE WHEN :s = 0 AND :n <= 19 "
+        "CASE WHEN :t IS NULL THEN NULL WHEN :s = 0 AND :n <= 19 "
         "THEN coalesce(try_cast(:t AS DECIMAL(38, 0)) BETWEEN :lo AND :hi, FALSE) "
         "ELSE FALSE END",
         s=scale,
@@ -178,7 +180,7 @@ def fast_number_parts(
         "CASE WHEN :d = 0 THEN 0 ELSE length(rtrim(:t, '0')) - :d END", d=dot, t=text
     )
     fast_fits = _parse(
-        "CASE WHEN :s > 0 THEN FALSE WHEN :n <= 18 THEN TRUE "
+        "CASE WHEN :t IS NULL THEN NULL WHEN :s > 0 THEN FALSE WHEN :n <= 18 THEN TRUE "
         "ELSE coalesce(try_cast(:t AS DECIMAL(38, 0)) BETWEEN :lo AND :hi, FALSE) END",
         s=fast_scale,
         n=fast_digits,
