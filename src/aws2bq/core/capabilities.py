@@ -13,6 +13,7 @@ from types import MappingProxyType
 
 import sqlglot.expressions as exp
 
+from aws2bq.core.naming import BIGQUERY_NAMES, DUCKDB_NAMES, NameRule
 from aws2bq.core.schema import ColumnType, Kind
 
 
@@ -45,8 +46,8 @@ class Capabilities:
     type_names: Mapping[Kind, str]
     #: Template for a repeated column; ``{}`` is the element type.
     array_template: str
-    #: Longest column name accepted.
-    max_column_name_length: int = 300
+    #: Which column names the warehouse accepts (source names are kept where it does).
+    column_names: NameRule = BIGQUERY_NAMES
     #: Whether CREATE/DROP/ALTER ... RENAME may run inside a transaction with DML (DuckDB yes;
     #: BigQuery multi-statement transactions allow DML only).
     transactional_ddl: bool = True
@@ -111,7 +112,7 @@ DUCKDB = Capabilities(
     # https://duckdb.org/docs/stable/sql/data_types/numeric: DECIMAL(WIDTH, SCALE), width ≤ 38.
     decimal_rules=(DecimalRule("DECIMAL({p}, {s})", 38, 38, 38),),
     array_template="{}[]",
-    max_column_name_length=300,
+    column_names=DUCKDB_NAMES,
     transactional_ddl=True,
     has_bignumeric=False,
     timestamp_type="TIMESTAMPTZ",
@@ -149,7 +150,7 @@ BIGQUERY = Capabilities(
         DecimalRule("BIGNUMERIC", 76, 38, 38),
     ),
     array_template="ARRAY<{}>",
-    max_column_name_length=300,
+    column_names=BIGQUERY_NAMES,
     transactional_ddl=False,
     has_bignumeric=True,
     timestamp_type="TIMESTAMP",

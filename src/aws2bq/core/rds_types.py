@@ -45,7 +45,7 @@ from enum import StrEnum
 from typing import Any
 
 from aws2bq.core.dynamodb_types import BIGNUMERIC_LIMITS, NUMERIC_LIMITS, SYSTEM_COLUMNS
-from aws2bq.core.naming import assign_names
+from aws2bq.core.naming import BIGQUERY_NAMES, NameRule, assign_names
 from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
 
 
@@ -374,7 +374,8 @@ def plan_table(
     *,
     keys: Sequence[str] = (),
     profiles: Mapping[str, NumberProfile] | None = None,
-    max_name_length: int = 300,
+    names: NameRule = BIGQUERY_NAMES,
+    previous: TableSchema | None = None,
 ) -> TablePlan:
     """Decide the destination schema of one exported table.
 
@@ -383,10 +384,16 @@ def plan_table(
     digits of the text-stored number columns (:attr:`ColumnPlan.needs_profile`); without one
     such a column takes the narrowest type for no values. Column order: the keys (in
     ``keys`` order), the other columns in the table's order, then the system columns.
+    Columns of ``previous`` (the table's schema so far) keep their names; new ones are named
+    by :func:`assign_names` under ``names``.
     """
     profiles = profiles or {}
     system_names = sorted(name for name, _ in SYSTEM_COLUMNS)
-    names = assign_names([m.name for m in mappings], taken=system_names, max_length=max_name_length)
+    kept = previous.by_source() if previous is not None else {}
+    names_of = {m.name: kept[m.name].name for m in mappings if m.name in kept}
+    taken = system_names + [c.name for c in kept.values()]
+    fresh = [m.name for m in mappings if m.name not in names_of]
+    names_of.update(assign_names(fresh, taken=taken, rule=names))
     plans: list[ColumnPlan] = []
     for mapping in mappings:
         column_raws = raws.get(mapping.name, ())
@@ -399,7 +406,7 @@ def plan_table(
         if semantic is Semantic.NUMBER_TEXT:
             ctype = profiled_type(mapping, engine, profiles.get(mapping.name))
         role = Role.KEY if mapping.name in keys else Role.DATA
-        column = Column(names[mapping.name], ctype, mapping.name, role)
+        column = Column(names_of[mapping.name], ctype, mapping.name, role)
         plans.append(ColumnPlan(mapping, semantic, column, element, width))
     by_name = {p.source.name: p for p in plans}
     ordered = [by_name[k] for k in keys if k in by_name]

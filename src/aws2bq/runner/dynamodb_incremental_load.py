@@ -136,7 +136,7 @@ def load_incremental(
         stats = wh.profile_dynamodb_changes(staged)
         timings["profile"] = time.monotonic() - t
         schema_decision = decide_schema(
-            previous, stats, keys=keys, max_name_length=wh.capabilities.max_column_name_length
+            previous, stats, keys=keys, names=wh.capabilities.column_names
         )
         changes_sql = wh.dynamodb_changes_select(staged, schema_decision.schema)
         crashpoint("typed")

@@ -330,8 +330,9 @@ def _apply(
     keys = request.keys.get(table.target, ()) or (history[0].schema.keys if history else ())
     mode, soft_delete = request.table_modes.get(table.target, (request.mode, request.soft_delete))
     caps = wh.capabilities
+    previous = history[0].schema if history else None
     plan = plan_table(
-        export.engine, table.columns, raws, keys=keys, max_name_length=caps.max_column_name_length
+        export.engine, table.columns, raws, keys=keys, names=caps.column_names, previous=previous
     )
     profiled = [p.source.name for p in plan.columns if p.needs_profile]
     if profiled and staged.sources:
@@ -342,7 +343,8 @@ def _apply(
             raws,
             keys=keys,
             profiles=profiles,
-            max_name_length=caps.max_column_name_length,
+            names=caps.column_names,
+            previous=previous,
         )
     schema = next_version(history[0].schema if history else None, plan.schema)
     if mode is not Mode.REPLACE:

@@ -727,7 +727,7 @@ SELECT
   )."N" AS DECIMAL(38, 0)) AS BIGINT) AS "n",
   (
     "Item"['x''; DROP TABLE t; --']
-  )."S" AS "x_DROP_TABLE_t_",
+  )."S" AS "x'_ DROP TABLE t_ --",
   CAST('e''1' AS TEXT) AS "_aws2bq_export_id",
   CAST('2024-01-01T00:00:00+00:00' AS TIMESTAMPTZ) AS "_aws2bq_exported_at"
 FROM "stage"."main"."items"
