@@ -246,13 +246,14 @@ def plan_targets(
         mode = Mode(settings.mode or stream.mode)
         if mode is Mode.REPLACE or not settings.keys:
             continue
+        # The stream's engine says how a target splits (a MySQL table name may hold dots);
+        # unset, a PostgreSQL target is the one with a schema level.
         parts = target.split(".")
-        if len(parts) == 2:
-            db, schema, name = parts[0], None, parts[1]
-        elif len(parts) == 3:
-            db, schema, name = parts
+        schema: str | None
+        if stream.engine == "mysql" or (stream.engine is None and len(parts) == 2):
+            db, schema, name = parts[0], None, ".".join(parts[1:])
         else:
-            continue
+            db, schema, name = parts[0], parts[1], ".".join(parts[2:])
         template = stream.table_name_template or (
             MYSQL_TEMPLATE if schema is None else POSTGRES_TEMPLATE
         )

@@ -40,8 +40,8 @@ TARGETS = [
     "duckdb-read_json",
     pytest.param("bigquery", marks=pytest.mark.bigquery),
 ]
-#: The two DuckDB stagers only (tests whose BigQuery side lives elsewhere).
-DUCKDB_TARGETS = ["duckdb", "duckdb-read_json"]
+#: RDS loads: DuckDB and BigQuery's emulator (the DynamoDB stagers do not apply).
+RDS_TARGETS = ["duckdb", pytest.param("bigquery", marks=pytest.mark.bigquery)]
 
 
 @dataclass
@@ -124,8 +124,17 @@ class Target:
 
 @pytest.fixture(params=TARGETS)
 def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
-    """Each warehouse / stager a load can use (see the module docstring)."""
-    name = str(request.param)
+    """Each warehouse / stager a DynamoDB load can use (see the module docstring)."""
+    yield from _target(str(request.param), request, tmp_path)
+
+
+@pytest.fixture(params=RDS_TARGETS)
+def rds_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
+    """Each warehouse an RDS load can use (the DynamoDB stagers do not apply)."""
+    yield from _target(str(request.param), request, tmp_path)
+
+
+def _target(name: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
     if name == "bigquery":
         emulator = request.getfixturevalue("bq_emulator")
         dataset = f"f_{uuid.uuid4().hex[:10]}"
@@ -139,12 +148,6 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
         return
     url = f"duckdb:///{tmp_path / 'w.duckdb'}"
     yield Target(name, url + ("?arrow=0" if name == "duckdb-read_json" else ""))
-
-
-@pytest.fixture
-def duckdb_target(request: pytest.FixtureRequest, tmp_path: Path) -> Target:
-    """DuckDB with the default stager."""
-    return Target("duckdb", f"duckdb:///{tmp_path / 'w.duckdb'}")
 
 
 def local_export(root: Path, items: Sequence[dict[str, Any]], *, files: int = 2, **kw: Any) -> Path:
@@ -195,3 +198,36 @@ def dynamo_table(sandbox: Sandbox, unique: str, monkeypatch: pytest.MonkeyPatch)
     name = f"field-{unique}"
     sandbox.dynamodb.create_table(name)
     return DynamoTable(sandbox, name, bucket, sandbox.client("dynamodb"))
+
+
+@dataclass
+class RdsExporter:
+    """Snapshot exports of one sandbox DB instance backed by a real database."""
+
+    sb: Sandbox
+    instance: str
+    bucket: str
+    count: int = 0
+
+    def export(self) -> str:
+        """Snapshot the database now and export it; the export's S3 location."""
+        self.count += 1
+        self.sb.advance_clock(minutes=5)
+        arn = self.sb.rds.create_snapshot(self.instance, f"{self.instance}-s{self.count}")
+        task = f"{self.instance}-e{self.count}"
+        done = self.sb.rds.export(arn, bucket=self.bucket, task_id=task, prefix="rds")
+        assert done["Status"] == "COMPLETE", done
+        return f"s3://{self.bucket}/rds/{task}/"
+
+
+def rds_exporter(
+    sandbox: Sandbox, dsn: str, unique: str, monkeypatch: pytest.MonkeyPatch, engine: str
+) -> RdsExporter:
+    """An exporter of the database ``dsn`` (boto3 and aws2bq point at the sandbox)."""
+    for key, value in sandbox.env().items():
+        monkeypatch.setenv(key, value)
+    bucket = f"rds-{unique}"
+    sandbox.client("s3").create_bucket(Bucket=bucket)
+    instance = f"db-{unique}"
+    sandbox.rds.create_instance(instance, backing=dsn, engine=engine)
+    return RdsExporter(sandbox, instance, bucket)
