@@ -53,6 +53,10 @@ class Capabilities:
     transactional_ddl: bool = True
     #: Whether the warehouse has a BIGNUMERIC-like exact type with 38+38 digits.
     has_bignumeric: bool = False
+    #: Whether an array column may hold NULL elements (BigQuery: no, "an array cannot have a
+    #: NULL element", https://cloud.google.com/bigquery/docs/reference/standard-sql/data-types
+    #: #array_nulls); an array with one does not fit ARRAY<…> there.
+    array_null_elements: bool = True
     #: Type of timestamps with a time zone (``_aws2bq_exported_at``).
     timestamp_type: str = "TIMESTAMPTZ"
     #: Whether PRIMARY KEY constraints are enforced (the ledger relies on it when True).
@@ -153,6 +157,7 @@ BIGQUERY = Capabilities(
     column_names=BIGQUERY_NAMES,
     transactional_ddl=False,
     has_bignumeric=True,
+    array_null_elements=False,
     timestamp_type="TIMESTAMP",
 )
 

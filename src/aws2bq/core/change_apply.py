@@ -241,10 +241,37 @@ def _check_names(schema: TableSchema, mode: Mode, soft_delete: bool) -> None:
 
 
 # -- schema evolution -------------------------------------------------------------------------
+#: Scalar kinds whose values a text column holds as the source printed them (an RDS column
+#: widened to its exact text, issue 10.4): joined with STRING they give STRING, not JSON.
+_TEXT_JOINS = frozenset(
+    {
+        Kind.DATE,
+        Kind.DATETIME,
+        Kind.TIMESTAMP,
+        Kind.TIME,
+        Kind.INTERVAL,
+        Kind.BOOL,
+        Kind.INT64,
+        Kind.FLOAT64,
+        Kind.BYTES,
+    }
+)
+
+
 def widen_type(old: ColumnType, new: ColumnType) -> ColumnType:
-    """A type holding the values of both (decimals keep their digits, else :func:`widen`)."""
+    """A type holding the values of both (decimals keep their digits, else :func:`widen`).
+
+    A scalar joined with its exact text (STRING) gives STRING, an array joined with JSON
+    gives JSON: the widenings of RDS columns whose values did not fit (issue 10.4).
+    """
     if old == new:
         return old
+    text = ColumnType(Kind.STRING)
+    for a, b in ((old, new), (new, old)):
+        if a == text and not b.repeated and b.kind in _TEXT_JOINS:
+            return text
+        if a.kind is Kind.JSON and not a.repeated and b.repeated:
+            return a
     if (
         old.kind is Kind.DECIMAL
         and new.kind is Kind.DECIMAL

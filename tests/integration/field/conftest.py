@@ -110,6 +110,14 @@ class Target:
             )
             return [dict(zip(names, r, strict=True)) for r in wh.query(select)]
 
+    def sql(self, text: str) -> list[tuple[Any, ...]]:
+        """Rows of a query written in the target's own dialect (tests only)."""
+        import sqlglot
+
+        with self.connect() as wh:
+            dialect = wh.capabilities.dialect
+            return wh.query(sqlglot.parse_one(text, read=dialect))
+
     def column_descriptions(self, table: str = "t") -> dict[str, str | None]:
         with self.connect() as wh:
             if hasattr(wh, "column_descriptions"):
