@@ -25,6 +25,7 @@ import sqlglot.expressions as exp
 
 from aws2bq.core.capabilities import Capabilities
 from aws2bq.core.dynamodb_sql import number_parts
+from aws2bq.core.number_text import canonical_sql
 from aws2bq.core.rds_types import (
     ColumnPlan,
     Engine,
@@ -421,13 +422,15 @@ def convert(
             name = "float_text" if s is Semantic.FLOAT else "integer_text"
             return guarded(render(name, caps, v=v, c=exp.TryCast(this=v.copy(), to=target)))
     elif s in (Semantic.DECIMAL, Semantic.NUMBER_TEXT):
+        # A number kept as text is spelled canonically (aws2bq.core.number_text), the same
+        # whether it comes from the source's text or a widened typed value (issue 10.2).
         if r in (Raw.DECIMAL, Raw.INT):
             if caps.physical_type(ctype) == caps.type_names[Kind.STRING]:
-                return Conversion(render("text", caps, v=v))
+                return Conversion(canonical_sql(render("text", caps, v=v), caps.dialect))
             return Conversion(cast_())
         if r is Raw.STRING:
             if caps.physical_type(ctype) == caps.type_names[Kind.STRING]:
-                return Conversion(v.copy())  # the exact text, as the source printed it
+                return Conversion(canonical_sql(v.copy(), caps.dialect))
             return try_cast()
     elif s is Semantic.BOOL:
         if r is Raw.BOOL:

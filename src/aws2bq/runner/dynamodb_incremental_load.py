@@ -34,7 +34,12 @@ from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.runner.dynamodb_load import DynamoDBLoadRequest, LoadReport
 from aws2bq.sources.dynamodb import check_staged_counts
 from aws2bq.sources.dynamodb_incremental import IncrementalExport
-from aws2bq.warehouses.base import DynamoDBIncrementalStaging, TableRef, Warehouse
+from aws2bq.warehouses.base import (
+    DynamoDBIncrementalStaging,
+    DynamoDBStaging,
+    TableRef,
+    Warehouse,
+)
 
 
 def _chain(
@@ -180,6 +185,7 @@ def load_incremental(
             table_exists=wh.table_exists(TableRef(stream, dataset)),
             previous=previous,
             layout=request.layout,
+            widening=wh.dynamodb_widening() if isinstance(wh, DynamoDBStaging) else None,
         )
         t = time.monotonic()
         progress.start("apply", rows=kept)

@@ -272,6 +272,7 @@ def _load(
                 snapshot_time=export.exported_at,
                 entry=entry,
                 layout=request.layout,
+                widening=wh.dynamodb_widening(),
             )
         t = time.monotonic()
         progress.start("apply", rows=staged.rows)

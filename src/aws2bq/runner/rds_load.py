@@ -476,6 +476,7 @@ def _apply(
             snapshot_time=export.snapshot_time,
             entry=entry,
             layout=request.table_layouts.get(table.target),
+            snapshot_types={c.name: c.type for c in plan.schema.columns},
         )
     progress.start("apply", rows=staged.rows)
     try:

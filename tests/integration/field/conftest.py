@@ -50,6 +50,12 @@ class Target:
 
     name: str
     url: str
+    #: Another warehouse of the same kind, empty (for a load compared with this one's).
+    other_url: str = ""
+
+    @property
+    def other(self) -> Target:
+        return Target(self.name, self.other_url)
 
     @property
     def is_bigquery(self) -> bool:
@@ -145,17 +151,24 @@ def rds_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Targe
 def _target(name: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
     if name == "bigquery":
         emulator = request.getfixturevalue("bq_emulator")
-        dataset = f"f_{uuid.uuid4().hex[:10]}"
-        target = Target(name, f"bigquery://{PROJECT}/{dataset}?endpoint={emulator.endpoint}")
+        datasets = [f"f_{uuid.uuid4().hex[:10]}" for _ in range(2)]
+        url = "bigquery://{}/{}?endpoint=" + emulator.endpoint
         try:
-            yield target
+            yield Target(name, url.format(PROJECT, datasets[0]), url.format(PROJECT, datasets[1]))
         finally:
             client = emulator.client(PROJECT)
-            client.delete_dataset(f"{PROJECT}.{dataset}", delete_contents=True, not_found_ok=True)
+            for dataset in datasets:
+                client.delete_dataset(
+                    f"{PROJECT}.{dataset}", delete_contents=True, not_found_ok=True
+                )
             client.close()
         return
-    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
-    yield Target(name, url + ("?arrow=0" if name == "duckdb-read_json" else ""))
+    suffix = "?arrow=0" if name == "duckdb-read_json" else ""
+    yield Target(
+        name,
+        f"duckdb:///{tmp_path / 'w.duckdb'}{suffix}",
+        f"duckdb:///{tmp_path / 'other.duckdb'}{suffix}",
+    )
 
 
 def local_export(root: Path, items: Sequence[dict[str, Any]], *, files: int = 2, **kw: Any) -> Path:

@@ -6,7 +6,42 @@ SELECT
   CAST("yr" AS BIGINT) AS "yr",
   CAST("d10" AS DECIMAL(10, 2)) AS "d10",
   CAST("d38" AS DECIMAL(38, 10)) AS "d38",
-  "d65" AS "d65",
+  CASE
+    WHEN REGEXP_MATCHES("d65", '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$')
+    THEN LIST_TRANSFORM(
+      [
+        REGEXP_EXTRACT(
+          "d65",
+          '^([+-]?)([0-9]*)(?:[.]([0-9]*))?(?:[eE]([+-]?[0-9]+))?$',
+          ['n', 'i', 'f', 'e']
+        )
+      ],
+      _aws2bq_p -> LIST_TRANSFORM(
+        [
+          {'n': _aws2bq_p.n, 's': RTRIM(LTRIM(_aws2bq_p.i || _aws2bq_p.f, '0'), '0'), 'q': LENGTH(_aws2bq_p.i) + COALESCE(TRY_CAST(NULLIF(_aws2bq_p.e, '') AS BIGINT), 0) - (
+            LENGTH(_aws2bq_p.i || _aws2bq_p.f) - LENGTH(LTRIM(_aws2bq_p.i || _aws2bq_p.f, '0'))
+          )}
+        ],
+        _aws2bq_x -> CASE
+          WHEN _aws2bq_x.s = ''
+          THEN '0'
+          ELSE CASE WHEN _aws2bq_x.n = '-' THEN '-' ELSE '' END || CASE
+            WHEN GREATEST(_aws2bq_x.q, 0) <= 38
+            AND GREATEST(LENGTH(_aws2bq_x.s) - _aws2bq_x.q, 0) <= 38
+            THEN CASE
+              WHEN _aws2bq_x.q <= 0
+              THEN '0.' || REPEAT('0', CAST(-_aws2bq_x.q AS BIGINT)) || _aws2bq_x.s
+              WHEN _aws2bq_x.q >= LENGTH(_aws2bq_x.s)
+              THEN _aws2bq_x.s || REPEAT('0', CAST(_aws2bq_x.q - LENGTH(_aws2bq_x.s) AS BIGINT))
+              ELSE LEFT(_aws2bq_x.s, CAST(_aws2bq_x.q AS BIGINT)) || '.' || SUBSTRING(_aws2bq_x.s, CAST(_aws2bq_x.q + 1 AS BIGINT))
+            END
+            ELSE LEFT(_aws2bq_x.s, 1) || CASE WHEN LENGTH(_aws2bq_x.s) > 1 THEN '.' || SUBSTRING(_aws2bq_x.s, 2) ELSE '' END || 'E' || CASE WHEN _aws2bq_x.q - 1 >= 0 THEN '+' ELSE '-' END || CAST(ABS(_aws2bq_x.q - 1) AS TEXT)
+          END
+        END
+      )[1]
+    )[1]
+    ELSE "d65"
+  END AS "d65",
   CAST("f" AS DOUBLE) AS "f",
   COALESCE(
     CASE

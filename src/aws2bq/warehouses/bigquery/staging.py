@@ -29,6 +29,7 @@ from aws2bq.core.dynamodb_sql import read_profile
 from aws2bq.core.dynamodb_types import AttributeStats
 from aws2bq.core.progress import Progress
 from aws2bq.core.schema import TableSchema
+from aws2bq.core.widening import Widening
 from aws2bq.errors import Aws2BqError, ExportError, WarehouseError
 from aws2bq.warehouses.base import DynamoDBStaging, RawFile, StagedExport, TableRef
 from aws2bq.warehouses.bigquery import dynamodb_sql
@@ -157,6 +158,13 @@ class BigQueryDynamoDBStaging(BigQueryHost, DynamoDBStaging):
             system_values,
             self.capabilities,
             self._json_function(),
+        )
+
+    def dynamodb_widening(self) -> Widening:
+        function = self._json_function()
+        return Widening(
+            self.capabilities,
+            lambda descriptor, content: dynamodb_sql.descriptor_json(function, descriptor, content),
         )
 
     def drop_dynamodb_staging(self, staged: StagedExport) -> None:
