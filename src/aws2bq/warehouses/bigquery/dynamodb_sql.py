@@ -260,7 +260,8 @@ def descriptor_json(
     """The JSON-column value of one DynamoDB value ``{descriptor: content}``: the same UDF as
     :func:`column_value`'s, fed the descriptor rebuilt from a typed value (widened columns)."""
     # '{"N":' || TO_JSON_STRING(content) || '}' (the descriptor is one of DESCRIPTORS, a
-    # constant; the emulator loses correlated subqueries inside STRUCT(...), so no STRUCT).
+    # constant). Not TO_JSON_STRING(STRUCT(...)): on the emulator, the canonical-number
+    # subquery inside that STRUCT read NULL in queries over a table.
     if descriptor not in DESCRIPTORS:
         raise ValueError(f"unknown DynamoDB descriptor {descriptor!r}")
     text = exp.Anonymous(
