@@ -335,53 +335,30 @@ def _evolution(
     old = {c.name: c for c in previous.columns}
     out: list[exp.Expression] = []
     rebuild: list[Column] = []
+
+    def alter(action: exp.Expression) -> exp.Alter:
+        return exp.Alter(this=target.copy(), kind="TABLE", actions=[action])
+
     for column in schema.columns:
         before = old.get(column.name)
+        dtype = caps.data_type(column.type)
         if before is None:
             out.append(
-                exp.Alter(
-                    this=target.copy(),
-                    kind="TABLE",
-                    actions=[
-                        exp.ColumnDef(
-                            this=_id(column.name),
-                            kind=caps.data_type(column.type),
-                            exists=feats.add_column_if_not_exists,
-                        )
-                    ],
+                alter(
+                    exp.ColumnDef(
+                        this=_id(column.name), kind=dtype, exists=feats.add_column_if_not_exists
+                    )
                 )
             )
-        elif caps.data_type(before.type) != caps.data_type(column.type):
+        elif caps.data_type(before.type) != dtype:
             pair = (before.type.kind, column.type.kind)
             if feats.alter_type is None:
                 # In place, with the values converted as the typed SELECT would make them.
                 using = widening.value(_col(column.name), before.type, column.type)
-                out.append(
-                    exp.Alter(
-                        this=target.copy(),
-                        kind="TABLE",
-                        actions=[
-                            exp.AlterColumn(
-                                this=_id(column.name),
-                                dtype=caps.data_type(column.type),
-                                using=using,
-                            )
-                        ],
-                    )
-                )
+                out.append(alter(exp.AlterColumn(this=_id(column.name), dtype=dtype, using=using)))
             elif pair in feats.alter_type and before.type.repeated == column.type.repeated:
                 # Only value-preserving coercions are allowed in place (INT64 → NUMERIC …).
-                out.append(
-                    exp.Alter(
-                        this=target.copy(),
-                        kind="TABLE",
-                        actions=[
-                            exp.AlterColumn(
-                                this=_id(column.name), dtype=caps.data_type(column.type)
-                            )
-                        ],
-                    )
-                )
+                out.append(alter(exp.AlterColumn(this=_id(column.name), dtype=dtype)))
             else:
                 rebuild.append(column)
     if rebuild:
