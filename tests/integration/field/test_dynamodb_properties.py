@@ -27,6 +27,9 @@ from aws2bq.core.number_text import canonical
 
 from .conftest import Target, local_export
 
+#: Each test loads dozens of drawn exports: tens of seconds.
+pytestmark = pytest.mark.slow
+
 ABSENT = "absent"
 DESERIALIZE = TypeDeserializer().deserialize
 

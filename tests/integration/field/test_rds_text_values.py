@@ -166,6 +166,7 @@ def _bigquery_values(
     assert rows[3]["ts"] is None and rows[3]["ta"] is None
 
 
+@pytest.mark.slow
 def test_a_later_snapshot_keeps_a_widened_column_and_old_rows_read_alike(
     rds_target: Target, sandbox: Sandbox, postgres, unique: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]

@@ -15,6 +15,10 @@ from aws2bq.sandbox import Sandbox
 
 from .conftest import DynamoTable, Target, rds_exporter
 
+#: Two or three loads through the sandbox per test (a full and an incremental export, a
+#: replace load to compare with): up to ~20 s each on an idle machine.
+pytestmark = pytest.mark.slow
+
 MODES = ["merge", "history"]
 #: docs/bqemulator.md: history materialises its changes in a temporary table, which the
 #: emulator cannot create from a dataset table (real BigQuery can, in a transaction).
