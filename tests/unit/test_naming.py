@@ -2,43 +2,71 @@ from __future__ import annotations
 
 import pytest
 
-from aws2bq.core.naming import assign_names, sanitize
+from aws2bq.core.naming import BIGQUERY_NAMES, DUCKDB_NAMES, assign_names, sanitize
 
 
 @pytest.mark.parametrize(
-    ("source", "expected"),
+    ("source", "bigquery", "duckdb"),
     [
-        ("first name", "first_name"),
-        ("a - b", "a_b"),
-        ("keep__this", "keep__this"),
-        ("1st", "_1st"),
-        ("_TABLE_SUFFIX", "c__TABLE_SUFFIX"),
-        ("_partitiontime", "c__partitiontime"),
-        ("_aws2bq_export_id", "c__aws2bq_export_id"),
-        ("café", "cafe"),
-        ("価格", "u4fa1u683c"),
-        ("x; DROP TABLE t; --", "x_DROP_TABLE_t_"),
-        ("'\"`", "_"),
+        ("名前", "名前", "名前"),
+        ("first name", "first name", "first name"),
+        ("a - b", "a - b", "a - b"),
+        ("keep__this", "keep__this", "keep__this"),
+        ("1st", "1st", "1st"),
+        ("café", "café", "café"),
+        ("50% & <more>: #1|'x'=+", "50% & <more>: #1|'x'=+", "50% & <more>: #1|'x'=+"),
+        ("a.b", "a_b", "a.b"),
+        ("x; DROP TABLE t; --", "x_ DROP TABLE t_ --", "x; DROP TABLE t; --"),
+        ("'\"`", "'_", "'\"`"),
+        ("tab\there", "tab_here", "tab\there"),
+        ("😀 ok", "_ ok", "😀 ok"),
+        ("!$()*,./;?@[\\]^`{}~", "_", "!$()*,./;?@[\\]^`{}~"),
+        ("_TABLE_SUFFIX", "c__TABLE_SUFFIX", "_TABLE_SUFFIX"),
+        ("_partitiontime", "c__partitiontime", "_partitiontime"),
+        ("_aws2bq_export_id", "c__aws2bq_export_id", "c__aws2bq_export_id"),
     ],
 )
-def test_sanitize(source: str, expected: str) -> None:
-    assert sanitize(source) == expected
+def test_sanitize_keeps_what_each_warehouse_accepts(
+    source: str, bigquery: str, duckdb: str
+) -> None:
+    assert sanitize(source, BIGQUERY_NAMES) == bigquery
+    assert sanitize(source, DUCKDB_NAMES) == duckdb
 
 
-def test_long_names_are_cut_with_a_hash_and_stay_distinct() -> None:
-    a, b = "x" * 400 + "a", "x" * 400 + "b"
-    names = assign_names([a, b])
+def test_every_documented_bigquery_character_is_kept() -> None:
+    # https://cloud.google.com/bigquery/docs/schemas#flexible-column-names
+    kept = "Ωж名ä\u0301٣_‿-–& %=+:'<>#|"
+    assert sanitize(kept, BIGQUERY_NAMES) == kept
+    for ch in '!"$()*,./;?@[\\]^`{}~\n':
+        assert sanitize("a" + ch + "b", BIGQUERY_NAMES) == "a_b", repr(ch)
+
+
+def test_an_empty_name_gets_a_placeholder() -> None:
+    assert sanitize("", DUCKDB_NAMES) == sanitize("", BIGQUERY_NAMES) == "_"
+
+
+@pytest.mark.parametrize("rule", [BIGQUERY_NAMES, DUCKDB_NAMES])
+def test_long_names_are_cut_with_a_hash_and_stay_distinct(rule) -> None:  # type: ignore[no-untyped-def]
+    a, b = "名" * 400 + "a", "名" * 400 + "b"
+    names = assign_names([a, b], rule=rule)
     assert all(len(n) <= 300 for n in names.values())
     assert names[a] != names[b]
 
 
 def test_case_insensitive_collisions_are_deterministic() -> None:
-    first = assign_names(["id", "ID", "Id", "i d"])
-    second = assign_names(["i d", "Id", "ID", "id"])
+    first = assign_names(["id", "ID", "Id", "i.d"])
+    second = assign_names(["i.d", "Id", "ID", "id"])
     assert first == second
     assert len({n.lower() for n in first.values()}) == 4
     assert first["ID"] == "ID" and first["Id"] == "Id_2" and first["id"] == "id_3"
+    assert first["i.d"] == "i_d"
+
+
+def test_replaced_names_collide_with_verbatim_ones_deterministically() -> None:
+    assert assign_names(["a.b", "a_b"]) == {"a.b": "a_b", "a_b": "a_b_2"}
+    assert assign_names(["a.b", "a_b"], rule=DUCKDB_NAMES) == {"a.b": "a.b", "a_b": "a_b"}
 
 
 def test_taken_names_are_avoided_case_insensitively() -> None:
     assert assign_names(["Name"], taken=["name"]) == {"Name": "Name_2"}
+    assert assign_names(["名前"], taken=["名前"], rule=DUCKDB_NAMES) == {"名前": "名前_2"}

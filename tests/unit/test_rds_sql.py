@@ -13,6 +13,7 @@ import sqlglot.expressions as exp
 from aws2bq.core import rds_sql
 from aws2bq.core.capabilities import BIGQUERY, DUCKDB, Capabilities
 from aws2bq.core.rds_types import Engine, Raw, RawType, SourceColumn, plan_table
+from aws2bq.warehouses.duckdb.functions import register_functions
 
 from .golden_util import check_golden
 from .test_rds_types import MYSQL, PG, _mysql_plan, _pg_plan
@@ -50,11 +51,12 @@ def test_two_storage_groups_become_a_union_all() -> None:
         rds_sql.Source(exp.table_("g2", quoted=True), {"d": RawType(Raw.DATE)}),
     ]
     sql = rds_sql.typed_select(plan, sources, SYSTEM, DUCKDB, Engine.MYSQL).sql("duckdb")
-    assert "UNION ALL" in sql and 'TRY_CAST("d" AS DATE)' in sql and '"g2"' in sql
+    assert "UNION ALL" in sql and "MAKE_DATE(" in sql and '"g2"' in sql
 
 
 def _run(sql_values: str, column: SourceColumn, raw: RawType, engine: Engine = Engine.MYSQL):  # type: ignore[no-untyped-def]
     con = duckdb.connect()
+    register_functions(con)
     con.execute(f"CREATE TABLE src AS SELECT * FROM (VALUES {sql_values}) t({column.name})")
     plan = plan_table(engine, [column], {column.name: [raw]})
     source = rds_sql.Source(exp.table_("src", quoted=True), {column.name: raw})

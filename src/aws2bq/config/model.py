@@ -455,11 +455,15 @@ class RdsStream(_Section):
             and ("{schema}" in self.table_name_template)
         ):
             raise ValueError("MySQL has no schema level: remove {schema} from table_name_template")
-        depth = 3 if self.engine == "postgres" else 2 if self.engine == "mysql" else None
+        # Keys are export targets as export_tables_info writes them; a table name may itself
+        # hold dots (MySQL `core.user` → "shop.core.user"), so only a lower bound is checked.
+        depth = 3 if self.engine == "postgres" else 2
         for table, settings in self.tables.items():
             parts = table.split(".")
-            if len(parts) not in (2, 3) or (depth is not None and len(parts) != depth):
-                form = {3: "db.schema.table", 2: "db.table", None: "db.table or db.schema.table"}
+            if len(parts) < depth or not all(parts):
+                form = {3: "db.schema.table", 2: "db.table or db.schema.table"}
+                if self.engine == "mysql":
+                    form[2] = "db.table"
                 raise ValueError(f"tables key {table!r} must be {form[depth]}")
             if self.export_only and not any(
                 table == e or table.startswith(e + ".") for e in self.export_only

@@ -13,6 +13,7 @@ from types import MappingProxyType
 
 import sqlglot.expressions as exp
 
+from aws2bq.core.naming import BIGQUERY_NAMES, DUCKDB_NAMES, NameRule
 from aws2bq.core.schema import ColumnType, Kind
 
 
@@ -45,13 +46,17 @@ class Capabilities:
     type_names: Mapping[Kind, str]
     #: Template for a repeated column; ``{}`` is the element type.
     array_template: str
-    #: Longest column name accepted.
-    max_column_name_length: int = 300
+    #: Which column names the warehouse accepts (source names are kept where it does).
+    column_names: NameRule = BIGQUERY_NAMES
     #: Whether CREATE/DROP/ALTER ... RENAME may run inside a transaction with DML (DuckDB yes;
     #: BigQuery multi-statement transactions allow DML only).
     transactional_ddl: bool = True
     #: Whether the warehouse has a BIGNUMERIC-like exact type with 38+38 digits.
     has_bignumeric: bool = False
+    #: Whether an array column may hold NULL elements (BigQuery: no, "an array cannot have a
+    #: NULL element", https://cloud.google.com/bigquery/docs/reference/standard-sql/data-types
+    #: #array_nulls); an array with one does not fit ARRAY<…> there.
+    array_null_elements: bool = True
     #: Type of timestamps with a time zone (``_aws2bq_exported_at``).
     timestamp_type: str = "TIMESTAMPTZ"
     #: Whether PRIMARY KEY constraints are enforced (the ledger relies on it when True).
@@ -111,7 +116,7 @@ DUCKDB = Capabilities(
     # https://duckdb.org/docs/stable/sql/data_types/numeric: DECIMAL(WIDTH, SCALE), width ≤ 38.
     decimal_rules=(DecimalRule("DECIMAL({p}, {s})", 38, 38, 38),),
     array_template="{}[]",
-    max_column_name_length=300,
+    column_names=DUCKDB_NAMES,
     transactional_ddl=True,
     has_bignumeric=False,
     timestamp_type="TIMESTAMPTZ",
@@ -149,9 +154,10 @@ BIGQUERY = Capabilities(
         DecimalRule("BIGNUMERIC", 76, 38, 38),
     ),
     array_template="ARRAY<{}>",
-    max_column_name_length=300,
+    column_names=BIGQUERY_NAMES,
     transactional_ddl=False,
     has_bignumeric=True,
+    array_null_elements=False,
     timestamp_type="TIMESTAMP",
 )
 

@@ -37,6 +37,7 @@ from aws2bq.core.capabilities import Capabilities
 from aws2bq.core.dynamodb_types import widen
 from aws2bq.core.ledger import LedgerEntry, create_ledger, insert_entry
 from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
+from aws2bq.core.widening import Widening
 
 #: Change-set columns (the contract).
 OP = "_aws2bq_op"
@@ -241,10 +242,37 @@ def _check_names(schema: TableSchema, mode: Mode, soft_delete: bool) -> None:
 
 
 # -- schema evolution -------------------------------------------------------------------------
+#: Scalar kinds whose values a text column holds as the source printed them (an RDS column
+#: widened to its exact text, issue 10.4): joined with STRING they give STRING, not JSON.
+_TEXT_JOINS = frozenset(
+    {
+        Kind.DATE,
+        Kind.DATETIME,
+        Kind.TIMESTAMP,
+        Kind.TIME,
+        Kind.INTERVAL,
+        Kind.BOOL,
+        Kind.INT64,
+        Kind.FLOAT64,
+        Kind.BYTES,
+    }
+)
+
+
 def widen_type(old: ColumnType, new: ColumnType) -> ColumnType:
-    """A type holding the values of both (decimals keep their digits, else :func:`widen`)."""
+    """A type holding the values of both (decimals keep their digits, else :func:`widen`).
+
+    A scalar joined with its exact text (STRING) gives STRING, an array joined with JSON
+    gives JSON: the widenings of RDS columns whose values did not fit (issue 10.4).
+    """
     if old == new:
         return old
+    text = ColumnType(Kind.STRING)
+    for a, b in ((old, new), (new, old)):
+        if a == text and not b.repeated and b.kind in _TEXT_JOINS:
+            return text
+        if a.kind is Kind.JSON and not a.repeated and b.repeated:
+            return a
     if (
         old.kind is Kind.DECIMAL
         and new.kind is Kind.DECIMAL
@@ -295,45 +323,42 @@ def _evolution(
     caps: Capabilities,
     feats: ChangeFeatures,
     extra: Sequence[tuple[str, ColumnType]],
+    widening: Widening,
 ) -> list[exp.Expression]:
-    """ALTER statements turning ``previous``'s table into ``schema``'s (added / widened)."""
+    """ALTER statements turning ``previous``'s table into ``schema``'s (added / widened).
+
+    Widened columns' old values are converted by ``widening``, so they read as the typed
+    SELECT of the new type would read them (issue 10.2), never re-rendered by a plain CAST.
+    """
     if previous is None:
         return []
     old = {c.name: c for c in previous.columns}
     out: list[exp.Expression] = []
     rebuild: list[Column] = []
+
+    def alter(action: exp.Expression) -> exp.Alter:
+        return exp.Alter(this=target.copy(), kind="TABLE", actions=[action])
+
     for column in schema.columns:
         before = old.get(column.name)
+        dtype = caps.data_type(column.type)
         if before is None:
             out.append(
-                exp.Alter(
-                    this=target.copy(),
-                    kind="TABLE",
-                    actions=[
-                        exp.ColumnDef(
-                            this=_id(column.name),
-                            kind=caps.data_type(column.type),
-                            exists=feats.add_column_if_not_exists,
-                        )
-                    ],
-                )
-            )
-        elif caps.data_type(before.type) != caps.data_type(column.type):
-            pair = (before.type.kind, column.type.kind)
-            if feats.alter_type is None or (
-                pair in feats.alter_type and before.type.repeated == column.type.repeated
-            ):
-                out.append(
-                    exp.Alter(
-                        this=target.copy(),
-                        kind="TABLE",
-                        actions=[
-                            exp.AlterColumn(
-                                this=_id(column.name), dtype=caps.data_type(column.type)
-                            )
-                        ],
+                alter(
+                    exp.ColumnDef(
+                        this=_id(column.name), kind=dtype, exists=feats.add_column_if_not_exists
                     )
                 )
+            )
+        elif caps.data_type(before.type) != dtype:
+            pair = (before.type.kind, column.type.kind)
+            if feats.alter_type is None:
+                # In place, with the values converted as the typed SELECT would make them.
+                using = widening.value(_col(column.name), before.type, column.type)
+                out.append(alter(exp.AlterColumn(this=_id(column.name), dtype=dtype, using=using)))
+            elif pair in feats.alter_type and before.type.repeated == column.type.repeated:
+                # Only value-preserving coercions are allowed in place (INT64 → NUMERIC …).
+                out.append(alter(exp.AlterColumn(this=_id(column.name), dtype=dtype)))
             else:
                 rebuild.append(column)
     if rebuild:
@@ -346,11 +371,7 @@ def _evolution(
                 continue
             value: exp.Expression = _col(column.name)
             if column.name in names:
-                value = (
-                    exp.Anonymous(this="TO_JSON", expressions=[value])
-                    if column.type.kind is Kind.JSON
-                    else exp.Cast(this=value, to=caps.data_type(column.type))
-                )
+                value = widening.value(value, old[column.name].type, column.type)
             projection.append(_as(value, column.name))
         projection += [_col(name) for name, _ in extra]
         rebuilt = exp.select(*projection).from_(target.copy())
@@ -458,8 +479,14 @@ def snapshot_changes(
     changed_at: datetime,
     caps: Capabilities,
     table_exists: bool,
+    snapshot_types: Mapping[str, ColumnType] | None = None,
+    widening: Widening | None = None,
 ) -> exp.Select:
     """The change set of a full typed snapshot against the table's current rows, by key.
+
+    ``snapshot_types`` gives the type a snapshot column has when it differs from the
+    schema's (an RDS plan narrower than the table's widened column); such values are
+    converted by ``widening`` as the table's old ones were.
 
     Inserts (keys new to the table), updates (the row hash over the non-key columns
     differs) and deletes (keys the snapshot lacks), all at ``changed_at`` (the snapshot
@@ -477,9 +504,15 @@ def snapshot_changes(
     if "*" in present or any(isinstance(e, exp.Star) for e in snapshot.selects):
         present = {c.name for c in columns}
 
+    widen = widening or Widening(caps)
+    types = snapshot_types or {}
+
     def value(c: Column) -> exp.Expression:
         if c.name not in present:
             return _null(c.type, caps)
+        own = types.get(c.name, c.type)
+        if own != c.type:
+            return widen.value(_col(c.name, "_aws2bq_snap"), own, c.type)
         return _cast(_col(c.name, "_aws2bq_snap"), c, caps)
 
     typed = [_as(value(c), c.name) for c in columns]
@@ -786,6 +819,7 @@ def change_steps(
     table_exists: bool,
     previous: TableSchema | None = None,
     layout: TableLayout | None = None,
+    widening: Widening | None = None,
 ) -> ApplySteps:
     """Statements applying a change set to ``table`` in ``mode``, with ``entry``'s ledger row.
 
@@ -814,7 +848,7 @@ def change_steps(
         if caps.transactional_ddl:
             ddl += column_comments(target, schema)
     else:
-        ddl += _evolution(target, previous, schema, caps, feats, extra)
+        ddl += _evolution(target, previous, schema, caps, feats, extra, widening or Widening(caps))
 
     data: list[exp.Expression]
     if not table_exists:

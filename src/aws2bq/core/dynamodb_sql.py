@@ -25,6 +25,7 @@ import sqlglot.expressions as exp
 
 from aws2bq.core.capabilities import Capabilities
 from aws2bq.core.dynamodb_types import DESCRIPTORS, AttributeStats, NumberStats
+from aws2bq.core.number_text import canonical_sql
 from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
 
 DIALECT = "duckdb"
@@ -142,8 +143,10 @@ def number_parts(
         d=digits,
         p=point,
     )
+    # NULL (an absent attribute, a {"NULL": true} value) is no evidence: every statistic of
+    # it is NULL, which aggregates skip (issue 10.1).
     fits = _parse(
-        "CASE WHEN :s = 0 AND :n <= 19 "
+        "CASE WHEN :t IS NULL THEN NULL WHEN :s = 0 AND :n <= 19 "
         "THEN coalesce(try_cast(:t AS DECIMAL(38, 0)) BETWEEN :lo AND :hi, FALSE) "
         "ELSE FALSE END",
         s=scale,
@@ -178,7 +181,7 @@ def fast_number_parts(
         "CASE WHEN :d = 0 THEN 0 ELSE length(rtrim(:t, '0')) - :d END", d=dot, t=text
     )
     fast_fits = _parse(
-        "CASE WHEN :s > 0 THEN FALSE WHEN :n <= 18 THEN TRUE "
+        "CASE WHEN :t IS NULL THEN NULL WHEN :s > 0 THEN FALSE WHEN :n <= 18 THEN TRUE "
         "ELSE coalesce(try_cast(:t AS DECIMAL(38, 0)) BETWEEN :lo AND :hi, FALSE) END",
         s=fast_scale,
         n=fast_digits,
@@ -352,20 +355,66 @@ def value_json(value: exp.Expression, depth: int = 0) -> exp.Expression:
     return _parse(
         "CASE"
         " WHEN (:v).S IS NOT NULL THEN CAST(to_json((:v).S) AS VARCHAR)"
-        " WHEN (:v).N IS NOT NULL THEN (:v).N"
+        " WHEN (:v).N IS NOT NULL THEN :n"
         " WHEN (:v).B IS NOT NULL THEN CAST(to_json((:v).B) AS VARCHAR)"
         " WHEN (:v).BOOL IS NOT NULL THEN CASE WHEN (:v).BOOL THEN 'true' ELSE 'false' END"
         " WHEN (:v).\"NULL\" THEN 'null'"
         " WHEN (:v).SS IS NOT NULL THEN CAST(to_json((:v).SS) AS VARCHAR)"
-        " WHEN (:v).NS IS NOT NULL THEN '[' || array_to_string((:v).NS, ',') || ']'"
+        " WHEN (:v).NS IS NOT NULL THEN '[' || array_to_string(:ns, ',') || ']'"
         " WHEN (:v).BS IS NOT NULL THEN CAST(to_json((:v).BS) AS VARCHAR)"
         " WHEN (:v).M IS NOT NULL THEN :m"
         " WHEN (:v).L IS NOT NULL THEN :l"
         " END",
         v=value,
+        n=_json_number(field(value, "N"), depth),
+        ns=_json_numbers(field(value, "NS"), depth),
         m=nested_m,
         l=nested_l,
     )
+
+
+def _json_number(text: exp.Expression, depth: int) -> exp.Expression:
+    """A number in a JSON column: the canonical text at the top level, so that a column
+    widened to JSON from NUMERIC reads like one typed JSON from the start (issue 10.2)."""
+    return canonical_sql(text, DIALECT) if depth == 0 else text
+
+
+def _json_numbers(values: exp.Expression, depth: int) -> exp.Expression:
+    if depth:
+        return values
+    x = exp.to_identifier("_aws2bq_n")
+    return _parse(
+        "list_transform(:v, :fn)",
+        v=values,
+        fn=exp.Lambda(this=canonical_sql(exp.column(x), DIALECT), expressions=[x]),
+    )
+
+
+#: The fields of :data:`VALUE_STRUCT`, in order, with their types.
+_VALUE_FIELDS: tuple[tuple[str, str], ...] = (
+    ("S", "VARCHAR"), ("N", "VARCHAR"), ("B", "VARCHAR"), ("BOOL", "BOOLEAN"),
+    ("NULL", "BOOLEAN"), ("M", "JSON"), ("L", "JSON"), ("SS", "VARCHAR[]"),
+    ("NS", "VARCHAR[]"), ("BS", "VARCHAR[]"),
+)  # fmt: skip
+
+
+def descriptor_json(descriptor: str, content: exp.Expression) -> exp.Expression:
+    """The JSON-column value of one DynamoDB value ``{descriptor: content}`` (DuckDB).
+
+    What :func:`column_value` gives for a JSON column, built from a typed value instead of a
+    staged one (:class:`aws2bq.core.widening.Widening` uses it for widened columns).
+    """
+    fields = [
+        exp.PropertyEQ(
+            this=exp.to_identifier(name, quoted=True),
+            expression=content
+            if name == descriptor
+            else exp.Cast(this=exp.null(), to=exp.DataType.build(typ, dialect=DIALECT)),
+        )
+        for name, typ in _VALUE_FIELDS
+    ]
+    struct = exp.Struct(expressions=fields)
+    return exp.Cast(this=value_json(struct), to=exp.DataType.build("JSON", dialect=DIALECT))
 
 
 # -- typed rows -------------------------------------------------------------------------------
@@ -377,8 +426,9 @@ def _number_cast(text: exp.Expression, kind: Kind, caps: Capabilities) -> exp.Ex
         return exp.Cast(this=_parse("CAST(:t AS DECIMAL(38, 0))", t=text), to=target)
     if kind is Kind.NUMERIC:
         return exp.Cast(this=text, to=target)
-    # BIGNUMERIC / DECIMAL_TEXT: DuckDB keeps the exact text.
-    return exp.Cast(this=text, to=target)
+    # BIGNUMERIC / DECIMAL_TEXT: DuckDB keeps the exact text, spelled canonically so that a
+    # column widened from NUMERIC holds the same text (issue 10.2).
+    return canonical_sql(text, DIALECT)
 
 
 def column_value(value: exp.Expression, column: Column, caps: Capabilities) -> exp.Expression:
@@ -503,9 +553,9 @@ def shaped_value_json(value: exp.Expression, shape: ValueShape, depth: int = 0) 
         if descriptor in ("S", "B", "SS", "BS"):
             text = _parse("CAST(to_json(:x) AS VARCHAR)", x=x)
         elif descriptor == "N":
-            text = x
+            text = _json_number(x, depth)
         elif descriptor == "NS":
-            text = _parse("'[' || array_to_string(:x, ',') || ']'", x=x)
+            text = _parse("'[' || array_to_string(:x, ',') || ']'", x=_json_numbers(x, depth))
         elif descriptor == "BOOL":
             text = _parse("CASE WHEN :x THEN 'true' ELSE 'false' END", x=x)
         elif descriptor == "NULL":

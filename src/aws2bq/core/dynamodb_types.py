@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from aws2bq.core.naming import assign_names
+from aws2bq.core.naming import BIGQUERY_NAMES, NameRule, assign_names
 from aws2bq.core.schema import (
     JSON_TYPE,
     NUMBER_LADDER,
@@ -149,7 +149,7 @@ def decide_schema(
     stats: Mapping[str, AttributeStats],
     *,
     keys: Sequence[str] = (),
-    max_name_length: int = 300,
+    names: NameRule = BIGQUERY_NAMES,
 ) -> SchemaDecision:
     """Decide the destination schema for a load.
 
@@ -170,7 +170,7 @@ def decide_schema(
     system_names = {name for name, _ in SYSTEM_COLUMNS}
     taken = [c.name for c in previous.columns if c.role is not Role.SYSTEM] + sorted(system_names)
     fresh = sorted(n for n in new_types if n not in old_by_source)
-    names = assign_names(fresh, taken=taken, max_length=max_name_length)
+    fresh_names = assign_names(fresh, taken=taken, rule=names)
 
     columns: dict[str, Column] = {}
     added: list[str] = []
@@ -184,8 +184,8 @@ def decide_schema(
             widened.append((old.name, str(old.type), str(merged)))
         columns[old.source_name] = Column(old.name, merged, old.source_name)
     for source_name in fresh:
-        columns[source_name] = Column(names[source_name], new_types[source_name], source_name)
-        added.append(names[source_name])
+        columns[source_name] = Column(fresh_names[source_name], new_types[source_name], source_name)
+        added.append(fresh_names[source_name])
 
     ordered: list[Column] = []
     for key in keys:

@@ -1,16 +1,29 @@
-"""Column names that every warehouse accepts, derived deterministically from source names.
+"""Column names from source names: verbatim where the warehouse accepts them, deterministic.
 
-BigQuery's rules (export-formats.md §3): letters, digits and underscores; the first character
-a letter or underscore; at most 300 characters; case-insensitive, so ``Id`` and ``id``
-collide; some prefixes are reserved. DuckDB is case-insensitive too, so one rule serves both.
+Each warehouse's rule is data (:class:`NameRule`, referenced by its capabilities):
+
+- **BigQuery** (flexible column names, https://cloud.google.com/bigquery/docs/schemas
+  #flexible-column-names and #column_names): letters of any script (``\\p{L}``), marks
+  (``\\p{M}``), digits of any script (``\\p{N}``), connector punctuation including ``_``
+  (``\\p{Pc}``), dashes (``\\p{Pd}``), whitespace, and ``& % = + : ' < > # |``; a name may
+  start with a digit; at most 300 characters; names are case-insensitive; the prefixes
+  ``_TABLE_``, ``_FILE_``, ``_PARTITION``, ``_ROW_TIMESTAMP``, ``__ROOT__``,
+  ``_COLIDENTIFIER`` and ``_CHANGE_…`` are reserved. Everything else (``! " $ ( ) * , . / ;
+  ? @ [ \\ ] ^ ` { } ~``, other symbols such as emoji, control characters) is replaced.
+- **DuckDB**: any non-empty name, quoted (https://duckdb.org/docs/stable/sql/dialect/
+  keywords_and_identifiers); names are case-insensitive.
+
+On both, names starting with ``_aws2bq_`` are aws2bq's own (prefixed ``c_``), and
+collisions — case-insensitive — are resolved in sorted order of the source names by ``_2``,
+``_3`` …. The source name itself is kept in the column description and the ledger.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 #: Prefixes BigQuery reserves (compared case-insensitively), plus aws2bq's own.
 RESERVED_PREFIXES: tuple[str, ...] = (
@@ -23,63 +36,84 @@ RESERVED_PREFIXES: tuple[str, ...] = (
     "_change_",
     "_aws2bq_",
 )
-
-_ALLOWED = re.compile(r"[A-Za-z0-9_]")
-
-
-def _char(ch: str) -> str:
-    if _ALLOWED.fullmatch(ch):
-        return ch
-    category = unicodedata.category(ch)
-    if category[0] in "LN":
-        # A letter or digit outside ASCII: keep it recognisable and distinct.
-        return f"u{ord(ch):04x}"
-    return "_"
+#: aws2bq's own prefix (system and bookkeeping columns): reserved on every warehouse.
+OWN_PREFIXES: tuple[str, ...] = ("_aws2bq_",)
 
 
-def sanitize(name: str, *, max_length: int = 300) -> str:
-    """A valid column name for ``name`` (without collision handling).
+@dataclass(frozen=True)
+class NameRule:
+    """Which column names a warehouse accepts.
 
-    Accents are dropped (``café`` → ``cafe``); other non-ASCII letters become ``u`` + their
-    code point; any other character becomes ``_`` (a run of them one ``_``); a leading digit,
-    an empty result or a reserved prefix gets a prefix; names longer than ``max_length`` are
-    cut and end with a hash of the full name.
+    ``categories`` are Unicode general-category prefixes accepted anywhere (``"L"`` = every
+    letter category); ``characters`` further single characters; ``None`` for both means any
+    character. ``digit_start`` says whether a name may start with a digit.
+    """
+
+    max_length: int
+    reserved_prefixes: tuple[str, ...]
+    categories: tuple[str, ...] | None = None
+    characters: frozenset[str] = frozenset()
+    digit_start: bool = True
+
+    def accepts(self, ch: str) -> bool:
+        """Whether the character ``ch`` may appear in a column name."""
+        if self.categories is None:
+            return True
+        if ch in self.characters:
+            return True
+        category = unicodedata.category(ch)
+        return any(category.startswith(c) for c in self.categories)
+
+
+#: BigQuery flexible column names (see the module docstring for the source).
+BIGQUERY_NAMES = NameRule(
+    max_length=300,
+    reserved_prefixes=RESERVED_PREFIXES,
+    categories=("L", "M", "N", "Pc", "Pd", "Zs"),
+    characters=frozenset("&%=+:'<>#| "),
+)
+#: DuckDB: any quoted identifier but the empty one.
+DUCKDB_NAMES = NameRule(max_length=300, reserved_prefixes=OWN_PREFIXES)
+
+
+def sanitize(name: str, rule: NameRule = BIGQUERY_NAMES) -> str:
+    """A valid column name for ``name`` under ``rule`` (without collision handling).
+
+    Characters the rule forbids become ``_`` (a run of them one ``_``); a leading digit
+    where the rule forbids it, an empty result or a reserved prefix gets a prefix; names
+    longer than ``rule.max_length`` are cut and end with a hash of the full name.
 
     Examples:
-        >>> sanitize("first name")
-        'first_name'
-        >>> sanitize("1st")
-        '_1st'
+        >>> sanitize("名前")
+        '名前'
+        >>> sanitize("cost ($)")
+        'cost _'
         >>> sanitize("_TABLE_SUFFIX")
         'c__TABLE_SUFFIX'
+        >>> sanitize("a.b", DUCKDB_NAMES)
+        'a.b'
     """
-    decomposed = unicodedata.normalize("NFKD", name)
     out: list[str] = []
     previous_replaced = False
-    for ch in decomposed:
-        if unicodedata.combining(ch):
-            continue
-        piece = _char(ch)
-        replaced = piece == "_" and ch != "_"
+    for ch in name:
+        replaced = not rule.accepts(ch)
         if not (replaced and previous_replaced):
-            out.append(piece)
+            out.append("_" if replaced else ch)
         previous_replaced = replaced
-    result = "".join(out)
-    if not result:
-        result = "_"
-    if result[0].isdigit():
+    result = "".join(out) or "_"
+    if result[0].isdigit() and not rule.digit_start:
         result = "_" + result
     lowered = result.lower()
-    if any(lowered.startswith(p) for p in RESERVED_PREFIXES):
+    if any(lowered.startswith(p) for p in rule.reserved_prefixes):
         result = "c_" + result
-    if len(result) > max_length:
+    if len(result) > rule.max_length:
         digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
-        result = result[: max_length - 9] + "_" + digest
+        result = result[: rule.max_length - 9] + "_" + digest
     return result
 
 
 def assign_names(
-    source_names: Iterable[str], *, taken: Sequence[str] = (), max_length: int = 300
+    source_names: Iterable[str], *, taken: Sequence[str] = (), rule: NameRule = BIGQUERY_NAMES
 ) -> dict[str, str]:
     """Map each source name to a unique column name, avoiding ``taken`` (case-insensitively).
 
@@ -87,19 +121,19 @@ def assign_names(
     the order they were discovered in; on a collision the later name gets ``_2``, ``_3`` ….
 
     Example:
-        >>> assign_names(["id", "Id", "i-d"])
-        {'Id': 'Id', 'i-d': 'i_d', 'id': 'id_2'}
+        >>> assign_names(["id", "Id", "i.d"])
+        {'Id': 'Id', 'i.d': 'i_d', 'id': 'id_2'}
     """
     used = {t.lower() for t in taken}
     result: dict[str, str] = {}
     for source in sorted(set(source_names)):
-        base = sanitize(source, max_length=max_length)
+        base = sanitize(source, rule)
         candidate = base
         n = 1
         while candidate.lower() in used:
             n += 1
             suffix = f"_{n}"
-            candidate = base[: max_length - len(suffix)] + suffix
+            candidate = base[: rule.max_length - len(suffix)] + suffix
         used.add(candidate.lower())
         result[source] = candidate
     return result

@@ -15,7 +15,7 @@ column and picks an example for the error message.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import cast
@@ -25,6 +25,7 @@ import sqlglot.expressions as exp
 
 from aws2bq.core.capabilities import Capabilities
 from aws2bq.core.dynamodb_sql import number_parts
+from aws2bq.core.number_text import canonical_sql
 from aws2bq.core.rds_types import (
     ColumnPlan,
     Engine,
@@ -45,7 +46,79 @@ _ZERO_DATE = {
     "bigquery": "REGEXP_CONTAINS(:v, r'^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')",
 }
 
-#: Whether a PostgreSQL array's text is cast to the whole array type or per element.
+# Grammars of the text the sources print (PostgreSQL: DateStyle ISO, IntervalStyle postgres,
+# as RDS runs; MySQL: its DATE / DATETIME / TIME output), shared by both dialects' regexes.
+_DATE = "[0-9]{4,}-[0-9]{2}-[0-9]{2}"
+_TIME = "([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,6})?"
+_OFFSET = "[+-][0-9]{2}(:[0-9]{2}){0,2}"
+_DURATION = "-?[0-9]{1,3}:[0-5][0-9]:[0-5][0-9]([.][0-9]{1,6})?"
+_INTERVAL = (
+    "^(-?[0-9]+ years? ?)?(-?[0-9]+ mons? ?)?(-?[0-9]+ days? ?)?"
+    "([+-]?[0-9]+:[0-9]{2}:[0-9]{2}([.][0-9]{1,6})?)?$"
+)
+_FLOAT = "^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$|^(NaN|[+-]?Infinity)$"
+# DuckDB: the date of a PostgreSQL / MySQL date(time) text; a BC year y is 1 - y (ISO 8601
+# astronomical numbering, which DuckDB's DATE uses); make_date refuses 2023-02-30.
+_DUCK_DATE = (
+    "make_date(CASE WHEN ends_with(:v, ' BC') THEN 1 - CAST(split_part(:v, '-', 1) AS BIGINT) "
+    "ELSE CAST(split_part(:v, '-', 1) AS BIGINT) END, CAST(split_part(:v, '-', 2) AS BIGINT), "
+    "CAST(substr(split_part(:v, '-', 3), 1, 2) AS BIGINT))"
+)
+
+# DuckDB: the UTC offset of a PostgreSQL timestamptz text ('+05:30', '-08', ' BC' after it),
+# in seconds east of UTC.
+_DUCK_OFFSET_SECONDS = (
+    "CAST(regexp_extract(:v, '([+-])[0-9]{2}(:[0-9]{2}){0,2}( BC)?$', 1) || '1' AS BIGINT) * ("
+    "CAST(regexp_extract(:v, '[+-]([0-9]{2})(:[0-9]{2}){0,2}( BC)?$', 1) AS BIGINT) * 3600 + "
+    "coalesce(CAST(nullif(regexp_extract(:v, '[+-][0-9]{2}:([0-9]{2})(:[0-9]{2})?( BC)?$', 1), "
+    "'') AS BIGINT), 0) * 60 + "
+    "coalesce(CAST(nullif(regexp_extract(:v, '[+-][0-9]{2}:[0-9]{2}:([0-9]{2})( BC)?$', 1), "
+    "'') AS BIGINT), 0))"
+)
+
+# BigQuery: the [-]H:MM:SS[.ffffff] at the end of a MySQL TIME / PostgreSQL interval text as
+# an INTERVAL, part by part ("INTERVAL int64_expression datetime_part", https://cloud.google
+# .com/bigquery/docs/reference/standard-sql/data-types#single_datetime_part_interval); the
+# sign applies to the whole time, as both sources print it.
+_BQ_TIME_SIGN = "IF(REGEXP_CONTAINS(:v, r'-[0-9]+:[0-9]{2}:[0-9]{2}([.][0-9]+)?$'), -1, 1)"
+_BQ_TIME_PART = (
+    f"INTERVAL {_BQ_TIME_SIGN} * COALESCE(SAFE_CAST(REGEXP_EXTRACT(:v, "
+    "r'([0-9]+):[0-9]{2}:[0-9]{2}(?:[.][0-9]+)?$') AS INT64), 0) HOUR + "
+    f"INTERVAL {_BQ_TIME_SIGN} * COALESCE(SAFE_CAST(REGEXP_EXTRACT(:v, "
+    "r'[0-9]+:([0-9]{2}):[0-9]{2}(?:[.][0-9]+)?$') AS INT64), 0) MINUTE + "
+    f"INTERVAL {_BQ_TIME_SIGN} * COALESCE(SAFE_CAST(REGEXP_EXTRACT(:v, "
+    "r'[0-9]+:[0-9]{2}:([0-9]{2})(?:[.][0-9]+)?$') AS INT64), 0) SECOND + "
+    f"INTERVAL {_BQ_TIME_SIGN} * COALESCE(SAFE_CAST(RPAD(REGEXP_EXTRACT(:v, "
+    "r':[0-9]{2}[.]([0-9]{1,6})$'), 6, '0') AS INT64), 0) MICROSECOND"
+)
+
+#: Name of the PostgreSQL array-literal parser (:func:`aws2bq.core.pg_array.array_json`) in
+#: DuckDB (a Python function the warehouse registers); BigQuery's is a JavaScript UDF in the
+#: destination dataset, passed to :func:`typed_select` as ``array_function``.
+ARRAY_FUNCTION = "aws2bq_pg_array"
+#: Builds the parser call for a raw value, an element kind and a delimiter (see
+#: :func:`aws2bq.core.pg_array.array_json`); each warehouse has its own.
+ArrayParser = Callable[[exp.Expression, str, str], exp.Expression]
+
+
+def duckdb_array_parser(value: exp.Expression, kind: str, delimiter: str) -> exp.Expression:
+    """``aws2bq_pg_array(value, kind, delimiter)`` (the DuckDB Python function)."""
+    return exp.Anonymous(
+        this=exp.to_identifier(ARRAY_FUNCTION),
+        expressions=[value, exp.Literal.string(kind), exp.Literal.string(delimiter)],
+    )
+
+
+def array_parsers_needed(plan: TablePlan) -> set[tuple[str, str]]:
+    """The (element kind, delimiter) pairs the plan's array columns parse with."""
+    return {
+        (array_kind(p), _array_delimiter(p))
+        for p in plan.columns
+        if p.semantic in (Semantic.ARRAY, Semantic.ARRAY_JSON)
+    }
+
+
+#: Whether a PostgreSQL array is cast to the whole array type or element by element.
 ARRAY_CAST_TO: Mapping[str, str] = {"duckdb": "array", "bigquery": "element"}
 
 #: (name, dialect) → template; ``:v`` is the raw value. Casts to the target type are built as
@@ -53,44 +126,107 @@ ARRAY_CAST_TO: Mapping[str, str] = {"duckdb": "array", "bigquery": "element"}
 TEMPLATES: Mapping[tuple[str, str], str] = {
     ("text", "duckdb"): "CAST(:v AS VARCHAR)",
     ("text", "bigquery"): "CAST(:v AS STRING)",
-    ("date_text", "duckdb"): "TRY_CAST(:v AS DATE)",
-    ("date_text", "bigquery"): "SAFE.PARSE_DATE('%F', :v)",
+    # Text-encoded values are first matched against the strict grammar of what the source
+    # prints (PostgreSQL / MySQL output formats), then converted: a lenient cast alone drops
+    # trailing words (DuckDB reads '0044-03-15 12:00:00 BC' as 44 AD). A value outside the
+    # grammar, or that the warehouse cannot hold (BigQuery: years 1..9999, no BC, no
+    # 24:00:00), gives NULL, and the loader widens the column to its exact text.
+    ("date_text", "duckdb"): (
+        f"CASE WHEN regexp_matches(:v, '^{_DATE}( BC)?$') THEN TRY({_DUCK_DATE}) "
+        "WHEN :v = 'infinity' THEN CAST('infinity' AS DATE) "
+        "WHEN :v = '-infinity' THEN CAST('-infinity' AS DATE) END"
+    ),
+    (
+        "date_text",
+        "bigquery",
+    ): f"IF(REGEXP_CONTAINS(:v, r'^{_DATE}$'), SAFE.PARSE_DATE('%F', :v), NULL)",
     # Parquet timestamp with isAdjustedToUTC (an instant) → the UTC wall clock, whatever
     # the session time zone.
     ("datetime_from_utc", "duckdb"): "make_timestamp(epoch_us(:v))",
     ("datetime_from_utc", "bigquery"): "DATETIME(:v, 'UTC')",
-    ("datetime_text", "duckdb"): "TRY_CAST(:v AS TIMESTAMP)",
-    ("datetime_text", "bigquery"): "SAFE_CAST(:v AS DATETIME)",
+    ("datetime_text", "duckdb"): (
+        f"CASE WHEN regexp_matches(:v, '^{_DATE} {_TIME}( BC)?$') THEN TRY({_DUCK_DATE} + "
+        "CAST(split_part(:v, ' ', 2) AS TIME)) "
+        "WHEN :v = 'infinity' THEN CAST('infinity' AS TIMESTAMP) "
+        "WHEN :v = '-infinity' THEN CAST('-infinity' AS TIMESTAMP) END"
+    ),
+    ("datetime_text", "bigquery"): (
+        f"IF(REGEXP_CONTAINS(:v, r'^{_DATE} {_TIME}$'), SAFE_CAST(:v AS DATETIME), NULL)"
+    ),
     ("timestamp_from_local", "duckdb"): "timezone('UTC', :v)",
     ("timestamp_from_local", "bigquery"): "TIMESTAMP(:v, 'UTC')",
     # Text without an offset (MySQL): read in UTC, never in the session's zone.
-    ("timestamp_text_utc", "duckdb"): "timezone('UTC', TRY_CAST(:v AS TIMESTAMP))",
-    ("timestamp_text_utc", "bigquery"): "SAFE_CAST(:v AS TIMESTAMP)",
-    # Text with an offset (PostgreSQL timestamptz prints one).
-    ("timestamp_text_offset", "duckdb"): "TRY_CAST(:v AS TIMESTAMPTZ)",
-    ("timestamp_text_offset", "bigquery"): "SAFE_CAST(:v AS TIMESTAMP)",
+    ("timestamp_text_utc", "duckdb"): (
+        f"CASE WHEN regexp_matches(:v, '^{_DATE} {_TIME}$') "
+        "THEN timezone('UTC', TRY_CAST(:v AS TIMESTAMP)) END"
+    ),
+    ("timestamp_text_utc", "bigquery"): (
+        f"IF(REGEXP_CONTAINS(:v, r'^{_DATE} {_TIME}$'), SAFE_CAST(:v AS TIMESTAMP), NULL)"
+    ),
+    # Text with an offset (PostgreSQL timestamptz prints one, then ' BC' for BC years).
+    ("timestamp_text_offset", "duckdb"): (
+        f"CASE WHEN regexp_matches(:v, '^{_DATE} {_TIME}{_OFFSET}( BC)?$') THEN "
+        f"TRY(timezone('UTC', {_DUCK_DATE} + CAST(regexp_extract(:v, ' ([0-9:.]+)', 1) AS TIME)"
+        f" - to_seconds({_DUCK_OFFSET_SECONDS}))) "
+        "WHEN :v = 'infinity' THEN CAST('infinity' AS TIMESTAMPTZ) "
+        "WHEN :v = '-infinity' THEN CAST('-infinity' AS TIMESTAMPTZ) END"
+    ),
+    ("timestamp_text_offset", "bigquery"): (
+        f"IF(REGEXP_CONTAINS(:v, r'^{_DATE} {_TIME}[+-][0-9]{{2}}(:[0-9]{{2}})?$'), "
+        "SAFE_CAST(:v AS TIMESTAMP), NULL)"
+    ),
     # MySQL TIME text '[-]HHH:MM:SS[.ffffff]'.
-    ("duration_text", "duckdb"): "TRY_CAST(:v AS INTERVAL)",
-    ("duration_text", "bigquery"): "SAFE_CAST(CONCAT('0-0 0 ', :v) AS INTERVAL)",
+    (
+        "duration_text",
+        "duckdb",
+    ): f"CASE WHEN regexp_matches(:v, '^{_DURATION}$') THEN TRY_CAST(:v AS INTERVAL) END",
+    (
+        "duration_text",
+        "bigquery",
+    ): f"IF(REGEXP_CONTAINS(:v, r'^{_DURATION}$'), {_BQ_TIME_PART}, NULL)",
     ("duration_time", "duckdb"): "TRY_CAST(CAST(:v AS VARCHAR) AS INTERVAL)",
     ("duration_time", "bigquery"): "SAFE_CAST(CONCAT('0-0 0 ', CAST(:v AS STRING)) AS INTERVAL)",
-    # PostgreSQL interval text (IntervalStyle postgres: '1 year 2 mons 3 days 04:05:06.5').
-    ("interval_text", "duckdb"): "TRY_CAST(:v AS INTERVAL)",
-    ("interval_text", "bigquery"): (
-        "MAKE_INTERVAL(COALESCE(SAFE_CAST(REGEXP_EXTRACT(:v, r'(-?[0-9]+) years?') AS INT64), 0), "
-        "COALESCE(SAFE_CAST(REGEXP_EXTRACT(:v, r'(-?[0-9]+) mons?') AS INT64), 0), "
-        "COALESCE(SAFE_CAST(REGEXP_EXTRACT(:v, r'(-?[0-9]+) days?') AS INT64), 0)) + "
-        "COALESCE(SAFE_CAST(CONCAT('0-0 0 ', "
-        "REGEXP_EXTRACT(:v, r'(-?[0-9]+:[0-9]{2}:[0-9]{2}(?:[.][0-9]+)?)$')) AS INTERVAL), "
-        "MAKE_INTERVAL())"
+    # PostgreSQL interval text (IntervalStyle postgres: '1 year 2 mons 3 days 04:05:06.5',
+    # '-1 days +02:00:00'): months, days and microseconds, as PostgreSQL keeps them.
+    ("interval_text", "duckdb"): (
+        f"CASE WHEN regexp_matches(:v, '{_INTERVAL}') AND :v <> '' THEN TRY("
+        "to_months(12 * coalesce(CAST(nullif(regexp_extract(:v, '(-?[0-9]+) years?', 1), '') "
+        "AS BIGINT), 0) + coalesce(CAST(nullif(regexp_extract(:v, '(-?[0-9]+) mons?', 1), '') "
+        "AS BIGINT), 0)) + to_days(coalesce(CAST(nullif(regexp_extract(:v, "
+        "'(-?[0-9]+) days?', 1), '') AS BIGINT), 0)) + CASE WHEN regexp_matches(:v, "
+        "'[0-9]:[0-9]{2}:[0-9]{2}([.][0-9]+)?$') THEN TRY_CAST(ltrim(regexp_extract(:v, "
+        "'([+-]?[0-9]+:[0-9]{2}:[0-9]{2}([.][0-9]{1,6})?)$', 1), '+') AS INTERVAL) "
+        "ELSE INTERVAL 0 SECOND END) END"
     ),
-    ("time_text", "duckdb"): "TRY_CAST(:v AS TIME)",
-    ("time_text", "bigquery"): "SAFE_CAST(:v AS TIME)",
-    ("bool_text", "duckdb"): "TRY_CAST(:v AS BOOLEAN)",
+    ("interval_text", "bigquery"): (
+        f"IF(REGEXP_CONTAINS(:v, r'{_INTERVAL}') AND :v <> '', "
+        "INTERVAL (12 * COALESCE(SAFE_CAST(REGEXP_EXTRACT(:v, r'(-?[0-9]+) years?') AS INT64), 0)"
+        " + COALESCE(SAFE_CAST(REGEXP_EXTRACT(:v, r'(-?[0-9]+) mons?') AS INT64), 0)) MONTH + "
+        "INTERVAL COALESCE(SAFE_CAST(REGEXP_EXTRACT(:v, r'(-?[0-9]+) days?') AS INT64), 0) DAY + "
+        f"{_BQ_TIME_PART}, NULL)"
+    ),
+    # PostgreSQL time: 00:00:00 … 24:00:00 (BigQuery's TIME stops at 23:59:59.999999).
+    ("time_text", "duckdb"): (
+        f"CASE WHEN regexp_matches(:v, '^({_TIME}|24:00:00([.]0{{1,6}})?)$') "
+        "THEN TRY_CAST(:v AS TIME) END"
+    ),
+    (
+        "time_text",
+        "bigquery",
+    ): f"IF(REGEXP_CONTAINS(:v, r'^{_TIME}$'), SAFE_CAST(:v AS TIME), NULL)",
+    ("bool_text", "duckdb"): (
+        "CASE lower(:v) WHEN 't' THEN TRUE WHEN 'true' THEN TRUE WHEN 'f' THEN FALSE "
+        "WHEN 'false' THEN FALSE END"
+    ),
     ("bool_text", "bigquery"): (
         "CASE LOWER(:v) WHEN 't' THEN TRUE WHEN 'true' THEN TRUE WHEN 'f' THEN FALSE "
         "WHEN 'false' THEN FALSE END"
     ),
+    # Numbers stored as text (a storage aws2bq does not expect, but converts exactly).
+    ("integer_text", "duckdb"): "CASE WHEN regexp_matches(:v, '^[+-]?[0-9]+$') THEN :c END",
+    ("integer_text", "bigquery"): "IF(REGEXP_CONTAINS(:v, r'^[+-]?[0-9]+$'), :c, NULL)",
+    ("float_text", "duckdb"): f"CASE WHEN regexp_matches(:v, '{_FLOAT}') THEN :c END",
+    ("float_text", "bigquery"): f"IF(REGEXP_CONTAINS(:v, r'{_FLOAT}'), :c, NULL)",
     (
         "set_text",
         "duckdb",
@@ -110,31 +246,33 @@ TEMPLATES: Mapping[tuple[str, str], str] = {
     (
         "bytea_text",
         "duckdb",
-    ): "CASE WHEN starts_with(:v, '\\x') THEN TRY(from_hex(substr(:v, 3))) END",
-    ("bytea_text", "bigquery"): "IF(STARTS_WITH(:v, '\\\\x'), SAFE.FROM_HEX(SUBSTR(:v, 3)), NULL)",
+    ): "CASE WHEN regexp_matches(:v, '^\\\\x([0-9a-fA-F]{2})*$') THEN from_hex(substr(:v, 3)) END",
+    ("bytea_text", "bigquery"): (
+        "IF(REGEXP_CONTAINS(:v, r'^\\\\x([0-9a-fA-F]{2})*$'), FROM_HEX(SUBSTR(:v, 3)), NULL)"
+    ),
     # MySQL's internal geometry: a 4-byte SRID, then WKB.
     ("geometry", "duckdb"): "unhex(substr(hex(:v), 9))",
     ("geometry", "bigquery"): "SAFE.ST_GEOGFROMWKB(SUBSTR(:v, 5))",
-    # PostgreSQL one-dimensional array text '{1,2,NULL}' / '{"x y",z}'. ``:c`` is a TRY_CAST
-    # of ``<name>_inner`` to the array type (DuckDB) or the element type (BigQuery), see
-    # ARRAY_CAST_TO.
+    # PostgreSQL arrays: ``:j`` is the parser's JSON text (typed leaves, nesting kept, a
+    # decorated array as an object). A one-dimensional array becomes an ARRAY of its type.
+    # ``:c`` is a TRY_CAST of ``CAST(:j AS JSON)`` to the array type (DuckDB) or of each
+    # element ``x`` to the element type (BigQuery), see ARRAY_CAST_TO.
     ("pg_array", "duckdb"): (
-        "CASE WHEN starts_with(:v, '{') AND NOT starts_with(:v, '{{') THEN :c END"
+        "CASE WHEN starts_with(:j, '[') AND NOT starts_with(:j, '[[') THEN :c END"
     ),
-    ("pg_array_inner", "duckdb"): "'[' || substr(:v, 2, length(:v) - 2) || ']'",
+    ("pg_array_inner", "duckdb"): "CAST(:j AS JSON)",
+    # JSON_VALUE_ARRAY gets '[]' for anything but a flat array, so that it never fails even
+    # where both branches of IF are evaluated.
     ("pg_array", "bigquery"): (
-        "ARRAY(SELECT :c FROM UNNEST(IF(:v = '{}', [], "
-        "SPLIT(SUBSTR(:v, 2, LENGTH(:v) - 2), ','))) AS x WITH OFFSET AS o ORDER BY o)"
+        "IF(STARTS_WITH(:j, '[') AND NOT STARTS_WITH(:j, '[['), ARRAY(SELECT :c "
+        "FROM UNNEST(JSON_VALUE_ARRAY(IF(STARTS_WITH(:j, '[') AND NOT STARTS_WITH(:j, '[['), "
+        ":j, '[]'))) AS x WITH OFFSET AS o ORDER BY o), NULL)"
     ),
-    ("pg_array_inner", "bigquery"): "TRIM(x, '\"')",
-    ("pg_array_json", "duckdb"): (
-        "CASE WHEN starts_with(:v, '{') AND NOT starts_with(:v, '{{') "
-        "THEN CAST(to_json(:c) AS JSON) END"
-    ),
-    ("pg_array_json", "bigquery"): (
-        "TO_JSON(ARRAY(SELECT :c FROM UNNEST(IF(:v = '{}', [], "
-        "SPLIT(SUBSTR(:v, 2, LENGTH(:v) - 2), ','))) AS x WITH OFFSET AS o ORDER BY o))"
-    ),
+    ("pg_array_inner", "bigquery"): "x",
+    # BigQuery cannot store a NULL element in an array: such arrays do not fit ARRAY<…>.
+    ("no_null_element", "bigquery"): ("(SELECT COUNT(*) FROM UNNEST(:a) AS y WHERE y IS NULL) = 0"),
+    ("pg_array_json", "duckdb"): "TRY_CAST(:j AS JSON)",
+    ("pg_array_json", "bigquery"): "SAFE.PARSE_JSON(:j)",
     ("zero_date", "duckdb"): _ZERO_DATE["duckdb"],
     ("zero_date", "bigquery"): _ZERO_DATE["bigquery"],
     ("error", "duckdb"): "error(:m || CAST(:v AS VARCHAR))",
@@ -172,6 +310,14 @@ class Conversion:
     value: exp.Expression
     #: None: the conversion cannot fail. Else: a NULL result is fine only when this holds.
     null_ok: exp.Expression | None = None
+    #: When the value was converted exactly (None: when it is not NULL).
+    fits: exp.Expression | None = None
+
+    def converted(self) -> exp.Expression:
+        """True when the value was converted exactly."""
+        if self.fits is not None:
+            return self.fits
+        return exp.Not(this=exp.Paren(this=_is_null(self.value)))
 
 
 def _or(*conditions: exp.Expression) -> exp.Expression:
@@ -186,17 +332,49 @@ def _is_null(v: exp.Expression) -> exp.Expression:
     return exp.Is(this=v.copy(), expression=exp.null())
 
 
+#: Element kinds of the array parser by element semantic (anything else: the element's text).
+_ARRAY_KINDS: Mapping[Semantic, str] = {
+    Semantic.INTEGER: "int",
+    Semantic.FLOAT: "float",
+    Semantic.BOOL: "bool",
+    Semantic.STRING: "text",
+}
+
+
+def array_kind(plan: ColumnPlan) -> str:
+    """The element kind an array column is parsed with (``int``, ``float``, ``bool``, ``text``)."""
+    if plan.semantic is Semantic.ARRAY_JSON:
+        return "text"
+    return _ARRAY_KINDS.get(plan.element or Semantic.STRING, "text")
+
+
+def _array_delimiter(plan: ColumnPlan) -> str:
+    # PostgreSQL separates box elements with ';' (the only type whose typdelim is not ',').
+    element = plan.source.original_type.lower().removesuffix("[]").strip()
+    return ";" if element in ("box", "_box") else ","
+
+
 def convert(
-    plan: ColumnPlan, raw: RawType, v: exp.Expression, caps: Capabilities, engine: Engine
+    plan: ColumnPlan,
+    raw: RawType,
+    v: exp.Expression,
+    caps: Capabilities,
+    engine: Engine,
+    array_function: ArrayParser | None = None,
 ) -> Conversion:
-    """The conversion of one column's raw value ``v`` (stored as ``raw``) to its type."""
+    """The conversion of one column's raw value ``v`` (stored as ``raw``) to its type.
+
+    ``array_function`` is the warehouse's PostgreSQL array parser (default: DuckDB's
+    :data:`ARRAY_FUNCTION`). A column widened to its exact text (:attr:`ColumnPlan.widened`)
+    takes the value as the source printed it.
+    """
     ctype = plan.column.type
     target = caps.data_type(ctype)
     s = plan.semantic
     r = raw.raw
 
-    def guarded(value: exp.Expression) -> Conversion:
-        return Conversion(value, _is_null(v))
+    def guarded(value: exp.Expression, fits: exp.Expression | None = None) -> Conversion:
+        return Conversion(value, _is_null(v), fits)
 
     def cast_(value: exp.Expression = v) -> exp.Expression:
         return exp.Cast(this=value.copy(), to=target.copy())
@@ -204,14 +382,35 @@ def convert(
     def try_cast() -> Conversion:
         return guarded(exp.TryCast(this=v.copy(), to=target.copy()))
 
-    def pg_array(name: str, array: ColumnType) -> Conversion:
-        per_element = ARRAY_CAST_TO[caps.dialect] == "element"
-        to = caps.data_type(ColumnType(array.kind) if per_element else array)
-        inner = render("pg_array_inner", caps, v=v)
-        return guarded(render(name, caps, v=v, c=exp.TryCast(this=inner, to=to)))
+    def parsed_array() -> exp.Expression:
+        parser = array_function or duckdb_array_parser
+        return parser(v.copy(), array_kind(plan), _array_delimiter(plan))
 
     if r is Raw.OTHER:
         raise UnsupportedStorage(f"column {plan.source.name!r} is stored as an unsupported type")
+    widened_to_text = (
+        ctype.kind is Kind.STRING
+        and not ctype.repeated
+        and s not in (Semantic.STRING, Semantic.DECIMAL, Semantic.NUMBER_TEXT)
+    )
+    if widened_to_text:
+        # The exact text the source printed (a value the planned type could not hold).
+        return Conversion(v.copy() if r is Raw.STRING else render("text", caps, v=v))
+    if s in (Semantic.ARRAY, Semantic.ARRAY_JSON) and r is Raw.STRING:
+        if ctype.kind is Kind.JSON:
+            return guarded(render("pg_array_json", caps, j=parsed_array()))
+        per_element = ARRAY_CAST_TO[caps.dialect] == "element"
+        to = caps.data_type(ColumnType(ctype.kind) if per_element else ctype)
+        parsed = parsed_array()
+        inner = exp.TryCast(this=render("pg_array_inner", caps, j=parsed), to=to)
+        value = render("pg_array", caps, j=parsed, c=inner)
+        if caps.array_null_elements:
+            return guarded(value)
+        fits = exp.and_(
+            exp.Not(this=exp.Paren(this=_is_null(value))),
+            render("no_null_element", caps, a=value),
+        )
+        return guarded(value, cast(exp.Expression, fits))
     if s in (Semantic.INTEGER, Semantic.UNSIGNED_BIGINT, Semantic.FLOAT):
         if r in (Raw.INT, Raw.DECIMAL, Raw.FLOAT) and not (
             s is not Semantic.FLOAT and r is Raw.FLOAT
@@ -220,15 +419,18 @@ def convert(
         if r is Raw.BOOL and s is Semantic.INTEGER:
             return Conversion(cast_())
         if r is Raw.STRING:
-            return try_cast()
+            name = "float_text" if s is Semantic.FLOAT else "integer_text"
+            return guarded(render(name, caps, v=v, c=exp.TryCast(this=v.copy(), to=target)))
     elif s in (Semantic.DECIMAL, Semantic.NUMBER_TEXT):
+        # A number kept as text is spelled canonically (aws2bq.core.number_text), the same
+        # whether it comes from the source's text or a widened typed value (issue 10.2).
         if r in (Raw.DECIMAL, Raw.INT):
             if caps.physical_type(ctype) == caps.type_names[Kind.STRING]:
-                return Conversion(render("text", caps, v=v))
+                return Conversion(canonical_sql(render("text", caps, v=v), caps.dialect))
             return Conversion(cast_())
         if r is Raw.STRING:
             if caps.physical_type(ctype) == caps.type_names[Kind.STRING]:
-                return Conversion(v.copy())  # the exact text, as the source printed it
+                return Conversion(canonical_sql(v.copy(), caps.dialect))
             return try_cast()
     elif s is Semantic.BOOL:
         if r is Raw.BOOL:
@@ -287,9 +489,7 @@ def convert(
         if r is Raw.BINARY:
             number = render("bit_u64" if plan.width > 63 else "bit_int", caps, v=v)
             if ctype.kind is Kind.BOOL:
-                value: exp.Expression = exp.NEQ(
-                    this=exp.Paren(this=number), expression=exp.Literal.number(0)
-                )
+                value = exp.NEQ(this=exp.Paren(this=number), expression=exp.Literal.number(0))
             else:
                 value = cast_(number)
             return guarded(value)
@@ -302,14 +502,8 @@ def convert(
             return Conversion(v.copy())
         if r is Raw.STRING:
             return guarded(render("bytea_text", caps, v=v))
-    elif s is Semantic.GEOMETRY:
-        if r is Raw.BINARY:
-            return guarded(render("geometry", caps, v=v))
-    elif s is Semantic.ARRAY:
-        if r is Raw.STRING:
-            return pg_array("pg_array", ctype)
-    elif s is Semantic.ARRAY_JSON and r is Raw.STRING:
-        return pg_array("pg_array_json", ColumnType(Kind.STRING, repeated=True))
+    elif s is Semantic.GEOMETRY and r is Raw.BINARY:
+        return guarded(render("geometry", caps, v=v))
     raise UnsupportedStorage(
         f"column {plan.source.name!r} ({plan.source.original_type}) is stored as {raw}, "
         f"which aws2bq cannot convert to {ctype}"
@@ -327,6 +521,14 @@ def _guard(
     if conversion.null_ok is None:
         return conversion.value
     fail = render("error", caps, m=loss_message(column), v=raw)
+    if conversion.fits is not None:
+        return exp.Case(
+            ifs=[
+                exp.If(this=conversion.fits, true=conversion.value),
+                exp.If(this=conversion.null_ok, true=exp.null()),
+            ],
+            default=fail,
+        )
     fallback = exp.Case(ifs=[exp.If(this=conversion.null_ok, true=exp.null())], default=fail)
     return exp.Coalesce(this=conversion.value, expressions=[fallback])
 
@@ -349,11 +551,13 @@ def typed_select(
     system_values: Mapping[str, exp.Expression],
     caps: Capabilities,
     engine: Engine,
+    array_function: ArrayParser | None = None,
 ) -> exp.Query:
     """One typed row per exported row (UNION ALL over the groups), columns in schema order.
 
     A value that cannot be converted exactly aborts the statement with an error starting
     with :data:`LOSS_MARKER`. With no files at all: the columns, no rows.
+    ``array_function``: the warehouse's PostgreSQL array parser (see :func:`convert`).
     """
     by_source = plan.by_source()
     selects: list[exp.Select] = []
@@ -375,6 +579,7 @@ def typed_select(
                     raw,
                     caps,
                     engine,
+                    array_function,
                 )
                 value = _guard(conversion, raw, column.name, caps)
             projections.append(_as(value, column.name))
@@ -388,7 +593,11 @@ def typed_select(
 
 
 def loss_select(
-    plan: TablePlan, sources: Sequence[Source], caps: Capabilities, engine: Engine
+    plan: TablePlan,
+    sources: Sequence[Source],
+    caps: Capabilities,
+    engine: Engine,
+    array_function: ArrayParser | None = None,
 ) -> exp.Select | None:
     """Per guarded column: how many values cannot be converted, and one of them.
 
@@ -405,14 +614,20 @@ def loss_select(
                 continue
             raw = _raw_column(p.source.name)
             conversion = convert(
-                by_source[p.source.name], source.raws[p.source.name], raw, caps, engine
+                by_source[p.source.name],
+                source.raws[p.source.name],
+                raw,
+                caps,
+                engine,
+                array_function,
             )
             if conversion.null_ok is None:
                 continue
             lost: exp.Expression = cast(
                 exp.Expression,
                 exp.and_(
-                    _is_null(conversion.value), exp.Not(this=exp.Paren(this=conversion.null_ok))
+                    exp.Not(this=exp.Paren(this=conversion.converted())),
+                    exp.Not(this=exp.Paren(this=conversion.null_ok)),
                 ),
             )
             checks[p.column.name] = (lost, render("text", caps, v=raw))

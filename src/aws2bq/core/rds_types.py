@@ -45,8 +45,8 @@ from enum import StrEnum
 from typing import Any
 
 from aws2bq.core.dynamodb_types import BIGNUMERIC_LIMITS, NUMERIC_LIMITS, SYSTEM_COLUMNS
-from aws2bq.core.naming import assign_names
-from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
+from aws2bq.core.naming import BIGQUERY_NAMES, NameRule, assign_names
+from aws2bq.core.schema import JSON_TYPE, Column, ColumnType, Kind, Role, TableSchema
 
 
 class Engine(StrEnum):
@@ -170,6 +170,24 @@ class NumberProfile:
         )
 
 
+#: Semantics converted from text by a conversion that may not fit (see ColumnPlan.wider_types).
+_TEXT_CONVERTED = frozenset(
+    {
+        Semantic.DATE,
+        Semantic.DATETIME,
+        Semantic.TIMESTAMP,
+        Semantic.TIME_OF_DAY,
+        Semantic.INTERVAL,
+        Semantic.DURATION,
+        Semantic.BOOL,
+        Semantic.JSON,
+        Semantic.BINARY,
+        Semantic.INTEGER,
+        Semantic.FLOAT,
+    }
+)
+
+
 @dataclass(frozen=True)
 class ColumnPlan:
     """How one source column becomes one destination column."""
@@ -185,6 +203,30 @@ class ColumnPlan:
     @property
     def needs_profile(self) -> bool:
         return self.semantic is Semantic.NUMBER_TEXT
+
+    def wider_types(self) -> tuple[ColumnType, ...]:
+        """The types this column widens to, in order, when a valid source value does not fit
+        its planned type (issue 10.4: widen and report, never refuse valid data).
+
+        An array becomes JSON (nesting, NULL elements and lower bounds kept), then its exact
+        text; a value converted from text (dates, times, intervals, booleans, JSON, bytea,
+        numbers stored as text) its exact text. Other columns cannot fail to convert.
+        """
+        text = ColumnType(Kind.STRING)
+        if self.semantic is Semantic.ARRAY:
+            return (JSON_TYPE, text)
+        if self.semantic is Semantic.ARRAY_JSON or self.semantic in _TEXT_CONVERTED:
+            return (text,)
+        return ()
+
+    def widening(self) -> ColumnType | None:
+        """The next wider type of :meth:`wider_types` after the current one (None: none)."""
+        chain = self.wider_types()
+        current = self.column.type
+        if current in chain:
+            index = chain.index(current) + 1
+            return chain[index] if index < len(chain) else None
+        return chain[0] if chain else None
 
 
 @dataclass(frozen=True)
@@ -374,7 +416,9 @@ def plan_table(
     *,
     keys: Sequence[str] = (),
     profiles: Mapping[str, NumberProfile] | None = None,
-    max_name_length: int = 300,
+    names: NameRule = BIGQUERY_NAMES,
+    previous: TableSchema | None = None,
+    widened: Mapping[str, ColumnType] | None = None,
 ) -> TablePlan:
     """Decide the destination schema of one exported table.
 
@@ -383,10 +427,19 @@ def plan_table(
     digits of the text-stored number columns (:attr:`ColumnPlan.needs_profile`); without one
     such a column takes the narrowest type for no values. Column order: the keys (in
     ``keys`` order), the other columns in the table's order, then the system columns.
+    Columns of ``previous`` (the table's schema so far) keep their names; new ones are named
+    by :func:`assign_names` under ``names``. ``widened`` gives, by source name, a wider type
+    (one of :meth:`ColumnPlan.wider_types`) for columns whose values do not fit the planned
+    one; a column ``previous`` already widened so stays widened (nothing narrows back).
     """
+    widened = dict(widened or {})
     profiles = profiles or {}
     system_names = sorted(name for name, _ in SYSTEM_COLUMNS)
-    names = assign_names([m.name for m in mappings], taken=system_names, max_length=max_name_length)
+    kept = previous.by_source() if previous is not None else {}
+    names_of = {m.name: kept[m.name].name for m in mappings if m.name in kept}
+    taken = system_names + [c.name for c in kept.values()]
+    fresh = [m.name for m in mappings if m.name not in names_of]
+    names_of.update(assign_names(fresh, taken=taken, rule=names))
     plans: list[ColumnPlan] = []
     for mapping in mappings:
         column_raws = raws.get(mapping.name, ())
@@ -399,7 +452,16 @@ def plan_table(
         if semantic is Semantic.NUMBER_TEXT:
             ctype = profiled_type(mapping, engine, profiles.get(mapping.name))
         role = Role.KEY if mapping.name in keys else Role.DATA
-        column = Column(names[mapping.name], ctype, mapping.name, role)
+        column = Column(names_of[mapping.name], ctype, mapping.name, role)
+        plan = ColumnPlan(mapping, semantic, column, element, width)
+        chain = plan.wider_types()
+        before = kept[mapping.name].type if mapping.name in kept else None
+        wider = widened.get(mapping.name)
+        for candidate in (before, wider):
+            if candidate in chain and (
+                column.type not in chain or chain.index(candidate) > chain.index(column.type)
+            ):
+                column = Column(column.name, candidate, column.source_name, column.role)
         plans.append(ColumnPlan(mapping, semantic, column, element, width))
     by_name = {p.source.name: p for p in plans}
     ordered = [by_name[k] for k in keys if k in by_name]

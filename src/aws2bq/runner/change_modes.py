@@ -9,6 +9,7 @@ ledger row in one transaction (:func:`aws2bq.core.change_apply.change_steps`).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,7 @@ from aws2bq.core.change_apply import (
 )
 from aws2bq.core.ledger import LEDGER_TABLE, LedgerEntry, select_history
 from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
+from aws2bq.core.widening import Widening
 from aws2bq.errors import Aws2BqError, ConfigError
 from aws2bq.warehouses.base import ColumnDescriptions, TableRef, Warehouse
 
@@ -67,8 +69,13 @@ def snapshot_apply_steps(
     snapshot_time: datetime,
     entry: LedgerEntry,
     layout: TableLayout | None = None,
+    widening: Widening | None = None,
+    snapshot_types: Mapping[str, ColumnType] | None = None,
 ) -> ApplySteps:
-    """Statements applying a full typed snapshot in merge / history mode (see module doc)."""
+    """Statements applying a full typed snapshot in merge / history mode (see module doc).
+
+    ``widening`` converts the values of widened columns (default: the warehouse's plain
+    one); ``snapshot_types`` the snapshot's own column types where they differ."""
     ref = TableRef(table, dataset)
     existing = wh.table_columns(ref)
     if existing is not None:
@@ -93,6 +100,8 @@ def snapshot_apply_steps(
         changed_at=snapshot_time,
         caps=caps,
         table_exists=exists,
+        snapshot_types=snapshot_types,
+        widening=widening,
     )
     return change_steps(
         mode=mode,
@@ -106,6 +115,7 @@ def snapshot_apply_steps(
         table_exists=exists,
         previous=previous if exists else None,
         layout=layout,
+        widening=widening,
     )
 
 
@@ -246,13 +256,14 @@ def plan_targets(
         mode = Mode(settings.mode or stream.mode)
         if mode is Mode.REPLACE or not settings.keys:
             continue
+        # The stream's engine says how a target splits (a MySQL table name may hold dots);
+        # unset, a PostgreSQL target is the one with a schema level.
         parts = target.split(".")
-        if len(parts) == 2:
-            db, schema, name = parts[0], None, parts[1]
-        elif len(parts) == 3:
-            db, schema, name = parts
+        schema: str | None
+        if stream.engine == "mysql" or (stream.engine is None and len(parts) == 2):
+            db, schema, name = parts[0], None, ".".join(parts[1:])
         else:
-            continue
+            db, schema, name = parts[0], parts[1], ".".join(parts[2:])
         template = stream.table_name_template or (
             MYSQL_TEMPLATE if schema is None else POSTGRES_TEMPLATE
         )

@@ -34,7 +34,12 @@ from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.runner.dynamodb_load import DynamoDBLoadRequest, LoadReport
 from aws2bq.sources.dynamodb import check_staged_counts
 from aws2bq.sources.dynamodb_incremental import IncrementalExport
-from aws2bq.warehouses.base import DynamoDBIncrementalStaging, TableRef, Warehouse
+from aws2bq.warehouses.base import (
+    DynamoDBIncrementalStaging,
+    DynamoDBStaging,
+    TableRef,
+    Warehouse,
+)
 
 
 def _chain(
@@ -136,7 +141,7 @@ def load_incremental(
         stats = wh.profile_dynamodb_changes(staged)
         timings["profile"] = time.monotonic() - t
         schema_decision = decide_schema(
-            previous, stats, keys=keys, max_name_length=wh.capabilities.max_column_name_length
+            previous, stats, keys=keys, names=wh.capabilities.column_names
         )
         changes_sql = wh.dynamodb_changes_select(staged, schema_decision.schema)
         crashpoint("typed")
@@ -180,6 +185,7 @@ def load_incremental(
             table_exists=wh.table_exists(TableRef(stream, dataset)),
             previous=previous,
             layout=request.layout,
+            widening=wh.dynamodb_widening() if isinstance(wh, DynamoDBStaging) else None,
         )
         t = time.monotonic()
         progress.start("apply", rows=kept)

@@ -213,7 +213,7 @@ def _load(
             previous,
             stats,
             keys=keys,
-            max_name_length=wh.capabilities.max_column_name_length,
+            names=wh.capabilities.column_names,
         )
         if decision.missing_keys and export.item_count:
             raise ConfigError(
@@ -272,6 +272,7 @@ def _load(
                 snapshot_time=export.exported_at,
                 entry=entry,
                 layout=request.layout,
+                widening=wh.dynamodb_widening(),
             )
         t = time.monotonic()
         progress.start("apply", rows=staged.rows)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -28,8 +28,15 @@ from aws2bq.core.change_apply import TableLayout, evolve_schema
 from aws2bq.core.ledger import LEDGER_TABLE, LedgerEntry, select_history
 from aws2bq.core.progress import NullProgress, Progress
 from aws2bq.core.rds_sql import LOSS_MARKER, UnsupportedStorage
-from aws2bq.core.rds_types import RawType, next_version, plan_table
-from aws2bq.core.schema import TableSchema
+from aws2bq.core.rds_types import (
+    Engine,
+    NumberProfile,
+    RawType,
+    TablePlan,
+    next_version,
+    plan_table,
+)
+from aws2bq.core.schema import ColumnType, TableSchema
 from aws2bq.errors import (
     Aws2BqError,
     ConfigError,
@@ -89,6 +96,9 @@ class TableReport:
     bytes: int = 0
     schema_version: int = 0
     columns: dict[str, str] = field(default_factory=dict)
+    #: Columns widened because valid values did not fit their planned type (issue 10.4):
+    #: ``{"column", "from", "to", "values", "example"}``.
+    widened: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
 
@@ -103,6 +113,7 @@ class TableReport:
             "bytes": self.bytes,
             "schema_version": self.schema_version,
             "columns": self.columns,
+            "widened": self.widened,
             "error": self.error,
             "seconds": round(self.seconds, 3),
         }
@@ -303,6 +314,60 @@ def _load_table(
         wh.drop_rds_staging(staged)
 
 
+def _widen_to_fit(
+    wh: RdsStaging,
+    staged: StagedRdsTable,
+    plan: TablePlan,
+    replan: Callable[[Mapping[str, ColumnType]], TablePlan],
+    engine: Engine,
+    target: str,
+    report: TableReport,
+    progress: Progress,
+) -> TablePlan:
+    """The plan with every column whose valid values do not fit its type widened.
+
+    A source value the planned type cannot hold (a 2-D or bounds-decorated PostgreSQL array,
+    a BC date on BigQuery, a PostgreSQL time of 24:00:00 on BigQuery …) widens its column to
+    the next of :meth:`ColumnPlan.wider_types` — JSON keeping the nesting, then the exact
+    text — and the widening is reported; the table is never refused for valid data. A
+    column with no wider type keeps it, and the apply reports the values it cannot convert.
+    """
+    if not staged.sources:
+        return plan
+    widened: dict[str, ColumnType] = {}
+    for _ in range(3):  # ARRAY → JSON → exact text: at most two steps, then a check
+        by_name = {p.column.name: p for p in plan.columns}
+        changes: dict[str, ColumnType] = {}
+        for name, count, example in wh.rds_losses(staged, plan, engine):
+            column = by_name[name]
+            wider = column.widening()
+            if wider is None:
+                continue
+            changes[column.source.name] = wider
+            report.widened.append(
+                {
+                    "column": column.source.name,
+                    "from": str(column.column.type),
+                    "to": str(wider),
+                    "values": count,
+                    "example": example,
+                }
+            )
+            progress.event(
+                "column widened",
+                table=target,
+                column=column.source.name,
+                to=str(wider),
+                values=count,
+                example=example[:200],
+            )
+        if not changes:
+            return plan
+        widened.update(changes)
+        plan = replan(widened)
+    return plan
+
+
 def _apply(
     wh: Warehouse,
     export: RdsExport,
@@ -330,20 +395,27 @@ def _apply(
     keys = request.keys.get(table.target, ()) or (history[0].schema.keys if history else ())
     mode, soft_delete = request.table_modes.get(table.target, (request.mode, request.soft_delete))
     caps = wh.capabilities
-    plan = plan_table(
-        export.engine, table.columns, raws, keys=keys, max_name_length=caps.max_column_name_length
-    )
-    profiled = [p.source.name for p in plan.columns if p.needs_profile]
-    if profiled and staged.sources:
-        profiles = wh.profile_rds_numbers(staged, profiled)
-        plan = plan_table(
+    previous = history[0].schema if history else None
+    profiles: dict[str, NumberProfile] = {}
+
+    def replan(widened: Mapping[str, ColumnType]) -> TablePlan:
+        return plan_table(
             export.engine,
             table.columns,
             raws,
             keys=keys,
             profiles=profiles,
-            max_name_length=caps.max_column_name_length,
+            names=caps.column_names,
+            previous=previous,
+            widened=widened,
         )
+
+    plan = replan({})
+    profiled = [p.source.name for p in plan.columns if p.needs_profile]
+    if profiled and staged.sources:
+        profiles = wh.profile_rds_numbers(staged, profiled)
+        plan = replan({})
+    plan = _widen_to_fit(wh, staged, plan, replan, export.engine, table.target, report, progress)
     schema = next_version(history[0].schema if history else None, plan.schema)
     if mode is not Mode.REPLACE:
         schema = evolve_schema(history[0].schema if history else None, plan.schema)
@@ -370,7 +442,12 @@ def _apply(
         rows_after=staged.rows,
         bytes=staged.bytes,
         schema=schema,
-        changes={"target": table.target, "table": report.table, "engine": str(export.engine)},
+        changes={
+            "target": table.target,
+            "table": report.table,
+            "engine": str(export.engine),
+            **({"widened": report.widened} if report.widened else {}),
+        },
         applied_at=datetime.now(UTC),
         duration_seconds=0.0,
         aws2bq_version=__version__,
@@ -399,6 +476,7 @@ def _apply(
             snapshot_time=export.snapshot_time,
             entry=entry,
             layout=request.table_layouts.get(table.target),
+            snapshot_types={c.name: c.type for c in plan.schema.columns},
         )
     progress.start("apply", rows=staged.rows)
     try:

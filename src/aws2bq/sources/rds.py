@@ -122,9 +122,96 @@ def _time(value: Any, where: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _engine(targets: list[str]) -> Engine:
-    # PostgreSQL targets are db.schema.table, MySQL ones db.table (export-formats.md §2).
-    return Engine.POSTGRES if any(t.count(".") >= 2 for t in targets) else Engine.MYSQL
+#: ``originalType`` names only MySQL / MariaDB writes (``information_schema.COLUMNS.DATA_TYPE``;
+#: PostgreSQL spells these ``integer``, ``numeric``, ``character varying``, ``timestamp
+#: without time zone`` …), and names only PostgreSQL writes (``information_schema.columns.
+#: data_type``, e.g. ``ARRAY`` and ``USER-DEFINED`` in AWS's exports). Names both use
+#: (``bigint``, ``text``, ``date``, ``json``, ``uuid`` …) are no evidence.
+MYSQL_TYPE_NAMES = frozenset(
+    {
+        "tinyint", "mediumint", "int", "decimal", "float", "double", "datetime", "timestamp",
+        "time", "year", "char", "varchar", "binary", "varbinary", "tinyblob", "blob",
+        "mediumblob", "longblob", "tinytext", "mediumtext", "longtext", "enum", "set",
+        "geometry", "linestring", "multipoint", "multilinestring", "multipolygon",
+        "geometrycollection", "geomcollection", "inet4", "inet6",
+    }
+)  # fmt: skip
+POSTGRES_TYPE_NAMES = frozenset(
+    {
+        "integer", "numeric", "real", "double precision", "character varying", "character",
+        "bytea", "timestamp without time zone", "timestamp with time zone",
+        "time without time zone", "time with time zone", "interval", "boolean", "jsonb",
+        "array", "user-defined", "money", "cidr", "inet", "macaddr", "macaddr8", "tsvector",
+        "tsquery", "xml", "bit varying", "box", "circle", "line", "lseg", "path", "int4range",
+        "int8range", "numrange", "tsrange", "tstzrange", "daterange", "oid", "name", "pg_lsn",
+    }
+)  # fmt: skip
+
+
+def _type_evidence(original_type: str) -> Engine | None:
+    name = re.sub(r"\(.*?\)", "", original_type.lower()).strip()
+    if name.endswith(" unsigned") or name in MYSQL_TYPE_NAMES:
+        return Engine.MYSQL
+    if name.endswith("[]") or name.startswith("_") or name in POSTGRES_TYPE_NAMES:
+        return Engine.POSTGRES
+    return None
+
+
+def _mysql_folders(target: str) -> list[tuple[str, str, str]]:
+    """(folder, database, table) for every split of a MySQL target: ``<db>/<db>.<table>``."""
+    parts = target.split(".")
+    out = []
+    for k in range(1, len(parts)):
+        database, name = ".".join(parts[:k]), ".".join(parts[k:])
+        out.append((f"{s3_safe(database)}/{s3_safe(target)}", database, name))
+    return out
+
+
+def _postgres_folders(target: str) -> list[tuple[str, str, str, str]]:
+    """(folder, database, schema, table) per split of a PostgreSQL target:
+    ``<db>/<schema>.<table>``. A dot inside the schema or the table name cannot be told from
+    the folder (AWS writes ``<schema>.<table>``): the schema is taken to end at the first dot."""
+    parts = target.split(".")
+    out = []
+    for k in range(1, len(parts) - 1):
+        database, schema, name = ".".join(parts[:k]), parts[k], ".".join(parts[k + 1 :])
+        out.append(
+            (f"{s3_safe(database)}/{s3_safe(schema)}.{s3_safe(name)}", database, schema, name)
+        )
+    return out
+
+
+def engine_of(entries: list[dict[str, Any]], folders: set[str]) -> Engine:
+    """The source engine of an export, from its own metadata (never from dots in names).
+
+    In order: the ``originalType`` names of every column (names only one engine uses, see
+    :data:`MYSQL_TYPE_NAMES`); then the table folders that exist (``<db>/<db>.<table>`` is
+    MySQL's layout, ``<db>/<schema>.<table>`` PostgreSQL's, export-formats.md §2); then, with
+    no evidence at all (no files, only type names both engines use), the shape of the targets:
+    PostgreSQL's always have a database, a schema and a table.
+    """
+    votes = {Engine.MYSQL: 0, Engine.POSTGRES: 0}
+    for entry in entries:
+        mappings = (entry.get("schemaMetadata") or {}).get("originalTypeMappings") or []
+        for mapping in mappings:
+            if isinstance(mapping, dict):
+                evidence = _type_evidence(str(mapping.get("originalType", "")))
+                if evidence is not None:
+                    votes[evidence] += 1
+    if votes[Engine.MYSQL] != votes[Engine.POSTGRES]:
+        return max(votes, key=lambda e: votes[e])
+    for entry in entries:
+        target = str(entry.get("target", ""))
+        mysql = any(f in folders for f, _, _ in _mysql_folders(target))
+        postgres = any(f in folders for f, _, _, _ in _postgres_folders(target))
+        if mysql != postgres:
+            votes[Engine.MYSQL if mysql else Engine.POSTGRES] += 1
+    if votes[Engine.MYSQL] != votes[Engine.POSTGRES]:
+        return max(votes, key=lambda e: votes[e])
+    targets = [str(e.get("target", "")) for e in entries]
+    if targets and all(len(t.split(".")) >= 3 for t in targets):
+        return Engine.POSTGRES
+    return Engine.MYSQL
 
 
 def read_export(export: str) -> RdsExport:
@@ -178,8 +265,8 @@ def read_export(export: str) -> RdsExport:
             raise ExportError(f"export {where}: {key.rsplit('/', 1)[-1]} has no perTableStatus")
         statuses.extend(e for e in entries if isinstance(e, dict))
     table_entries = [s for s in statuses if "." in str(s.get("target", ""))]
-    engine = _engine([str(s["target"]) for s in table_entries])
     files_by_folder = _files_by_table_folder(keys, prefix)
+    engine = engine_of(table_entries, set(files_by_folder))
     tables = tuple(
         _table(store, where, prefix, entry, engine, files_by_folder) for entry in table_entries
     )
@@ -211,6 +298,27 @@ def s3_safe(name: str) -> str:
     return re.sub(r'[\\`" ]', "_", name)
 
 
+def _split(target: str, engine: Engine, folders: set[str]) -> tuple[str, str | None, str, str]:
+    """(database, schema, table, folder) of a target: the split whose folder exists.
+
+    A table name may hold dots (MySQL allows `` `core.user` ``), so the split is the one whose
+    folder AWS wrote; without files (a skipped table), the database ends at the first dot.
+    """
+    if engine is Engine.POSTGRES:
+        candidates = _postgres_folders(target)
+        for folder, database, schema, name in candidates:
+            if folder in folders:
+                return database, schema, name, folder
+        if candidates:
+            folder, database, schema, name = candidates[0]
+            return database, schema, name, folder
+    for folder, database, name in _mysql_folders(target):
+        if folder in folders:
+            return database, None, name, folder
+    database, _, name = target.partition(".")
+    return database, None, name, f"{s3_safe(database)}/{s3_safe(target)}"
+
+
 def _table(
     store: BlobStore,
     where: str,
@@ -220,13 +328,7 @@ def _table(
     files_by_folder: dict[str, list[str]],
 ) -> RdsTable:
     target = str(entry["target"])
-    parts = target.split(".")
-    if engine is Engine.POSTGRES and len(parts) >= 3:
-        database, schema, name = parts[0], parts[1], ".".join(parts[2:])
-        folder = f"{s3_safe(database)}/{s3_safe(schema)}.{s3_safe(name)}"
-    else:
-        database, schema, name = parts[0], None, ".".join(parts[1:])
-        folder = f"{s3_safe(database)}/{s3_safe(database)}.{s3_safe(name)}"
+    database, schema, name, folder = _split(target, engine, set(files_by_folder))
     mappings = (entry.get("schemaMetadata") or {}).get("originalTypeMappings") or []
     columns = tuple(SourceColumn.from_mapping(m) for m in mappings if isinstance(m, dict))
     status = str(entry.get("status", ""))

@@ -35,6 +35,7 @@ from aws2bq.core.progress import Progress
 from aws2bq.core.rds_sql import Source
 from aws2bq.core.rds_types import Engine, NumberProfile, TablePlan
 from aws2bq.core.schema import TableSchema
+from aws2bq.core.widening import Widening
 
 __all__ = [
     "Capabilities",
@@ -218,6 +219,11 @@ class DynamoDBStaging(ABC):
     @abstractmethod
     def drop_dynamodb_staging(self, staged: StagedExport) -> None:
         """Remove the staging area (idempotent, never raises for a missing one)."""
+
+    @abstractmethod
+    def dynamodb_widening(self) -> Widening:
+        """How a widened column's old values are converted in this warehouse, so that they
+        read as the typed SELECT of the new type would read them (issue 10.2)."""
 
 
 class DynamoDBIncrementalStaging(ABC):

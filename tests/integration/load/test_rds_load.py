@@ -490,9 +490,11 @@ def _s3_keys(sb: Sandbox, bucket: str) -> list[str]:
 
 
 @pytest.mark.mariadb
-def test_a_value_that_cannot_be_converted_fails_its_table_naming_column_and_value(
+def test_a_valid_value_the_type_cannot_hold_widens_its_column_and_is_reported(
     aws_env: Sandbox, mariadb: Database, bucket: str, unique: str, tmp_path: Path, cli: Cli
 ) -> None:
+    # MySQL keeps 2024-02-30 under ALLOW_INVALID_DATES: valid source data that a DATE cannot
+    # hold. The column keeps every value's exact text (issue 10.4), and the load says so.
     mariadb.execute(
         "SET SESSION sql_mode = 'ALLOW_INVALID_DATES'",
         "CREATE TABLE bad_dates (id INT PRIMARY KEY, d DATE, j JSON)",
@@ -504,16 +506,18 @@ def test_a_value_that_cannot_be_converted_fails_its_table_naming_column_and_valu
     target = export(aws_env, mariadb, bucket, f"bad-{unique}")
     db_file = tmp_path / "w.duckdb"
     code, summary, err = load(cli, target, db_file)
-    assert code == 1
-    assert f"{mariadb.name}.bad_dates" in err and "column 'd'" in err
-    assert "2 value(s)" in err and "2023-04-31" in err, err
-    assert {t["target"]: t["status"] for t in summary["tables"]} == {
-        f"{mariadb.name}.bad_dates": "failed", f"{mariadb.name}.fine": "applied"}  # fmt: skip
-    tables = {r[0] for r in rows(db_file, "SELECT table_name FROM information_schema.tables")}
-    assert f"{mariadb.name}__bad_dates" not in tables
+    assert code == 0, err
+    tables = {t["target"]: t for t in summary["tables"]}
+    bad = tables[f"{mariadb.name}.bad_dates"]
+    assert bad["status"] == "applied" and bad["columns"]["d"] == "STRING"
+    (widened,) = bad["widened"]
+    assert widened["column"] == "d" and (widened["from"], widened["to"]) == ("DATE", "STRING")
+    assert widened["values"] == 2 and widened["example"] in ("2024-02-30", "2023-04-31")
+    got = rows(db_file, f"SELECT id, d FROM {mariadb.name}__bad_dates ORDER BY id")
+    assert got == [(1, "2024-01-31"), (2, "2024-02-30"), (3, "2023-04-31"), (4, "0000-00-00")]
     assert rows(db_file, f"SELECT id FROM {mariadb.name}__fine") == [(7,)]
-    ledger = rows(db_file, "SELECT stream FROM _aws2bq_ledger")
-    assert ledger == [(f"rds:{mariadb.name}.fine",)]
+    changes = dict(rows(db_file, "SELECT stream, changes_json FROM _aws2bq_ledger"))
+    assert '"widened"' in changes[f"rds:{mariadb.name}.bad_dates"]
 
 
 @pytest.mark.slow

@@ -172,7 +172,9 @@ def test_table_key_depth_follows_the_engine() -> None:
     with pytest.raises(ValidationError, match=r"db\.schema\.table"):
         rds(engine="postgres", tables={"app.users": {}})
     with pytest.raises(ValidationError, match=r"db\.table"):
-        rds(engine="mysql", tables={"app.public.users": {}})
+        rds(engine="mysql", tables={"app": {}})
+    # A MySQL table name may hold dots (`core.user`): its target is shop.core.user.
+    assert "shop.core.user" in rds(engine="mysql", tables={"shop.core.user": {}}).tables
 
 
 def test_table_naming() -> None:

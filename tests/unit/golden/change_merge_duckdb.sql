@@ -1,7 +1,7 @@
 -- before
 -- transaction
 ALTER TABLE "ds"."items"
-ALTER COLUMN "n" SET DATA TYPE DECIMAL(38, 9);
+ALTER COLUMN "n" SET DATA TYPE DECIMAL(38, 9) USING CAST("n" AS DECIMAL(38, 9));
 ALTER TABLE "ds"."items"
 ADD COLUMN IF NOT EXISTS "tag" TEXT;
 CREATE TABLE IF NOT EXISTS "ds"."_aws2bq_ledger" (

@@ -142,6 +142,10 @@ WITH entries AS (
     ) AS "n_scale",
     BOOL_AND(
       CAST(CASE
+        WHEN (
+          "v"
+        )."N" IS NULL
+        THEN NULL
         WHEN CASE
           WHEN LTRIM((
             LTRIM((
@@ -294,6 +298,8 @@ WITH entries AS (
     ) AS "ns_scale",
     BOOL_AND(
       CAST(CASE
+        WHEN "x" IS NULL
+        THEN NULL
         WHEN CASE
           WHEN LTRIM((
             LTRIM((

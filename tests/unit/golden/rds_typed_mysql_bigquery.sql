@@ -16,7 +16,11 @@ SELECT
   ) AS `d65`,
   CAST(`f` AS FLOAT64) AS `f`,
   COALESCE(
-    SAFE.PARSE_DATE('%F', `dt`),
+    IF(
+      REGEXP_CONTAINS(`dt`, '^[0-9]{4,}-[0-9]{2}-[0-9]{2}$'),
+      SAFE.PARSE_DATE('%F', `dt`),
+      NULL
+    ),
     CASE
       WHEN `dt` IS NULL
       OR REGEXP_CONTAINS(`dt`, '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
@@ -27,7 +31,23 @@ SELECT
   DATETIME(`dtm`, 'UTC') AS `dtm`,
   CAST(`ts` AS TIMESTAMP) AS `ts`,
   COALESCE(
-    SAFE_CAST(CONCAT('0-0 0 ', `tm`) AS INTERVAL),
+    IF(
+      REGEXP_CONTAINS(`tm`, '^-?[0-9]{1,3}:[0-5][0-9]:[0-5][0-9]([.][0-9]{1,6})?$'),
+      INTERVAL (IF(REGEXP_CONTAINS(`tm`, '-[0-9]+:[0-9]{2}:[0-9]{2}([.][0-9]+)?$'), -1, 1) * COALESCE(
+        SAFE_CAST(REGEXP_EXTRACT(`tm`, '([0-9]+):[0-9]{2}:[0-9]{2}(?:[.][0-9]+)?$') AS INT64),
+        0
+      )) HOUR + INTERVAL (IF(REGEXP_CONTAINS(`tm`, '-[0-9]+:[0-9]{2}:[0-9]{2}([.][0-9]+)?$'), -1, 1) * COALESCE(
+        SAFE_CAST(REGEXP_EXTRACT(`tm`, '[0-9]+:([0-9]{2}):[0-9]{2}(?:[.][0-9]+)?$') AS INT64),
+        0
+      )) MINUTE + INTERVAL (IF(REGEXP_CONTAINS(`tm`, '-[0-9]+:[0-9]{2}:[0-9]{2}([.][0-9]+)?$'), -1, 1) * COALESCE(
+        SAFE_CAST(REGEXP_EXTRACT(`tm`, '[0-9]+:[0-9]{2}:([0-9]{2})(?:[.][0-9]+)?$') AS INT64),
+        0
+      )) SECOND + INTERVAL (IF(REGEXP_CONTAINS(`tm`, '-[0-9]+:[0-9]{2}:[0-9]{2}([.][0-9]+)?$'), -1, 1) * COALESCE(
+        SAFE_CAST(RPAD(REGEXP_EXTRACT(`tm`, ':[0-9]{2}[.]([0-9]{1,6})$'), 6, '0') AS INT64),
+        0
+      )) MICROSECOND,
+      NULL
+    ),
     CASE
       WHEN `tm` IS NULL
       THEN NULL
@@ -103,42 +123,97 @@ SELECT
   MIN(CASE WHEN `geo__lost` THEN `geo__raw` END) AS `geo__example`
 FROM (
   SELECT
-    SAFE_CAST(`d65` AS BIGNUMERIC) IS NULL AND NOT (
+    NOT (
+      NOT (
+        SAFE_CAST(`d65` AS BIGNUMERIC) IS NULL
+      )
+    )
+    AND NOT (
       `d65` IS NULL
     ) AS `d65__lost`,
     CAST(`d65` AS STRING) AS `d65__raw`,
-    SAFE.PARSE_DATE('%F', `dt`) IS NULL
+    NOT (
+      NOT (
+        IF(
+          REGEXP_CONTAINS(`dt`, '^[0-9]{4,}-[0-9]{2}-[0-9]{2}$'),
+          SAFE.PARSE_DATE('%F', `dt`),
+          NULL
+        ) IS NULL
+      )
+    )
     AND NOT (
       `dt` IS NULL
       OR REGEXP_CONTAINS(`dt`, '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
     ) AS `dt__lost`,
     CAST(`dt` AS STRING) AS `dt__raw`,
-    SAFE_CAST(CONCAT('0-0 0 ', `tm`) AS INTERVAL) IS NULL AND NOT (
+    NOT (
+      NOT (
+        IF(
+          REGEXP_CONTAINS(`tm`, '^-?[0-9]{1,3}:[0-5][0-9]:[0-5][0-9]([.][0-9]{1,6})?$'),
+          INTERVAL (IF(REGEXP_CONTAINS(`tm`, '-[0-9]+:[0-9]{2}:[0-9]{2}([.][0-9]+)?$'), -1, 1) * COALESCE(
+            SAFE_CAST(REGEXP_EXTRACT(`tm`, '([0-9]+):[0-9]{2}:[0-9]{2}(?:[.][0-9]+)?$') AS INT64),
+            0
+          )) HOUR + INTERVAL (IF(REGEXP_CONTAINS(`tm`, '-[0-9]+:[0-9]{2}:[0-9]{2}([.][0-9]+)?$'), -1, 1) * COALESCE(
+            SAFE_CAST(REGEXP_EXTRACT(`tm`, '[0-9]+:([0-9]{2}):[0-9]{2}(?:[.][0-9]+)?$') AS INT64),
+            0
+          )) MINUTE + INTERVAL (IF(REGEXP_CONTAINS(`tm`, '-[0-9]+:[0-9]{2}:[0-9]{2}([.][0-9]+)?$'), -1, 1) * COALESCE(
+            SAFE_CAST(REGEXP_EXTRACT(`tm`, '[0-9]+:[0-9]{2}:([0-9]{2})(?:[.][0-9]+)?$') AS INT64),
+            0
+          )) SECOND + INTERVAL (IF(REGEXP_CONTAINS(`tm`, '-[0-9]+:[0-9]{2}:[0-9]{2}([.][0-9]+)?$'), -1, 1) * COALESCE(
+            SAFE_CAST(RPAD(REGEXP_EXTRACT(`tm`, ':[0-9]{2}[.]([0-9]{1,6})$'), 6, '0') AS INT64),
+            0
+          )) MICROSECOND,
+          NULL
+        ) IS NULL
+      )
+    )
+    AND NOT (
       `tm` IS NULL
     ) AS `tm__lost`,
     CAST(`tm` AS STRING) AS `tm__raw`,
-    SAFE.PARSE_JSON(`js`) IS NULL AND NOT (
+    NOT (
+      NOT (
+        SAFE.PARSE_JSON(`js`) IS NULL
+      )
+    ) AND NOT (
       `js` IS NULL
     ) AS `js__lost`,
     CAST(`js` AS STRING) AS `js__raw`,
-    (
-      SAFE_CAST(CONCAT('0x', TO_HEX(`b1`)) AS INT64)
-    ) <> 0 IS NULL
+    NOT (
+      NOT (
+        (
+          SAFE_CAST(CONCAT('0x', TO_HEX(`b1`)) AS INT64)
+        ) <> 0 IS NULL
+      )
+    )
     AND NOT (
       `b1` IS NULL
     ) AS `b1__lost`,
     CAST(`b1` AS STRING) AS `b1__raw`,
-    CAST(SAFE_CAST(CONCAT('0x', TO_HEX(`b12`)) AS INT64) AS INT64) IS NULL
+    NOT (
+      NOT (
+        CAST(SAFE_CAST(CONCAT('0x', TO_HEX(`b12`)) AS INT64) AS INT64) IS NULL
+      )
+    )
     AND NOT (
       `b12` IS NULL
     ) AS `b12__lost`,
     CAST(`b12` AS STRING) AS `b12__raw`,
-    CAST(CAST(SAFE_CAST(CONCAT('0x', SUBSTR(TO_HEX(`b64`), 1, 8)) AS INT64) AS NUMERIC) * 4294967296 + SAFE_CAST(CONCAT('0x', SUBSTR(TO_HEX(`b64`), 9)) AS INT64) AS NUMERIC) IS NULL
+    NOT (
+      NOT (
+        CAST(CAST(SAFE_CAST(CONCAT('0x', SUBSTR(TO_HEX(`b64`), 1, 8)) AS INT64) AS NUMERIC) * 4294967296 + SAFE_CAST(CONCAT('0x', SUBSTR(TO_HEX(`b64`), 9)) AS INT64) AS NUMERIC) IS NULL
+      )
+    )
     AND NOT (
       `b64` IS NULL
     ) AS `b64__lost`,
     CAST(`b64` AS STRING) AS `b64__raw`,
-    SAFE.ST_GEOGFROMWKB(SUBSTR(`geo`, 5)) IS NULL AND NOT (
+    NOT (
+      NOT (
+        SAFE.ST_GEOGFROMWKB(SUBSTR(`geo`, 5)) IS NULL
+      )
+    )
+    AND NOT (
       `geo` IS NULL
     ) AS `geo__lost`,
     CAST(`geo` AS STRING) AS `geo__raw`

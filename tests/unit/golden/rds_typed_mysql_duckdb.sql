@@ -6,10 +6,62 @@ SELECT
   CAST("yr" AS BIGINT) AS "yr",
   CAST("d10" AS DECIMAL(10, 2)) AS "d10",
   CAST("d38" AS DECIMAL(38, 10)) AS "d38",
-  "d65" AS "d65",
+  CASE
+    WHEN REGEXP_MATCHES("d65", '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$')
+    THEN LIST_TRANSFORM(
+      [
+        REGEXP_EXTRACT(
+          "d65",
+          '^([+-]?)([0-9]*)(?:[.]([0-9]*))?(?:[eE]([+-]?[0-9]+))?$',
+          ['n', 'i', 'f', 'e']
+        )
+      ],
+      _aws2bq_p -> LIST_TRANSFORM(
+        [
+          {'n': _aws2bq_p.n, 's': RTRIM(LTRIM(_aws2bq_p.i || _aws2bq_p.f, '0'), '0'), 'q': LENGTH(_aws2bq_p.i) + COALESCE(TRY_CAST(NULLIF(_aws2bq_p.e, '') AS BIGINT), 0) - (
+            LENGTH(_aws2bq_p.i || _aws2bq_p.f) - LENGTH(LTRIM(_aws2bq_p.i || _aws2bq_p.f, '0'))
+          )}
+        ],
+        _aws2bq_x -> CASE
+          WHEN _aws2bq_x.s = ''
+          THEN '0'
+          ELSE CASE WHEN _aws2bq_x.n = '-' THEN '-' ELSE '' END || CASE
+            WHEN GREATEST(_aws2bq_x.q, 0) <= 38
+            AND GREATEST(LENGTH(_aws2bq_x.s) - _aws2bq_x.q, 0) <= 38
+            THEN CASE
+              WHEN _aws2bq_x.q <= 0
+              THEN '0.' || REPEAT('0', CAST(-_aws2bq_x.q AS BIGINT)) || _aws2bq_x.s
+              WHEN _aws2bq_x.q >= LENGTH(_aws2bq_x.s)
+              THEN _aws2bq_x.s || REPEAT('0', CAST(_aws2bq_x.q - LENGTH(_aws2bq_x.s) AS BIGINT))
+              ELSE LEFT(_aws2bq_x.s, CAST(_aws2bq_x.q AS BIGINT)) || '.' || SUBSTRING(_aws2bq_x.s, CAST(_aws2bq_x.q + 1 AS BIGINT))
+            END
+            ELSE LEFT(_aws2bq_x.s, 1) || CASE WHEN LENGTH(_aws2bq_x.s) > 1 THEN '.' || SUBSTRING(_aws2bq_x.s, 2) ELSE '' END || 'E' || CASE WHEN _aws2bq_x.q - 1 >= 0 THEN '+' ELSE '-' END || CAST(ABS(_aws2bq_x.q - 1) AS TEXT)
+          END
+        END
+      )[1]
+    )[1]
+    ELSE "d65"
+  END AS "d65",
   CAST("f" AS DOUBLE) AS "f",
   COALESCE(
-    TRY_CAST("dt" AS DATE),
+    CASE
+      WHEN REGEXP_MATCHES("dt", '^[0-9]{4,}-[0-9]{2}-[0-9]{2}( BC)?$')
+      THEN TRY(
+        MAKE_DATE(
+          CASE
+            WHEN ENDS_WITH("dt", ' BC')
+            THEN 1 - CAST(SPLIT_PART("dt", '-', 1) AS BIGINT)
+            ELSE CAST(SPLIT_PART("dt", '-', 1) AS BIGINT)
+          END,
+          CAST(SPLIT_PART("dt", '-', 2) AS BIGINT),
+          CAST(SUBSTRING(SPLIT_PART("dt", '-', 3), 1, 2) AS BIGINT)
+        )
+      )
+      WHEN "dt" = 'infinity'
+      THEN CAST('infinity' AS DATE)
+      WHEN "dt" = '-infinity'
+      THEN CAST('-infinity' AS DATE)
+    END,
     CASE
       WHEN "dt" IS NULL
       OR REGEXP_MATCHES("dt", '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
@@ -20,7 +72,10 @@ SELECT
   MAKE_TIMESTAMP(EPOCH_US("dtm")) AS "dtm",
   CAST("ts" AS TIMESTAMPTZ) AS "ts",
   COALESCE(
-    TRY_CAST("tm" AS INTERVAL),
+    CASE
+      WHEN REGEXP_MATCHES("tm", '^-?[0-9]{1,3}:[0-5][0-9]:[0-5][0-9]([.][0-9]{1,6})?$')
+      THEN TRY_CAST("tm" AS INTERVAL)
+    END,
     CASE
       WHEN "tm" IS NULL
       THEN NULL
@@ -100,44 +155,94 @@ SELECT
   MIN(CASE WHEN "geo__lost" THEN "geo__raw" END) AS "geo__example"
 FROM (
   SELECT
-    TRY_CAST("dt" AS DATE) IS NULL
+    NOT (
+      NOT (
+        CASE
+          WHEN REGEXP_MATCHES("dt", '^[0-9]{4,}-[0-9]{2}-[0-9]{2}( BC)?$')
+          THEN TRY(
+            MAKE_DATE(
+              CASE
+                WHEN ENDS_WITH("dt", ' BC')
+                THEN 1 - CAST(SPLIT_PART("dt", '-', 1) AS BIGINT)
+                ELSE CAST(SPLIT_PART("dt", '-', 1) AS BIGINT)
+              END,
+              CAST(SPLIT_PART("dt", '-', 2) AS BIGINT),
+              CAST(SUBSTRING(SPLIT_PART("dt", '-', 3), 1, 2) AS BIGINT)
+            )
+          )
+          WHEN "dt" = 'infinity'
+          THEN CAST('infinity' AS DATE)
+          WHEN "dt" = '-infinity'
+          THEN CAST('-infinity' AS DATE)
+        END IS NULL
+      )
+    )
     AND NOT (
       "dt" IS NULL
       OR REGEXP_MATCHES("dt", '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
     ) AS "dt__lost",
     CAST("dt" AS TEXT) AS "dt__raw",
-    TRY_CAST("tm" AS INTERVAL) IS NULL AND NOT (
+    NOT (
+      NOT (
+        CASE
+          WHEN REGEXP_MATCHES("tm", '^-?[0-9]{1,3}:[0-5][0-9]:[0-5][0-9]([.][0-9]{1,6})?$')
+          THEN TRY_CAST("tm" AS INTERVAL)
+        END IS NULL
+      )
+    )
+    AND NOT (
       "tm" IS NULL
     ) AS "tm__lost",
     CAST("tm" AS TEXT) AS "tm__raw",
-    TRY_CAST("js" AS JSON) IS NULL AND NOT (
+    NOT (
+      NOT (
+        TRY_CAST("js" AS JSON) IS NULL
+      )
+    ) AND NOT (
       "js" IS NULL
     ) AS "js__lost",
     CAST("js" AS TEXT) AS "js__raw",
-    (
-      TRY_CAST((
-        '0x' || HEX("b1")
-      ) AS UBIGINT)
-    ) <> 0 IS NULL
+    NOT (
+      NOT (
+        (
+          TRY_CAST((
+            '0x' || HEX("b1")
+          ) AS UBIGINT)
+        ) <> 0 IS NULL
+      )
+    )
     AND NOT (
       "b1" IS NULL
     ) AS "b1__lost",
     CAST("b1" AS TEXT) AS "b1__raw",
-    CAST(TRY_CAST((
-      '0x' || HEX("b12")
-    ) AS UBIGINT) AS BIGINT) IS NULL
+    NOT (
+      NOT (
+        CAST(TRY_CAST((
+          '0x' || HEX("b12")
+        ) AS UBIGINT) AS BIGINT) IS NULL
+      )
+    )
     AND NOT (
       "b12" IS NULL
     ) AS "b12__lost",
     CAST("b12" AS TEXT) AS "b12__raw",
-    CAST(TRY_CAST((
-      '0x' || HEX("b64")
-    ) AS UBIGINT) AS DECIMAL(20, 0)) IS NULL
+    NOT (
+      NOT (
+        CAST(TRY_CAST((
+          '0x' || HEX("b64")
+        ) AS UBIGINT) AS DECIMAL(20, 0)) IS NULL
+      )
+    )
     AND NOT (
       "b64" IS NULL
     ) AS "b64__lost",
     CAST("b64" AS TEXT) AS "b64__raw",
-    UNHEX(SUBSTRING(HEX("geo"), 9)) IS NULL AND NOT (
+    NOT (
+      NOT (
+        UNHEX(SUBSTRING(HEX("geo"), 9)) IS NULL
+      )
+    )
+    AND NOT (
       "geo" IS NULL
     ) AS "geo__lost",
     CAST("geo" AS TEXT) AS "geo__raw"

@@ -1,6 +1,8 @@
 SELECT
   COALESCE(
-    SAFE_CAST(`i` AS INT64),
+    IF(REGEXP_CONTAINS(`i`, '^[+-]?[0-9]+$'), (
+      SAFE_CAST(`i` AS INT64)
+    ), NULL),
     CASE
       WHEN `i` IS NULL
       THEN NULL
@@ -8,7 +10,9 @@ SELECT
     END
   ) AS `i`,
   COALESCE(
-    SAFE_CAST(`b` AS INT64),
+    IF(REGEXP_CONTAINS(`b`, '^[+-]?[0-9]+$'), (
+      SAFE_CAST(`b` AS INT64)
+    ), NULL),
     CASE
       WHEN `b` IS NULL
       THEN NULL
@@ -16,7 +20,16 @@ SELECT
     END
   ) AS `b`,
   COALESCE(
-    SAFE_CAST(`r` AS FLOAT64),
+    IF(
+      REGEXP_CONTAINS(
+        `r`,
+        '^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$|^(NaN|[+-]?Infinity)$'
+      ),
+      (
+        SAFE_CAST(`r` AS FLOAT64)
+      ),
+      NULL
+    ),
     CASE
       WHEN `r` IS NULL
       THEN NULL
@@ -41,7 +54,7 @@ SELECT
     END
   ) AS `ok`,
   COALESCE(
-    IF(STARTS_WITH(`raw`, '\\x'), SAFE.FROM_HEX(SUBSTR(`raw`, 3)), NULL),
+    IF(REGEXP_CONTAINS(`raw`, '^\\\\x([0-9a-fA-F]{2})*$'), FROM_HEX(SUBSTR(`raw`, 3)), NULL),
     CASE
       WHEN `raw` IS NULL
       THEN NULL
@@ -65,7 +78,11 @@ SELECT
     END
   ) AS `n2`,
   COALESCE(
-    SAFE.PARSE_DATE('%F', `dt`),
+    IF(
+      REGEXP_CONTAINS(`dt`, '^[0-9]{4,}-[0-9]{2}-[0-9]{2}$'),
+      SAFE.PARSE_DATE('%F', `dt`),
+      NULL
+    ),
     CASE
       WHEN `dt` IS NULL
       OR REGEXP_CONTAINS(`dt`, '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
@@ -74,7 +91,14 @@ SELECT
     END
   ) AS `dt`,
   COALESCE(
-    SAFE_CAST(`ts` AS DATETIME),
+    IF(
+      REGEXP_CONTAINS(
+        `ts`,
+        '^[0-9]{4,}-[0-9]{2}-[0-9]{2} ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,6})?$'
+      ),
+      SAFE_CAST(`ts` AS DATETIME),
+      NULL
+    ),
     CASE
       WHEN `ts` IS NULL
       OR REGEXP_CONTAINS(`ts`, '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
@@ -83,7 +107,14 @@ SELECT
     END
   ) AS `ts`,
   COALESCE(
-    SAFE_CAST(`tz` AS TIMESTAMP),
+    IF(
+      REGEXP_CONTAINS(
+        `tz`,
+        '^[0-9]{4,}-[0-9]{2}-[0-9]{2} ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,6})?[+-][0-9]{2}(:[0-9]{2})?$'
+      ),
+      SAFE_CAST(`tz` AS TIMESTAMP),
+      NULL
+    ),
     CASE
       WHEN `tz` IS NULL
       OR REGEXP_CONTAINS(`tz`, '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
@@ -92,7 +123,11 @@ SELECT
     END
   ) AS `tz`,
   COALESCE(
-    SAFE_CAST(`tm` AS TIME),
+    IF(
+      REGEXP_CONTAINS(`tm`, '^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,6})?$'),
+      SAFE_CAST(`tm` AS TIME),
+      NULL
+    ),
     CASE
       WHEN `tm` IS NULL
       THEN NULL
@@ -100,13 +135,28 @@ SELECT
     END
   ) AS `tm`,
   COALESCE(
-    MAKE_INTERVAL(
-      COALESCE(SAFE_CAST(REGEXP_EXTRACT(`iv`, '(-?[0-9]+) years?') AS INT64), 0),
-      COALESCE(SAFE_CAST(REGEXP_EXTRACT(`iv`, '(-?[0-9]+) mons?') AS INT64), 0),
-      COALESCE(SAFE_CAST(REGEXP_EXTRACT(`iv`, '(-?[0-9]+) days?') AS INT64), 0)
-    ) + COALESCE(
-      SAFE_CAST(CONCAT('0-0 0 ', REGEXP_EXTRACT(`iv`, '(-?[0-9]+:[0-9]{2}:[0-9]{2}(?:[.][0-9]+)?)$')) AS INTERVAL),
-      MAKE_INTERVAL()
+    IF(
+      REGEXP_CONTAINS(
+        `iv`,
+        '^(-?[0-9]+ years? ?)?(-?[0-9]+ mons? ?)?(-?[0-9]+ days? ?)?([+-]?[0-9]+:[0-9]{2}:[0-9]{2}([.][0-9]{1,6})?)?$'
+      )
+      AND `iv` <> '',
+      INTERVAL (
+        12 * COALESCE(SAFE_CAST(REGEXP_EXTRACT(`iv`, '(-?[0-9]+) years?') AS INT64), 0) + COALESCE(SAFE_CAST(REGEXP_EXTRACT(`iv`, '(-?[0-9]+) mons?') AS INT64), 0)
+      ) MONTH + INTERVAL (COALESCE(SAFE_CAST(REGEXP_EXTRACT(`iv`, '(-?[0-9]+) days?') AS INT64), 0)) DAY + INTERVAL (IF(REGEXP_CONTAINS(`iv`, '-[0-9]+:[0-9]{2}:[0-9]{2}([.][0-9]+)?$'), -1, 1) * COALESCE(
+        SAFE_CAST(REGEXP_EXTRACT(`iv`, '([0-9]+):[0-9]{2}:[0-9]{2}(?:[.][0-9]+)?$') AS INT64),
+        0
+      )) HOUR + INTERVAL (IF(REGEXP_CONTAINS(`iv`, '-[0-9]+:[0-9]{2}:[0-9]{2}([.][0-9]+)?$'), -1, 1) * COALESCE(
+        SAFE_CAST(REGEXP_EXTRACT(`iv`, '[0-9]+:([0-9]{2}):[0-9]{2}(?:[.][0-9]+)?$') AS INT64),
+        0
+      )) MINUTE + INTERVAL (IF(REGEXP_CONTAINS(`iv`, '-[0-9]+:[0-9]{2}:[0-9]{2}([.][0-9]+)?$'), -1, 1) * COALESCE(
+        SAFE_CAST(REGEXP_EXTRACT(`iv`, '[0-9]+:[0-9]{2}:([0-9]{2})(?:[.][0-9]+)?$') AS INT64),
+        0
+      )) SECOND + INTERVAL (IF(REGEXP_CONTAINS(`iv`, '-[0-9]+:[0-9]{2}:[0-9]{2}([.][0-9]+)?$'), -1, 1) * COALESCE(
+        SAFE_CAST(RPAD(REGEXP_EXTRACT(`iv`, ':[0-9]{2}[.]([0-9]{1,6})$'), 6, '0') AS INT64),
+        0
+      )) MICROSECOND,
+      NULL
     ),
     CASE
       WHEN `iv` IS NULL
@@ -131,50 +181,232 @@ SELECT
     END
   ) AS `jb`,
   `u` AS `u`,
-  COALESCE(
-    ARRAY(
+  CASE
+    WHEN NOT (
+      IF(
+        STARTS_WITH((
+          aws2bq_pg_array(`arr`, 'int', ',')
+        ), '[')
+        AND NOT STARTS_WITH((
+          aws2bq_pg_array(`arr`, 'int', ',')
+        ), '[['),
+        ARRAY(
+          SELECT
+            (
+              SAFE_CAST(x AS INT64)
+            )
+          FROM UNNEST(JSON_VALUE_ARRAY(
+            IF(
+              STARTS_WITH((
+                aws2bq_pg_array(`arr`, 'int', ',')
+              ), '[')
+              AND NOT STARTS_WITH((
+                aws2bq_pg_array(`arr`, 'int', ',')
+              ), '[['),
+              (
+                aws2bq_pg_array(`arr`, 'int', ',')
+              ),
+              '[]'
+            ),
+            '$'
+          )) AS x WITH OFFSET AS o
+          ORDER BY
+            o
+        ),
+        NULL
+      ) IS NULL
+    )
+    AND (
       SELECT
-        (
-          SAFE_CAST(TRIM(x, '"') AS INT64)
+        COUNT(*)
+      FROM UNNEST((
+        IF(
+          STARTS_WITH((
+            aws2bq_pg_array(`arr`, 'int', ',')
+          ), '[')
+          AND NOT STARTS_WITH((
+            aws2bq_pg_array(`arr`, 'int', ',')
+          ), '[['),
+          ARRAY(
+            SELECT
+              (
+                SAFE_CAST(x AS INT64)
+              )
+            FROM UNNEST(JSON_VALUE_ARRAY(
+              IF(
+                STARTS_WITH((
+                  aws2bq_pg_array(`arr`, 'int', ',')
+                ), '[')
+                AND NOT STARTS_WITH((
+                  aws2bq_pg_array(`arr`, 'int', ',')
+                ), '[['),
+                (
+                  aws2bq_pg_array(`arr`, 'int', ',')
+                ),
+                '[]'
+              ),
+              '$'
+            )) AS x WITH OFFSET AS o
+            ORDER BY
+              o
+          ),
+          NULL
         )
-      FROM UNNEST(IF(`arr` = '{}', [], SPLIT(SUBSTR(`arr`, 2, LENGTH(`arr`) - 2), ','))) AS x WITH OFFSET AS o
-      ORDER BY
-        o
-    ),
-    CASE
-      WHEN `arr` IS NULL
-      THEN NULL
-      ELSE ERROR(CONCAT('aws2bq-loss [arr]: cannot convert exactly: ', CAST(`arr` AS STRING)))
-    END
-  ) AS `arr`,
-  COALESCE(
-    ARRAY(
-      SELECT
-        (
-          SAFE_CAST(TRIM(x, '"') AS STRING)
-        )
-      FROM UNNEST(IF(`txt` = '{}', [], SPLIT(SUBSTR(`txt`, 2, LENGTH(`txt`) - 2), ','))) AS x WITH OFFSET AS o
-      ORDER BY
-        o
-    ),
-    CASE
-      WHEN `txt` IS NULL
-      THEN NULL
-      ELSE ERROR(CONCAT('aws2bq-loss [txt]: cannot convert exactly: ', CAST(`txt` AS STRING)))
-    END
-  ) AS `txt`,
-  COALESCE(
-    TO_JSON(
+      )) AS y
+      WHERE
+        y IS NULL
+    ) = 0
+    THEN IF(
+      STARTS_WITH((
+        aws2bq_pg_array(`arr`, 'int', ',')
+      ), '[')
+      AND NOT STARTS_WITH((
+        aws2bq_pg_array(`arr`, 'int', ',')
+      ), '[['),
       ARRAY(
         SELECT
           (
-            SAFE_CAST(TRIM(x, '"') AS STRING)
+            SAFE_CAST(x AS INT64)
           )
-        FROM UNNEST(IF(`dates` = '{}', [], SPLIT(SUBSTR(`dates`, 2, LENGTH(`dates`) - 2), ','))) AS x WITH OFFSET AS o
+        FROM UNNEST(JSON_VALUE_ARRAY(
+          IF(
+            STARTS_WITH((
+              aws2bq_pg_array(`arr`, 'int', ',')
+            ), '[')
+            AND NOT STARTS_WITH((
+              aws2bq_pg_array(`arr`, 'int', ',')
+            ), '[['),
+            (
+              aws2bq_pg_array(`arr`, 'int', ',')
+            ),
+            '[]'
+          ),
+          '$'
+        )) AS x WITH OFFSET AS o
         ORDER BY
           o
-      )
-    ),
+      ),
+      NULL
+    )
+    WHEN `arr` IS NULL
+    THEN NULL
+    ELSE ERROR(CONCAT('aws2bq-loss [arr]: cannot convert exactly: ', CAST(`arr` AS STRING)))
+  END AS `arr`,
+  CASE
+    WHEN NOT (
+      IF(
+        STARTS_WITH((
+          aws2bq_pg_array(`txt`, 'text', ',')
+        ), '[')
+        AND NOT STARTS_WITH((
+          aws2bq_pg_array(`txt`, 'text', ',')
+        ), '[['),
+        ARRAY(
+          SELECT
+            (
+              SAFE_CAST(x AS STRING)
+            )
+          FROM UNNEST(JSON_VALUE_ARRAY(
+            IF(
+              STARTS_WITH((
+                aws2bq_pg_array(`txt`, 'text', ',')
+              ), '[')
+              AND NOT STARTS_WITH((
+                aws2bq_pg_array(`txt`, 'text', ',')
+              ), '[['),
+              (
+                aws2bq_pg_array(`txt`, 'text', ',')
+              ),
+              '[]'
+            ),
+            '$'
+          )) AS x WITH OFFSET AS o
+          ORDER BY
+            o
+        ),
+        NULL
+      ) IS NULL
+    )
+    AND (
+      SELECT
+        COUNT(*)
+      FROM UNNEST((
+        IF(
+          STARTS_WITH((
+            aws2bq_pg_array(`txt`, 'text', ',')
+          ), '[')
+          AND NOT STARTS_WITH((
+            aws2bq_pg_array(`txt`, 'text', ',')
+          ), '[['),
+          ARRAY(
+            SELECT
+              (
+                SAFE_CAST(x AS STRING)
+              )
+            FROM UNNEST(JSON_VALUE_ARRAY(
+              IF(
+                STARTS_WITH((
+                  aws2bq_pg_array(`txt`, 'text', ',')
+                ), '[')
+                AND NOT STARTS_WITH((
+                  aws2bq_pg_array(`txt`, 'text', ',')
+                ), '[['),
+                (
+                  aws2bq_pg_array(`txt`, 'text', ',')
+                ),
+                '[]'
+              ),
+              '$'
+            )) AS x WITH OFFSET AS o
+            ORDER BY
+              o
+          ),
+          NULL
+        )
+      )) AS y
+      WHERE
+        y IS NULL
+    ) = 0
+    THEN IF(
+      STARTS_WITH((
+        aws2bq_pg_array(`txt`, 'text', ',')
+      ), '[')
+      AND NOT STARTS_WITH((
+        aws2bq_pg_array(`txt`, 'text', ',')
+      ), '[['),
+      ARRAY(
+        SELECT
+          (
+            SAFE_CAST(x AS STRING)
+          )
+        FROM UNNEST(JSON_VALUE_ARRAY(
+          IF(
+            STARTS_WITH((
+              aws2bq_pg_array(`txt`, 'text', ',')
+            ), '[')
+            AND NOT STARTS_WITH((
+              aws2bq_pg_array(`txt`, 'text', ',')
+            ), '[['),
+            (
+              aws2bq_pg_array(`txt`, 'text', ',')
+            ),
+            '[]'
+          ),
+          '$'
+        )) AS x WITH OFFSET AS o
+        ORDER BY
+          o
+      ),
+      NULL
+    )
+    WHEN `txt` IS NULL
+    THEN NULL
+    ELSE ERROR(CONCAT('aws2bq-loss [txt]: cannot convert exactly: ', CAST(`txt` AS STRING)))
+  END AS `txt`,
+  COALESCE(
+    SAFE.PARSE_JSON((
+      aws2bq_pg_array(`dates`, 'text', ',')
+    )),
     CASE
       WHEN `dates` IS NULL
       THEN NULL
@@ -223,124 +455,366 @@ SELECT
   MIN(CASE WHEN `dates__lost` THEN `dates__raw` END) AS `dates__example`
 FROM (
   SELECT
-    SAFE_CAST(`i` AS INT64) IS NULL AND NOT (
+    NOT (
+      NOT (
+        IF(REGEXP_CONTAINS(`i`, '^[+-]?[0-9]+$'), (
+          SAFE_CAST(`i` AS INT64)
+        ), NULL) IS NULL
+      )
+    )
+    AND NOT (
       `i` IS NULL
     ) AS `i__lost`,
     CAST(`i` AS STRING) AS `i__raw`,
-    SAFE_CAST(`b` AS INT64) IS NULL AND NOT (
+    NOT (
+      NOT (
+        IF(REGEXP_CONTAINS(`b`, '^[+-]?[0-9]+$'), (
+          SAFE_CAST(`b` AS INT64)
+        ), NULL) IS NULL
+      )
+    )
+    AND NOT (
       `b` IS NULL
     ) AS `b__lost`,
     CAST(`b` AS STRING) AS `b__raw`,
-    SAFE_CAST(`r` AS FLOAT64) IS NULL AND NOT (
+    NOT (
+      NOT (
+        IF(
+          REGEXP_CONTAINS(
+            `r`,
+            '^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$|^(NaN|[+-]?Infinity)$'
+          ),
+          (
+            SAFE_CAST(`r` AS FLOAT64)
+          ),
+          NULL
+        ) IS NULL
+      )
+    )
+    AND NOT (
       `r` IS NULL
     ) AS `r__lost`,
     CAST(`r` AS STRING) AS `r__raw`,
-    CASE LOWER(`ok`)
-      WHEN 't'
-      THEN TRUE
-      WHEN 'true'
-      THEN TRUE
-      WHEN 'f'
-      THEN FALSE
-      WHEN 'false'
-      THEN FALSE
-    END IS NULL
+    NOT (
+      NOT (
+        CASE LOWER(`ok`)
+          WHEN 't'
+          THEN TRUE
+          WHEN 'true'
+          THEN TRUE
+          WHEN 'f'
+          THEN FALSE
+          WHEN 'false'
+          THEN FALSE
+        END IS NULL
+      )
+    )
     AND NOT (
       `ok` IS NULL
     ) AS `ok__lost`,
     CAST(`ok` AS STRING) AS `ok__raw`,
-    IF(STARTS_WITH(`raw`, '\\x'), SAFE.FROM_HEX(SUBSTR(`raw`, 3)), NULL) IS NULL
+    NOT (
+      NOT (
+        IF(REGEXP_CONTAINS(`raw`, '^\\\\x([0-9a-fA-F]{2})*$'), FROM_HEX(SUBSTR(`raw`, 3)), NULL) IS NULL
+      )
+    )
     AND NOT (
       `raw` IS NULL
     ) AS `raw__lost`,
     CAST(`raw` AS STRING) AS `raw__raw`,
-    SAFE_CAST(`n` AS BIGNUMERIC) IS NULL AND NOT (
+    NOT (
+      NOT (
+        SAFE_CAST(`n` AS BIGNUMERIC) IS NULL
+      )
+    )
+    AND NOT (
       `n` IS NULL
     ) AS `n__lost`,
     CAST(`n` AS STRING) AS `n__raw`,
-    SAFE_CAST(`n2` AS NUMERIC) IS NULL AND NOT (
+    NOT (
+      NOT (
+        SAFE_CAST(`n2` AS NUMERIC) IS NULL
+      )
+    )
+    AND NOT (
       `n2` IS NULL
     ) AS `n2__lost`,
     CAST(`n2` AS STRING) AS `n2__raw`,
-    SAFE.PARSE_DATE('%F', `dt`) IS NULL
+    NOT (
+      NOT (
+        IF(
+          REGEXP_CONTAINS(`dt`, '^[0-9]{4,}-[0-9]{2}-[0-9]{2}$'),
+          SAFE.PARSE_DATE('%F', `dt`),
+          NULL
+        ) IS NULL
+      )
+    )
     AND NOT (
       `dt` IS NULL
       OR REGEXP_CONTAINS(`dt`, '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
     ) AS `dt__lost`,
     CAST(`dt` AS STRING) AS `dt__raw`,
-    SAFE_CAST(`ts` AS DATETIME) IS NULL
+    NOT (
+      NOT (
+        IF(
+          REGEXP_CONTAINS(
+            `ts`,
+            '^[0-9]{4,}-[0-9]{2}-[0-9]{2} ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,6})?$'
+          ),
+          SAFE_CAST(`ts` AS DATETIME),
+          NULL
+        ) IS NULL
+      )
+    )
     AND NOT (
       `ts` IS NULL
       OR REGEXP_CONTAINS(`ts`, '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
     ) AS `ts__lost`,
     CAST(`ts` AS STRING) AS `ts__raw`,
-    SAFE_CAST(`tz` AS TIMESTAMP) IS NULL
+    NOT (
+      NOT (
+        IF(
+          REGEXP_CONTAINS(
+            `tz`,
+            '^[0-9]{4,}-[0-9]{2}-[0-9]{2} ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,6})?[+-][0-9]{2}(:[0-9]{2})?$'
+          ),
+          SAFE_CAST(`tz` AS TIMESTAMP),
+          NULL
+        ) IS NULL
+      )
+    )
     AND NOT (
       `tz` IS NULL
       OR REGEXP_CONTAINS(`tz`, '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
     ) AS `tz__lost`,
     CAST(`tz` AS STRING) AS `tz__raw`,
-    SAFE_CAST(`tm` AS TIME) IS NULL AND NOT (
+    NOT (
+      NOT (
+        IF(
+          REGEXP_CONTAINS(`tm`, '^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,6})?$'),
+          SAFE_CAST(`tm` AS TIME),
+          NULL
+        ) IS NULL
+      )
+    )
+    AND NOT (
       `tm` IS NULL
     ) AS `tm__lost`,
     CAST(`tm` AS STRING) AS `tm__raw`,
-    MAKE_INTERVAL(
-      COALESCE(SAFE_CAST(REGEXP_EXTRACT(`iv`, '(-?[0-9]+) years?') AS INT64), 0),
-      COALESCE(SAFE_CAST(REGEXP_EXTRACT(`iv`, '(-?[0-9]+) mons?') AS INT64), 0),
-      COALESCE(SAFE_CAST(REGEXP_EXTRACT(`iv`, '(-?[0-9]+) days?') AS INT64), 0)
-    ) + COALESCE(
-      SAFE_CAST(CONCAT('0-0 0 ', REGEXP_EXTRACT(`iv`, '(-?[0-9]+:[0-9]{2}:[0-9]{2}(?:[.][0-9]+)?)$')) AS INTERVAL),
-      MAKE_INTERVAL()
-    ) IS NULL
+    NOT (
+      NOT (
+        IF(
+          REGEXP_CONTAINS(
+            `iv`,
+            '^(-?[0-9]+ years? ?)?(-?[0-9]+ mons? ?)?(-?[0-9]+ days? ?)?([+-]?[0-9]+:[0-9]{2}:[0-9]{2}([.][0-9]{1,6})?)?$'
+          )
+          AND `iv` <> '',
+          INTERVAL (
+            12 * COALESCE(SAFE_CAST(REGEXP_EXTRACT(`iv`, '(-?[0-9]+) years?') AS INT64), 0) + COALESCE(SAFE_CAST(REGEXP_EXTRACT(`iv`, '(-?[0-9]+) mons?') AS INT64), 0)
+          ) MONTH + INTERVAL (COALESCE(SAFE_CAST(REGEXP_EXTRACT(`iv`, '(-?[0-9]+) days?') AS INT64), 0)) DAY + INTERVAL (IF(REGEXP_CONTAINS(`iv`, '-[0-9]+:[0-9]{2}:[0-9]{2}([.][0-9]+)?$'), -1, 1) * COALESCE(
+            SAFE_CAST(REGEXP_EXTRACT(`iv`, '([0-9]+):[0-9]{2}:[0-9]{2}(?:[.][0-9]+)?$') AS INT64),
+            0
+          )) HOUR + INTERVAL (IF(REGEXP_CONTAINS(`iv`, '-[0-9]+:[0-9]{2}:[0-9]{2}([.][0-9]+)?$'), -1, 1) * COALESCE(
+            SAFE_CAST(REGEXP_EXTRACT(`iv`, '[0-9]+:([0-9]{2}):[0-9]{2}(?:[.][0-9]+)?$') AS INT64),
+            0
+          )) MINUTE + INTERVAL (IF(REGEXP_CONTAINS(`iv`, '-[0-9]+:[0-9]{2}:[0-9]{2}([.][0-9]+)?$'), -1, 1) * COALESCE(
+            SAFE_CAST(REGEXP_EXTRACT(`iv`, '[0-9]+:[0-9]{2}:([0-9]{2})(?:[.][0-9]+)?$') AS INT64),
+            0
+          )) SECOND + INTERVAL (IF(REGEXP_CONTAINS(`iv`, '-[0-9]+:[0-9]{2}:[0-9]{2}([.][0-9]+)?$'), -1, 1) * COALESCE(
+            SAFE_CAST(RPAD(REGEXP_EXTRACT(`iv`, ':[0-9]{2}[.]([0-9]{1,6})$'), 6, '0') AS INT64),
+            0
+          )) MICROSECOND,
+          NULL
+        ) IS NULL
+      )
+    )
     AND NOT (
       `iv` IS NULL
     ) AS `iv__lost`,
     CAST(`iv` AS STRING) AS `iv__raw`,
-    SAFE.PARSE_JSON(`j`) IS NULL AND NOT (
+    NOT (
+      NOT (
+        SAFE.PARSE_JSON(`j`) IS NULL
+      )
+    ) AND NOT (
       `j` IS NULL
     ) AS `j__lost`,
     CAST(`j` AS STRING) AS `j__raw`,
-    SAFE.PARSE_JSON(`jb`) IS NULL AND NOT (
+    NOT (
+      NOT (
+        SAFE.PARSE_JSON(`jb`) IS NULL
+      )
+    ) AND NOT (
       `jb` IS NULL
     ) AS `jb__lost`,
     CAST(`jb` AS STRING) AS `jb__raw`,
-    ARRAY(
-      SELECT
-        (
-          SAFE_CAST(TRIM(x, '"') AS INT64)
-        )
-      FROM UNNEST(IF(`arr` = '{}', [], SPLIT(SUBSTR(`arr`, 2, LENGTH(`arr`) - 2), ','))) AS x WITH OFFSET AS o
-      ORDER BY
-        o
-    ) IS NULL
+    NOT (
+      NOT (
+        IF(
+          STARTS_WITH((
+            aws2bq_pg_array(`arr`, 'int', ',')
+          ), '[')
+          AND NOT STARTS_WITH((
+            aws2bq_pg_array(`arr`, 'int', ',')
+          ), '[['),
+          ARRAY(
+            SELECT
+              (
+                SAFE_CAST(x AS INT64)
+              )
+            FROM UNNEST(JSON_VALUE_ARRAY(
+              IF(
+                STARTS_WITH((
+                  aws2bq_pg_array(`arr`, 'int', ',')
+                ), '[')
+                AND NOT STARTS_WITH((
+                  aws2bq_pg_array(`arr`, 'int', ',')
+                ), '[['),
+                (
+                  aws2bq_pg_array(`arr`, 'int', ',')
+                ),
+                '[]'
+              ),
+              '$'
+            )) AS x WITH OFFSET AS o
+            ORDER BY
+              o
+          ),
+          NULL
+        ) IS NULL
+      )
+      AND (
+        SELECT
+          COUNT(*)
+        FROM UNNEST((
+          IF(
+            STARTS_WITH((
+              aws2bq_pg_array(`arr`, 'int', ',')
+            ), '[')
+            AND NOT STARTS_WITH((
+              aws2bq_pg_array(`arr`, 'int', ',')
+            ), '[['),
+            ARRAY(
+              SELECT
+                (
+                  SAFE_CAST(x AS INT64)
+                )
+              FROM UNNEST(JSON_VALUE_ARRAY(
+                IF(
+                  STARTS_WITH((
+                    aws2bq_pg_array(`arr`, 'int', ',')
+                  ), '[')
+                  AND NOT STARTS_WITH((
+                    aws2bq_pg_array(`arr`, 'int', ',')
+                  ), '[['),
+                  (
+                    aws2bq_pg_array(`arr`, 'int', ',')
+                  ),
+                  '[]'
+                ),
+                '$'
+              )) AS x WITH OFFSET AS o
+              ORDER BY
+                o
+            ),
+            NULL
+          )
+        )) AS y
+        WHERE
+          y IS NULL
+      ) = 0
+    )
     AND NOT (
       `arr` IS NULL
     ) AS `arr__lost`,
     CAST(`arr` AS STRING) AS `arr__raw`,
-    ARRAY(
-      SELECT
-        (
-          SAFE_CAST(TRIM(x, '"') AS STRING)
-        )
-      FROM UNNEST(IF(`txt` = '{}', [], SPLIT(SUBSTR(`txt`, 2, LENGTH(`txt`) - 2), ','))) AS x WITH OFFSET AS o
-      ORDER BY
-        o
-    ) IS NULL
+    NOT (
+      NOT (
+        IF(
+          STARTS_WITH((
+            aws2bq_pg_array(`txt`, 'text', ',')
+          ), '[')
+          AND NOT STARTS_WITH((
+            aws2bq_pg_array(`txt`, 'text', ',')
+          ), '[['),
+          ARRAY(
+            SELECT
+              (
+                SAFE_CAST(x AS STRING)
+              )
+            FROM UNNEST(JSON_VALUE_ARRAY(
+              IF(
+                STARTS_WITH((
+                  aws2bq_pg_array(`txt`, 'text', ',')
+                ), '[')
+                AND NOT STARTS_WITH((
+                  aws2bq_pg_array(`txt`, 'text', ',')
+                ), '[['),
+                (
+                  aws2bq_pg_array(`txt`, 'text', ',')
+                ),
+                '[]'
+              ),
+              '$'
+            )) AS x WITH OFFSET AS o
+            ORDER BY
+              o
+          ),
+          NULL
+        ) IS NULL
+      )
+      AND (
+        SELECT
+          COUNT(*)
+        FROM UNNEST((
+          IF(
+            STARTS_WITH((
+              aws2bq_pg_array(`txt`, 'text', ',')
+            ), '[')
+            AND NOT STARTS_WITH((
+              aws2bq_pg_array(`txt`, 'text', ',')
+            ), '[['),
+            ARRAY(
+              SELECT
+                (
+                  SAFE_CAST(x AS STRING)
+                )
+              FROM UNNEST(JSON_VALUE_ARRAY(
+                IF(
+                  STARTS_WITH((
+                    aws2bq_pg_array(`txt`, 'text', ',')
+                  ), '[')
+                  AND NOT STARTS_WITH((
+                    aws2bq_pg_array(`txt`, 'text', ',')
+                  ), '[['),
+                  (
+                    aws2bq_pg_array(`txt`, 'text', ',')
+                  ),
+                  '[]'
+                ),
+                '$'
+              )) AS x WITH OFFSET AS o
+              ORDER BY
+                o
+            ),
+            NULL
+          )
+        )) AS y
+        WHERE
+          y IS NULL
+      ) = 0
+    )
     AND NOT (
       `txt` IS NULL
     ) AS `txt__lost`,
     CAST(`txt` AS STRING) AS `txt__raw`,
-    TO_JSON(
-      ARRAY(
-        SELECT
-          (
-            SAFE_CAST(TRIM(x, '"') AS STRING)
-          )
-        FROM UNNEST(IF(`dates` = '{}', [], SPLIT(SUBSTR(`dates`, 2, LENGTH(`dates`) - 2), ','))) AS x WITH OFFSET AS o
-        ORDER BY
-          o
+    NOT (
+      NOT (
+        SAFE.PARSE_JSON((
+          aws2bq_pg_array(`dates`, 'text', ',')
+        )) IS NULL
       )
-    ) IS NULL
+    )
     AND NOT (
       `dates` IS NULL
     ) AS `dates__lost`,

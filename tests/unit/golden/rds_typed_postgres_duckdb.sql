@@ -1,6 +1,11 @@
 SELECT
   COALESCE(
-    TRY_CAST("i" AS BIGINT),
+    CASE
+      WHEN REGEXP_MATCHES("i", '^[+-]?[0-9]+$')
+      THEN (
+        TRY_CAST("i" AS BIGINT)
+      )
+    END,
     CASE
       WHEN "i" IS NULL
       THEN NULL
@@ -8,7 +13,12 @@ SELECT
     END
   ) AS "i",
   COALESCE(
-    TRY_CAST("b" AS BIGINT),
+    CASE
+      WHEN REGEXP_MATCHES("b", '^[+-]?[0-9]+$')
+      THEN (
+        TRY_CAST("b" AS BIGINT)
+      )
+    END,
     CASE
       WHEN "b" IS NULL
       THEN NULL
@@ -16,7 +26,15 @@ SELECT
     END
   ) AS "b",
   COALESCE(
-    TRY_CAST("r" AS DOUBLE),
+    CASE
+      WHEN REGEXP_MATCHES(
+        "r",
+        '^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$|^(NaN|[+-]?Infinity)$'
+      )
+      THEN (
+        TRY_CAST("r" AS DOUBLE)
+      )
+    END,
     CASE
       WHEN "r" IS NULL
       THEN NULL
@@ -24,7 +42,16 @@ SELECT
     END
   ) AS "r",
   COALESCE(
-    TRY_CAST("ok" AS BOOLEAN),
+    CASE LOWER("ok")
+      WHEN 't'
+      THEN TRUE
+      WHEN 'true'
+      THEN TRUE
+      WHEN 'f'
+      THEN FALSE
+      WHEN 'false'
+      THEN FALSE
+    END,
     CASE
       WHEN "ok" IS NULL
       THEN NULL
@@ -32,14 +59,48 @@ SELECT
     END
   ) AS "ok",
   COALESCE(
-    CASE WHEN STARTS_WITH("raw", '\x') THEN TRY(FROM_HEX(SUBSTRING("raw", 3))) END,
+    CASE
+      WHEN REGEXP_MATCHES("raw", '^\\x([0-9a-fA-F]{2})*$')
+      THEN FROM_HEX(SUBSTRING("raw", 3))
+    END,
     CASE
       WHEN "raw" IS NULL
       THEN NULL
       ELSE ERROR('aws2bq-loss [raw]: cannot convert exactly: ' || CAST("raw" AS TEXT))
     END
   ) AS "raw",
-  "n" AS "n",
+  CASE
+    WHEN REGEXP_MATCHES("n", '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$')
+    THEN LIST_TRANSFORM(
+      [
+        REGEXP_EXTRACT("n", '^([+-]?)([0-9]*)(?:[.]([0-9]*))?(?:[eE]([+-]?[0-9]+))?$', ['n', 'i', 'f', 'e'])
+      ],
+      _aws2bq_p -> LIST_TRANSFORM(
+        [
+          {'n': _aws2bq_p.n, 's': RTRIM(LTRIM(_aws2bq_p.i || _aws2bq_p.f, '0'), '0'), 'q': LENGTH(_aws2bq_p.i) + COALESCE(TRY_CAST(NULLIF(_aws2bq_p.e, '') AS BIGINT), 0) - (
+            LENGTH(_aws2bq_p.i || _aws2bq_p.f) - LENGTH(LTRIM(_aws2bq_p.i || _aws2bq_p.f, '0'))
+          )}
+        ],
+        _aws2bq_x -> CASE
+          WHEN _aws2bq_x.s = ''
+          THEN '0'
+          ELSE CASE WHEN _aws2bq_x.n = '-' THEN '-' ELSE '' END || CASE
+            WHEN GREATEST(_aws2bq_x.q, 0) <= 38
+            AND GREATEST(LENGTH(_aws2bq_x.s) - _aws2bq_x.q, 0) <= 38
+            THEN CASE
+              WHEN _aws2bq_x.q <= 0
+              THEN '0.' || REPEAT('0', CAST(-_aws2bq_x.q AS BIGINT)) || _aws2bq_x.s
+              WHEN _aws2bq_x.q >= LENGTH(_aws2bq_x.s)
+              THEN _aws2bq_x.s || REPEAT('0', CAST(_aws2bq_x.q - LENGTH(_aws2bq_x.s) AS BIGINT))
+              ELSE LEFT(_aws2bq_x.s, CAST(_aws2bq_x.q AS BIGINT)) || '.' || SUBSTRING(_aws2bq_x.s, CAST(_aws2bq_x.q + 1 AS BIGINT))
+            END
+            ELSE LEFT(_aws2bq_x.s, 1) || CASE WHEN LENGTH(_aws2bq_x.s) > 1 THEN '.' || SUBSTRING(_aws2bq_x.s, 2) ELSE '' END || 'E' || CASE WHEN _aws2bq_x.q - 1 >= 0 THEN '+' ELSE '-' END || CAST(ABS(_aws2bq_x.q - 1) AS TEXT)
+          END
+        END
+      )[1]
+    )[1]
+    ELSE "n"
+  END AS "n",
   COALESCE(
     TRY_CAST("n2" AS DECIMAL(10, 3)),
     CASE
@@ -49,7 +110,24 @@ SELECT
     END
   ) AS "n2",
   COALESCE(
-    TRY_CAST("dt" AS DATE),
+    CASE
+      WHEN REGEXP_MATCHES("dt", '^[0-9]{4,}-[0-9]{2}-[0-9]{2}( BC)?$')
+      THEN TRY(
+        MAKE_DATE(
+          CASE
+            WHEN ENDS_WITH("dt", ' BC')
+            THEN 1 - CAST(SPLIT_PART("dt", '-', 1) AS BIGINT)
+            ELSE CAST(SPLIT_PART("dt", '-', 1) AS BIGINT)
+          END,
+          CAST(SPLIT_PART("dt", '-', 2) AS BIGINT),
+          CAST(SUBSTRING(SPLIT_PART("dt", '-', 3), 1, 2) AS BIGINT)
+        )
+      )
+      WHEN "dt" = 'infinity'
+      THEN CAST('infinity' AS DATE)
+      WHEN "dt" = '-infinity'
+      THEN CAST('-infinity' AS DATE)
+    END,
     CASE
       WHEN "dt" IS NULL
       OR REGEXP_MATCHES("dt", '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
@@ -58,7 +136,27 @@ SELECT
     END
   ) AS "dt",
   COALESCE(
-    TRY_CAST("ts" AS TIMESTAMP),
+    CASE
+      WHEN REGEXP_MATCHES(
+        "ts",
+        '^[0-9]{4,}-[0-9]{2}-[0-9]{2} ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,6})?( BC)?$'
+      )
+      THEN TRY(
+        MAKE_DATE(
+          CASE
+            WHEN ENDS_WITH("ts", ' BC')
+            THEN 1 - CAST(SPLIT_PART("ts", '-', 1) AS BIGINT)
+            ELSE CAST(SPLIT_PART("ts", '-', 1) AS BIGINT)
+          END,
+          CAST(SPLIT_PART("ts", '-', 2) AS BIGINT),
+          CAST(SUBSTRING(SPLIT_PART("ts", '-', 3), 1, 2) AS BIGINT)
+        ) + CAST(SPLIT_PART("ts", ' ', 2) AS TIME)
+      )
+      WHEN "ts" = 'infinity'
+      THEN CAST('infinity' AS TIMESTAMP)
+      WHEN "ts" = '-infinity'
+      THEN CAST('-infinity' AS TIMESTAMP)
+    END,
     CASE
       WHEN "ts" IS NULL
       OR REGEXP_MATCHES("ts", '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
@@ -67,7 +165,40 @@ SELECT
     END
   ) AS "ts",
   COALESCE(
-    TRY_CAST("tz" AS TIMESTAMPTZ),
+    CASE
+      WHEN REGEXP_MATCHES(
+        "tz",
+        '^[0-9]{4,}-[0-9]{2}-[0-9]{2} ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,6})?[+-][0-9]{2}(:[0-9]{2}){0,2}( BC)?$'
+      )
+      THEN TRY(
+        TIMEZONE(
+          'UTC',
+          MAKE_DATE(
+            CASE
+              WHEN ENDS_WITH("tz", ' BC')
+              THEN 1 - CAST(SPLIT_PART("tz", '-', 1) AS BIGINT)
+              ELSE CAST(SPLIT_PART("tz", '-', 1) AS BIGINT)
+            END,
+            CAST(SPLIT_PART("tz", '-', 2) AS BIGINT),
+            CAST(SUBSTRING(SPLIT_PART("tz", '-', 3), 1, 2) AS BIGINT)
+          ) + CAST(REGEXP_EXTRACT("tz", ' ([0-9:.]+)', 1) AS TIME) - TO_SECONDS(
+            CAST(REGEXP_EXTRACT("tz", '([+-])[0-9]{2}(:[0-9]{2}){0,2}( BC)?$', 1) || '1' AS BIGINT) * (
+              CAST(REGEXP_EXTRACT("tz", '[+-]([0-9]{2})(:[0-9]{2}){0,2}( BC)?$', 1) AS BIGINT) * 3600 + COALESCE(
+                CAST(NULLIF(REGEXP_EXTRACT("tz", '[+-][0-9]{2}:([0-9]{2})(:[0-9]{2})?( BC)?$', 1), '') AS BIGINT),
+                0
+              ) * 60 + COALESCE(
+                CAST(NULLIF(REGEXP_EXTRACT("tz", '[+-][0-9]{2}:[0-9]{2}:([0-9]{2})( BC)?$', 1), '') AS BIGINT),
+                0
+              )
+            )
+          )
+        )
+      )
+      WHEN "tz" = 'infinity'
+      THEN CAST('infinity' AS TIMESTAMPTZ)
+      WHEN "tz" = '-infinity'
+      THEN CAST('-infinity' AS TIMESTAMPTZ)
+    END,
     CASE
       WHEN "tz" IS NULL
       OR REGEXP_MATCHES("tz", '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
@@ -76,7 +207,13 @@ SELECT
     END
   ) AS "tz",
   COALESCE(
-    TRY_CAST("tm" AS TIME),
+    CASE
+      WHEN REGEXP_MATCHES(
+        "tm",
+        '^(([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,6})?|24:00:00([.]0{1,6})?)$'
+      )
+      THEN TRY_CAST("tm" AS TIME)
+    END,
     CASE
       WHEN "tm" IS NULL
       THEN NULL
@@ -84,7 +221,24 @@ SELECT
     END
   ) AS "tm",
   COALESCE(
-    TRY_CAST("iv" AS INTERVAL),
+    CASE
+      WHEN REGEXP_MATCHES(
+        "iv",
+        '^(-?[0-9]+ years? ?)?(-?[0-9]+ mons? ?)?(-?[0-9]+ days? ?)?([+-]?[0-9]+:[0-9]{2}:[0-9]{2}([.][0-9]{1,6})?)?$'
+      )
+      AND "iv" <> ''
+      THEN TRY(
+        TO_MONTHS(
+          12 * COALESCE(CAST(NULLIF(REGEXP_EXTRACT("iv", '(-?[0-9]+) years?', 1), '') AS BIGINT), 0) + COALESCE(CAST(NULLIF(REGEXP_EXTRACT("iv", '(-?[0-9]+) mons?', 1), '') AS BIGINT), 0)
+        ) + TO_DAYS(
+          COALESCE(CAST(NULLIF(REGEXP_EXTRACT("iv", '(-?[0-9]+) days?', 1), '') AS BIGINT), 0)
+        ) + CASE
+          WHEN REGEXP_MATCHES("iv", '[0-9]:[0-9]{2}:[0-9]{2}([.][0-9]+)?$')
+          THEN TRY_CAST(LTRIM(REGEXP_EXTRACT("iv", '([+-]?[0-9]+:[0-9]{2}:[0-9]{2}([.][0-9]{1,6})?)$', 1), '+') AS INTERVAL)
+          ELSE INTERVAL '0' SECOND
+        END
+      )
+    END,
     CASE
       WHEN "iv" IS NULL
       THEN NULL
@@ -110,9 +264,16 @@ SELECT
   "u" AS "u",
   COALESCE(
     CASE
-      WHEN STARTS_WITH("arr", '{') AND NOT STARTS_WITH("arr", '{{')
+      WHEN STARTS_WITH((
+        AWS2BQ_PG_ARRAY("arr", 'int', ',')
+      ), '[')
+      AND NOT STARTS_WITH((
+        AWS2BQ_PG_ARRAY("arr", 'int', ',')
+      ), '[[')
       THEN (
-        TRY_CAST('[' || SUBSTRING("arr", 2, LENGTH("arr") - 2) || ']' AS BIGINT[])
+        TRY_CAST(CAST((
+          AWS2BQ_PG_ARRAY("arr", 'int', ',')
+        ) AS JSON) AS BIGINT[])
       )
     END,
     CASE
@@ -123,9 +284,16 @@ SELECT
   ) AS "arr",
   COALESCE(
     CASE
-      WHEN STARTS_WITH("txt", '{') AND NOT STARTS_WITH("txt", '{{')
+      WHEN STARTS_WITH((
+        AWS2BQ_PG_ARRAY("txt", 'text', ',')
+      ), '[')
+      AND NOT STARTS_WITH((
+        AWS2BQ_PG_ARRAY("txt", 'text', ',')
+      ), '[[')
       THEN (
-        TRY_CAST('[' || SUBSTRING("txt", 2, LENGTH("txt") - 2) || ']' AS TEXT[])
+        TRY_CAST(CAST((
+          AWS2BQ_PG_ARRAY("txt", 'text', ',')
+        ) AS JSON) AS TEXT[])
       )
     END,
     CASE
@@ -135,14 +303,9 @@ SELECT
     END
   ) AS "txt",
   COALESCE(
-    CASE
-      WHEN STARTS_WITH("dates", '{') AND NOT STARTS_WITH("dates", '{{')
-      THEN CAST(TO_JSON(
-        (
-          TRY_CAST('[' || SUBSTRING("dates", 2, LENGTH("dates") - 2) || ']' AS TEXT[])
-        )
-      ) AS JSON)
-    END,
+    TRY_CAST((
+      AWS2BQ_PG_ARRAY("dates", 'text', ',')
+    ) AS JSON),
     CASE
       WHEN "dates" IS NULL
       THEN NULL
@@ -189,93 +352,296 @@ SELECT
   MIN(CASE WHEN "dates__lost" THEN "dates__raw" END) AS "dates__example"
 FROM (
   SELECT
-    TRY_CAST("i" AS BIGINT) IS NULL AND NOT (
+    NOT (
+      NOT (
+        CASE
+          WHEN REGEXP_MATCHES("i", '^[+-]?[0-9]+$')
+          THEN (
+            TRY_CAST("i" AS BIGINT)
+          )
+        END IS NULL
+      )
+    )
+    AND NOT (
       "i" IS NULL
     ) AS "i__lost",
     CAST("i" AS TEXT) AS "i__raw",
-    TRY_CAST("b" AS BIGINT) IS NULL AND NOT (
+    NOT (
+      NOT (
+        CASE
+          WHEN REGEXP_MATCHES("b", '^[+-]?[0-9]+$')
+          THEN (
+            TRY_CAST("b" AS BIGINT)
+          )
+        END IS NULL
+      )
+    )
+    AND NOT (
       "b" IS NULL
     ) AS "b__lost",
     CAST("b" AS TEXT) AS "b__raw",
-    TRY_CAST("r" AS DOUBLE) IS NULL AND NOT (
+    NOT (
+      NOT (
+        CASE
+          WHEN REGEXP_MATCHES(
+            "r",
+            '^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$|^(NaN|[+-]?Infinity)$'
+          )
+          THEN (
+            TRY_CAST("r" AS DOUBLE)
+          )
+        END IS NULL
+      )
+    )
+    AND NOT (
       "r" IS NULL
     ) AS "r__lost",
     CAST("r" AS TEXT) AS "r__raw",
-    TRY_CAST("ok" AS BOOLEAN) IS NULL AND NOT (
+    NOT (
+      NOT (
+        CASE LOWER("ok")
+          WHEN 't'
+          THEN TRUE
+          WHEN 'true'
+          THEN TRUE
+          WHEN 'f'
+          THEN FALSE
+          WHEN 'false'
+          THEN FALSE
+        END IS NULL
+      )
+    )
+    AND NOT (
       "ok" IS NULL
     ) AS "ok__lost",
     CAST("ok" AS TEXT) AS "ok__raw",
-    CASE WHEN STARTS_WITH("raw", '\x') THEN TRY(FROM_HEX(SUBSTRING("raw", 3))) END IS NULL
+    NOT (
+      NOT (
+        CASE
+          WHEN REGEXP_MATCHES("raw", '^\\x([0-9a-fA-F]{2})*$')
+          THEN FROM_HEX(SUBSTRING("raw", 3))
+        END IS NULL
+      )
+    )
     AND NOT (
       "raw" IS NULL
     ) AS "raw__lost",
     CAST("raw" AS TEXT) AS "raw__raw",
-    TRY_CAST("n2" AS DECIMAL(10, 3)) IS NULL AND NOT (
+    NOT (
+      NOT (
+        TRY_CAST("n2" AS DECIMAL(10, 3)) IS NULL
+      )
+    )
+    AND NOT (
       "n2" IS NULL
     ) AS "n2__lost",
     CAST("n2" AS TEXT) AS "n2__raw",
-    TRY_CAST("dt" AS DATE) IS NULL
+    NOT (
+      NOT (
+        CASE
+          WHEN REGEXP_MATCHES("dt", '^[0-9]{4,}-[0-9]{2}-[0-9]{2}( BC)?$')
+          THEN TRY(
+            MAKE_DATE(
+              CASE
+                WHEN ENDS_WITH("dt", ' BC')
+                THEN 1 - CAST(SPLIT_PART("dt", '-', 1) AS BIGINT)
+                ELSE CAST(SPLIT_PART("dt", '-', 1) AS BIGINT)
+              END,
+              CAST(SPLIT_PART("dt", '-', 2) AS BIGINT),
+              CAST(SUBSTRING(SPLIT_PART("dt", '-', 3), 1, 2) AS BIGINT)
+            )
+          )
+          WHEN "dt" = 'infinity'
+          THEN CAST('infinity' AS DATE)
+          WHEN "dt" = '-infinity'
+          THEN CAST('-infinity' AS DATE)
+        END IS NULL
+      )
+    )
     AND NOT (
       "dt" IS NULL
       OR REGEXP_MATCHES("dt", '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
     ) AS "dt__lost",
     CAST("dt" AS TEXT) AS "dt__raw",
-    TRY_CAST("ts" AS TIMESTAMP) IS NULL
+    NOT (
+      NOT (
+        CASE
+          WHEN REGEXP_MATCHES(
+            "ts",
+            '^[0-9]{4,}-[0-9]{2}-[0-9]{2} ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,6})?( BC)?$'
+          )
+          THEN TRY(
+            MAKE_DATE(
+              CASE
+                WHEN ENDS_WITH("ts", ' BC')
+                THEN 1 - CAST(SPLIT_PART("ts", '-', 1) AS BIGINT)
+                ELSE CAST(SPLIT_PART("ts", '-', 1) AS BIGINT)
+              END,
+              CAST(SPLIT_PART("ts", '-', 2) AS BIGINT),
+              CAST(SUBSTRING(SPLIT_PART("ts", '-', 3), 1, 2) AS BIGINT)
+            ) + CAST(SPLIT_PART("ts", ' ', 2) AS TIME)
+          )
+          WHEN "ts" = 'infinity'
+          THEN CAST('infinity' AS TIMESTAMP)
+          WHEN "ts" = '-infinity'
+          THEN CAST('-infinity' AS TIMESTAMP)
+        END IS NULL
+      )
+    )
     AND NOT (
       "ts" IS NULL
       OR REGEXP_MATCHES("ts", '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
     ) AS "ts__lost",
     CAST("ts" AS TEXT) AS "ts__raw",
-    TRY_CAST("tz" AS TIMESTAMPTZ) IS NULL
+    NOT (
+      NOT (
+        CASE
+          WHEN REGEXP_MATCHES(
+            "tz",
+            '^[0-9]{4,}-[0-9]{2}-[0-9]{2} ([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,6})?[+-][0-9]{2}(:[0-9]{2}){0,2}( BC)?$'
+          )
+          THEN TRY(
+            TIMEZONE(
+              'UTC',
+              MAKE_DATE(
+                CASE
+                  WHEN ENDS_WITH("tz", ' BC')
+                  THEN 1 - CAST(SPLIT_PART("tz", '-', 1) AS BIGINT)
+                  ELSE CAST(SPLIT_PART("tz", '-', 1) AS BIGINT)
+                END,
+                CAST(SPLIT_PART("tz", '-', 2) AS BIGINT),
+                CAST(SUBSTRING(SPLIT_PART("tz", '-', 3), 1, 2) AS BIGINT)
+              ) + CAST(REGEXP_EXTRACT("tz", ' ([0-9:.]+)', 1) AS TIME) - TO_SECONDS(
+                CAST(REGEXP_EXTRACT("tz", '([+-])[0-9]{2}(:[0-9]{2}){0,2}( BC)?$', 1) || '1' AS BIGINT) * (
+                  CAST(REGEXP_EXTRACT("tz", '[+-]([0-9]{2})(:[0-9]{2}){0,2}( BC)?$', 1) AS BIGINT) * 3600 + COALESCE(
+                    CAST(NULLIF(REGEXP_EXTRACT("tz", '[+-][0-9]{2}:([0-9]{2})(:[0-9]{2})?( BC)?$', 1), '') AS BIGINT),
+                    0
+                  ) * 60 + COALESCE(
+                    CAST(NULLIF(REGEXP_EXTRACT("tz", '[+-][0-9]{2}:[0-9]{2}:([0-9]{2})( BC)?$', 1), '') AS BIGINT),
+                    0
+                  )
+                )
+              )
+            )
+          )
+          WHEN "tz" = 'infinity'
+          THEN CAST('infinity' AS TIMESTAMPTZ)
+          WHEN "tz" = '-infinity'
+          THEN CAST('-infinity' AS TIMESTAMPTZ)
+        END IS NULL
+      )
+    )
     AND NOT (
       "tz" IS NULL
       OR REGEXP_MATCHES("tz", '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
     ) AS "tz__lost",
     CAST("tz" AS TEXT) AS "tz__raw",
-    TRY_CAST("tm" AS TIME) IS NULL AND NOT (
+    NOT (
+      NOT (
+        CASE
+          WHEN REGEXP_MATCHES(
+            "tm",
+            '^(([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,6})?|24:00:00([.]0{1,6})?)$'
+          )
+          THEN TRY_CAST("tm" AS TIME)
+        END IS NULL
+      )
+    )
+    AND NOT (
       "tm" IS NULL
     ) AS "tm__lost",
     CAST("tm" AS TEXT) AS "tm__raw",
-    TRY_CAST("iv" AS INTERVAL) IS NULL AND NOT (
+    NOT (
+      NOT (
+        CASE
+          WHEN REGEXP_MATCHES(
+            "iv",
+            '^(-?[0-9]+ years? ?)?(-?[0-9]+ mons? ?)?(-?[0-9]+ days? ?)?([+-]?[0-9]+:[0-9]{2}:[0-9]{2}([.][0-9]{1,6})?)?$'
+          )
+          AND "iv" <> ''
+          THEN TRY(
+            TO_MONTHS(
+              12 * COALESCE(CAST(NULLIF(REGEXP_EXTRACT("iv", '(-?[0-9]+) years?', 1), '') AS BIGINT), 0) + COALESCE(CAST(NULLIF(REGEXP_EXTRACT("iv", '(-?[0-9]+) mons?', 1), '') AS BIGINT), 0)
+            ) + TO_DAYS(
+              COALESCE(CAST(NULLIF(REGEXP_EXTRACT("iv", '(-?[0-9]+) days?', 1), '') AS BIGINT), 0)
+            ) + CASE
+              WHEN REGEXP_MATCHES("iv", '[0-9]:[0-9]{2}:[0-9]{2}([.][0-9]+)?$')
+              THEN TRY_CAST(LTRIM(REGEXP_EXTRACT("iv", '([+-]?[0-9]+:[0-9]{2}:[0-9]{2}([.][0-9]{1,6})?)$', 1), '+') AS INTERVAL)
+              ELSE INTERVAL '0' SECOND
+            END
+          )
+        END IS NULL
+      )
+    )
+    AND NOT (
       "iv" IS NULL
     ) AS "iv__lost",
     CAST("iv" AS TEXT) AS "iv__raw",
-    TRY_CAST("j" AS JSON) IS NULL AND NOT (
+    NOT (
+      NOT (
+        TRY_CAST("j" AS JSON) IS NULL
+      )
+    ) AND NOT (
       "j" IS NULL
     ) AS "j__lost",
     CAST("j" AS TEXT) AS "j__raw",
-    TRY_CAST("jb" AS JSON) IS NULL AND NOT (
+    NOT (
+      NOT (
+        TRY_CAST("jb" AS JSON) IS NULL
+      )
+    ) AND NOT (
       "jb" IS NULL
     ) AS "jb__lost",
     CAST("jb" AS TEXT) AS "jb__raw",
-    CASE
-      WHEN STARTS_WITH("arr", '{') AND NOT STARTS_WITH("arr", '{{')
-      THEN (
-        TRY_CAST('[' || SUBSTRING("arr", 2, LENGTH("arr") - 2) || ']' AS BIGINT[])
+    NOT (
+      NOT (
+        CASE
+          WHEN STARTS_WITH((
+            AWS2BQ_PG_ARRAY("arr", 'int', ',')
+          ), '[')
+          AND NOT STARTS_WITH((
+            AWS2BQ_PG_ARRAY("arr", 'int', ',')
+          ), '[[')
+          THEN (
+            TRY_CAST(CAST((
+              AWS2BQ_PG_ARRAY("arr", 'int', ',')
+            ) AS JSON) AS BIGINT[])
+          )
+        END IS NULL
       )
-    END IS NULL
+    )
     AND NOT (
       "arr" IS NULL
     ) AS "arr__lost",
     CAST("arr" AS TEXT) AS "arr__raw",
-    CASE
-      WHEN STARTS_WITH("txt", '{') AND NOT STARTS_WITH("txt", '{{')
-      THEN (
-        TRY_CAST('[' || SUBSTRING("txt", 2, LENGTH("txt") - 2) || ']' AS TEXT[])
+    NOT (
+      NOT (
+        CASE
+          WHEN STARTS_WITH((
+            AWS2BQ_PG_ARRAY("txt", 'text', ',')
+          ), '[')
+          AND NOT STARTS_WITH((
+            AWS2BQ_PG_ARRAY("txt", 'text', ',')
+          ), '[[')
+          THEN (
+            TRY_CAST(CAST((
+              AWS2BQ_PG_ARRAY("txt", 'text', ',')
+            ) AS JSON) AS TEXT[])
+          )
+        END IS NULL
       )
-    END IS NULL
+    )
     AND NOT (
       "txt" IS NULL
     ) AS "txt__lost",
     CAST("txt" AS TEXT) AS "txt__raw",
-    CASE
-      WHEN STARTS_WITH("dates", '{') AND NOT STARTS_WITH("dates", '{{')
-      THEN CAST(TO_JSON(
-        (
-          TRY_CAST('[' || SUBSTRING("dates", 2, LENGTH("dates") - 2) || ']' AS TEXT[])
-        )
-      ) AS JSON)
-    END IS NULL
+    NOT (
+      NOT (
+        TRY_CAST((
+          AWS2BQ_PG_ARRAY("dates", 'text', ',')
+        ) AS JSON) IS NULL
+      )
+    )
     AND NOT (
       "dates" IS NULL
     ) AS "dates__lost",

@@ -23,9 +23,57 @@ SELECT
       WHEN NOT (
         "Item"['m']
       ).N IS NULL
-      THEN (
-        "Item"['m']
-      ).N
+      THEN CASE
+        WHEN REGEXP_MATCHES(
+          (
+            (
+              "Item"['m']
+            )."N"
+          ),
+          '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$'
+        )
+        THEN LIST_TRANSFORM(
+          [
+            REGEXP_EXTRACT(
+              (
+                (
+                  "Item"['m']
+                )."N"
+              ),
+              '^([+-]?)([0-9]*)(?:[.]([0-9]*))?(?:[eE]([+-]?[0-9]+))?$',
+              ['n', 'i', 'f', 'e']
+            )
+          ],
+          _aws2bq_p -> LIST_TRANSFORM(
+            [
+              {'n': _aws2bq_p.n, 's': RTRIM(LTRIM(_aws2bq_p.i || _aws2bq_p.f, '0'), '0'), 'q': LENGTH(_aws2bq_p.i) + COALESCE(TRY_CAST(NULLIF(_aws2bq_p.e, '') AS BIGINT), 0) - (
+                LENGTH(_aws2bq_p.i || _aws2bq_p.f) - LENGTH(LTRIM(_aws2bq_p.i || _aws2bq_p.f, '0'))
+              )}
+            ],
+            _aws2bq_x -> CASE
+              WHEN _aws2bq_x.s = ''
+              THEN '0'
+              ELSE CASE WHEN _aws2bq_x.n = '-' THEN '-' ELSE '' END || CASE
+                WHEN GREATEST(_aws2bq_x.q, 0) <= 38
+                AND GREATEST(LENGTH(_aws2bq_x.s) - _aws2bq_x.q, 0) <= 38
+                THEN CASE
+                  WHEN _aws2bq_x.q <= 0
+                  THEN '0.' || REPEAT('0', CAST(-_aws2bq_x.q AS BIGINT)) || _aws2bq_x.s
+                  WHEN _aws2bq_x.q >= LENGTH(_aws2bq_x.s)
+                  THEN _aws2bq_x.s || REPEAT('0', CAST(_aws2bq_x.q - LENGTH(_aws2bq_x.s) AS BIGINT))
+                  ELSE LEFT(_aws2bq_x.s, CAST(_aws2bq_x.q AS BIGINT)) || '.' || SUBSTRING(_aws2bq_x.s, CAST(_aws2bq_x.q + 1 AS BIGINT))
+                END
+                ELSE LEFT(_aws2bq_x.s, 1) || CASE WHEN LENGTH(_aws2bq_x.s) > 1 THEN '.' || SUBSTRING(_aws2bq_x.s, 2) ELSE '' END || 'E' || CASE WHEN _aws2bq_x.q - 1 >= 0 THEN '+' ELSE '-' END || CAST(ABS(_aws2bq_x.q - 1) AS TEXT)
+              END
+            END
+          )[1]
+        )[1]
+        ELSE (
+          (
+            "Item"['m']
+          )."N"
+        )
+      END
       WHEN NOT (
         "Item"['m']
       ).B IS NULL
@@ -51,9 +99,50 @@ SELECT
       WHEN NOT (
         "Item"['m']
       ).NS IS NULL
-      THEN '[' || ARRAY_TO_STRING((
-        "Item"['m']
-      ).NS, ',') || ']'
+      THEN '[' || ARRAY_TO_STRING(
+        LIST_TRANSFORM(
+          (
+            "Item"['m']
+          )."NS",
+          _aws2bq_n -> CASE
+            WHEN REGEXP_MATCHES(_aws2bq_n, '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$')
+            THEN LIST_TRANSFORM(
+              [
+                REGEXP_EXTRACT(
+                  _aws2bq_n,
+                  '^([+-]?)([0-9]*)(?:[.]([0-9]*))?(?:[eE]([+-]?[0-9]+))?$',
+                  ['n', 'i', 'f', 'e']
+                )
+              ],
+              _aws2bq_p -> LIST_TRANSFORM(
+                [
+                  {'n': _aws2bq_p.n, 's': RTRIM(LTRIM(_aws2bq_p.i || _aws2bq_p.f, '0'), '0'), 'q': LENGTH(_aws2bq_p.i) + COALESCE(TRY_CAST(NULLIF(_aws2bq_p.e, '') AS BIGINT), 0) - (
+                    LENGTH(_aws2bq_p.i || _aws2bq_p.f) - LENGTH(LTRIM(_aws2bq_p.i || _aws2bq_p.f, '0'))
+                  )}
+                ],
+                _aws2bq_x -> CASE
+                  WHEN _aws2bq_x.s = ''
+                  THEN '0'
+                  ELSE CASE WHEN _aws2bq_x.n = '-' THEN '-' ELSE '' END || CASE
+                    WHEN GREATEST(_aws2bq_x.q, 0) <= 38
+                    AND GREATEST(LENGTH(_aws2bq_x.s) - _aws2bq_x.q, 0) <= 38
+                    THEN CASE
+                      WHEN _aws2bq_x.q <= 0
+                      THEN '0.' || REPEAT('0', CAST(-_aws2bq_x.q AS BIGINT)) || _aws2bq_x.s
+                      WHEN _aws2bq_x.q >= LENGTH(_aws2bq_x.s)
+                      THEN _aws2bq_x.s || REPEAT('0', CAST(_aws2bq_x.q - LENGTH(_aws2bq_x.s) AS BIGINT))
+                      ELSE LEFT(_aws2bq_x.s, CAST(_aws2bq_x.q AS BIGINT)) || '.' || SUBSTRING(_aws2bq_x.s, CAST(_aws2bq_x.q + 1 AS BIGINT))
+                    END
+                    ELSE LEFT(_aws2bq_x.s, 1) || CASE WHEN LENGTH(_aws2bq_x.s) > 1 THEN '.' || SUBSTRING(_aws2bq_x.s, 2) ELSE '' END || 'E' || CASE WHEN _aws2bq_x.q - 1 >= 0 THEN '+' ELSE '-' END || CAST(ABS(_aws2bq_x.q - 1) AS TEXT)
+                  END
+                END
+              )[1]
+            )[1]
+            ELSE _aws2bq_n
+          END
+        ),
+        ','
+      ) || ']'
       WHEN NOT (
         "Item"['m']
       ).BS IS NULL
@@ -100,11 +189,9 @@ SELECT
               ).N IS NULL
               THEN (
                 (
-                  (
-                    e0
-                  ).value
-                )
-              ).N
+                  e0
+                ).value
+              )."N"
               WHEN NOT (
                 (
                   (
@@ -164,11 +251,9 @@ SELECT
               ).NS IS NULL
               THEN '[' || ARRAY_TO_STRING((
                 (
-                  (
-                    e0
-                  ).value
-                )
-              ).NS, ',') || ']'
+                  e0
+                ).value
+              )."NS", ',') || ']'
               WHEN NOT (
                 (
                   (
@@ -229,11 +314,9 @@ SELECT
                       ).N IS NULL
                       THEN (
                         (
-                          (
-                            e1
-                          ).value
-                        )
-                      ).N
+                          e1
+                        ).value
+                      )."N"
                       WHEN NOT (
                         (
                           (
@@ -293,11 +376,9 @@ SELECT
                       ).NS IS NULL
                       THEN '[' || ARRAY_TO_STRING((
                         (
-                          (
-                            e1
-                          ).value
-                        )
-                      ).NS, ',') || ']'
+                          e1
+                        ).value
+                      )."NS", ',') || ']'
                       WHEN NOT (
                         (
                           (
@@ -371,7 +452,7 @@ SELECT
                       ).N IS NULL
                       THEN (
                         e1
-                      ).N
+                      )."N"
                       WHEN NOT (
                         e1
                       ).B IS NULL
@@ -399,7 +480,7 @@ SELECT
                       ).NS IS NULL
                       THEN '[' || ARRAY_TO_STRING((
                         e1
-                      ).NS, ',') || ']'
+                      )."NS", ',') || ']'
                       WHEN NOT (
                         e1
                       ).BS IS NULL
@@ -452,7 +533,7 @@ SELECT
               ).N IS NULL
               THEN (
                 e0
-              ).N
+              )."N"
               WHEN NOT (
                 e0
               ).B IS NULL
@@ -480,7 +561,7 @@ SELECT
               ).NS IS NULL
               THEN '[' || ARRAY_TO_STRING((
                 e0
-              ).NS, ',') || ']'
+              )."NS", ',') || ']'
               WHEN NOT (
                 e0
               ).BS IS NULL
@@ -527,11 +608,9 @@ SELECT
                       ).N IS NULL
                       THEN (
                         (
-                          (
-                            e1
-                          ).value
-                        )
-                      ).N
+                          e1
+                        ).value
+                      )."N"
                       WHEN NOT (
                         (
                           (
@@ -591,11 +670,9 @@ SELECT
                       ).NS IS NULL
                       THEN '[' || ARRAY_TO_STRING((
                         (
-                          (
-                            e1
-                          ).value
-                        )
-                      ).NS, ',') || ']'
+                          e1
+                        ).value
+                      )."NS", ',') || ']'
                       WHEN NOT (
                         (
                           (
@@ -663,7 +740,7 @@ SELECT
                       ).N IS NULL
                       THEN (
                         e1
-                      ).N
+                      )."N"
                       WHEN NOT (
                         e1
                       ).B IS NULL
@@ -691,7 +768,7 @@ SELECT
                       ).NS IS NULL
                       THEN '[' || ARRAY_TO_STRING((
                         e1
-                      ).NS, ',') || ']'
+                      )."NS", ',') || ']'
                       WHEN NOT (
                         e1
                       ).BS IS NULL
@@ -727,7 +804,7 @@ SELECT
   )."N" AS DECIMAL(38, 0)) AS BIGINT) AS "n",
   (
     "Item"['x''; DROP TABLE t; --']
-  )."S" AS "x_DROP_TABLE_t_",
+  )."S" AS "x'_ DROP TABLE t_ --",
   CAST('e''1' AS TEXT) AS "_aws2bq_export_id",
   CAST('2024-01-01T00:00:00+00:00' AS TIMESTAMPTZ) AS "_aws2bq_exported_at"
 FROM "stage"."main"."items"

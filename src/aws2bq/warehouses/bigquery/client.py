@@ -103,6 +103,40 @@ class BigQueryWarehouse(
             table.name, table.dataset or self.config.dataset, table.catalog or self.config.project
         )
 
+    def routine(self, name: str) -> exp.Expression:
+        """A persistent function of the destination dataset, as SQL (```dataset`.`name```)."""
+        return exp.Dot(
+            this=exp.to_identifier(self.config.dataset, quoted=True),
+            expression=exp.to_identifier(name, quoted=True),
+        )
+
+    def ensure_js_function(
+        self, name: str, body: str, arguments: Sequence[str], description: str
+    ) -> None:
+        """Create the JavaScript UDF ``name(arguments STRING…) RETURNS STRING`` in the
+        destination dataset, or bring the body of an earlier run's up to this version's."""
+        string = bigquery.StandardSqlDataType(type_kind=bigquery.StandardSqlTypeNames.STRING)
+        routine = bigquery.Routine(
+            f"{self.config.project}.{self.config.dataset}.{name}",
+            type_="SCALAR_FUNCTION",
+            language="JAVASCRIPT",
+            body=body,
+            arguments=[bigquery.RoutineArgument(name=a, data_type=string) for a in arguments],
+            return_type=string,
+            description=description,
+        )
+        try:
+            try:
+                self.client.create_routine(routine, retry=self._retry)
+            except gexc.Conflict:
+                # Made by an earlier run: bring its body up to this version's.
+                existing = self.client.get_routine(routine.reference, retry=self._retry)
+                if existing.body != routine.body:
+                    existing.body = routine.body
+                    self.client.update_routine(existing, ["body"], retry=self._retry)
+        except gexc.GoogleAPIError as exc:
+            raise translate(exc, f"create function {name}") from exc
+
     # -- Warehouse ---------------------------------------------------------------------------
     def close(self) -> None:
         if not self._closed:

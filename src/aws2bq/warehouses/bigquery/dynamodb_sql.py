@@ -21,6 +21,7 @@ import sqlglot.expressions as exp
 
 from aws2bq.core.capabilities import Capabilities
 from aws2bq.core.dynamodb_types import DESCRIPTORS
+from aws2bq.core.number_text import canonical_sql
 from aws2bq.core.schema import Column, Kind, Role, TableSchema
 
 DIALECT = "bigquery"
@@ -32,11 +33,31 @@ JSON_FUNCTION = "_aws2bq_ddb_json"
 
 JSON_FUNCTION_BODY = r"""
 if (text === null) return null;
+function canon(n) {
+  // The canonical spelling (aws2bq.core.number_text): no leading or trailing zeros, plain
+  // within 38 digits before and after the point, else d.dddE+n.
+  var m = /^([+-]?)([0-9]*)(?:[.]([0-9]*))?(?:[eE]([+-]?[0-9]+))?$/.exec(n);
+  if (!m || !/[0-9]/.test((m[2] || '') + (m[3] || ''))) return n;
+  var i = m[2] || '', d = i + (m[3] || ''), e = parseInt(m[4] || '0', 10);
+  var lead = d.length - d.replace(/^0+/, '').length;
+  var s = d.replace(/^0+/, '').replace(/0+$/, '');
+  if (s === '') return '0';
+  var q = i.length + e - lead, body;
+  if (Math.max(q, 0) <= 38 && Math.max(s.length - q, 0) <= 38) {
+    if (q <= 0) body = '0.' + '0'.repeat(-q) + s;
+    else if (q >= s.length) body = s + '0'.repeat(q - s.length);
+    else body = s.substring(0, q) + '.' + s.substring(q);
+  } else {
+    body = s[0] + (s.length > 1 ? '.' + s.substring(1) : '') + 'E' + (q - 1 >= 0 ? '+' : '-')
+      + Math.abs(q - 1);
+  }
+  return (m[1] === '-' ? '-' : '') + body;
+}
 function num(n) {
-  // A number only if a double prints back the same digits (leading zeros aside); otherwise
-  // the exact text as a JSON string, so nothing is rounded.
-  var x = Number(n), canon = n.replace(/^(-?)0+(?=[0-9])/, '$1');
-  return (isFinite(x) && String(x) === canon) ? x : n;
+  // A number only if a double prints back the same digits; otherwise the exact (canonical)
+  // text as a JSON string, so nothing is rounded.
+  var c = canon(n), x = Number(c);
+  return (isFinite(x) && String(x) === c) ? x : c;
 }
 function conv(v) {
   var t = Object.keys(v)[0], x = v[t];
@@ -166,7 +187,9 @@ def _number(text: exp.Expression, kind: Kind) -> exp.Expression:
         return _fill("PARSE_NUMERIC(__t__)", t=text)
     if kind is Kind.BIGNUMERIC:
         return _fill("PARSE_BIGNUMERIC(__t__)", t=text)
-    return text  # DECIMAL_TEXT: the exact text
+    # DECIMAL_TEXT: the exact text, spelled canonically (a column widened from NUMERIC
+    # holds the same text, issue 10.2).
+    return canonical_sql(text, DIALECT)
 
 
 def column_value(
@@ -229,3 +252,25 @@ def typed_select(
             value = column_value(_value(item, column.source_name), column, caps, json_function)
         projections.append(cast(exp.Expression, exp.alias_(value, column.name, quoted=True)))
     return exp.select(*projections).from_(stage)
+
+
+def descriptor_json(
+    json_function: exp.Expression, descriptor: str, content: exp.Expression
+) -> exp.Expression:
+    """The JSON-column value of one DynamoDB value ``{descriptor: content}``: the same UDF as
+    :func:`column_value`'s, fed the descriptor rebuilt from a typed value (widened columns)."""
+    # '{"N":' || TO_JSON_STRING(content) || '}' (the descriptor is one of DESCRIPTORS, a
+    # constant). Not TO_JSON_STRING(STRUCT(...)): on the emulator, the canonical-number
+    # subquery inside that STRUCT read NULL in queries over a table.
+    if descriptor not in DESCRIPTORS:
+        raise ValueError(f"unknown DynamoDB descriptor {descriptor!r}")
+    text = exp.Anonymous(
+        this="CONCAT",
+        expressions=[
+            exp.Literal.string('{"' + descriptor + '":'),
+            exp.Anonymous(this="TO_JSON_STRING", expressions=[content.copy()]),
+            exp.Literal.string("}"),
+        ],
+    )
+    call = exp.Anonymous(this=json_function.copy(), expressions=[text])
+    return _fill("IF(__c__ IS NULL, NULL, PARSE_JSON(__f__))", c=content, f=call)

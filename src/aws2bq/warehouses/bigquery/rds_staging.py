@@ -13,6 +13,7 @@ templates) types the rows; number text is profiled here in BigQuery SQL.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import tempfile
 import uuid
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlglot.expressions as exp
 
-from aws2bq.core import rds_sql
+from aws2bq.core import pg_array, rds_sql
 from aws2bq.core.progress import Progress
 from aws2bq.core.rds_types import Engine, NumberProfile, Raw, RawType, TablePlan
 from aws2bq.errors import ExportError
@@ -34,6 +35,12 @@ from aws2bq.warehouses.bigquery.host import BigQueryHost
 
 if TYPE_CHECKING:
     pass
+
+
+def _array_udf(kind: str, delimiter: str) -> str:
+    """The name of the array parser UDF for ``kind`` (``_aws2bq_pg_array_int`` …)."""
+    return f"_aws2bq_pg_array_{kind}" + ("" if delimiter == "," else "_semicolon")
+
 
 _PLAIN_NUMBER = r"^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$"
 
@@ -187,6 +194,26 @@ class BigQueryRdsStaging(BigQueryHost, RdsStaging):
                 total[name] = total[name].merge(p)
         return total
 
+    def _array_function(self, plan: TablePlan) -> rds_sql.ArrayParser:
+        """The PostgreSQL array parser: one JavaScript UDF per element kind and delimiter
+        (``_aws2bq_pg_array_int`` …, created when the plan has array columns). One argument
+        each: the emulator cannot call persistent UDFs of several arguments."""
+        for kind, delimiter in rds_sql.array_parsers_needed(plan):
+            self.ensure_js_function(
+                _array_udf(kind, delimiter),
+                f"var kind = {json.dumps(kind)}, delimiter = {json.dumps(delimiter)};\n"
+                + pg_array.JS_FUNCTION_BODY,
+                ("text",),
+                "aws2bq: PostgreSQL array literal → JSON text (nesting and every value kept)",
+            )
+
+        def parser(value: exp.Expression, kind: str, delimiter: str) -> exp.Expression:
+            return exp.Anonymous(
+                this=self.routine(_array_udf(kind, delimiter)), expressions=[value]
+            )
+
+        return parser
+
     def rds_typed_select(
         self,
         staged: StagedRdsTable,
@@ -194,12 +221,21 @@ class BigQueryRdsStaging(BigQueryHost, RdsStaging):
         system_values: Mapping[str, exp.Expression],
         engine: Engine,
     ) -> exp.Query:
-        return rds_sql.typed_select(plan, staged.sources, system_values, self.capabilities, engine)
+        return rds_sql.typed_select(
+            plan,
+            staged.sources,
+            system_values,
+            self.capabilities,
+            engine,
+            self._array_function(plan),
+        )
 
     def rds_losses(
         self, staged: StagedRdsTable, plan: TablePlan, engine: Engine
     ) -> list[tuple[str, int, str]]:
-        select = rds_sql.loss_select(plan, staged.sources, self.capabilities, engine)
+        select = rds_sql.loss_select(
+            plan, staged.sources, self.capabilities, engine, self._array_function(plan)
+        )
         if select is None:
             return []
         return rds_sql.read_losses(plan, select, self.query(select)[0])

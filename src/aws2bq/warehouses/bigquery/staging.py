@@ -29,6 +29,7 @@ from aws2bq.core.dynamodb_sql import read_profile
 from aws2bq.core.dynamodb_types import AttributeStats
 from aws2bq.core.progress import Progress
 from aws2bq.core.schema import TableSchema
+from aws2bq.core.widening import Widening
 from aws2bq.errors import Aws2BqError, ExportError, WarehouseError
 from aws2bq.warehouses.base import DynamoDBStaging, RawFile, StagedExport, TableRef
 from aws2bq.warehouses.bigquery import dynamodb_sql
@@ -133,48 +134,16 @@ class BigQueryDynamoDBStaging(BigQueryHost, DynamoDBStaging):
                 ) from exc
 
     def _json_function(self) -> exp.Expression:
-        return exp.Dot(
-            this=exp.to_identifier(self.config.dataset, quoted=True),
-            expression=exp.to_identifier(dynamodb_sql.JSON_FUNCTION, quoted=True),
-        )
+        return self.routine(dynamodb_sql.JSON_FUNCTION)
 
     def _ensure_json_function(self) -> None:
-        """Create (or replace) the persistent JavaScript UDF the typed SELECT calls for JSON."""
-        from google.cloud import bigquery
-
-        routine = bigquery.Routine(
-            f"{self.config.project}.{self.config.dataset}.{dynamodb_sql.JSON_FUNCTION}",
-            type_="SCALAR_FUNCTION",
-            language="JAVASCRIPT",
-            body=dynamodb_sql.JSON_FUNCTION_BODY,
-            arguments=[
-                bigquery.RoutineArgument(
-                    name="text",
-                    data_type=bigquery.StandardSqlDataType(
-                        type_kind=bigquery.StandardSqlTypeNames.STRING
-                    ),
-                )
-            ],
-            return_type=bigquery.StandardSqlDataType(
-                type_kind=bigquery.StandardSqlTypeNames.STRING
-            ),
-            description="aws2bq: DynamoDB attribute value (JSON text) → plain JSON text",
+        """Create (or bring up to date) the JavaScript UDF the typed SELECT calls for JSON."""
+        self.ensure_js_function(
+            dynamodb_sql.JSON_FUNCTION,
+            dynamodb_sql.JSON_FUNCTION_BODY,
+            ("text",),
+            "aws2bq: DynamoDB attribute value (JSON text) → plain JSON text",
         )
-        from google.api_core import exceptions as gexc
-
-        from aws2bq.warehouses.bigquery.exceptions import translate
-
-        try:
-            try:
-                self.client.create_routine(routine, retry=self._retry)
-            except gexc.Conflict:
-                # Made by an earlier run: bring its body up to this version's.
-                existing = self.client.get_routine(routine.reference, retry=self._retry)
-                if existing.body != routine.body:
-                    existing.body = routine.body
-                    self.client.update_routine(existing, ["body"], retry=self._retry)
-        except gexc.GoogleAPIError as exc:
-            raise translate(exc, f"create function {dynamodb_sql.JSON_FUNCTION}") from exc
 
     def profile_dynamodb(self, staged: StagedExport) -> dict[str, AttributeStats]:
         rows = self.query(dynamodb_sql.profile_select(staged.table.expression()))
@@ -189,6 +158,13 @@ class BigQueryDynamoDBStaging(BigQueryHost, DynamoDBStaging):
             system_values,
             self.capabilities,
             self._json_function(),
+        )
+
+    def dynamodb_widening(self) -> Widening:
+        function = self._json_function()
+        return Widening(
+            self.capabilities,
+            lambda descriptor, content: dynamodb_sql.descriptor_json(function, descriptor, content),
         )
 
     def drop_dynamodb_staging(self, staged: StagedExport) -> None:

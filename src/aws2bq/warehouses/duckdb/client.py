@@ -24,12 +24,11 @@ import sqlglot
 import sqlglot.expressions as exp
 
 from aws2bq.core.capabilities import DUCKDB, Capabilities
-from aws2bq.core.dynamodb_json import nested_to_json
-from aws2bq.core.dynamodb_sql import FALLBACK_FUNCTION
 from aws2bq.errors import TransientError, WarehouseError
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.warehouses import WarehouseUrl
 from aws2bq.warehouses.base import TableRef, Warehouse
+from aws2bq.warehouses.duckdb.functions import register_functions
 from aws2bq.warehouses.duckdb.incremental_staging import DuckDBDynamoDBIncrementalStaging
 from aws2bq.warehouses.duckdb.rds_staging import DuckDBRdsStaging
 from aws2bq.warehouses.duckdb.staging import DuckDBDynamoDBStaging
@@ -103,15 +102,7 @@ class DuckDBWarehouse(
         if "arrow_budget" in self.params:
             self.arrow_budget = _bytes(self.params["arrow_budget"])
         self._registered: dict[str, Any] = {}
-        from duckdb import sqltypes
-
-        self.con.create_function(
-            FALLBACK_FUNCTION,
-            nested_to_json,
-            [sqltypes.VARCHAR, sqltypes.BOOLEAN],
-            sqltypes.VARCHAR,
-            side_effects=False,
-        )
+        register_functions(self.con)
         self._closed = False
 
     def register_arrow(self, name: str, table: Any) -> None:

@@ -24,6 +24,7 @@ from aws2bq.core.dynamodb_sql import ValueShape
 from aws2bq.core.dynamodb_types import AttributeStats
 from aws2bq.core.progress import Progress
 from aws2bq.core.schema import TableSchema
+from aws2bq.core.widening import Widening
 from aws2bq.errors import ExportError, WarehouseError
 from aws2bq.sources.blobs import ExportFile, fetch_all
 from aws2bq.warehouses.base import DynamoDBStaging, RawFile, StagedExport, TableRef
@@ -192,6 +193,9 @@ class DuckDBDynamoDBStaging(DuckDBHost, DynamoDBStaging):
         return dynamodb_sql.shaped_typed_select(
             staged.table.expression(), handle.columns, schema, system_values, self.capabilities
         )
+
+    def dynamodb_widening(self) -> Widening:
+        return Widening(self.capabilities, dynamodb_sql.descriptor_json)
 
     def drop_dynamodb_staging(self, staged: StagedExport) -> None:
         handle: _Handle = staged.handle
