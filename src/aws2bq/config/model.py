@@ -112,7 +112,7 @@ class TransportMixin(_Section):
     transport: Transport | None = Field(
         None,
         description='BigQuery: "direct" (the runner streams each file into a load job), "gcs" '
-        "(files staged in bigquery.staging_bucket, loaded from gs://), or \"auto\" (gcs for "
+        '(files staged in bigquery.staging_bucket, loaded from gs://), or "auto" (gcs for '
         "exports of at least bigquery.gcs.auto_threshold). Unset: bigquery.transport.",
     )
 

@@ -216,6 +216,11 @@ class ExportFile:
     #: The export, for messages (``s3://bucket/prefix/AWSDynamoDB/<id>``).
     export: str = ""
 
+    @property
+    def url(self) -> str:
+        """Where the file is: ``s3://bucket/key`` or a local path."""
+        return self.store.url(self.key)
+
     def check_md5(self, digest: bytes) -> None:
         """Raise ``ExportError`` naming the file if ``digest`` differs from the manifest."""
         if self.md5_b64 is None:

@@ -85,6 +85,10 @@ class BigQueryRdsStaging(BigQueryHost, RdsStaging):
         import pyarrow.parquet as pq
         from google.cloud import bigquery
 
+        from aws2bq.warehouses.bigquery.transport.gcs import staged_objects
+
+        if (objects := staged_objects(files)) is not None:  # landed in GCS: load by URI
+            return self.stage_rds_from_gcs(objects, stream=stream, progress=progress)
         base = f"_aws2bq_rds_{re.sub(r'[^A-Za-z0-9_]', '_', stream)[:64]}_{uuid.uuid4().hex[:12]}"
         staged = StagedRdsTable(
             table=self.qualified(TableRef(base + "_g1")),
