@@ -604,6 +604,13 @@ class GcsTransportSettings(_Section):
         description="Runner copy: resumable-upload chunk size (a multiple of 256 KiB); memory "
         "per file in flight.",
     )
+    load_job_uris: int = Field(
+        10_000,
+        ge=1,
+        le=10_000,
+        description="gs:// URIs per load job (BigQuery allows 10,000 per job; fewer, larger "
+        "jobs spare the table's 1,500 load jobs a day).",
+    )
     sts_aws_role_arn: str | None = Field(
         None,
         description="AWS role Storage Transfer Service assumes by federation to read the "

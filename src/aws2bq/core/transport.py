@@ -64,6 +64,7 @@ class TransportSpec:
     sts_threshold: int = 10 << 30
     copy_workers: int = 8
     upload_chunk: int = 8 << 20
+    load_job_uris: int = MAX_URIS_PER_LOAD_JOB
     sts_aws_role_arn: str | None = None
     sts_aws_credentials_secret: str | None = None
     transfer_project: str | None = None
@@ -92,6 +93,7 @@ class TransportSpec:
             sts_threshold=int(gcs.sts_threshold),
             copy_workers=gcs.copy_workers,
             upload_chunk=int(gcs.upload_chunk),
+            load_job_uris=gcs.load_job_uris,
             sts_aws_role_arn=gcs.sts_aws_role_arn,
             sts_aws_credentials_secret=gcs.sts_aws_credentials_secret,
             transfer_project=gcs.transfer_project or bigquery.project,

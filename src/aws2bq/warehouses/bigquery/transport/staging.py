@@ -92,6 +92,7 @@ class BigQueryGcsStaging(BigQueryHost, StagingBucket):
         files: Sequence[RawFile],
     ) -> GcsLanding:
         credentials = getattr(self.client, "_credentials", None)
+        self.uris_per_load_job = min(spec.load_job_uris, MAX_URIS_PER_LOAD_JOB)
         return GcsLanding(
             storage=self._storage(spec),
             transfers=lambda: TransferService(credentials=credentials, endpoint=spec.sts_endpoint),
