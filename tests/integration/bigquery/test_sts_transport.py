@@ -192,7 +192,7 @@ def test_sts_route_never_waits_and_a_later_run_continues_the_same_transfer(
     with pytest.raises(TransferPending) as pending:
         load_dynamodb(request, warehouse=warehouse)  # Lambda: start it and return
     progress = pending.value.progress
-    assert progress["phase"] == "transfer" and progress["status"] == "IN_PROGRESS"
+    assert progress["phase"] == "transfer" and progress["transfer_status"] == "IN_PROGRESS"
     assert progress["files_done"] == 0 and progress["percent"] == 0.0
     assert progress["files"] >= 4
     assert warehouse.table_columns(warehouse.qualified(_ref("items"))) is None
@@ -232,3 +232,97 @@ def _export_files(location: str) -> list[Any]:
     from aws2bq.sources.dynamodb import read_export
 
     return list(read_export(location).files)
+
+
+# -- aws2bq run --no-wait: export → transfer → load → apply, visible in plan and status ------
+def test_run_no_wait_walks_the_state_machine_across_invocations(
+    sandbox: Sandbox,
+    gcs_emulator: GcsEmulator,
+    bq_emulator: BigQueryEmulator,
+    fake: StsFake,
+    unique: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from aws2bq.cli.run import print_summary
+    from aws2bq.config.loader import parse_config
+    from aws2bq.runner.run import RunOptions, run_streams
+    from aws2bq.runner.schedule import PollPolicy, RetryPolicy
+    from aws2bq.runner.status import stream_status
+
+    for key, value in sandbox.env().items():
+        monkeypatch.setenv(key, value)
+    table, bucket, _ = ddb_table(sandbox, unique, items=9)
+    dataset = f"r_{uuid.uuid4().hex[:10]}"
+    config = parse_config(
+        f"""
+warehouse = "bigquery://{PROJECT}/{dataset}?endpoint={bq_emulator.endpoint}"
+[bigquery]
+staging_bucket = "{BUCKET}"
+transport = "gcs"
+[bigquery.gcs]
+copier = "sts"
+staging_prefix = "t{unique}"
+gcs_endpoint = "{gcs_emulator.endpoint}"
+sts_endpoint = "{fake.endpoint}"
+sts_aws_role_arn = "{ROLE}"
+[streams.items]
+table = "{table}"
+export_bucket = "{bucket}"
+keys = ["pk"]
+"""
+    )
+    options = RunOptions(
+        now=sandbox.now,
+        sleep=lambda s: None,
+        retry=RetryPolicy(attempts=4, base=0.01, cap=0.05),
+        poll=PollPolicy(first=1, factor=2, cap=8),
+    )
+
+    def run(plan_only: bool = False) -> Any:
+        summary = run_streams(config, wait=False, plan_only=plan_only, options=options)
+        [result] = summary.streams
+        assert result.status == "ok", result.error
+        return summary
+
+    try:
+        first = run()  # starts the export; it is not complete yet
+        assert first.streams[0].started and not first.streams[0].applied
+        second = run()  # the export is complete: the transfer starts; no wait for it
+        if not fake.jobs:  # the sandbox needed one more poll to complete the export
+            second = run()
+        [pending] = second.streams[0].pending
+        assert pending["status"] == "transferring" and pending["phase"] == "transfer"
+        assert pending["files"] >= 4 and pending["percent"] == 0.0
+        assert not second.streams[0].applied
+        [status] = stream_status(config)
+        [landing] = status.landings
+        assert landing["phase"] == "transfer" and landing["route"] == "sts"
+        assert landing["files_done"] == 0 and landing["percent"] == 0.0
+
+        plan = run(plan_only=True)
+        [entry] = plan.streams[0].applied
+        transport = entry["transport"]
+        assert transport["route"] == "sts"
+        assert transport["transfer"]["job"].startswith("transferJobs/aws2bq-")
+        assert transport["transfer"]["schedule"] is None
+        assert transport["load_jobs"] == [{"uris": transport["files"], "bytes": transport["bytes"]}]
+        assert transport["egress"]["bytes"] == transport["bytes"] > 0
+        import sys
+
+        monkeypatch.setattr(sys.stdout, "isatty", lambda: True)  # the text form
+        print_summary(plan, as_json=False)
+        text = capsys.readouterr().out
+        assert f"transport sts: {transport['files']} files" in text and "egress ≈ $" in text
+
+        done = run()  # a later invocation: the transfer is done → load → apply
+        [applied] = done.streams[0].applied
+        assert applied["transport"]["route"] == "sts"
+        assert applied["transport"]["bytes_moved"] == applied["transport"]["bytes"]
+        assert {"transfer", "stage", "apply"} <= set(applied["timings"])
+        [status] = stream_status(config)
+        assert status.landings == [] and status.matches
+        assert status.tables[0].warehouse_rows == 9
+        assert sum(1 for m, p, _ in fake.requests if p == "/v1/transferJobs") == 1
+    finally:
+        drop_dataset(bq_emulator, dataset)

@@ -397,7 +397,7 @@ class GcsLanding:
             "phase": "transfer",
             "route": str(self.route),
             "transfer_job": self.report.transfer_job,
-            "status": state.status,
+            "transfer_status": state.status,
             "files_done": state.objects_copied + self.report.files_reused,
             "files": len(self.files),
             "bytes_done": done,
