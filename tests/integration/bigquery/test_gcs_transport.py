@@ -378,3 +378,37 @@ def test_a_corrupt_file_never_lands(
     assert key.rsplit("/", 1)[-1] in str(caught.value)
     assert not [n for n in staged_names(gcs_emulator, spec) if n.endswith(key)]
     assert warehouse.table_columns(TableRef("items")) is None
+
+
+def test_files_larger_than_a_chunk_go_by_resumable_upload(
+    gcs_emulator: GcsEmulator, warehouse: BigQueryWarehouse, unique: str, tmp_path: Any
+) -> None:
+    """Files of ~0.6 MB with 256 KiB chunks: every file is a chunked resumable upload."""
+    import base64
+    import os
+
+    from bench.export_writer import item_line, write_export
+
+    chunks = [
+        [
+            item_line(
+                {"pk": {"S": f"f{n}-{i}"}, "b": {"S": base64.b64encode(os.urandom(900)).decode()}}
+            )
+            for i in range(600)
+        ]
+        for n in range(3)
+    ]
+    written = write_export(tmp_path, chunks)
+    assert all(p.stat().st_size > 256 * 1024 for p in written.data_files)
+    spec = gcs_spec(gcs_emulator, unique, upload_chunk=256 * 1024)
+    request = DynamoDBLoadRequest(
+        export=str(written.folder), table="items", warehouse=warehouse.url, transport=spec
+    )
+    report = load_dynamodb(request, warehouse=warehouse)
+    assert report.status == "applied" and report.rows == 1800
+    assert report.transport["files_moved"] == 3
+    assert report.transport["bytes_moved"] == sum(p.stat().st_size for p in written.data_files)
+    ((count,),) = warehouse.query(
+        exp.select(exp.Count(this=exp.Star())).from_(exp.table_("items", quoted=True))
+    )
+    assert count == 1800

@@ -280,9 +280,13 @@ class GcsLanding:
             blob = self.bucket.blob(self.object_name(f), chunk_size=self.spec.upload_chunk)
             try:
                 with f.open() as source:  # verifies the MD5 at EOF: a bad file aborts
+                    # A file larger than one chunk goes by a resumable upload, one chunk in
+                    # memory at a time (without a size the library never picks multipart,
+                    # which would read the whole file).
+                    small = f.size is not None and f.size <= self.spec.upload_chunk
                     blob.upload_from_file(
                         source,
-                        size=f.size,
+                        size=f.size if small else None,
                         content_type="application/octet-stream",
                         checksum="md5",
                     )
