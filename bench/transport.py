@@ -76,8 +76,9 @@ def generate(folder: Path, gigabytes: float, file_mb: int) -> Path:
             counts.append(rows)
             yield blob
 
-    blobs = list(_lazy(files()))
-    written = write_export(folder, blobs, export_id=f"0170000000000-bench{count:04d}", counts=counts)
+    # One file in memory at a time: write_export iterates the files once.
+    export_id = f"0170000000000-bench{count:04d}"
+    written = write_export(folder, _lazy(files()), export_id=export_id, counts=counts)
     done.write_text(str(written.folder))
     return written.folder
 
