@@ -32,7 +32,7 @@ from aws2bq.errors import ConfigError, ExportError
 from aws2bq.runner.change_modes import describe_columns
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.runner.dynamodb_load import DynamoDBLoadRequest, LoadReport
-from aws2bq.runner.landing import land
+from aws2bq.runner.landing import land_export
 from aws2bq.sources.dynamodb import check_staged_counts
 from aws2bq.sources.dynamodb_incremental import IncrementalExport
 from aws2bq.warehouses.base import DynamoDBIncrementalStaging, TableRef, Warehouse
@@ -104,15 +104,7 @@ def load_incremental(
         return report
     inc.check_mode(str(request.mode), decision.previous, stream=stream)
 
-    landed = land(
-        wh,
-        request.transport,
-        stream=stream,
-        export_id=export.export_id,
-        location=export.location,
-        files=export.files,
-        progress=progress,
-    )
+    landed = land_export(wh, request.transport, stream=stream, export=export, progress=progress)
     timings["transfer"] = landed.seconds
     t = time.monotonic()
     staged = wh.stage_dynamodb_incremental(landed.files, stream=stream, progress=progress)

@@ -32,7 +32,7 @@ from aws2bq.runner.change_modes import (
     snapshot_apply_steps,
 )
 from aws2bq.runner.crashpoints import crashpoint
-from aws2bq.runner.landing import land
+from aws2bq.runner.landing import land_export
 from aws2bq.sources.dynamodb import DynamoDBExport, check_staged_counts, read_export
 from aws2bq.warehouses import DEFAULT_URL, connect
 from aws2bq.warehouses.base import DynamoDBStaging, TableRef, Warehouse
@@ -201,15 +201,7 @@ def _load(
         request.keys, previous, export.table_arn, request.mode, f"table {stream!r}"
     )
 
-    landed = land(
-        wh,
-        request.transport,
-        stream=stream,
-        export_id=export.export_id,
-        location=export.location,
-        files=export.files,
-        progress=progress,
-    )
+    landed = land_export(wh, request.transport, stream=stream, export=export, progress=progress)
     timings["transfer"] = landed.seconds
     t = time.monotonic()
     staged = wh.stage_dynamodb_export(landed.files, stream=stream, progress=progress)

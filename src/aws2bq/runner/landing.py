@@ -103,6 +103,21 @@ def land(
     return Landed(landed, route, landing, seconds=time.monotonic() - started)
 
 
+def land_export(
+    wh: Warehouse, spec: TransportSpec, *, stream: str, export: Any, progress: Progress
+) -> Landed:
+    """:func:`land` for an export object (``export_id``, ``location``, ``files``)."""
+    return land(
+        wh,
+        spec,
+        stream=stream,
+        export_id=export.export_id,
+        location=export.location,
+        files=export.files,
+        progress=progress,
+    )
+
+
 def plan_transport(
     spec: TransportSpec, files: Sequence[RawFile], *, staging: bool, stream: str, export_id: str
 ) -> dict[str, Any]:
@@ -144,4 +159,4 @@ def plan_transport(
     return plan
 
 
-__all__ = ["DIRECT", "Landed", "land", "plan_transport"]
+__all__ = ["DIRECT", "Landed", "land", "land_export", "plan_transport"]

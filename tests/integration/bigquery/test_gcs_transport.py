@@ -13,7 +13,6 @@ import json
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -32,7 +31,7 @@ from aws2bq.warehouses.base import TableRef
 from aws2bq.warehouses.bigquery.client import BigQueryWarehouse
 from tests.integration.changes.conftest import REPO, SIGKILLED, child_env
 
-from .conftest import PROJECT, drop_dataset
+from .conftest import PROJECT, drop_dataset, warehouse_url
 
 pytestmark = pytest.mark.bigquery
 
@@ -40,15 +39,8 @@ BUCKET = "aws2bq-staging"  # the gcs_emulator fixture's default bucket
 
 
 @pytest.fixture
-def warehouse(bq_emulator: BigQueryEmulator) -> Iterator[BigQueryWarehouse]:
-    dataset = f"g_{uuid.uuid4().hex[:10]}"
-    wh = connect(f"bigquery://{PROJECT}/{dataset}?endpoint={bq_emulator.endpoint}")
-    assert isinstance(wh, BigQueryWarehouse)
-    try:
-        yield wh
-    finally:
-        wh.close()
-        drop_dataset(bq_emulator, dataset)
+def warehouse(bq_warehouse: BigQueryWarehouse) -> BigQueryWarehouse:
+    return bq_warehouse
 
 
 @pytest.fixture
@@ -228,7 +220,7 @@ def test_rds_snapshot_export_through_gcs_equals_direct(
     outcome: dict[str, Any] = {}
     for name, transport in (("direct", TransportSpec()), ("gcs", spec)):
         dataset = f"g_{uuid.uuid4().hex[:10]}"
-        wh = connect(f"bigquery://{PROJECT}/{dataset}?endpoint={bq_emulator.endpoint}")
+        wh = connect(warehouse_url(bq_emulator, dataset))
         assert isinstance(wh, BigQueryWarehouse)
         try:
             request = RdsLoadRequest(

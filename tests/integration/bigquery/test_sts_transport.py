@@ -24,11 +24,10 @@ from aws2bq.runner.dynamodb_load import DynamoDBLoadRequest, load_dynamodb
 from aws2bq.sandbox import Sandbox
 from aws2bq.testing.bqemulator import BigQueryEmulator
 from aws2bq.testing.gcs_emulator import GcsEmulator
-from aws2bq.warehouses import connect
 from aws2bq.warehouses.bigquery.client import BigQueryWarehouse
 from aws2bq.warehouses.bigquery.transport import sts
 
-from .conftest import PROJECT, drop_dataset
+from .conftest import PROJECT, drop_dataset, warehouse_url
 from .sts_fake import StsFake
 from .test_gcs_transport import BUCKET, as_decimal, ddb_table, rows, scan, staged_names
 
@@ -141,15 +140,8 @@ def fake(sandbox: Sandbox, gcs_emulator: GcsEmulator) -> Iterator[StsFake]:
 
 
 @pytest.fixture
-def warehouse(bq_emulator: BigQueryEmulator) -> Iterator[BigQueryWarehouse]:
-    dataset = f"s_{uuid.uuid4().hex[:10]}"
-    wh = connect(f"bigquery://{PROJECT}/{dataset}?endpoint={bq_emulator.endpoint}")
-    assert isinstance(wh, BigQueryWarehouse)
-    try:
-        yield wh
-    finally:
-        wh.close()
-        drop_dataset(bq_emulator, dataset)
+def warehouse(bq_warehouse: BigQueryWarehouse) -> BigQueryWarehouse:
+    return bq_warehouse
 
 
 def test_sts_route_never_waits_and_a_later_run_continues_the_same_transfer(
@@ -256,7 +248,7 @@ def test_run_no_wait_walks_the_state_machine_across_invocations(
     dataset = f"r_{uuid.uuid4().hex[:10]}"
     config = parse_config(
         f"""
-warehouse = "bigquery://{PROJECT}/{dataset}?endpoint={bq_emulator.endpoint}"
+warehouse = "{warehouse_url(bq_emulator, dataset)}"
 [bigquery]
 staging_bucket = "{BUCKET}"
 transport = "gcs"

@@ -297,10 +297,9 @@ class BigQueryGcsStaging(BigQueryHost, StagingBucket):
     ) -> StagedRdsTable:
         """One table's Parquet objects: footers read by ranged reads, grouped by storage,
         each group loaded from gs:// into its own staging table."""
-        import pyarrow.parquet as pq
         from google.cloud import bigquery
 
-        from aws2bq.warehouses.bigquery.rds_staging import bigquery_column
+        from aws2bq.warehouses.bigquery.rds_staging import bigquery_column, parquet_footer
 
         landing = _digest(*sorted(f"{o.uri} {o.size}" for o in objects))[:12]
         base = f"_aws2bq_rds_{_safe(stream)}_{landing}"
@@ -316,17 +315,8 @@ class BigQueryGcsStaging(BigQueryHost, StagingBucket):
         schemas: dict[tuple[tuple[str, str], ...], Any] = {}
         counts: dict[str, int] = {}
         for o in objects:
-            try:
-                with o.open() as reader:
-                    meta = pq.ParquetFile(reader)
-                    schema = meta.schema_arrow
-                    counts[o.key] = int(meta.metadata.num_rows)
-            except Exception as exc:  # pyarrow raises several types for a bad file
-                raise ExportError(
-                    f"data file {o.key} ({o.uri}) is not readable Parquet ({exc})",
-                    hint="the file is truncated or corrupt; re-run the export task",
-                ) from exc
-            signature = tuple((fld.name, str(fld.type)) for fld in schema)
+            with o.open() as reader:  # ranged reads: the footer, not the file
+                signature, schema, counts[o.key] = parquet_footer(reader, f"{o.key} ({o.uri})")
             groups[signature].append(o)
             schemas[signature] = schema
         staged.rows_per_file = counts
