@@ -4,7 +4,7 @@
 
 For each size (GB of export files, as the manifest counts them) a DynamoDB export of gzip
 JSON lines is generated under DIR (default /tmp/aws2bq-bench-transport; never in git), then
-moved twice, each time in a fresh child process whose peak RSS the parent reads (wait4):
+moved twice, each time in a fresh child process that reports its own peak RSS (VmHWM):
 
 - ``direct``: the BigQuery stager streams every file, decompressed, into load-job uploads
   (what ``transport = "direct"`` does);
@@ -127,7 +127,16 @@ def child(mode: str, export: str, endpoint: str, chunk: int) -> None:
         )
         landing.land(NullProgress())
         moved = landing.report.bytes_moved
-    print(json.dumps({"seconds": time.monotonic() - started, "bytes": moved}))
+    print(json.dumps({"seconds": time.monotonic() - started, "bytes": moved, "hwm_kb": _hwm()}))
+
+
+def _hwm() -> int:
+    """This process's peak resident set (VmHWM, kB) since its exec. Not ru_maxrss: Linux
+    carries that over exec from the forked parent, whose memory is not the runner's."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise SystemExit("no VmHWM in /proc/self/status (Linux only)")
 
 
 def measure(mode: str, export: Path, endpoint: str, chunk: int) -> dict[str, float]:
@@ -139,11 +148,10 @@ def measure(mode: str, export: Path, endpoint: str, chunk: int) -> dict[str, flo
     )  # fmt: skip
     assert proc.stdout is not None
     out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    if status != 0:
-        raise SystemExit(f"{mode} child failed ({status})")
+    if proc.wait() != 0:
+        raise SystemExit(f"{mode} child failed ({proc.returncode})")
     result = json.loads(out)
-    result["peak_rss_mb"] = usage.ru_maxrss / 1024
+    result["peak_rss_mb"] = result.pop("hwm_kb") / 1024
     return result
 
 
