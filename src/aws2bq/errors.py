@@ -46,6 +46,16 @@ class ExportNotReadyError(ExportError, TransientError):
     """The export exists but has not completed yet."""
 
 
+class TransferPending(TransientError):
+    """An export's files are still being moved (a Storage Transfer Service job runs): not a
+    failure; a later run continues where this one stopped. ``progress`` says how far it got
+    (files, bytes, percent)."""
+
+    def __init__(self, message: str, *, progress: dict[str, object] | None = None) -> None:
+        super().__init__(message, hint="a later `aws2bq run` continues it")
+        self.progress = dict(progress or {})
+
+
 class WarehouseError(Aws2BqError):
     """The warehouse refused or failed an operation."""
 

@@ -39,11 +39,27 @@ def print_summary(summary: Any, *, as_json: bool) -> None:
         for a in s.applied:
             rows = f", {a['rows']:,} rows" if "rows" in a else ""
             typer.echo(f"    {would}apply {a['export_id']} ({a.get('time')}){rows}")
+            t = a.get("transport") or {}
+            if t.get("route"):
+                egress = t.get("egress") or {}
+                cost = f", egress ≈ ${egress['usd']:.2f}" if egress else ""
+                jobs = (
+                    len(t["load_jobs"])
+                    if isinstance(t.get("load_jobs"), list)
+                    else (t.get("load_jobs"))
+                )
+                typer.echo(
+                    f"      transport {t['route']}: {t.get('files', 0)} files, "
+                    f"{t.get('bytes', 0):,} bytes{cost}"
+                    + (f", {jobs} load job(s)" if jobs is not None else "")
+                    + (f", moved {t['bytes_moved']:,} bytes" if "bytes_moved" in t else "")
+                )
         for st in s.started:
             what = st.get("export_id") or st.get("snapshot") or st.get("client_token")
             typer.echo(f"    {would}start {st['kind']} {what or ''}".rstrip())
         for p in s.pending:
-            typer.echo(f"    running: {p['export_id']} ({p['status']})")
+            done = f", {p['percent']}% of {p['bytes']:,} bytes" if "percent" in p else ""
+            typer.echo(f"    running: {p['export_id']} ({p['status']}{done})")
         for note in s.notes:
             typer.echo(f"    {note}")
         if s.error:

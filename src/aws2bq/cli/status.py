@@ -30,6 +30,12 @@ def status(
         typer.echo(orjson.dumps({"streams": [s.to_dict() for s in statuses]}).decode())
         return
     for s in statuses:
+        for landing in s.landings:
+            typer.echo(
+                f"{s.stream} ({s.kind}): {landing['export_id']} {landing['phase']} "
+                f"({landing['route']}): {landing['files_done']}/{landing['files']} files, "
+                f"{landing['bytes_done']:,}/{landing['bytes']:,} bytes, {landing['percent']}%"
+            )
         if s.last_export_id is None:
             typer.echo(f"{s.stream} ({s.kind}): {s.note}")
             continue

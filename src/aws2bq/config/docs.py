@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, ByteSize, SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
@@ -24,6 +24,7 @@ from aws2bq.config.model import (
     BigQuerySettings,
     Config,
     DynamoDBStream,
+    GcsTransportSettings,
     PartitionSpec,
     RdsStream,
     RdsTableSettings,
@@ -38,7 +39,8 @@ DOC = Path(__file__).resolve().parents[3] / "docs" / "config.md"
 SECTIONS: list[tuple[str, tuple[str, ...], type[BaseModel], set[str]]] = [
     ("Top level", (), Config, {"aws", "bigquery", "run", "streams"}),
     ("`[aws]`", ("aws",), AwsSettings, set()),
-    ("`[bigquery]`", ("bigquery",), BigQuerySettings, set()),
+    ("`[bigquery]`", ("bigquery",), BigQuerySettings, {"gcs"}),
+    ("`[bigquery.gcs]`", ("bigquery", "gcs"), GcsTransportSettings, set()),
     ("`[run]`", ("run",), RunSettings, set()),
     ("`[streams.NAME]` — DynamoDB", ("streams", "NAME"), DynamoDBStream, {"name"}),
     (
@@ -76,6 +78,8 @@ def type_text(annotation: Any) -> str:
         return f"table of {type_text(args[1])}"
     if annotation is SecretStr:
         return "string (secret)"
+    if annotation is ByteSize:
+        return 'size (bytes, or "1GiB", "500MB")'
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return "table"
     return {
@@ -100,6 +104,8 @@ def default_text(field: FieldInfo) -> str:
         return "—"
     if isinstance(value, timedelta):
         return f'`"{format_duration(value)}"`'
+    if isinstance(value, ByteSize):
+        return f'`"{value.human_readable()}"`'
     if isinstance(value, bool):
         return f"`{str(value).lower()}`"
     if isinstance(value, str):

@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    ByteSize,
     ConfigDict,
     Discriminator,
     Field,
@@ -46,6 +47,9 @@ MAX_EXPORT_ONLY_BYTES = 200 * 1024
 MAX_CLUSTER_COLUMNS = 4
 
 Mode = Literal["replace", "merge", "history"]
+#: How an export's files reach BigQuery: streamed by the runner into load jobs ("direct"),
+#: staged in a GCS bucket and loaded from gs:// ("gcs"), or chosen by the export's size.
+Transport = Literal["direct", "gcs", "auto"]
 STREAM_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,62}")
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")
 _TABLE_NAME = re.compile(r"[A-Za-z0-9_.\-]{3,255}")
@@ -102,6 +106,17 @@ class TableLayoutMixin(_Section):
     )
 
 
+class TransportMixin(_Section):
+    """How a stream's export files reach the warehouse."""
+
+    transport: Transport | None = Field(
+        None,
+        description='BigQuery: "direct" (the runner streams each file into a load job), "gcs" '
+        '(files staged in bigquery.staging_bucket, loaded from gs://), or "auto" (gcs for '
+        "exports of at least bigquery.gcs.auto_threshold). Unset: bigquery.transport.",
+    )
+
+
 def _check_bucket(value: str) -> str:
     if value.startswith("s3://"):
         raise ValueError("give the bucket name only (no s3://); the prefix is export_prefix")
@@ -130,7 +145,7 @@ def _check_keys(value: list[str]) -> list[str]:
 
 
 # -- DynamoDB ---------------------------------------------------------------------------------
-class DynamoDBStream(TableLayoutMixin):
+class DynamoDBStream(TableLayoutMixin, TransportMixin):
     """A DynamoDB table exported with ExportTableToPointInTime (full or incremental)."""
 
     kind: Literal["dynamodb"] = Field(
@@ -333,7 +348,7 @@ SnapshotChoice = Literal["newest", "newest_automated", "newest_manual", "create_
 _TEMPLATE_FIELDS = {"db", "schema", "table"}
 
 
-class RdsStream(_Section):
+class RdsStream(TransportMixin):
     """An RDS DB instance or Aurora cluster whose snapshots are exported with StartExportTask."""
 
     kind: Literal["rds"] = Field(
@@ -561,6 +576,111 @@ class AwsSettings(_Section):
     )
 
 
+class GcsTransportSettings(_Section):
+    """The S3 → GCS staging path (transport "gcs"): who copies, thresholds, credentials."""
+
+    auto_threshold: ByteSize = Field(
+        ByteSize(1 << 30),
+        description='transport = "auto": exports of at least this many bytes (manifest sizes) '
+        'go through GCS, smaller ones direct (e.g. "1GiB", "500MB").',
+    )
+    copier: Literal["runner", "sts", "auto"] = Field(
+        "auto",
+        description='Who copies S3 → GCS: "runner" (this process, parallel streaming '
+        'uploads), "sts" (Google\'s Storage Transfer Service; no bytes through the runner), '
+        'or "auto" (sts for exports of at least sts_threshold).',
+    )
+    sts_threshold: ByteSize = Field(
+        ByteSize(10 << 30),
+        description='copier = "auto": exports of at least this many bytes are moved by '
+        "Storage Transfer Service, smaller ones by the runner.",
+    )
+    staging_prefix: str = Field(
+        "aws2bq",
+        description="Object prefix in the staging bucket: files land under "
+        "PREFIX/<stream>/<export id>/ and are deleted once applied.",
+    )
+    copy_workers: int = Field(
+        8, ge=1, le=64, description="Runner copy: files copied at once (each streams in chunks)."
+    )
+    upload_chunk: ByteSize = Field(
+        ByteSize(8 << 20),
+        description="Runner copy: resumable-upload chunk size (a multiple of 256 KiB); memory "
+        "per file in flight.",
+    )
+    load_job_uris: int = Field(
+        10_000,
+        ge=1,
+        le=10_000,
+        description="gs:// URIs per load job (BigQuery allows 10,000 per job; fewer, larger "
+        "jobs spare the table's 1,500 load jobs a day).",
+    )
+    sts_aws_role_arn: str | None = Field(
+        None,
+        description="AWS role Storage Transfer Service assumes by federation to read the "
+        "export bucket (preferred; the deployment template's StsReadRole).",
+    )
+    sts_aws_credentials_secret: str | None = Field(
+        None,
+        description="Or: Secret Manager secret (projects/P/secrets/S) holding "
+        '{"access_key_id": …, "secret_access_key": …} of an AWS user that may read the exports.',
+    )
+    transfer_project: str | None = Field(
+        None,
+        description="Project the transfer jobs belong to (default: bigquery.project, else the "
+        "warehouse's).",
+    )
+    gcs_endpoint: str | None = Field(
+        None,
+        description="Override the Cloud Storage API endpoint (an emulator, in tests; "
+        "STORAGE_EMULATOR_HOST works too).",
+    )
+    sts_endpoint: str | None = Field(
+        None, description="Override the Storage Transfer API endpoint (tests)."
+    )
+    egress_usd_per_gb: float = Field(
+        0.09,
+        ge=0,
+        description="AWS data transfer out to the internet, US$ per GB, for the estimate in "
+        "`aws2bq plan` (AWS's first 10 TB/month tier; check your Region's price).",
+    )
+    lifecycle_days: int = Field(
+        3,
+        ge=1,
+        description="Staged objects older than this are deleted by the bucket's lifecycle "
+        "rule (a safety net; aws2bq deletes them once an export is applied).",
+    )
+
+    @field_validator("upload_chunk")
+    @classmethod
+    def _chunk(cls, value: ByteSize) -> ByteSize:
+        if value <= 0 or value % (256 * 1024):
+            raise ValueError("upload_chunk must be a positive multiple of 256 KiB (GCS rule)")
+        return value
+
+    @field_validator("staging_prefix")
+    @classmethod
+    def _staging_prefix(cls, value: str) -> str:
+        stripped = value.strip("/")
+        if not stripped:
+            raise ValueError("staging_prefix must not be empty")
+        return stripped
+
+    @field_validator("sts_aws_role_arn")
+    @classmethod
+    def _sts_role(cls, value: str | None) -> str | None:
+        if value is not None and not _ROLE_ARN.fullmatch(value):
+            raise ValueError(f"{value!r} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")
+        return value
+
+    @field_validator("sts_aws_credentials_secret")
+    @classmethod
+    def _sts_secret(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"projects/[^/]+/secrets/[^/]+", value):
+            raise ValueError(f"{value!r} is not a Secret Manager name (projects/P/secrets/S)")
+        return value
+
+
 class BigQuerySettings(_Section):
     """How aws2bq authenticates to BigQuery; no long-lived key is needed (or wanted) on AWS."""
 
@@ -593,6 +713,15 @@ class BigQuerySettings(_Section):
         description="GCS bucket for large tables: S3 → GCS by Storage Transfer Service, then "
         "load jobs from gs:// (no bytes through the runner).",
     )
+    transport: Transport = Field(
+        "direct",
+        description="Default transport of every stream (a stream's own transport wins): "
+        '"direct", "gcs" (needs staging_bucket) or "auto".',
+    )
+    gcs: GcsTransportSettings = Field(
+        default_factory=lambda: GcsTransportSettings.model_validate({}),
+        description="The S3 → GCS staging path ([bigquery.gcs]).",
+    )
 
     @field_validator("credentials_json")
     @classmethod
@@ -607,6 +736,11 @@ class BigQuerySettings(_Section):
     def _consistent(self) -> BigQuerySettings:
         if self.credentials_file is not None and self.credentials_json is not None:
             raise ValueError("set credentials_file or credentials_json, not both")
+        if self.gcs.sts_aws_role_arn and self.gcs.sts_aws_credentials_secret:
+            raise ValueError(
+                "set gcs.sts_aws_role_arn (federation, preferred) or "
+                "gcs.sts_aws_credentials_secret, not both"
+            )
         return self
 
     def credentials_info(self) -> dict[str, Any] | None:
@@ -757,6 +891,29 @@ class Config(_Section):
                 )
             seen[folded] = name
         return value
+
+    @model_validator(mode="after")
+    def _transports(self) -> Config:
+        bigquery = self.warehouse.lower().startswith("bigquery://")
+        for name, stream in self.streams.items():
+            transport = self.transport_of(stream)
+            if transport == "direct":
+                continue
+            if not bigquery and stream.transport == "gcs":
+                raise ValueError(
+                    f'stream {name!r}: transport = "gcs" needs a bigquery:// warehouse (DuckDB '
+                    "reads the files directly)"
+                )
+            if bigquery and not self.bigquery.staging_bucket:
+                raise ValueError(
+                    f'stream {name!r}: transport = "{transport}" needs bigquery.staging_bucket '
+                    "(the GCS bucket files are staged in)"
+                )
+        return self
+
+    def transport_of(self, stream: DynamoDBStream | RdsStream) -> str:
+        """The transport in effect for ``stream``: its own, else ``bigquery.transport``."""
+        return stream.transport or self.bigquery.transport
 
     def stream(self, name: str) -> DynamoDBStream | RdsStream:
         """One stream by name; an unknown name raises ``ConfigError`` with a suggestion."""

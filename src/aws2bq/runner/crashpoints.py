@@ -19,6 +19,9 @@ stages from ``staged`` on repeat per table, so ``staged:2`` is the second table)
 ``manifests``             the export's manifests are read and verified
 ``download``              one data file downloaded (or verified in place); ``download:2``
                           the second, …
+``copied``                transport "gcs": one file copied S3 → GCS by the runner
+                          (``copied:2`` the second, …)
+``loaded``                transport "gcs": one load job from gs:// done (``loaded:2`` …)
 ``staged``                the files are landed in the scratch staging database
 ``typed``                 profiled, schema decided, the typed SELECT built
 ``apply:begin``           just before the apply transaction starts
@@ -50,6 +53,8 @@ PAUSE_TIMEOUT_VAR = "AWS2BQ_PAUSE_TIMEOUT"
 STAGES = (
     "manifests",
     "download",
+    "copied",
+    "loaded",
     "staged",
     "typed",
     "apply:begin",

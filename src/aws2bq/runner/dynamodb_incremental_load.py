@@ -32,6 +32,7 @@ from aws2bq.errors import ConfigError, ExportError
 from aws2bq.runner.change_modes import describe_columns
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.runner.dynamodb_load import DynamoDBLoadRequest, LoadReport
+from aws2bq.runner.landing import land_export
 from aws2bq.sources.dynamodb import check_staged_counts
 from aws2bq.sources.dynamodb_incremental import IncrementalExport
 from aws2bq.warehouses.base import (
@@ -108,8 +109,10 @@ def load_incremental(
         return report
     inc.check_mode(str(request.mode), decision.previous, stream=stream)
 
+    landed = land_export(wh, request.transport, stream=stream, export=export, progress=progress)
+    timings["transfer"] = landed.seconds
     t = time.monotonic()
-    staged = wh.stage_dynamodb_incremental(export.files, stream=stream, progress=progress)
+    staged = wh.stage_dynamodb_incremental(landed.files, stream=stream, progress=progress)
     timings["stage"] = time.monotonic() - t
     crashpoint("staged")
     try:
@@ -197,6 +200,7 @@ def load_incremental(
         crashpoint("apply:begin")
         wh.transaction(steps.transaction)
         crashpoint("applied")
+        landed.release(progress)
         describe_columns(wh, TableRef(stream, dataset), schema_decision.schema)
         progress.advance("apply", rows=kept)
         timings["apply"] = time.monotonic() - t
@@ -209,6 +213,7 @@ def load_incremental(
     report.columns_widened = list(schema_decision.widened)
     report.schema_version = schema_decision.schema.version
     report.timings = timings
+    report.transport = landed.report(staged.details)
     progress.event(
         "applied",
         table=stream,

@@ -23,6 +23,7 @@ from aws2bq.core.dynamodb_types import decide_schema
 from aws2bq.core.ledger import LEDGER_TABLE, LedgerEntry, select_history
 from aws2bq.core.progress import NullProgress, Progress
 from aws2bq.core.schema import TableSchema
+from aws2bq.core.transport import DIRECT, TransportSpec
 from aws2bq.errors import ConfigError, ExportError
 from aws2bq.runner.change_modes import (
     check_soft_delete,
@@ -31,6 +32,7 @@ from aws2bq.runner.change_modes import (
     snapshot_apply_steps,
 )
 from aws2bq.runner.crashpoints import crashpoint
+from aws2bq.runner.landing import land_export
 from aws2bq.sources.dynamodb import DynamoDBExport, check_staged_counts, read_export
 from aws2bq.warehouses import DEFAULT_URL, connect
 from aws2bq.warehouses.base import DynamoDBStaging, TableRef, Warehouse
@@ -53,6 +55,8 @@ class DynamoDBLoadRequest:
     soft_delete: bool = False
     #: Partitioning / clustering of the table when a load creates it (BigQuery; any mode).
     layout: TableLayout | None = None
+    #: How the files reach the warehouse (direct, or staged in GCS; see core.transport).
+    transport: TransportSpec = DIRECT
 
 
 @dataclass
@@ -72,6 +76,8 @@ class LoadReport:
     schema_version: int = 0
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    #: How the files got there: route, bytes moved, transfer and load jobs, seconds.
+    transport: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -88,6 +94,7 @@ class LoadReport:
             "schema_version": self.schema_version,
             "seconds": round(self.seconds, 3),
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "transport": self.transport,
         }
 
 
@@ -194,8 +201,10 @@ def _load(
         request.keys, previous, export.table_arn, request.mode, f"table {stream!r}"
     )
 
+    landed = land_export(wh, request.transport, stream=stream, export=export, progress=progress)
+    timings["transfer"] = landed.seconds
     t = time.monotonic()
-    staged = wh.stage_dynamodb_export(export.files, stream=stream, progress=progress)
+    staged = wh.stage_dynamodb_export(landed.files, stream=stream, progress=progress)
     timings["stage"] = time.monotonic() - t
     crashpoint("staged")
     try:
@@ -281,6 +290,7 @@ def _load(
         crashpoint("apply:begin")
         wh.transaction(steps.transaction)
         crashpoint("applied")
+        landed.release(progress)
         describe_columns(wh, TableRef(stream, dataset), decision.schema)
         progress.advance("apply", rows=staged.rows)
         timings["apply"] = time.monotonic() - t
@@ -293,6 +303,7 @@ def _load(
     report.columns_widened = list(decision.widened)
     report.schema_version = decision.schema.version
     report.timings = timings
+    report.transport = landed.report(staged.details)
     progress.event(
         "applied",
         table=stream,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +37,7 @@ from aws2bq.core.rds_types import (
     plan_table,
 )
 from aws2bq.core.schema import ColumnType, TableSchema
+from aws2bq.core.transport import DIRECT, TransportSpec
 from aws2bq.errors import (
     Aws2BqError,
     ConfigError,
@@ -51,9 +52,10 @@ from aws2bq.runner.change_modes import (
     snapshot_apply_steps,
 )
 from aws2bq.runner.crashpoints import crashpoint
+from aws2bq.runner.landing import land
 from aws2bq.sources.rds import RdsExport, RdsTable, read_export
 from aws2bq.warehouses import DEFAULT_URL, connect
-from aws2bq.warehouses.base import RdsStaging, StagedRdsTable, TableRef, Warehouse
+from aws2bq.warehouses.base import RawFile, RdsStaging, StagedRdsTable, TableRef, Warehouse
 
 MYSQL_TEMPLATE = "{db}__{table}"
 POSTGRES_TEMPLATE = "{db}__{schema}__{table}"
@@ -81,6 +83,10 @@ class RdsLoadRequest:
     table_name_template: str | None = None
     #: Per target (``db.table``): partitioning / clustering when the table is created (config).
     table_layouts: Mapping[str, TableLayout] = field(default_factory=dict)
+    #: How the files reach the warehouse (direct, or staged in GCS; see core.transport).
+    transport: TransportSpec = DIRECT
+    #: The stream's name (its staged files land under it; ``aws2bq status`` looks there).
+    stream: str = "rds"
 
 
 @dataclass
@@ -101,6 +107,9 @@ class TableReport:
     widened: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
+    #: Load jobs from gs:// run for this table, and found done from an earlier run.
+    load_jobs: int = 0
+    load_jobs_reused: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -129,6 +138,8 @@ class RdsLoadReport:
     snapshot_time: datetime
     tables: list[TableReport] = field(default_factory=list)
     seconds: float = 0.0
+    #: How the files got there: route, bytes moved, transfer and load jobs, seconds.
+    transport: dict[str, Any] = field(default_factory=dict)
 
     @property
     def rows(self) -> int:
@@ -148,6 +159,7 @@ class RdsLoadReport:
             "failed": len(self.failed),
             "tables": [t.to_dict() for t in self.tables],
             "seconds": round(self.seconds, 3),
+            "transport": self.transport,
         }
 
 
@@ -234,13 +246,31 @@ def load_rds(
     try:
         if not isinstance(wh, RdsStaging):
             raise ConfigError(f"the warehouse {wh.url} cannot load RDS exports")
+        # One landing for the export: the files of every table not applied yet.
+        pending = [
+            t
+            for t in tables
+            if t.problem is None
+            and not any(h.export_id == export.export_id for h in _history(wh, f"rds:{t.target}"))
+        ]
+        landed = land(
+            wh,
+            request.transport,
+            stream=request.stream,
+            export_id=export.export_id,
+            location=export.location,
+            files=[f for t in pending for f in t.files],
+            progress=progress,
+        )
+        by_key = {f.key: f for f in landed.files}
         for table in tables:
             t0 = time.monotonic()
             table_report = TableReport(
                 table.target, names[table.target], f"rds:{table.target}", "applied"
             )
+            files = [by_key.get(f.key, f) for f in table.files]
             try:
-                _load_table(wh, export, table, table_report, request, progress)
+                _load_table(wh, export, table, table_report, request, progress, files)
             except Aws2BqError as exc:
                 if isinstance(exc, ConfigError) and not isinstance(exc, TypeConversionError):
                     raise
@@ -249,6 +279,14 @@ def load_rds(
                 progress.event("table failed", table=table.target, error=exc.message)
             table_report.seconds = time.monotonic() - t0
             report.tables.append(table_report)
+        if not report.failed:
+            landed.release(progress)
+        report.transport = landed.report(
+            {
+                "load_jobs": sum(t.load_jobs for t in report.tables),
+                "load_jobs_reused": sum(t.load_jobs_reused for t in report.tables),
+            }
+        )
     finally:
         if warehouse is None:
             wh.close()
@@ -280,6 +318,7 @@ def _load_table(
     report: TableReport,
     request: RdsLoadRequest,
     progress: Progress,
+    files: Sequence[RawFile],
 ) -> None:
     assert isinstance(wh, RdsStaging)
     where = f"export {export.location}: table {table.target}"
@@ -306,7 +345,9 @@ def _load_table(
         f"pass --key {table.target}=COLUMN[,COLUMN...] or use --mode replace",
     )
 
-    staged = wh.stage_rds_table(table.files, stream=report.stream, progress=progress)
+    staged = wh.stage_rds_table(files, stream=report.stream, progress=progress)
+    report.load_jobs = int(staged.details.get("load_jobs", 0))
+    report.load_jobs_reused = int(staged.details.get("load_jobs_reused", 0))
     crashpoint("staged")
     try:
         _apply(wh, export, table, staged, report, request, history, progress)

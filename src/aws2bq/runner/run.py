@@ -38,7 +38,8 @@ from aws2bq.core.apply import Mode
 from aws2bq.core.change_apply import TableLayout
 from aws2bq.core.ledger import create_ledger, select_history
 from aws2bq.core.progress import NullProgress, Progress
-from aws2bq.errors import Aws2BqError, ConfigError, TransientError
+from aws2bq.core.transport import DIRECT, TransportSpec
+from aws2bq.errors import Aws2BqError, ConfigError, TransferPending, TransientError
 from aws2bq.runner import discovery as disc
 from aws2bq.runner.aws import Aws, AwsCallError
 from aws2bq.runner.crashpoints import crashpoint
@@ -154,6 +155,8 @@ class ApplyContext:
     progress: Progress
     #: DynamoDB: key attributes (config, else DescribeTable).
     keys: tuple[str, ...] = ()
+    #: How the export's files reach the warehouse (the stream's transport).
+    transport: TransportSpec = DIRECT
 
 
 @dataclass
@@ -165,6 +168,9 @@ class Applied:
     tables: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     already: bool = False
+    #: Route, bytes moved, transfer and load jobs, seconds per stage (the run summary).
+    transport: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 Applier = Callable[[ApplyContext, KnownExport], Applied]
@@ -197,6 +203,7 @@ def _apply_dynamodb(ctx: ApplyContext, export: KnownExport) -> Applied:
             soft_delete=ctx.stream.soft_delete,
             warehouse=ctx.warehouse.url,
             layout=table_layout(ctx.stream),
+            transport=ctx.transport,
         ),
         progress=ctx.progress,
         warehouse=ctx.warehouse,
@@ -206,6 +213,8 @@ def _apply_dynamodb(ctx: ApplyContext, export: KnownExport) -> Applied:
         rows=report.rows,
         tables=[report.stream],
         already=report.status == "already_applied",
+        transport=report.transport,
+        timings={k: round(v, 3) for k, v in report.timings.items()},
     )
 
 
@@ -234,6 +243,8 @@ def _apply_rds_snapshot(ctx: ApplyContext, export: KnownExport) -> Applied:
                 for k, t in ctx.stream.tables.items()
                 if (layout := table_layout(t)) is not None
             },
+            transport=ctx.transport,
+            stream=ctx.stream.name,
         ),
         progress=ctx.progress,
         warehouse=ctx.warehouse,
@@ -244,6 +255,8 @@ def _apply_rds_snapshot(ctx: ApplyContext, export: KnownExport) -> Applied:
         tables=[t.table for t in report.tables if t.status != "failed"],
         failures=[str(t.error) for t in report.failed],
         already=bool(report.tables) and all(t.status == "already_applied" for t in report.tables),
+        transport=report.transport,
+        timings={"tables": round(sum(t.seconds for t in report.tables), 3)},
     )
 
 
@@ -796,12 +809,22 @@ class _StreamRun:
                 )
             )
             self._plan_changes(wh, export)
+            self._plan_transport(wh, export, entry)
             return True
         source = "dynamodb" if isinstance(self.stream, DynamoDBStream) else "rds"
         applier = APPLIERS[(source, export.kind, self.stream.mode)]
-        ctx = ApplyContext(self.config, self.stream, wh, self.progress, self.keys)
+        ctx = ApplyContext(
+            self.config, self.stream, wh, self.progress, self.keys, self.transport_spec()
+        )
         try:
             applied = applier(ctx, export)
+        except TransferPending as exc:
+            # Not a failure: the transfer goes on without us; a later run continues it.
+            self.result.pending.append(
+                {"export_id": export.export_id, "status": "transferring", **exc.progress}
+            )
+            self.result.notes.append(exc.message)
+            return False
         except Aws2BqError as exc:
             if self._applied_meanwhile(wh, export):
                 raise BusyError(
@@ -812,7 +835,14 @@ class _StreamRun:
             return False
         crashpoint("run:applied")
         self.result.applied.append(
-            {**entry, "rows": applied.rows, "tables": applied.tables, "already": applied.already}
+            {
+                **entry,
+                "rows": applied.rows,
+                "tables": applied.tables,
+                "already": applied.already,
+                "transport": applied.transport,
+                "timings": applied.timings,
+            }
         )
         self.applied_ids.add(export.export_id)
         if export.time is not None:
@@ -823,6 +853,52 @@ class _StreamRun:
             "export applied", stream=self.stream.name, export_id=export.export_id, rows=applied.rows
         )
         return not applied.failures
+
+    def transport_spec(self) -> TransportSpec:
+        """The stream's transport with the ``[bigquery]`` settings of the GCS path; a run
+        that does not wait never waits on a transfer either (Lambda)."""
+        return TransportSpec.from_settings(
+            self.config.transport_of(self.stream),
+            self.config.bigquery,
+            wait=self.wait,
+            wait_seconds=self.timeout,
+        )
+
+    def _plan_transport(self, wh: Warehouse, export: KnownExport, entry: dict[str, Any]) -> None:
+        """``plan``: the route, transfer and load jobs, bytes and egress cost of ``export``."""
+        from aws2bq.runner.landing import plan_transport
+        from aws2bq.warehouses.base import StagingBucket
+
+        assert export.location
+        try:
+            if isinstance(self.stream, DynamoDBStream):
+                from aws2bq.sources.dynamodb import read_export
+                from aws2bq.sources.dynamodb_incremental import (
+                    INCREMENTAL,
+                    export_type,
+                    read_incremental_export,
+                )
+
+                if export_type(export.location) == INCREMENTAL:
+                    files = list(read_incremental_export(export.location).files)
+                else:
+                    files = list(read_export(export.location).files)
+                stream = dynamodb_destination(self.stream)
+            else:
+                from aws2bq.sources.rds import read_export as read_rds_export
+
+                files = [f for t in read_rds_export(export.location).tables for f in t.files]
+                stream = self.stream.name
+        except Aws2BqError as exc:
+            entry["transport"] = {"error": f"cannot read the export's manifests: {exc.message}"}
+            return
+        entry["transport"] = plan_transport(
+            self.transport_spec(),
+            files,
+            staging=isinstance(wh, StagingBucket),
+            stream=stream,
+            export_id=export.export_id,
+        )
 
     def _applied_meanwhile(self, wh: Warehouse, export: KnownExport) -> bool:
         try:

@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlglot.expressions as exp
 
-from aws2bq.config.model import Config, DynamoDBStream
+from aws2bq.config.model import Config, DynamoDBStream, RdsStream
 from aws2bq.errors import Aws2BqError, TransientError
 from aws2bq.runner.ledger_view import read_ledger, rows_of
 from aws2bq.runner.schedule import utc
@@ -56,6 +56,9 @@ class StreamStatus:
     lag_seconds: float | None = None
     tables: list[TableStatus] = field(default_factory=list)
     note: str | None = None
+    #: Exports on their way (transport "gcs"): phase (transfer → load → apply), files and
+    #: bytes landed in the staging bucket, percent.
+    landings: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def matches(self) -> bool | None:
@@ -75,6 +78,7 @@ class StreamStatus:
             "matches": self.matches,
             "tables": [t.to_dict() for t in self.tables],
             "note": self.note,
+            "landings": self.landings,
         }
 
 
@@ -84,6 +88,20 @@ def _count(wh: Warehouse, table: str) -> int | None:
         return None
     [(n,)] = wh.query(exp.select(exp.Count(this=exp.Star())).from_(ref.expression()))
     return int(n)
+
+
+def _landings(wh: Warehouse, config: Config, stream: DynamoDBStream | RdsStream) -> list[Any]:
+    """The stream's exports landing in the staging bucket (transport gcs / auto)."""
+    from aws2bq.core.transport import TransportSpec
+    from aws2bq.runner.ledger_view import dynamodb_destination
+    from aws2bq.warehouses.base import StagingBucket
+
+    transport = config.transport_of(stream)
+    if transport == "direct" or not isinstance(wh, StagingBucket):
+        return []
+    spec = TransportSpec.from_settings(transport, config.bigquery)
+    name = dynamodb_destination(stream) if isinstance(stream, DynamoDBStream) else stream.name
+    return wh.landing_status(spec, name)
 
 
 def stream_status(
@@ -104,6 +122,7 @@ def stream_status(
         out = []
         for stream in selected:
             status = StreamStatus(stream.name, stream.kind)
+            status.landings = _landings(wh, config, stream)
             mine = rows_of(stream, ledger)
             if not mine:
                 status.note = "nothing applied yet"

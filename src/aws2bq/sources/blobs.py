@@ -184,10 +184,22 @@ class _VerifyingStream:
         self._file = file
         self._md5 = hashlib.md5(usedforsecurity=False)
         self._done = False
+        self._position = 0
+
+    def tell(self) -> int:
+        """Bytes read so far (resumable uploads ask; the stream cannot seek)."""
+        return self._position
+
+    def seekable(self) -> bool:
+        return False
+
+    def readable(self) -> bool:
+        return True
 
     def read(self, size: int = -1) -> bytes:
         data = self._raw.read(size)
         if data:
+            self._position += len(data)
             self._md5.update(data)
         elif not self._done and size != 0:
             self._done = True
@@ -215,6 +227,11 @@ class ExportFile:
     size: int | None = None
     #: The export, for messages (``s3://bucket/prefix/AWSDynamoDB/<id>``).
     export: str = ""
+
+    @property
+    def url(self) -> str:
+        """Where the file is: ``s3://bucket/key`` or a local path."""
+        return self.store.url(self.key)
 
     def check_md5(self, digest: bytes) -> None:
         """Raise ``ExportError`` naming the file if ``digest`` differs from the manifest."""

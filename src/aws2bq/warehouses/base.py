@@ -11,6 +11,10 @@ One small ABC per role (see docs/warehouse-interface.md):
   snapshot export, tell how each group of files stores each column, profile text-stored
   numbers, and give the SELECT that types the rows (failing on any value it cannot convert
   exactly).
+- :class:`StagingBucket` — an optional ability: land an export's files in an object store
+  the warehouse loads from (BigQuery: a GCS bucket, copied by the runner or by Storage
+  Transfer Service), resumably, and delete them once applied. The runner picks the route by
+  data (:func:`aws2bq.core.transport.choose_route`).
 - :class:`ColumnDescriptions` — an optional ability: read and set column descriptions outside
   SQL, for warehouses whose ``COMMENT ON COLUMN`` cannot run in the apply transaction
   (BigQuery); the runner sets them after the commit.
@@ -42,10 +46,12 @@ __all__ = [
     "ColumnDescriptions",
     "DynamoDBIncrementalStaging",
     "DynamoDBStaging",
+    "Landing",
     "RawFile",
     "RdsStaging",
     "StagedExport",
     "StagedRdsTable",
+    "StagingBucket",
     "TableRef",
     "Warehouse",
 ]
@@ -165,6 +171,45 @@ class Warehouse(ABC):
     def render(self, statement: exp.Expression) -> str:
         """The SQL text of ``statement`` in this warehouse's dialect (for plans and logs)."""
         return statement.sql(dialect=self.capabilities.dialect)
+
+
+class Landing(Protocol):
+    """One export's files landing in a warehouse's object store (see :class:`StagingBucket`).
+
+    ``report`` has ``to_dict()`` (route, files and bytes moved, jobs, seconds) for the run
+    summary, and the stager adds its load jobs to it.
+    """
+
+    report: Any
+
+    def land(self, progress: Progress) -> Sequence[RawFile]:
+        """Every file landed and verified (size, MD5); the landed files, in order. Raises
+        ``TransferPending`` while a transfer runs and the run does not wait."""
+
+    def release(self, progress: Progress) -> None:
+        """Delete what was landed (after the apply committed); never raises."""
+
+
+class StagingBucket(ABC):
+    """Optional ability: land export files where the warehouse loads them from by URI."""
+
+    @abstractmethod
+    def open_landing(
+        self,
+        spec: Any,
+        route: Any,
+        *,
+        stream: str,
+        export_id: str,
+        location: str,
+        files: Sequence[RawFile],
+    ) -> Landing:
+        """The landing of one export (``spec``: ``core.transport.TransportSpec``; ``route``:
+        ``core.transport.Route``, COPY or STS). Nothing is moved until ``land()``."""
+
+    @abstractmethod
+    def landing_status(self, spec: Any, stream: str) -> list[dict[str, Any]]:
+        """The landings of ``stream`` in progress: export, phase, files/bytes done, percent."""
 
 
 class ColumnDescriptions(ABC):

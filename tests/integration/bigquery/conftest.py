@@ -107,3 +107,24 @@ def bq_dataset(bq_emulator: BigQueryEmulator) -> Iterator[BqDataset]:
     finally:
         client.close()
         drop_dataset(bq_emulator, dataset_id)
+
+
+def warehouse_url(emulator: BigQueryEmulator, dataset: str) -> str:
+    """The warehouse URL of ``dataset`` on the emulator."""
+    return f"bigquery://{PROJECT}/{dataset}?endpoint={emulator.endpoint}"
+
+
+@pytest.fixture
+def bq_warehouse(bq_emulator: BigQueryEmulator) -> Iterator[Any]:
+    """aws2bq's BigQuery warehouse on a fresh dataset of the emulator, dropped after."""
+    from aws2bq.warehouses import connect
+    from aws2bq.warehouses.bigquery.client import BigQueryWarehouse
+
+    dataset = f"w_{uuid.uuid4().hex[:10]}"
+    wh = connect(warehouse_url(bq_emulator, dataset))
+    assert isinstance(wh, BigQueryWarehouse)
+    try:
+        yield wh
+    finally:
+        wh.close()
+        drop_dataset(bq_emulator, dataset)

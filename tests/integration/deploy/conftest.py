@@ -30,6 +30,10 @@ kms_key_id = "alias/aws2bq"
 """
 
 
+#: The subjectId of a project's Storage Transfer Service agent (a number, as Google gives it).
+STS_SUBJECT = "123456789012345678901"
+
+
 def deploy(sandbox: Sandbox, name: str, params: dict[str, str]) -> dict[str, Any]:
     """Create the stack and wait for it; return its description (with Outputs as a dict)."""
     s3 = sandbox.client("s3")
@@ -77,6 +81,7 @@ def full_stack(sandbox: Sandbox) -> dict[str, Any]:
         "RdsInstanceArns": "arn:aws:rds:us-east-1:123456789012:db:shop",
         "RdsClusterArns": "arn:aws:rds:us-east-1:123456789012:cluster:aurora-1",
         "CreateKmsKey": "true",
+        "StsSubjectId": STS_SUBJECT,
         "Stream1Name": "orders",
         "Stream2Name": "shop",
         "Stream2Schedule": "rate(1 day)",

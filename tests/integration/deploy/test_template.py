@@ -8,10 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import botocore.exceptions
 import pytest
 
 from aws2bq.sandbox import Sandbox
-from tests.integration.deploy.conftest import TEMPLATE, deploy
+from tests.integration.deploy.conftest import STS_SUBJECT, TEMPLATE, deploy
 
 
 def as_list(value: Any) -> list[Any]:
@@ -75,6 +76,7 @@ def test_the_stack_creates_every_resource(sandbox: Sandbox, full_stack: dict[str
         "RdsExportRoleArn",
         "ExportBucketName",
         "KmsKeyArn",
+        "StsReadRoleArn",
     }
 
 
@@ -252,12 +254,36 @@ def test_dynamodb_only_stack_grants_no_rds_iam_or_kms(
     assert not {a for a in granted if a.split(":")[0] in ("rds", "iam", "kms")}
     assert "dynamodb:ExportTableToPointInTime" in granted
     assert set(stack["outputs"]) == {"FunctionArn", "FunctionRoleArn", "ExportBucketName"}
+    with pytest.raises(botocore.exceptions.ClientError):  # no StsSubjectId: no STS role
+        sandbox.client("iam").get_role(RoleName="a2bddb-sts-read")
     encryption = sandbox.client("s3").get_bucket_encryption(
         Bucket=stack["outputs"]["ExportBucketName"]
     )
     [rule] = encryption["ServerSideEncryptionConfiguration"]["Rules"]
     assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
-    import botocore.exceptions
-
     with pytest.raises(botocore.exceptions.ClientError):
         sandbox.client("iam").get_role(RoleName="a2bddb-rds-export")
+
+
+def test_sts_read_role_trusts_only_the_sts_agent_and_reads_only_the_prefix(
+    sandbox: Sandbox,
+    full_stack: dict[str, Any],
+    policy_of: Callable[[str], list[dict[str, Any]]],
+) -> None:
+    role = sandbox.client("iam").get_role(RoleName="a2bfull-sts-read")["Role"]
+    assert full_stack["outputs"]["StsReadRoleArn"] == role["Arn"]
+    [trust] = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Federated": "accounts.google.com"}
+    assert trust["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert trust["Condition"] == {"StringEquals": {"accounts.google.com:sub": STS_SUBJECT}}
+    bucket = full_stack["outputs"]["ExportBucketName"]
+    by_sid = {s["Sid"]: s for s in policy_of("a2bfull-sts-read")}
+    assert set(by_sid) == {"ReadExportObjects", "ListExportPrefix", "DecryptExports"}
+    assert by_sid["ReadExportObjects"]["Action"] == "s3:GetObject"  # read only
+    assert by_sid["ReadExportObjects"]["Resource"] == f"arn:aws:s3:::{bucket}/aws2bq/*"
+    assert by_sid["ListExportPrefix"]["Condition"]["StringLike"]["s3:prefix"] == [
+        "aws2bq",
+        "aws2bq/*",
+    ]
+    assert by_sid["DecryptExports"]["Action"] == "kms:Decrypt"
+    assert by_sid["DecryptExports"]["Resource"] == full_stack["outputs"]["KmsKeyArn"]

@@ -34,6 +34,7 @@ from aws2bq.warehouses.bigquery.exceptions import translate
 from aws2bq.warehouses.bigquery.incremental_staging import BigQueryDynamoDBIncrementalStaging
 from aws2bq.warehouses.bigquery.rds_staging import BigQueryRdsStaging
 from aws2bq.warehouses.bigquery.staging import BigQueryDynamoDBStaging
+from aws2bq.warehouses.bigquery.transport.staging import BigQueryGcsStaging
 
 #: tables.get answers with legacy type names; we speak standard SQL names.
 _STANDARD_TYPES = {"INTEGER": "INT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL", "RECORD": "STRUCT"}
@@ -69,6 +70,7 @@ class BigQueryWarehouse(
     BigQueryDynamoDBStaging,
     BigQueryDynamoDBIncrementalStaging,
     BigQueryRdsStaging,
+    BigQueryGcsStaging,
     ColumnDescriptions,
     Warehouse,
 ):

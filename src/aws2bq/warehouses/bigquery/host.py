@@ -14,7 +14,7 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar
 import sqlglot.expressions as exp
 
 from aws2bq.core.capabilities import Capabilities
-from aws2bq.warehouses.base import TableRef
+from aws2bq.warehouses.base import StagedExport, StagedRdsTable, TableRef
 
 if TYPE_CHECKING:
     from aws2bq.warehouses.bigquery.capabilities import BigQueryFeatures
@@ -74,4 +74,15 @@ class BigQueryHost:
     def ensure_js_function(
         self, name: str, body: str, arguments: Sequence[str], description: str
     ) -> None:
+        raise NotImplementedError
+
+    # The gs:// stagers (transport.staging.BigQueryGcsStaging).
+    def stage_dynamodb_from_gcs(
+        self, objects: Sequence[Any], *, stream: str, progress: Any
+    ) -> StagedExport:
+        raise NotImplementedError
+
+    def stage_rds_from_gcs(
+        self, objects: Sequence[Any], *, stream: str, progress: Any
+    ) -> StagedRdsTable:
         raise NotImplementedError

@@ -45,6 +45,24 @@ def _array_udf(kind: str, delimiter: str) -> str:
 _PLAIN_NUMBER = r"^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$"
 
 
+def parquet_footer(source: Any, key: str) -> tuple[tuple[tuple[str, str], ...], Any, int]:
+    """(how the file stores each column, its Arrow schema, its row count) from the footer of
+    a Parquet file (a path or a seekable reader); ``ExportError`` naming ``key`` if it is not
+    readable Parquet."""
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.ParquetFile(source)
+        schema = meta.schema_arrow
+        rows = int(meta.metadata.num_rows)
+    except Exception as exc:  # pyarrow raises several types for a bad file
+        raise ExportError(
+            f"data file {key} is not readable Parquet ({exc})",
+            hint="the file is truncated or corrupt; re-run the export task",
+        ) from exc
+    return tuple((field.name, str(field.type)) for field in schema), schema, rows
+
+
 def bigquery_column(arrow_type: Any) -> tuple[str, RawType]:
     """(BigQuery staging type, how the file stores the value) of one Parquet column."""
     import pyarrow as pa
@@ -89,9 +107,12 @@ class BigQueryRdsStaging(BigQueryHost, RdsStaging):
     def stage_rds_table(
         self, files: Sequence[RawFile], *, stream: str, progress: Progress
     ) -> StagedRdsTable:
-        import pyarrow.parquet as pq
         from google.cloud import bigquery
 
+        from aws2bq.warehouses.bigquery.transport.gcs import staged_objects
+
+        if (objects := staged_objects(files)) is not None:  # landed in GCS: load by URI
+            return self.stage_rds_from_gcs(objects, stream=stream, progress=progress)
         base = f"_aws2bq_rds_{re.sub(r'[^A-Za-z0-9_]', '_', stream)[:64]}_{uuid.uuid4().hex[:12]}"
         staged = StagedRdsTable(
             table=self.qualified(TableRef(base + "_g1")),
@@ -119,16 +140,7 @@ class BigQueryRdsStaging(BigQueryHost, RdsStaging):
             schemas: dict[tuple[tuple[str, str], ...], Any] = {}
             counts: dict[str, int] = {}
             for f, path in zip(files, paths, strict=True):
-                try:
-                    meta = pq.ParquetFile(path)
-                    schema = meta.schema_arrow
-                    counts[f.key] = int(meta.metadata.num_rows)
-                except Exception as exc:  # pyarrow raises several types for a bad file
-                    raise ExportError(
-                        f"data file {f.key} is not readable Parquet ({exc})",
-                        hint="the file is truncated or corrupt; re-run the export task",
-                    ) from exc
-                signature = tuple((field.name, str(field.type)) for field in schema)
+                signature, schema, counts[f.key] = parquet_footer(path, f.key)
                 groups[signature].append((f, path))
                 schemas[signature] = schema
             staged.rows_per_file = counts

@@ -56,6 +56,10 @@ class BigQueryDynamoDBStaging(BigQueryHost, DynamoDBStaging):
     ) -> StagedExport:
         from google.cloud import bigquery
 
+        from aws2bq.warehouses.bigquery.transport.gcs import staged_objects
+
+        if (objects := staged_objects(files)) is not None:  # landed in GCS: load by URI
+            return self.stage_dynamodb_from_gcs(objects, stream=stream, progress=progress)
         table = self.qualified(TableRef(_stage_name(stream)))
         expires = dt.datetime.now(dt.UTC) + dt.timedelta(hours=self.config.staging_expiration_hours)
         self.create_table(
