@@ -48,16 +48,6 @@ def _setting(name: str, value: str) -> exp.Expression:
     return cast(exp.Expression, tree)
 
 
-def _bytes(text: str) -> int:
-    """``512MB`` / ``1GB`` / ``1000000`` → bytes."""
-    units = {"KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "B": 1}
-    upper = text.strip().upper()
-    for unit, factor in units.items():
-        if upper.endswith(unit):
-            return int(float(upper[: -len(unit)]) * factor)
-    return int(upper)
-
-
 class DuckDBWarehouse(
     DuckDBDynamoDBStaging, DuckDBDynamoDBIncrementalStaging, DuckDBRdsStaging, Warehouse
 ):
@@ -97,11 +87,8 @@ class DuckDBWarehouse(
             self.execute(_setting("threads", self.params["threads"]))
         ((threads,),) = self.con.execute("SELECT current_setting('threads')").fetchall()
         self.threads = max(1, int(threads))
-        # ?arrow=0 turns the Arrow stager off (always DuckDB's read_json); ?arrow_budget=…MB
-        # bounds the parsed items it keeps in memory (beyond it, read_json is used).
+        # ?arrow=0 turns the Arrow stager off (always DuckDB's read_json).
         self.arrow_staging = self.params.get("arrow", "1") not in ("0", "false", "off")
-        if "arrow_budget" in self.params:
-            self.arrow_budget = _bytes(self.params["arrow_budget"])
         self._registered: dict[str, Any] = {}
         from duckdb import sqltypes
 
