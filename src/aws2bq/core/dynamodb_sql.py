@@ -610,23 +610,41 @@ def shaped_typed_select(
     schema: TableSchema,
     system_values: Mapping[str, exp.Expression],
     caps: Capabilities,
+    keys: Mapping[str, tuple[str, ValueShape]] | None = None,
 ) -> exp.Select:
-    """SELECT one typed row per staged item; ``columns``: attribute → (staged column, shape)."""
+    """SELECT one typed row per staged item; ``columns``: attribute → (staged column, shape).
+
+    ``keys`` (incremental records: the ``Keys`` attributes, same form) give a key column its
+    value where ``columns`` has none (a delete has no NewImage).
+    """
     projections: list[exp.Expression] = []
     for column in schema.columns:
         value: exp.Expression
         if column.role is Role.SYSTEM:
             value = exp.Cast(this=system_values[column.name], to=caps.data_type(column.type))
         else:
-            staged = columns.get(column.source_name)
-            value = shaped_column_value(
-                exp.column(staged[0], quoted=True) if staged else None,
-                staged[1] if staged else None,
-                column,
-                caps,
-            )
+            value = _staged_value(columns.get(column.source_name), column, caps)
+            key = (keys or {}).get(column.source_name) if column.role is Role.KEY else None
+            if key is not None:
+                fallback = _staged_value(key, column, caps)
+                value = (
+                    exp.Coalesce(this=value, expressions=[fallback])
+                    if column.source_name in columns
+                    else fallback
+                )
         projections.append(_alias(value, column.name, quoted=True))
     return exp.select(*projections).from_(stage)
+
+
+def _staged_value(
+    staged: tuple[str, ValueShape] | None, column: Column, caps: Capabilities
+) -> exp.Expression:
+    return shaped_column_value(
+        exp.column(staged[0], quoted=True) if staged else None,
+        staged[1] if staged else None,
+        column,
+        caps,
+    )
 
 
 def _list_number_aggregates(values: exp.Expression, prefix: str) -> list[exp.Expression]:

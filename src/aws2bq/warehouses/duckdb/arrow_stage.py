@@ -48,6 +48,7 @@ import pyarrow.dataset as ds
 import pyarrow.ipc as ipc
 import pyarrow.json as pj
 
+from aws2bq.core import dynamodb_incremental as inc
 from aws2bq.core.dynamodb_sql import ValueShape
 from aws2bq.core.dynamodb_types import DESCRIPTORS
 from aws2bq.core.progress import NullProgress, Progress
@@ -66,8 +67,8 @@ CHUNK_BYTES = 4 << 20
 READ_BYTES = 1 << 20
 
 #: Spilled columns of incremental records besides the image attributes.
-MICROS = "_aws2bq_write_micros"
-DELETED = "_aws2bq_deleted_record"
+MICROS = inc.MICROS
+DELETED = inc.DELETED
 
 _STRINGS = ("S", "N", "B")
 _BOOLS = ("BOOL", "NULL")
@@ -255,7 +256,7 @@ def _chunks(blocks: Iterator[bytes]) -> Iterator[bytes]:
         yield data
 
 
-class _Segments:
+class Segments:
     """The spilled IPC files of one input file; a new one when the schema changes."""
 
     def __init__(self, folder: Path, index: int) -> None:
@@ -286,7 +287,7 @@ class _FileResult:
     bytes: int = 0
     profile: Profile = field(default_factory=Profile)
     key_sets: set[tuple[str, ...]] = field(default_factory=set)
-    segments: _Segments | None = None
+    segments: Segments | None = None
 
 
 class Lines:
@@ -464,7 +465,7 @@ def stage(
     stop = threading.Event()
 
     def one(index: int, file: RawFile) -> _FileResult:
-        result = _FileResult(segments=_Segments(folder, index))
+        result = _FileResult(segments=Segments(folder, index))
         assert result.segments is not None
         try:
             with file.open() as stream:

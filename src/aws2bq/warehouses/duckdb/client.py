@@ -15,11 +15,12 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
 import duckdb
+import pyarrow as pa
 import sqlglot
 import sqlglot.expressions as exp
 
@@ -102,7 +103,6 @@ class DuckDBWarehouse(
         self._closed = False
 
     def register_arrow(self, name: str, table: Any) -> None:
-        """Make an Arrow table readable as ``name`` (zero copy) until unregistered."""
         self.con.register(name, table)
         self._registered[name] = table
 
@@ -132,7 +132,7 @@ class DuckDBWarehouse(
                 f"DuckDB constraint conflict: {exc}",
                 hint="another run applied the same export; re-run",
             ) from exc
-        except duckdb.Error as exc:
+        except (duckdb.Error, pa.ArrowException) as exc:
             raise WarehouseError(f"DuckDB failed: {exc}\n  statement: {sql[:500]}") from exc
 
     def query(self, statement: exp.Expression) -> list[tuple[Any, ...]]:
@@ -140,6 +140,20 @@ class DuckDBWarehouse(
 
     def execute(self, statement: exp.Expression) -> None:
         self._run(statement)
+
+    def arrow_batches(self, statement: exp.Expression, rows: int) -> Iterator[Any]:
+        # A relation streams its result (a DB-API result would be copied whole first).
+        sql = statement.sql(dialect="duckdb")
+        try:
+            reader = self.con.sql(sql).to_arrow_reader(rows)
+            while True:
+                try:
+                    batch = reader.read_next_batch()
+                except StopIteration:
+                    return
+                yield batch
+        except duckdb.Error as exc:
+            raise WarehouseError(f"DuckDB failed: {exc}\n  statement: {sql[:500]}") from exc
 
     def transaction(self, statements: Sequence[exp.Expression]) -> None:
         self.con.execute("BEGIN TRANSACTION")

@@ -18,7 +18,6 @@ import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import sqlglot
 import sqlglot.expressions as exp
@@ -66,17 +65,6 @@ class _Handle:
 
 class DuckDBDynamoDBStaging(DuckDBHost, DynamoDBStaging):
     """The DynamoDB staging ability of :class:`DuckDBWarehouse` (a mixin)."""
-
-    #: True: the Arrow stager (read_json only for shapes it declines); False: always read_json.
-    arrow_staging: bool = True
-    #: Worker threads of the Arrow stager.
-    threads: int = 2
-
-    def register_arrow(self, name: str, table: Any) -> None:
-        raise NotImplementedError
-
-    def unregister_arrow(self, name: str) -> None:
-        raise NotImplementedError
 
     def stage_dynamodb_export(
         self, files: Sequence[RawFile], *, stream: str, progress: Progress
