@@ -128,9 +128,9 @@ class DuckDBDynamoDBIncrementalStaging(DuckDBHost, DynamoDBIncrementalStaging):
                 )
                 self.register_arrow(f"{alias}_records", spill.dataset())
                 return staged
-        return self._stage_read_json(alias, folder, export_files, progress)
+        return self._stage_records_read_json(alias, folder, export_files, progress)
 
-    def _stage_read_json(
+    def _stage_records_read_json(
         self, alias: str, folder: Path, export_files: Sequence[ExportFile], progress: Progress
     ) -> StagedExport:
         fetched = fetch_all(export_files, folder / "files", progress=progress)
@@ -156,7 +156,7 @@ class DuckDBDynamoDBIncrementalStaging(DuckDBHost, DynamoDBIncrementalStaging):
                     )
                 )
             except WarehouseError as exc:
-                self._blame(readable, exc)
+                self._blame_records(readable, exc)
                 raise
         else:
             self.execute(
@@ -197,7 +197,7 @@ class DuckDBDynamoDBIncrementalStaging(DuckDBHost, DynamoDBIncrementalStaging):
         progress.advance("stage", files=len(readable), rows=staged.rows)
         return staged
 
-    def _blame(self, readable: Sequence[tuple[ExportFile, Path]], error: Exception) -> None:
+    def _blame_records(self, readable: Sequence[tuple[ExportFile, Path]], error: Exception) -> None:
         for f, path in readable:
             probe = exp.select(exp.Count(this=exp.Star())).from_(
                 exp.Subquery(this=_read_records([path]))
