@@ -44,7 +44,6 @@ from typing import Any, ClassVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 import pyarrow.ipc as ipc
 import pyarrow.json as pj
 
@@ -65,6 +64,9 @@ MAX_DEPTH = 24
 CHUNK_BYTES = 4 << 20
 #: Compressed bytes read from a file at a time.
 READ_BYTES = 1 << 20
+#: Parsed chunks per spilled IPC file: a reader of the spill holds about one file per thread
+#: (pyarrow reads a fragment's batches ahead), so smaller files keep memory bounded.
+SEGMENT_CHUNKS = 8
 
 #: Spilled columns of incremental records besides the image attributes.
 MICROS = inc.MICROS
@@ -265,15 +267,22 @@ class Segments:
         self.paths: list[Path] = []
         self.schemas: list[pa.Schema] = []
         self._writer: ipc.RecordBatchFileWriter | None = None
+        self._chunks = 0
 
     def write(self, table: pa.Table) -> None:
-        if self._writer is None or not table.schema.equals(self.schemas[-1]):
+        if (
+            self._writer is None
+            or self._chunks >= SEGMENT_CHUNKS
+            or not table.schema.equals(self.schemas[-1])
+        ):
             self.close()
+            self._chunks = 0
             path = self.folder / f"{self.index:06d}-{len(self.paths):04d}.arrow"
             self._writer = ipc.new_file(str(path), table.schema)
             self.paths.append(path)
             self.schemas.append(table.schema)
         self._writer.write_table(table)
+        self._chunks += 1
 
     def close(self) -> None:
         if self._writer is not None:
@@ -404,11 +413,52 @@ class Spill:
     #: Incremental exports: the distinct (sorted) attribute sets of Keys.
     key_sets: set[tuple[str, ...]]
 
-    def dataset(self) -> ds.Dataset | pa.Table:
+    def relation(self) -> SpilledRows | pa.Table:
         """The spilled rows as one re-scannable relation (a table with no rows if empty)."""
         if not self.segments:
             return self.schema.empty_table() if len(self.schema) else _EMPTY
-        return ds.dataset([str(p) for p in self.segments], format="ipc", schema=self.schema)
+        return SpilledRows(self.segments, self.schema)
+
+
+class SpilledRows:
+    """The spilled segments read back as one Arrow stream of the unified schema, anew at
+    every scan (the Arrow PyCapsule stream interface, which DuckDB scans:
+    https://arrow.apache.org/docs/format/CDataInterface/PyCapsuleInterface.html).
+
+    One batch at a time is read, so a scan holds a few chunks in memory whatever the spill's
+    size (a ``pyarrow.dataset`` reads whole fragments ahead of a slow consumer). A segment's
+    batch is conformed to the unified schema: a column it lacks is NULL, a struct lacking a
+    field reads it as NULL (cast by field name).
+    """
+
+    def __init__(self, segments: Sequence[Path], schema: pa.Schema) -> None:
+        self.segments = list(segments)
+        self.schema = schema
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        for path in self.segments:
+            with pa.OSFile(str(path)) as source:
+                reader = ipc.open_file(source)
+                for i in range(reader.num_record_batches):
+                    yield self._conform(reader.get_batch(i))
+
+    def _conform(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        if batch.schema.equals(self.schema):
+            return batch
+        present = set(batch.schema.names)
+        columns = [
+            batch.column(f.name).cast(f.type)
+            if f.name in present
+            else pa.nulls(batch.num_rows, f.type)
+            for f in self.schema
+        ]
+        return pa.RecordBatch.from_arrays(columns, schema=self.schema)
+
+    def reader(self) -> pa.RecordBatchReader:
+        return pa.RecordBatchReader.from_batches(self.schema, self.batches())
+
+    def __arrow_c_stream__(self, requested_schema: object = None) -> object:
+        return self.reader().__arrow_c_stream__(requested_schema)
 
 
 _EMPTY = pa.table({"_empty": pa.array([], pa.null())})

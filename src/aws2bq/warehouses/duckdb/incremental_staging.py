@@ -126,7 +126,7 @@ class DuckDBDynamoDBIncrementalStaging(DuckDBHost, DynamoDBIncrementalStaging):
                     handle=_Handle(alias, spill=spill),
                     details={"stager": "arrow"},
                 )
-                self.register_arrow(f"{alias}_records", spill.dataset())
+                self.register_arrow(f"{alias}_records", spill.relation())
                 return staged
         return self._stage_records_read_json(alias, folder, export_files, progress)
 
@@ -281,7 +281,7 @@ class DuckDBDynamoDBIncrementalStaging(DuckDBHost, DynamoDBIncrementalStaging):
             key_sets=set(),
         )
         handle.stats = profile.result()
-        self.register_arrow(f"{handle.alias}_changes", handle.changes.dataset())
+        self.register_arrow(f"{handle.alias}_changes", handle.changes.relation())
         return kept
 
     def profile_dynamodb_changes(self, staged: StagedExport) -> dict[str, AttributeStats]:

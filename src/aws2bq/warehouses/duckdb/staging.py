@@ -86,7 +86,7 @@ class DuckDBDynamoDBStaging(DuckDBHost, DynamoDBStaging):
                 log.info("Arrow stager declined (%s); using read_json", exc)
                 shutil.rmtree(folder / "spill", ignore_errors=True)
             else:
-                self.register_arrow(alias, spill.dataset())
+                self.register_arrow(alias, spill.relation())
                 return StagedExport(
                     table=TableRef(alias),
                     rows_per_file=spill.rows,
