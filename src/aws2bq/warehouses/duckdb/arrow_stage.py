@@ -7,7 +7,7 @@ worker thread. A parsed chunk is profiled on the spot (:mod:`.arrow_profile`: th
 are computed while the batches are produced, not by a second pass) and written to an Arrow
 IPC file in the run's scratch folder, so memory holds a few chunks whatever the export's size
 and time grows linearly with it. The spilled files are read back once, by the typed SELECT,
-as one ``pyarrow.dataset`` (re-scannable, read in parallel, columns pushed down).
+as one re-scannable Arrow stream (:class:`SpilledRows`), one batch at a time.
 
 Two line shapes (:class:`Lines`): full exports ``{"Item": {...}}`` (each attribute becomes a
 column ``a0``, ``a1``, …, profiled) and incremental exports ``{"Metadata": …, "Keys": …,
