@@ -248,3 +248,18 @@ def test_an_export_of_many_chunks_is_spilled_not_held(
     assert rows(db, "SELECT count(*), sum(v) FROM t") == [
         (4500, pytest.approx(3 * 1499 * 750 - 1499 + 0.5))
     ]
+
+
+def test_map_members_differing_only_in_case_keep_their_values(tmp_path: Path) -> None:
+    # DuckDB resolves struct fields case-insensitively: such maps take the read_json stager.
+    items = [
+        {"pk": {"S": "a"}, "m": {"M": {"Id": {"S": "upper"}, "id": {"S": "lower"}}}},
+        {"pk": {"S": "b"}, "m": {"M": {"id": {"N": "2"}}}},
+    ]
+    folder = write_export(tmp_path / "src", [[item_line(i) for i in items]]).folder
+    db = tmp_path / "w.duckdb"
+    assert _load(folder, db, mode=Mode.REPLACE) == ["read_json"]
+    assert rows(db, "SELECT pk, CAST(m AS VARCHAR) FROM t ORDER BY pk") == [
+        ("a", '{"Id":"upper","id":"lower"}'),
+        ("b", '{"id":2}'),
+    ]

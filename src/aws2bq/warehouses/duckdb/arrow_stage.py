@@ -259,7 +259,8 @@ def _chunks(blocks: Iterator[bytes]) -> Iterator[bytes]:
 
 
 class Segments:
-    """The spilled IPC files of one input file; a new one when the schema changes."""
+    """The spilled IPC files of one input file: a new one when the schema changes, and every
+    :data:`SEGMENT_CHUNKS` chunks."""
 
     def __init__(self, folder: Path, index: int) -> None:
         self.folder = folder
