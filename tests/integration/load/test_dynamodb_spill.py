@@ -263,3 +263,21 @@ def test_map_members_differing_only_in_case_keep_their_values(tmp_path: Path) ->
         ("a", '{"Id":"upper","id":"lower"}'),
         ("b", '{"id":2}'),
     ]
+
+
+@pytest.mark.parametrize("params", STAGERS)
+def test_an_incremental_export_without_records_changes_nothing(tmp_path: Path, params: str) -> None:
+    full = write_export(
+        tmp_path / "src", [[item_line({"pk": {"S": "a"}, "n": {"N": "1"}})]], export_time=FULL_TIME
+    ).folder
+    db = tmp_path / "w.duckdb"
+    _load(full, db, params=params)
+    before = rows(db, "SELECT * FROM t")
+    export = _records_export(
+        tmp_path / "src", [[], b""], FULL_TIME, FULL_TIME + timedelta(hours=1), "empty"
+    )
+    _load(export, db, params=params)
+    assert rows(db, "SELECT * EXCLUDE (_aws2bq_export_id, _aws2bq_exported_at) FROM t") == [
+        r[:2] for r in before
+    ]
+    assert rows(db, "SELECT count(*) FROM _aws2bq_ledger") == [(2,)]

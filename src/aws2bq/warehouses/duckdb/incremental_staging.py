@@ -19,6 +19,7 @@ profiled and typed by the full-export SQL.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import shutil
 from collections.abc import Sequence
@@ -247,7 +248,15 @@ class DuckDBDynamoDBIncrementalStaging(DuckDBHost, DynamoDBIncrementalStaging):
         """One pass: the dedup statement's rows stream out as Arrow batches, each profiled
         and spilled; the change spill is what the typed change set reads."""
         new_image = spill.images.get("NewImage", {})
-        key_image = {k: spill.images.get("Keys", {})[k] for k in keys}
+        key_image = {k: spill.images["Keys"][k] for k in keys if k in spill.images.get("Keys", {})}
+        if not spill.segments:  # no records: an empty change set
+            handle.changes = dataclasses.replace(spill, images={"NewImage": {}, "Keys": {}})
+            handle.stats = {}
+            empty = pa.table(
+                {inc.MICROS: pa.array([], pa.int64()), inc.DELETED: pa.array([], pa.bool_())}
+            )
+            self.register_arrow(f"{handle.alias}_changes", empty)
+            return 0
         select = inc.spilled_dedup_select(
             self._records(staged),
             [c for c, _ in new_image.values()],
