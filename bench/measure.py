@@ -61,7 +61,7 @@ def child(module: str, *args: str) -> dict[str, Any]:
         check=False,
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)},
+        env={**os.environ, "PYTHONPATH": _pythonpath()},
     )
     elapsed = time.monotonic() - t
     if out.returncode:
@@ -70,6 +70,14 @@ def child(module: str, *args: str) -> dict[str, Any]:
     result["elapsed"] = elapsed
     result["cpu"] = _cpu(resource.getrusage(resource.RUSAGE_CHILDREN)) - _cpu(before)
     return result
+
+
+def _pythonpath() -> str:
+    """The repository root (for ``bench``), after ``AWS2BQ_BENCH_SRC`` if set: another
+    checkout's ``src`` folder, to measure that version of aws2bq with the same harness."""
+    root = str(Path(__file__).parent.parent)
+    other = os.environ.get("AWS2BQ_BENCH_SRC")
+    return os.pathsep.join([other, root]) if other else root
 
 
 def peak_rss_mib() -> float:
