@@ -281,3 +281,22 @@ def test_an_incremental_export_without_records_changes_nothing(tmp_path: Path, p
         r[:2] for r in before
     ]
     assert rows(db, "SELECT count(*) FROM _aws2bq_ledger") == [(2,)]
+
+
+def test_an_error_raised_while_fetching_is_a_warehouse_error(tmp_path: Path) -> None:
+    """DuckDB streams a result: an error in a later chunk surfaces at fetch time, and must
+    still be translated at the warehouse boundary (a truncated Parquet file once escaped as a
+    raw duckdb exception this way)."""
+    import sqlglot
+
+    from aws2bq.errors import WarehouseError
+
+    wh = connect(f"duckdb:///{tmp_path / 'w.duckdb'}")
+    late = "SELECT CASE WHEN i > 3000000 THEN error('late') END FROM range(4000000) t(i)"
+    try:
+        with pytest.raises(WarehouseError, match="late"):
+            wh.query(sqlglot.parse_one(late, read="duckdb"))
+        with pytest.raises(WarehouseError, match="late"):
+            list(wh.arrow_batches(sqlglot.parse_one(late, read="duckdb"), 1000))  # type: ignore[attr-defined]
+    finally:
+        wh.close()

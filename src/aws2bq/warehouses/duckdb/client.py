@@ -49,6 +49,21 @@ def _setting(name: str, value: str) -> exp.Expression:
     return cast(exp.Expression, tree)
 
 
+def _translate(exc: Exception, sql: str) -> Exception:
+    """A DuckDB error as aws2bq's: conflicts are transient, the rest terminal."""
+    if isinstance(exc, duckdb.TransactionException):
+        return TransientError(
+            f"DuckDB transaction conflict: {exc}",
+            hint="another writer changed the same table; retry",
+        )
+    if isinstance(exc, duckdb.ConstraintException):
+        return TransientError(
+            f"DuckDB constraint conflict: {exc}",
+            hint="another run applied the same export; re-run",
+        )
+    return WarehouseError(f"DuckDB failed: {exc}\n  statement: {sql[:500]}")
+
+
 class DuckDBWarehouse(
     DuckDBDynamoDBStaging, DuckDBDynamoDBIncrementalStaging, DuckDBRdsStaging, Warehouse
 ):
@@ -118,25 +133,18 @@ class DuckDBWarehouse(
             self.con.close()
             self._scratch.cleanup()
 
-    def _run(self, statement: exp.Expression) -> duckdb.DuckDBPyConnection:
+    def _run(self, statement: exp.Expression, *, fetch: bool = False) -> list[tuple[Any, ...]]:
+        # DuckDB may raise while the result is fetched (a query can stream): both are
+        # translated here.
         sql = statement.sql(dialect="duckdb")
         try:
-            return self.con.execute(sql)
-        except duckdb.TransactionException as exc:
-            raise TransientError(
-                f"DuckDB transaction conflict: {exc}",
-                hint="another writer changed the same table; retry",
-            ) from exc
-        except duckdb.ConstraintException as exc:
-            raise TransientError(
-                f"DuckDB constraint conflict: {exc}",
-                hint="another run applied the same export; re-run",
-            ) from exc
-        except (duckdb.Error, pa.ArrowException) as exc:
-            raise WarehouseError(f"DuckDB failed: {exc}\n  statement: {sql[:500]}") from exc
+            cursor = self.con.execute(sql)
+            return cursor.fetchall() if fetch else []
+        except duckdb.Error as exc:
+            raise _translate(exc, sql) from exc
 
     def query(self, statement: exp.Expression) -> list[tuple[Any, ...]]:
-        return self._run(statement).fetchall()
+        return self._run(statement, fetch=True)
 
     def execute(self, statement: exp.Expression) -> None:
         self._run(statement)
@@ -152,8 +160,8 @@ class DuckDBWarehouse(
                 except StopIteration:
                     return
                 yield batch
-        except duckdb.Error as exc:
-            raise WarehouseError(f"DuckDB failed: {exc}\n  statement: {sql[:500]}") from exc
+        except (duckdb.Error, pa.ArrowException, OSError) as exc:  # pyarrow re-raises as OSError
+            raise _translate(exc, sql) from exc
 
     def transaction(self, statements: Sequence[exp.Expression]) -> None:
         self.con.execute("BEGIN TRANSACTION")
