@@ -47,6 +47,24 @@ def item_line(item: dict[str, Any]) -> bytes:
     return orjson.dumps({"Item": item}) + b"\n"
 
 
+def record_line(
+    micros: int,
+    keys: dict[str, Any],
+    new: dict[str, Any] | None = None,
+    old: dict[str, Any] | None = None,
+) -> bytes:
+    """One incremental export record (``new`` None: a delete)."""
+    record: dict[str, Any] = {
+        "Metadata": {"WriteTimestampMicros": {"N": str(micros)}},
+        "Keys": keys,
+    }
+    if new is not None:
+        record["NewImage"] = new
+    if old is not None:
+        record["OldImage"] = old
+    return orjson.dumps(record) + b"\n"
+
+
 def write_export(
     root: Path,
     files: Sequence[Sequence[bytes] | bytes],
@@ -56,13 +74,22 @@ def write_export(
     prefix: str = "exports",
     export_time: datetime | None = None,
     counts: Sequence[int] | None = None,
+    incremental_from: datetime | None = None,
+    view: str = "NEW_AND_OLD_IMAGES",
 ) -> WrittenExport:
     """Write an export whose data files hold ``files`` (each a list of lines, or raw bytes
-    already gzip-compressed). ``counts`` overrides the item counts written in the manifest."""
+    already gzip-compressed). ``counts`` overrides the item counts written in the manifest.
+
+    With ``incremental_from``, an incremental export of the window ``[incremental_from,
+    export_time)``: the 2023-08-01 summary, data files in the prefix's shared
+    ``AWSDynamoDB/data/`` folder (lines are records: :func:`record_line`)."""
     export_time = export_time or datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
     key_prefix = f"{prefix}/AWSDynamoDB/{export_id}" if prefix else f"AWSDynamoDB/{export_id}"
     folder = root / key_prefix
-    (folder / "data").mkdir(parents=True, exist_ok=True)
+    data_prefix = key_prefix if incremental_from is None else key_prefix.rsplit("/", 1)[0]
+    data_folder = root / data_prefix / "data"
+    data_folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     (folder / "_started").write_bytes(b"")
     manifest_lines = []
     data_paths = []
@@ -73,7 +100,7 @@ def write_export(
         else:
             blob, rows = gzip_lines(content), len(content)
         name = hashlib.sha1(f"{export_id}/{n}".encode()).hexdigest()[:26] + ".json.gz"
-        path = folder / "data" / name
+        path = data_folder / name
         path.write_bytes(blob)
         data_paths.append(path)
         if counts is not None:
@@ -87,7 +114,7 @@ def write_export(
                     "itemCount": rows,
                     "md5Checksum": _md5(blob),
                     "etag": hashlib.md5(blob, usedforsecurity=False).hexdigest(),
-                    "dataFileS3Key": f"{key_prefix}/data/{name}",
+                    "dataFileS3Key": f"{data_prefix}/data/{name}",
                 }
             )
         )
@@ -112,6 +139,14 @@ def write_export(
         "itemCount": total if counts is None else sum(counts),
         "outputFormat": "DYNAMODB_JSON",
     }
+    if incremental_from is not None:
+        summary.update(
+            version="2023-08-01",
+            exportType="INCREMENTAL_EXPORT",
+            exportFromTime=incremental_from.isoformat().replace("+00:00", "Z"),
+            exportToTime=stamp,
+            outputView=view,
+        )
     summary_bytes = json.dumps(summary).encode()
     (folder / "manifest-summary.json").write_bytes(summary_bytes)
     (folder / "manifest-summary.md5").write_text(_md5(summary_bytes))

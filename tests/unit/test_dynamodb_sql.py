@@ -169,14 +169,17 @@ MORE_NUMBERS = [
 
 
 @pytest.mark.parametrize(("text", "int_digits", "scale", "int64"), NUMBERS + MORE_NUMBERS)
-def test_fast_number_parts_equal_number_parts(
+def test_arrow_profile_equals_number_parts(
     text: str, int_digits: int, scale: int, int64: bool
 ) -> None:
+    import pyarrow as pa
+
+    from aws2bq.warehouses.duckdb.arrow_profile import NumberAcc, number_acc
+
     con = duckdb.connect()
-    sql = exp.select(*q.fast_number_parts(exp.Literal.string(text))).sql("duckdb")
-    fast = con.execute(sql).fetchall()
-    slow = con.execute(exp.select(*q.number_parts(exp.Literal.string(text))).sql("duckdb"))
-    assert fast == slow.fetchall() == [(int_digits, scale, int64)]
+    sql = con.execute(exp.select(*q.number_parts(exp.Literal.string(text))).sql("duckdb"))
+    assert sql.fetchall() == [(int_digits, scale, int64)]
+    assert number_acc(pa.array([text])) == NumberAcc(1, int_digits, scale, int64)
 
 
 @pytest.mark.parametrize("value", VALUES)

@@ -236,6 +236,48 @@ def dedup_select(records: exp.Table, keys: Sequence[str], since: datetime | None
     return select.qualify(exp.EQ(this=window, expression=exp.Literal.number(1)))
 
 
+def spilled_dedup_select(
+    records: exp.Table,
+    image_columns: Sequence[str],
+    key_columns: Sequence[str],
+    since_micros: int | None,
+) -> exp.Select:
+    """:func:`dedup_select` over records staged as columns (DuckDB's Arrow stager).
+
+    ``records`` has one column per NewImage attribute (``image_columns``), one per Keys
+    attribute, and :data:`MICROS` / :data:`DELETED`. One row per key (``key_columns``, the
+    Keys columns of the key attributes) is kept — the latest write; ties: a delete, then the
+    greatest text of the NewImage — with the image, key, time and delete columns.
+    """
+    if not key_columns:
+        raise ValueError("deduplicating incremental records needs the key attributes")
+    micros_column, deleted = _col(MICROS), _col(DELETED)
+    order = [
+        exp.Ordered(this=micros_column.copy(), desc=True),
+        exp.Ordered(this=deleted.copy(), desc=True),
+    ]
+    if image_columns:
+        image = exp.Anonymous(this="row", expressions=[_col(c) for c in image_columns])
+        text = exp.Cast(this=image, to=exp.DataType.build("VARCHAR"))
+        order.append(exp.Ordered(this=text, desc=True, nulls_first=False))
+    window = exp.Window(
+        this=exp.RowNumber(),
+        partition_by=[_col(c) for c in key_columns],
+        order=exp.Order(expressions=order),
+    )
+    select = exp.select(
+        *(_col(c) for c in image_columns),
+        *(_col(c) for c in key_columns if c not in image_columns),
+        micros_column.copy(),
+        deleted.copy(),
+    ).from_(records)
+    if since_micros is not None:
+        select = select.where(
+            exp.GTE(this=micros_column.copy(), expression=exp.Literal.number(since_micros))
+        )
+    return select.qualify(exp.EQ(this=window, expression=exp.Literal.number(1)))
+
+
 def change_time(micros_column: exp.Expression, caps: Capabilities) -> exp.Expression:
     """``WriteTimestampMicros`` as the warehouse's TIMESTAMP WITH TIME ZONE, exactly.
 

@@ -158,44 +158,6 @@ def number_parts(
     return int_digits, scale, fits
 
 
-def fast_number_parts(
-    text: exp.Expression,
-) -> tuple[exp.Expression, exp.Expression, exp.Expression]:
-    """:func:`number_parts` without a regular expression for numbers without an exponent.
-
-    ``-012.50`` → integer digits = 3 (before the point) − 2 (sign and leading zero), scale =
-    ``len(rtrim('-012.50', '0'))`` − 4 (the point's position); ≤18 integer digits always fit.
-    Numbers with an exponent (rare) take :func:`number_parts`. Same results, cheaper.
-    """
-    slow_digits, slow_scale, slow_fits = number_parts(text)
-    exponent = _parse("contains(:t, 'e') OR contains(:t, 'E')", t=text)
-    dot = _parse("strpos(:t, '.')", t=text)
-    # digits before the point, minus the sign and leading zeros (which ltrim also removes).
-    fast_digits = _parse(
-        "CASE WHEN :d = 0 THEN length(:t) ELSE :d - 1 END"
-        " - (length(:t) - length(ltrim(:t, '+-0')))",
-        d=dot,
-        t=text,
-    )
-    fast_scale = _parse(
-        "CASE WHEN :d = 0 THEN 0 ELSE length(rtrim(:t, '0')) - :d END", d=dot, t=text
-    )
-    fast_fits = _parse(
-        "CASE WHEN :t IS NULL THEN NULL WHEN :s > 0 THEN FALSE WHEN :n <= 18 THEN TRUE "
-        "ELSE coalesce(try_cast(:t AS DECIMAL(38, 0)) BETWEEN :lo AND :hi, FALSE) END",
-        s=fast_scale,
-        n=fast_digits,
-        t=text,
-        lo=exp.Literal.number(INT64_MIN),
-        hi=exp.Literal.number(INT64_MAX),
-    )
-
-    def pick(slow: exp.Expression, fast: exp.Expression) -> exp.Expression:
-        return _parse("CASE WHEN :e THEN :slow ELSE :fast END", e=exponent, slow=slow, fast=fast)
-
-    return pick(slow_digits, fast_digits), pick(slow_scale, fast_scale), pick(slow_fits, fast_fits)
-
-
 # -- profile ----------------------------------------------------------------------------------
 PROFILE_COLUMNS: tuple[str, ...] = (
     "attribute",
@@ -212,9 +174,9 @@ PROFILE_COLUMNS: tuple[str, ...] = (
 
 
 def _number_aggregates(
-    text: exp.Expression, parts: exp.Expression | None, prefix: str
+    text: exp.Expression, parts: exp.Expression, prefix: str
 ) -> list[exp.Expression]:
-    int_digits, scale, fits = number_parts(text, parts) if parts else fast_number_parts(text)
+    int_digits, scale, fits = number_parts(text, parts)
     return [
         _alias(_parse("count(:t)", t=text), prefix + "count", quoted=True),
         _alias(_parse("max(:x)", x=int_digits), prefix + "int_digits", quoted=True),
@@ -507,8 +469,9 @@ def file_counts_select(stage: exp.Table, file_column: str = "filename") -> exp.S
 # A faster staging shape (DuckDB's Arrow stager): one column per top-level attribute, each a
 # struct holding only the descriptors seen for it; nested M values are structs of their members
 # and L values lists of element structs, recursively. The shape of every value is known from
-# the staged schema, so profiling is plain column aggregates and the descriptor removal of M/L
-# is generated SQL (no JSON re-parsing, no fallback function).
+# the staged schema, so the descriptor removal of M/L is generated SQL (no JSON re-parsing, no
+# fallback function); the profile is computed on the Arrow chunks while they are parsed
+# (aws2bq.warehouses.duckdb.arrow_profile).
 
 
 @dataclass(frozen=True)
@@ -660,79 +623,38 @@ def shaped_typed_select(
     schema: TableSchema,
     system_values: Mapping[str, exp.Expression],
     caps: Capabilities,
+    keys: Mapping[str, tuple[str, ValueShape]] | None = None,
 ) -> exp.Select:
-    """SELECT one typed row per staged item; ``columns``: attribute → (staged column, shape)."""
+    """SELECT one typed row per staged item; ``columns``: attribute → (staged column, shape).
+
+    ``keys`` (incremental records: the ``Keys`` attributes, same form) give a key column its
+    value where ``columns`` has none (a delete has no NewImage).
+    """
     projections: list[exp.Expression] = []
     for column in schema.columns:
         value: exp.Expression
         if column.role is Role.SYSTEM:
             value = exp.Cast(this=system_values[column.name], to=caps.data_type(column.type))
         else:
-            staged = columns.get(column.source_name)
-            value = shaped_column_value(
-                exp.column(staged[0], quoted=True) if staged else None,
-                staged[1] if staged else None,
-                column,
-                caps,
-            )
+            value = _staged_value(columns.get(column.source_name), column, caps)
+            key = (keys or {}).get(column.source_name) if column.role is Role.KEY else None
+            if key is not None:
+                fallback = _staged_value(key, column, caps)
+                value = (
+                    exp.Coalesce(this=value, expressions=[fallback])
+                    if column.source_name in columns
+                    else fallback
+                )
         projections.append(_alias(value, column.name, quoted=True))
     return exp.select(*projections).from_(stage)
 
 
-def _list_number_aggregates(values: exp.Expression, prefix: str) -> list[exp.Expression]:
-    """Number statistics over the elements of a list column (NS), without unnesting."""
-    x = exp.to_identifier("x")
-    int_digits, scale, fits = fast_number_parts(exp.column(x))
-
-    def over(body: exp.Expression, agg: str) -> exp.Expression:
-        return _parse(
-            f"{agg}(list_{'bool_and' if agg == 'bool_and' else agg}(list_transform(:v, :fn)))",
-            v=values,
-            fn=exp.Lambda(this=body, expressions=[x.copy()]),
-        )
-
-    return [
-        _alias(_parse("sum(len(:v))", v=values), prefix + "count", quoted=True),
-        _alias(over(int_digits, "max"), prefix + "int_digits", quoted=True),
-        _alias(over(scale, "max"), prefix + "scale", quoted=True),
-        _alias(over(fits, "bool_and"), prefix + "all_int64", quoted=True),
-    ]
-
-
-def shaped_profile_select(
-    stage: exp.Table, columns: Sequence[tuple[str, ValueShape]]
-) -> exp.Select:
-    """One query, one row: per staged column, the aggregates of :data:`PROFILE_COLUMNS`.
-
-    Every column contributes ``len(PROFILE_COLUMNS) - 1`` values in that order (constants
-    where its shape lacks a descriptor); read them with :func:`read_shaped_profile`.
-    """
-    projections: list[exp.Expression] = []
-    for n, (name, shape) in enumerate(columns):
-        v = exp.column(name, quoted=True)
-        for d in DESCRIPTORS:
-            x = _shaped_field(v, shape, d)
-            agg = _parse("count(:x)", x=x) if shape.has(d) else exp.Literal.number(0)
-            projections.append(_alias(agg, f"{n}_count_{d}"))
-        if shape.has("N"):
-            text = _shaped_field(v, shape, "N")
-            aggregates = _number_aggregates(text, None, f"{n}_n_")
-        else:
-            aggregates = [exp.Literal.number(0), exp.null(), exp.null(), exp.null()]
-        projections.extend(aggregates)
-        if shape.has("NS"):
-            projections.extend(_list_number_aggregates(_shaped_field(v, shape, "NS"), f"{n}_ns_"))
-        else:
-            projections.extend([exp.Literal.number(0), exp.null(), exp.null(), exp.null()])
-    if not projections:
-        projections = [exp.Literal.number(0)]
-    return exp.select(*projections).from_(stage)
-
-
-def read_shaped_profile(
-    attributes: Sequence[str], row: Sequence[object]
-) -> dict[str, AttributeStats]:
-    """Statistics per attribute from the single row of :func:`shaped_profile_select`."""
-    width = len(PROFILE_COLUMNS) - 1
-    rows = [[name, *row[n * width : (n + 1) * width]] for n, name in enumerate(attributes)]
-    return {k: v for k, v in read_profile(rows).items() if v.present}
+def _staged_value(
+    staged: tuple[str, ValueShape] | None, column: Column, caps: Capabilities
+) -> exp.Expression:
+    return shaped_column_value(
+        exp.column(staged[0], quoted=True) if staged else None,
+        staged[1] if staged else None,
+        column,
+        caps,
+    )

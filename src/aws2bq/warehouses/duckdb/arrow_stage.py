@@ -1,75 +1,113 @@
-"""The fast DynamoDB stager: pyarrow's C++ JSON reader, files parsed in parallel, into Arrow.
+"""The fast DynamoDB stager: pyarrow's C++ JSON reader, files parsed in parallel, spilled.
 
-Each data file is decompressed and parsed by Arrow in native code (the GIL is released), one
-file per worker thread; the parsed items become one Arrow table with a column per top-level
-attribute, which DuckDB scans without a copy. Every line is parsed once.
+Each data file is read once, as a stream: the bytes are MD5-verified as they arrive
+(:meth:`aws2bq.warehouses.base.RawFile.open`), decompressed (zlib releases the GIL) and cut
+into chunks of whole lines, and each chunk is parsed by Arrow in native code, one file per
+worker thread. A parsed chunk is profiled on the spot (:mod:`.arrow_profile`: the statistics
+are computed while the batches are produced, not by a second pass) and written to an Arrow
+IPC file in the run's scratch folder, so memory holds a few chunks whatever the export's size
+and time grows linearly with it. The spilled files are read back once, by the typed SELECT,
+as one re-scannable Arrow stream (:class:`SpilledRows`), one batch at a time.
+
+Two line shapes (:class:`Lines`): full exports ``{"Item": {...}}`` (each attribute becomes a
+column ``a0``, ``a1``, …, profiled) and incremental exports ``{"Metadata": …, "Keys": …,
+"NewImage": …, "OldImage": …}`` (``NewImage`` attributes become ``n0``, …, ``Keys``
+attributes ``k0``, …, plus the write time in microseconds and a delete flag; the OldImage is
+never needed and is not spilled).
 
 Nothing can be lost: the schema is *inferred* (never a fixed list of attributes), chunk by
 chunk; once known, it is given to the parser as an explicit schema with
 ``unexpected_field_behavior="error"``, so a chunk holding an attribute, descriptor or nested
 member not seen yet fails and is parsed again with inference, which widens the schema. Arrow
 infers ISO-looking strings as timestamps; such a chunk is parsed again with those fields
-declared as strings, so every S value keeps its exact text.
+declared as strings, so every S value keeps its exact text. Spilled segments of different
+schemas are unified at the end (struct fields matched by name; a field a segment lacks
+reads as NULL).
 
-The stager refuses (:class:`Unsupported`) what it cannot represent exactly or cheaply — an
-invalid line, a value shape other than DynamoDB's, more than :data:`MAX_FIELDS` distinct nested
-fields (maps with data-dependent keys), more than :data:`MAX_DEPTH` levels, or more parsed data
-than the memory budget — and the caller falls back to DuckDB's own JSON reader, which handles
-everything (and names a bad file).
+A file that is not gzip JSON lines (truncated, bad gzip, a bad line, a line of another shape)
+raises :class:`aws2bq.errors.ExportError` naming the file. The stager declines
+(:class:`Unsupported`) only shapes it cannot represent as Arrow columns — more than
+:data:`MAX_FIELDS` distinct nested fields (maps keyed by data), more than :data:`MAX_DEPTH`
+levels, map members whose names differ only in case — and the caller falls back to DuckDB's
+own JSON reader (a MAP per item) for those. The size of the export never makes it decline.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+import zlib
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.ipc as ipc
 import pyarrow.json as pj
 
+from aws2bq.core import dynamodb_incremental as inc
 from aws2bq.core.dynamodb_sql import ValueShape
 from aws2bq.core.dynamodb_types import DESCRIPTORS
+from aws2bq.core.progress import NullProgress, Progress
+from aws2bq.errors import ExportError
+from aws2bq.runner.crashpoints import crashpoint
+from aws2bq.warehouses.base import RawFile
+from aws2bq.warehouses.duckdb.arrow_profile import Profile, value_acc
 
 #: Distinct nested fields (all levels) the unified schema may have before giving up.
 MAX_FIELDS = 2000
 #: M / L nesting levels supported by the generated SQL.
 MAX_DEPTH = 24
-#: Decompressed bytes parsed at a time (bounds the cost of inferring a chunk).
-CHUNK_BYTES = 1 << 20
-#: Default budget for the parsed Arrow data kept in memory.
-DEFAULT_MEMORY_BUDGET = 512 << 20
+#: Decompressed bytes parsed at a time (bounds memory per worker and the cost of inference).
+CHUNK_BYTES = 4 << 20
+#: Compressed bytes read from a file at a time.
+READ_BYTES = 1 << 20
+#: Parsed chunks per spilled IPC file: a reader of the spill holds about one file per thread
+#: (pyarrow reads a fragment's batches ahead), so smaller files keep memory bounded.
+SEGMENT_CHUNKS = 8
+
+#: Spilled columns of incremental records besides the image attributes.
+MICROS = inc.MICROS
+DELETED = inc.DELETED
 
 _STRINGS = ("S", "N", "B")
 _BOOLS = ("BOOL", "NULL")
 _SETS = ("SS", "NS", "BS")
+_RECORD_FIELDS = ("Metadata", "Keys", "NewImage", "OldImage")
 
 
 class Unsupported(Exception):
     """The export cannot be staged by this stager; use the generic reader instead."""
 
 
-@dataclass
-class ArrowStage:
-    """What the Arrow stager produced."""
+class _BadFile(Exception):
+    """A file is not what an export holds (the message is completed with the file's key)."""
 
-    #: One column per top-level attribute, named ``a0``, ``a1``, … (a struct of descriptors).
-    table: pa.Table
-    #: attribute name → (column name, value shape), in column order.
-    columns: dict[str, tuple[str, ValueShape]]
-    #: rows per input path.
-    rows: dict[Path, int] = field(default_factory=dict)
+
+class _Names:
+    """Attribute name → spilled column name (``<prefix><n>``), assigned at first sight."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.lock = threading.Lock()
+        self.columns: dict[str, str] = {}
+
+    def column(self, attribute: str) -> str:
+        with self.lock:
+            name = self.columns.get(attribute)
+            if name is None:
+                name = self.columns[attribute] = f"{self.prefix}{len(self.columns)}"
+            return name
 
 
 class _Schema:
-    """The schema learned so far, shared by the workers."""
+    """The root schema learned so far, shared by the workers."""
 
-    def __init__(self, budget: int) -> None:
+    def __init__(self) -> None:
         self.lock = threading.Lock()
         self.schema: pa.Schema | None = None
-        self.budget = budget
-        self.used = 0
 
     def known(self) -> pa.Schema | None:
         with self.lock:
@@ -77,16 +115,16 @@ class _Schema:
 
     def learn(self, table: pa.Table) -> None:
         with self.lock:
-            self.used += table.nbytes
-            if self.used > self.budget:
-                raise Unsupported("the parsed items exceed the memory budget")
             if self.schema is not None and table.schema.equals(self.schema):
                 return
-            merged = (
-                table.schema
-                if self.schema is None
-                else pa.unify_schemas([self.schema, table.schema], promote_options="permissive")
-            )
+            try:
+                merged = (
+                    table.schema
+                    if self.schema is None
+                    else pa.unify_schemas([self.schema, table.schema], promote_options="permissive")
+                )
+            except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+                raise Unsupported(f"values of one field have different shapes: {exc}") from exc
             _check(merged)
             self.schema = merged
 
@@ -147,38 +185,284 @@ def _parse_chunk(data: pa.Buffer, learned: _Schema) -> pa.Table:
         except pa.ArrowInvalid:
             table = None  # a field not seen yet (or a bad line): infer below
     if table is None:
+        # Inferred from the chunk alone (a known field may have widened, e.g. a list that
+        # was always empty); the learned schema is widened by unification below.
         try:
-            table = _read(data, known, "infer")
+            table = _read(data, None, "infer")
             if any(_has_timestamps(f.type) for f in table.schema):
                 fixed = pa.schema([f.with_type(_without_timestamps(f.type)) for f in table.schema])
                 table = _read(data, fixed, "error")
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        except pa.ArrowInvalid as exc:
+            raise _BadFile(f"is not JSON lines ({exc})") from exc
+        except pa.ArrowNotImplementedError as exc:
             raise Unsupported(f"Arrow cannot parse a chunk: {exc}") from exc
     learned.learn(table)
     return table
 
 
-def _parse_file(path: Path, learned: _Schema) -> list[pa.Table]:
-    tables: list[pa.Table] = []
-    tail = b""
-    try:
-        with pa.CompressedInputStream(pa.OSFile(str(path)), "gzip") as stream:
-            while True:
-                block = stream.read(CHUNK_BYTES)
-                if not block:
-                    break
-                data = tail + block if tail else block
-                cut = data.rfind(b"\n") + 1
-                if cut == 0:
-                    tail = data
-                    continue
-                tail = data[cut:]
-                tables.append(_parse_chunk(pa.py_buffer(data[:cut]), learned))
-    except OSError as exc:  # bad gzip: the generic reader reports it, naming the file
-        raise Unsupported(f"{path.name}: {exc}") from exc
-    if tail.strip():
-        tables.append(_parse_chunk(pa.py_buffer(tail), learned))
-    return tables
+def _gunzip(stream: Any, progress: Progress, result: _FileResult) -> Iterator[bytes]:
+    """The decompressed bytes of a gzip stream (several members allowed), in bounded blocks.
+
+    Reads the stream to its end (which makes a verifying stream check its MD5).
+    """
+    inflate = zlib.decompressobj(wbits=31)
+    fresh = True  # no byte of the current member consumed yet
+    while True:
+        raw = stream.read(READ_BYTES)
+        if not raw:
+            break
+        progress.advance("download", bytes=len(raw))
+        result.bytes += len(raw)
+        pending = raw
+        while pending:
+            try:
+                out = inflate.decompress(pending, CHUNK_BYTES)
+            except zlib.error as exc:
+                raise _BadFile(f"is not valid gzip ({exc})") from exc
+            fresh = False
+            if out:
+                yield out
+            pending = inflate.unconsumed_tail
+            if inflate.eof:
+                pending = inflate.unused_data
+                inflate = zlib.decompressobj(wbits=31)
+                fresh = True
+        while not inflate.eof and not fresh:  # flush what max_length held back
+            out = inflate.decompress(b"", CHUNK_BYTES)
+            if not out:
+                break
+            yield out
+    if not fresh and not inflate.eof:
+        raise _BadFile("is truncated (the gzip stream ends early)")
+
+
+def _chunks(blocks: Iterator[bytes]) -> Iterator[bytes]:
+    """Whole lines, about :data:`CHUNK_BYTES` at a time."""
+    parts: list[bytes] = []
+    size = 0
+    for block in blocks:
+        parts.append(block)
+        size += len(block)
+        if size < CHUNK_BYTES:
+            continue
+        data = b"".join(parts)
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            parts, size = [data], len(data)
+            continue
+        yield data[:cut]
+        rest = data[cut:]
+        parts, size = ([rest], len(rest)) if rest else ([], 0)
+    data = b"".join(parts)
+    if data.strip():
+        yield data
+
+
+class Segments:
+    """The spilled IPC files of one input file: a new one when the schema changes, and every
+    :data:`SEGMENT_CHUNKS` chunks."""
+
+    def __init__(self, folder: Path, index: int) -> None:
+        self.folder = folder
+        self.index = index
+        self.paths: list[Path] = []
+        self.schemas: list[pa.Schema] = []
+        self._writer: ipc.RecordBatchFileWriter | None = None
+        self._chunks = 0
+
+    def write(self, table: pa.Table) -> None:
+        if (
+            self._writer is None
+            or self._chunks >= SEGMENT_CHUNKS
+            or not table.schema.equals(self.schemas[-1])
+        ):
+            self.close()
+            self._chunks = 0
+            path = self.folder / f"{self.index:06d}-{len(self.paths):04d}.arrow"
+            self._writer = ipc.new_file(str(path), table.schema)
+            self.paths.append(path)
+            self.schemas.append(table.schema)
+        self._writer.write_table(table)
+        self._chunks += 1
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
+@dataclass
+class _FileResult:
+    rows: int = 0
+    bytes: int = 0
+    profile: Profile = field(default_factory=Profile)
+    key_sets: set[tuple[str, ...]] = field(default_factory=set)
+    segments: Segments | None = None
+
+
+class Lines:
+    """What one kind of export line holds and how it is spilled (see the module docstring)."""
+
+    #: The spilled column prefix of each image (``Item``, or ``NewImage`` and ``Keys``).
+    images: ClassVar[dict[str, str]] = {}
+
+    def __init__(self) -> None:
+        self.names = {root: _Names(prefix) for root, prefix in self.images.items()}
+
+    def spill(self, table: pa.Table, result: _FileResult) -> pa.Table:
+        """The columns to spill for one parsed chunk (and its statistics into ``result``)."""
+        raise NotImplementedError
+
+    def _flatten(self, root: str, values: pa.Array) -> list[tuple[str, str, pa.Array]]:
+        """``(attribute, spilled column, values)`` of one image (parent nulls propagate)."""
+        names = self.names[root]
+        if not pa.types.is_struct(values.type):
+            raise _BadFile(f"has {root} values that are not objects ({values.type})")
+        return [
+            (f.name, names.column(f.name), child)
+            for f, child in zip(values.type, values.flatten(), strict=True)
+        ]
+
+
+def _column(table: pa.Table, name: str) -> pa.Array:
+    return table.column(name).combine_chunks()
+
+
+class ItemLines(Lines):
+    """Full exports: ``{"Item": {...}}``, every attribute profiled."""
+
+    images: ClassVar[dict[str, str]] = {"Item": "a"}
+
+    def spill(self, table: pa.Table, result: _FileResult) -> pa.Table:
+        if table.schema.names != ["Item"]:
+            names = table.schema.names
+            raise _BadFile(f'has lines that are not {{"Item": {{...}}}} objects: {names}')
+        item = _column(table, "Item")
+        if item.null_count:
+            raise _BadFile(f"has {item.null_count} line(s) without an Item")
+        columns = {}
+        for attribute, name, values in self._flatten("Item", item):
+            result.profile.add(attribute, value_acc(values))
+            columns[name] = values
+        return pa.table(columns) if columns else pa.table({"_rows": pa.nulls(len(item))})
+
+
+class RecordLines(Lines):
+    """Incremental exports: the NewImage and Keys attributes, write time and delete flag."""
+
+    images: ClassVar[dict[str, str]] = {"NewImage": "n", "Keys": "k"}
+
+    def spill(self, table: pa.Table, result: _FileResult) -> pa.Table:
+        names = table.schema.names
+        if "Keys" not in names or "Metadata" not in names:
+            raise _BadFile(
+                f"has {table.num_rows} record(s) without Keys or Metadata.WriteTimestampMicros"
+            )
+        keys = _column(table, "Keys")
+        micros = self._micros(_column(table, "Metadata"))
+        bad = pc.sum(pc.or_(pc.is_null(keys), pc.is_null(micros))).as_py() or 0
+        if bad:
+            raise _BadFile(f"has {bad} record(s) without Keys or Metadata.WriteTimestampMicros")
+        columns: dict[str, pa.Array] = {}
+        if "NewImage" in names:
+            new = _column(table, "NewImage")
+            for _, name, values in self._flatten("NewImage", new):
+                columns[name] = values
+            deleted = pc.is_null(new)
+        else:
+            deleted = pa.array([True] * table.num_rows)
+        key_fields = self._flatten("Keys", keys)
+        for _, name, values in key_fields:
+            columns[name] = values
+        # The distinct sets of attributes found in Keys (a bit per attribute, then decoded).
+        code = pa.array([0] * table.num_rows, pa.int64())
+        for bit, (_, _, values) in enumerate(key_fields):
+            code = pc.add(code, pc.multiply(pc.cast(pc.is_valid(values), pa.int64()), 1 << bit))
+        for value in pc.unique(code).to_pylist():
+            result.key_sets.add(
+                tuple(sorted(a for bit, (a, _, _) in enumerate(key_fields) if value >> bit & 1))
+            )
+        columns[MICROS] = micros
+        columns[DELETED] = deleted
+        return pa.table(columns)
+
+    @staticmethod
+    def _micros(metadata: pa.Array) -> pa.Array:
+        try:
+            stamp = pc.struct_field(pc.struct_field(metadata, "WriteTimestampMicros"), "N")
+            return pc.cast(stamp, pa.int64())
+        except (KeyError, pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+            raise _BadFile(f"has a WriteTimestampMicros that is not a number ({exc})") from exc
+
+
+@dataclass
+class Spill:
+    """What the stager produced: the spilled segments and what was learned while parsing."""
+
+    folder: Path
+    segments: list[Path]
+    #: The unified schema of the spilled columns (every segment reads as this).
+    schema: pa.Schema
+    #: rows per file key.
+    rows: dict[str, int]
+    #: compressed bytes read.
+    bytes: int
+    #: image → {attribute: (spilled column, value shape)}, columns in schema order.
+    images: dict[str, dict[str, tuple[str, ValueShape]]]
+    #: Full exports: the profile of every item.
+    profile: Profile
+    #: Incremental exports: the distinct (sorted) attribute sets of Keys.
+    key_sets: set[tuple[str, ...]]
+
+    def relation(self) -> SpilledRows | pa.Table:
+        """The spilled rows as one re-scannable relation (a table with no rows if empty)."""
+        if not self.segments:
+            return self.schema.empty_table() if len(self.schema) else _EMPTY
+        return SpilledRows(self.segments, self.schema)
+
+
+class SpilledRows:
+    """The spilled segments read back as one Arrow stream of the unified schema, anew at
+    every scan (the Arrow PyCapsule stream interface, which DuckDB scans:
+    https://arrow.apache.org/docs/format/CDataInterface/PyCapsuleInterface.html).
+
+    One batch at a time is read, so a scan holds a few chunks in memory whatever the spill's
+    size (a ``pyarrow.dataset`` reads whole fragments ahead of a slow consumer). A segment's
+    batch is conformed to the unified schema: a column it lacks is NULL, a struct lacking a
+    field reads it as NULL (cast by field name).
+    """
+
+    def __init__(self, segments: Sequence[Path], schema: pa.Schema) -> None:
+        self.segments = list(segments)
+        self.schema = schema
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        for path in self.segments:
+            with pa.OSFile(str(path)) as source:
+                reader = ipc.open_file(source)
+                for i in range(reader.num_record_batches):
+                    yield self._conform(reader.get_batch(i))
+
+    def _conform(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        if batch.schema.equals(self.schema):
+            return batch
+        present = set(batch.schema.names)
+        columns = [
+            batch.column(f.name).cast(f.type)
+            if f.name in present
+            else pa.nulls(batch.num_rows, f.type)
+            for f in self.schema
+        ]
+        return pa.RecordBatch.from_arrays(columns, schema=self.schema)
+
+    def reader(self) -> pa.RecordBatchReader:
+        return pa.RecordBatchReader.from_batches(self.schema, self.batches())
+
+    def __arrow_c_stream__(self, requested_schema: object = None) -> object:
+        return self.reader().__arrow_c_stream__(requested_schema)
+
+
+_EMPTY = pa.table({"_empty": pa.array([], pa.null())})
 
 
 def _shape(t: pa.DataType, depth: int = 0) -> ValueShape:
@@ -198,6 +482,10 @@ def _shape(t: pa.DataType, depth: int = 0) -> ValueShape:
         if scalar:
             pass
         elif name == "M" and pa.types.is_struct(ft):
+            # DuckDB resolves struct fields case-insensitively (even by position): members
+            # whose names differ only in case would read each other's values.
+            if len({m.name.lower() for m in ft}) != len(ft):
+                raise Unsupported("map members whose names differ only in case")
             members = tuple((m.name, _shape(m.type, depth + 1)) for m in ft)
         elif name == "L" and pa.types.is_list(ft):
             if not pa.types.is_null(ft.value_type):
@@ -210,39 +498,101 @@ def _shape(t: pa.DataType, depth: int = 0) -> ValueShape:
 
 
 def stage(
-    paths: Sequence[Path], *, workers: int, budget: int = DEFAULT_MEMORY_BUDGET
-) -> ArrowStage:
-    """Parse every file (gzip JSON lines of ``{"Item": {...}}``) into one Arrow table."""
-    learned = _Schema(budget)
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = [pool.submit(_parse_file, p, learned) for p in paths]
+    files: Sequence[RawFile],
+    folder: Path,
+    *,
+    lines: Lines,
+    workers: int,
+    progress: Progress | None = None,
+) -> Spill:
+    """Read, verify, parse, profile and spill every file (see the module docstring).
+
+    ``files`` are read with :meth:`RawFile.open` (MD5 checked at the end of each). Raises
+    ``ExportError`` naming a bad file, :class:`Unsupported` for shapes it does not handle.
+    """
+    progress = progress or NullProgress()
+    folder.mkdir(parents=True, exist_ok=True)
+    learned = _Schema()
+    stop = threading.Event()
+
+    def one(index: int, file: RawFile) -> _FileResult:
+        result = _FileResult(segments=Segments(folder, index))
+        assert result.segments is not None
         try:
-            per_file = [f.result() for f in futures]
+            with file.open() as stream:
+                try:
+                    for data in _chunks(_gunzip(stream, progress, result)):
+                        if stop.is_set():
+                            raise Unsupported("stopped: another file failed")
+                        table = _parse_chunk(pa.py_buffer(data), learned)
+                        result.rows += table.num_rows
+                        result.segments.write(lines.spill(table, result))
+                except _BadFile:
+                    # A corrupt file is reported as such: reading it to its end checks its
+                    # MD5 (an ExportError saying so) before the parse error is reported.
+                    while stream.read(READ_BYTES):
+                        pass
+                    raise
+        except _BadFile as exc:
+            export = getattr(file, "export", "")
+            raise ExportError(
+                f"export {export}: data file {file.key} cannot be read: it {exc}",
+                hint="the file is truncated or not an export's gzip JSON lines; export again",
+            ) from exc
+        finally:
+            result.segments.close()
+        progress.advance("download", files=1)
+        crashpoint("download")
+        progress.advance("stage", files=1, rows=result.rows)
+        return result
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = [pool.submit(one, i, f) for i, f in enumerate(files)]
+        try:
+            results = [f.result() for f in futures]
         except BaseException:
+            stop.set()
             for f in futures:
                 f.cancel()
             raise
-    rows = {p: sum(t.num_rows for t in ts) for p, ts in zip(paths, per_file, strict=True)}
-    chunks = [t for ts in per_file for t in ts if t.num_rows]
-    if not chunks:
-        # No items: a table with one (never read) column, so DuckDB can scan it.
-        return ArrowStage(pa.table({"_empty": pa.array([], pa.null())}), {}, rows)
-    schema = learned.known()
-    assert schema is not None
-    if schema.names != ["Item"] or not pa.types.is_struct(schema.field("Item").type):
-        raise Unsupported(f"lines are not {{'Item': {{...}}}} objects: {schema.names}")
+    return _finish(folder, files, results, lines)
+
+
+def _finish(
+    folder: Path, files: Sequence[RawFile], results: Sequence[_FileResult], lines: Lines
+) -> Spill:
+    segments: list[Path] = []
+    schemas: list[pa.Schema] = []
+    for r in results:
+        assert r.segments is not None
+        segments += r.segments.paths
+        schemas += r.segments.schemas
     try:
-        table = pa.concat_tables(chunks, promote_options="permissive")
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        schema = (
+            pa.unify_schemas(schemas, promote_options="permissive") if schemas else pa.schema([])
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise Unsupported(f"cannot unify the chunks: {exc}") from exc
-    item = table.column("Item")
-    if item.null_count:
-        raise Unsupported("a line has no Item")
-    item_type = table.schema.field("Item").type
-    columns: dict[str, tuple[str, ValueShape]] = {}
-    arrays: dict[str, pa.ChunkedArray] = {}
-    for i, f in enumerate(item_type):
-        name = f"a{i}"
-        columns[f.name] = (name, _shape(f.type))
-        arrays[name] = pa.chunked_array([c.field(i) for c in item.chunks], type=f.type)
-    return ArrowStage(pa.table(arrays), columns, rows)
+    images: dict[str, dict[str, tuple[str, ValueShape]]] = {}
+    for root, names in lines.names.items():
+        by_column = {c: a for a, c in names.columns.items()}
+        images[root] = {
+            by_column[f.name]: (f.name, _shape(f.type))
+            for f in schema
+            if f.name in by_column and not pa.types.is_null(f.type)
+        }
+    profile = Profile()
+    key_sets: set[tuple[str, ...]] = set()
+    for r in results:
+        profile.merge(r.profile)
+        key_sets |= r.key_sets
+    return Spill(
+        folder=folder,
+        segments=segments,
+        schema=schema,
+        rows={f.key: r.rows for f, r in zip(files, results, strict=True)},
+        bytes=sum(r.bytes for r in results),
+        images=images,
+        profile=profile,
+        key_sets=key_sets,
+    )

@@ -15,11 +15,12 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
 import duckdb
+import pyarrow as pa
 import sqlglot
 import sqlglot.expressions as exp
 
@@ -47,14 +48,19 @@ def _setting(name: str, value: str) -> exp.Expression:
     return cast(exp.Expression, tree)
 
 
-def _bytes(text: str) -> int:
-    """``512MB`` / ``1GB`` / ``1000000`` → bytes."""
-    units = {"KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30, "B": 1}
-    upper = text.strip().upper()
-    for unit, factor in units.items():
-        if upper.endswith(unit):
-            return int(float(upper[: -len(unit)]) * factor)
-    return int(upper)
+def _translate(exc: Exception, sql: str) -> Exception:
+    """A DuckDB error as aws2bq's: conflicts are transient, the rest terminal."""
+    if isinstance(exc, duckdb.TransactionException):
+        return TransientError(
+            f"DuckDB transaction conflict: {exc}",
+            hint="another writer changed the same table; retry",
+        )
+    if isinstance(exc, duckdb.ConstraintException):
+        return TransientError(
+            f"DuckDB constraint conflict: {exc}",
+            hint="another run applied the same export; re-run",
+        )
+    return WarehouseError(f"DuckDB failed: {exc}\n  statement: {sql[:500]}")
 
 
 class DuckDBWarehouse(
@@ -96,17 +102,13 @@ class DuckDBWarehouse(
             self.execute(_setting("threads", self.params["threads"]))
         ((threads,),) = self.con.execute("SELECT current_setting('threads')").fetchall()
         self.threads = max(1, int(threads))
-        # ?arrow=0 turns the Arrow stager off (always DuckDB's read_json); ?arrow_budget=…MB
-        # bounds the parsed items it keeps in memory (beyond it, read_json is used).
+        # ?arrow=0 turns the Arrow stager off (always DuckDB's read_json).
         self.arrow_staging = self.params.get("arrow", "1") not in ("0", "false", "off")
-        if "arrow_budget" in self.params:
-            self.arrow_budget = _bytes(self.params["arrow_budget"])
         self._registered: dict[str, Any] = {}
         register_functions(self.con)
         self._closed = False
 
     def register_arrow(self, name: str, table: Any) -> None:
-        """Make an Arrow table readable as ``name`` (zero copy) until unregistered."""
         self.con.register(name, table)
         self._registered[name] = table
 
@@ -122,28 +124,35 @@ class DuckDBWarehouse(
             self.con.close()
             self._scratch.cleanup()
 
-    def _run(self, statement: exp.Expression) -> duckdb.DuckDBPyConnection:
+    def _run(self, statement: exp.Expression, *, fetch: bool = False) -> list[tuple[Any, ...]]:
+        # DuckDB may raise while the result is fetched (a query can stream): both are
+        # translated here.
         sql = statement.sql(dialect="duckdb")
         try:
-            return self.con.execute(sql)
-        except duckdb.TransactionException as exc:
-            raise TransientError(
-                f"DuckDB transaction conflict: {exc}",
-                hint="another writer changed the same table; retry",
-            ) from exc
-        except duckdb.ConstraintException as exc:
-            raise TransientError(
-                f"DuckDB constraint conflict: {exc}",
-                hint="another run applied the same export; re-run",
-            ) from exc
+            cursor = self.con.execute(sql)
+            return cursor.fetchall() if fetch else []
         except duckdb.Error as exc:
-            raise WarehouseError(f"DuckDB failed: {exc}\n  statement: {sql[:500]}") from exc
+            raise _translate(exc, sql) from exc
 
     def query(self, statement: exp.Expression) -> list[tuple[Any, ...]]:
-        return self._run(statement).fetchall()
+        return self._run(statement, fetch=True)
 
     def execute(self, statement: exp.Expression) -> None:
         self._run(statement)
+
+    def arrow_batches(self, statement: exp.Expression, rows: int) -> Iterator[Any]:
+        # A relation streams its result (a DB-API result would be copied whole first).
+        sql = statement.sql(dialect="duckdb")
+        try:
+            reader = self.con.sql(sql).to_arrow_reader(rows)
+            while True:
+                try:
+                    batch = reader.read_next_batch()
+                except StopIteration:
+                    return
+                yield batch
+        except (duckdb.Error, pa.ArrowException, OSError) as exc:  # pyarrow re-raises as OSError
+            raise _translate(exc, sql) from exc
 
     def transaction(self, statements: Sequence[exp.Expression]) -> None:
         self.con.execute("BEGIN TRANSACTION")

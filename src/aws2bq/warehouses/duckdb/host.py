@@ -8,7 +8,7 @@ declarations are for the type checker); ``new_scratch`` and ``export_files`` are
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -27,11 +27,26 @@ class DuckDBHost:
     capabilities: ClassVar[Capabilities]
     #: The run's scratch folder (staging databases and downloaded files live under it).
     scratch: Path
+    #: True: the Arrow stager (read_json only for shapes it declines); False: always read_json.
+    arrow_staging: bool = True
+    #: Worker threads of the Arrow stager (DuckDB's ``threads``).
+    threads: int = 2
 
     def query(self, statement: exp.Expression) -> list[tuple[Any, ...]]:
         raise NotImplementedError
 
     def execute(self, statement: exp.Expression) -> None:
+        raise NotImplementedError
+
+    def arrow_batches(self, statement: exp.Expression, rows: int) -> Iterator[Any]:
+        """The result of ``statement`` as ``pyarrow.RecordBatch`` es of about ``rows`` rows."""
+        raise NotImplementedError
+
+    def register_arrow(self, name: str, table: Any) -> None:
+        """Make an Arrow table or dataset readable as ``name`` (zero copy) until unregistered."""
+        raise NotImplementedError
+
+    def unregister_arrow(self, name: str) -> None:
         raise NotImplementedError
 
     def new_scratch(self, prefix: str) -> tuple[str, Path]:

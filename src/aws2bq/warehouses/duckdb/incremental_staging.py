@@ -1,21 +1,33 @@
 """Incremental DynamoDB export records in DuckDB: land, deduplicate, profile, change set.
 
-Like the full-export stager (:mod:`.staging`), each run attaches its own scratch database;
-``read_json`` parses every record once into ``Metadata`` / ``Keys`` / ``NewImage`` /
-``OldImage`` columns (images in the same MAP-of-descriptor-structs shape as full exports),
-then one statement keeps the latest record per key (:func:`~aws2bq.core.dynamodb_incremental.
-dedup_select`). Profiling and typing reuse the full-export SQL on that table.
+The records take the same native stager as full exports (:mod:`.arrow_stage`): each file is
+streamed, MD5-verified and parsed once; the NewImage and Keys attributes are spilled as
+Arrow columns with the write time and a delete flag, and the per-file counts, the key
+attribute sets and the records lacking Keys or a timestamp are found while parsing. Then
+the change set is built in one pass: one statement keeps the latest record per key
+(``QUALIFY row_number() …``, :meth:`dedup_dynamodb_changes`), and its result streams out
+of DuckDB as Arrow batches that are profiled (present values only) and spilled as they come;
+the typed change set reads that spill once, in the apply.
+
+For the shapes the Arrow stager declines (and with ``?arrow=0``), ``read_json`` parses every
+record once into ``Metadata`` / ``Keys`` / ``NewImage`` / ``OldImage`` columns of an
+attached scratch database (images in the same MAP-of-descriptor-structs shape as full
+exports), deduplicated by :func:`~aws2bq.core.dynamodb_incremental.dedup_select` and
+profiled and typed by the full-export SQL.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import logging
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import pyarrow as pa
 import sqlglot.expressions as exp
 
 from aws2bq.core import dynamodb_incremental as inc
@@ -26,7 +38,10 @@ from aws2bq.core.schema import TableSchema
 from aws2bq.errors import ExportError, WarehouseError
 from aws2bq.sources.blobs import ExportFile, fetch_all
 from aws2bq.warehouses.base import DynamoDBIncrementalStaging, RawFile, StagedExport, TableRef
+from aws2bq.warehouses.duckdb import arrow_profile, arrow_stage
 from aws2bq.warehouses.duckdb.host import DuckDBHost
+
+log = logging.getLogger(__name__)
 
 
 def _read_records(paths: Sequence[Path]) -> exp.Select:
@@ -55,22 +70,34 @@ def _read_records(paths: Sequence[Path]) -> exp.Select:
     ).from_(exp.Table(this=reader))
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Handle:
     alias: str
+    #: The Arrow stager's spill (None: read_json staged the records).
+    spill: arrow_stage.Spill | None = None
+    #: After the dedup (Arrow): the change spill's columns and profile.
+    changes: arrow_stage.Spill | None = None
+    stats: dict[str, AttributeStats] | None = None
 
 
 class DuckDBDynamoDBIncrementalStaging(DuckDBHost, DynamoDBIncrementalStaging):
     """The incremental-records ability of :class:`DuckDBWarehouse` (a mixin)."""
 
+    #: Rows per Arrow batch streamed out of the dedup statement.
+    change_batch_rows: int = 65_536
+
     @staticmethod
     def _records(staged: StagedExport) -> exp.Table:
         handle: _Handle = staged.handle
+        if handle.spill is not None:
+            return exp.to_table(f"{handle.alias}_records", quoted=True)
         return TableRef("records", dataset="main", catalog=handle.alias).expression()
 
     @staticmethod
     def _changes(staged: StagedExport) -> exp.Table:
         handle: _Handle = staged.handle
+        if handle.spill is not None:
+            return exp.to_table(f"{handle.alias}_changes", quoted=True)
         return TableRef("changes", dataset="main", catalog=handle.alias).expression()
 
     def stage_dynamodb_incremental(
@@ -79,9 +106,36 @@ class DuckDBDynamoDBIncrementalStaging(DuckDBHost, DynamoDBIncrementalStaging):
         alias, folder = self.new_scratch("aws2bq_incr")
         export_files = self.export_files(files)
         progress.start("download", files=len(files), bytes=sum(f.size or 0 for f in export_files))
+        progress.start("stage", files=len(files), rows=sum(f.expected_rows for f in export_files))
+        if self.arrow_staging:
+            try:
+                spill = arrow_stage.stage(
+                    export_files,
+                    folder / "records",
+                    lines=arrow_stage.RecordLines(),
+                    workers=self.threads,
+                    progress=progress,
+                )
+            except arrow_stage.Unsupported as exc:
+                log.info("Arrow stager declined (%s); using read_json", exc)
+                shutil.rmtree(folder / "records", ignore_errors=True)
+            else:
+                staged = StagedExport(
+                    table=TableRef(f"{alias}_records"),
+                    rows_per_file=spill.rows,
+                    bytes=spill.bytes,
+                    handle=_Handle(alias, spill=spill),
+                    details={"stager": "arrow"},
+                )
+                self.register_arrow(f"{alias}_records", spill.relation())
+                return staged
+        return self._stage_records_read_json(alias, folder, export_files, progress)
+
+    def _stage_records_read_json(
+        self, alias: str, folder: Path, export_files: Sequence[ExportFile], progress: Progress
+    ) -> StagedExport:
         fetched = fetch_all(export_files, folder / "files", progress=progress)
         readable = [(f, p) for f, p, size in fetched if size > 0]
-        progress.start("stage", files=len(readable), rows=sum(f.expected_rows for f, _ in readable))
         self.execute(
             exp.Attach(this=exp.alias_(exp.Literal.string(str(folder / "stage.duckdb")), alias))
         )
@@ -103,7 +157,7 @@ class DuckDBDynamoDBIncrementalStaging(DuckDBHost, DynamoDBIncrementalStaging):
                     )
                 )
             except WarehouseError as exc:
-                self._blame(readable, exc)
+                self._blame_records(readable, exc)
                 raise
         else:
             self.execute(
@@ -144,7 +198,7 @@ class DuckDBDynamoDBIncrementalStaging(DuckDBHost, DynamoDBIncrementalStaging):
         progress.advance("stage", files=len(readable), rows=staged.rows)
         return staged
 
-    def _blame(self, readable: Sequence[tuple[ExportFile, Path]], error: Exception) -> None:
+    def _blame_records(self, readable: Sequence[tuple[ExportFile, Path]], error: Exception) -> None:
         for f, path in readable:
             probe = exp.select(exp.Count(this=exp.Star())).from_(
                 exp.Subquery(this=_read_records([path]))
@@ -159,12 +213,18 @@ class DuckDBDynamoDBIncrementalStaging(DuckDBHost, DynamoDBIncrementalStaging):
                 ) from error
 
     def dynamodb_record_keys(self, staged: StagedExport) -> list[tuple[str, ...]]:
+        handle: _Handle = staged.handle
+        if handle.spill is not None:
+            return sorted(handle.spill.key_sets)
         rows = self.query(inc.key_sets_select(self._records(staged)))
         return sorted(tuple(str(n) for n in r[0]) for r in rows if r[0] is not None)
 
     def dedup_dynamodb_changes(
         self, staged: StagedExport, *, keys: Sequence[str], since: datetime | None
     ) -> int:
+        handle: _Handle = staged.handle
+        if handle.spill is not None:
+            return self._dedup_spilled(staged, handle, handle.spill, keys, since)
         self.execute(
             exp.Create(
                 this=self._changes(staged),
@@ -177,18 +237,93 @@ class DuckDBDynamoDBIncrementalStaging(DuckDBHost, DynamoDBIncrementalStaging):
         )
         return int(count)
 
+    def _dedup_spilled(
+        self,
+        staged: StagedExport,
+        handle: _Handle,
+        spill: arrow_stage.Spill,
+        keys: Sequence[str],
+        since: datetime | None,
+    ) -> int:
+        """One pass: the dedup statement's rows stream out as Arrow batches, each profiled
+        and spilled; the change spill is what the typed change set reads."""
+        new_image = spill.images.get("NewImage", {})
+        key_image = {k: spill.images["Keys"][k] for k in keys if k in spill.images.get("Keys", {})}
+        if not spill.segments:  # no records: an empty change set
+            handle.changes = dataclasses.replace(spill, images={"NewImage": {}, "Keys": {}})
+            handle.stats = {}
+            empty = pa.table(
+                {inc.MICROS: pa.array([], pa.int64()), inc.DELETED: pa.array([], pa.bool_())}
+            )
+            self.register_arrow(f"{handle.alias}_changes", empty)
+            return 0
+        select = inc.spilled_dedup_select(
+            self._records(staged),
+            [c for c, _ in new_image.values()],
+            [c for c, _ in key_image.values()],
+            inc.micros(since) if since is not None else None,
+        )
+        columns = {c: a for a, (c, _) in new_image.items()}
+        key_columns = {c: a for a, (c, _) in key_image.items()}
+        profile = arrow_profile.Profile()
+        kept = 0
+        folder = spill.folder.parent / "changes"
+        folder.mkdir()
+        segments = arrow_stage.Segments(folder, 0)
+        try:
+            for batch in self.arrow_batches(select, self.change_batch_rows):
+                kept += batch.num_rows
+                profile.merge(arrow_profile.stats_of(batch, columns))
+                deleted = batch.filter(batch.column(inc.DELETED))
+                profile.merge(arrow_profile.stats_of(deleted, key_columns))
+                segments.write(pa.Table.from_batches([batch]))
+        finally:
+            segments.close()
+        handle.changes = arrow_stage.Spill(
+            folder=folder,
+            segments=segments.paths,
+            schema=segments.schemas[0] if segments.schemas else spill.schema,
+            rows={},
+            bytes=0,
+            images={"NewImage": new_image, "Keys": key_image},
+            profile=profile,
+            key_sets=set(),
+        )
+        handle.stats = profile.result()
+        self.register_arrow(f"{handle.alias}_changes", handle.changes.relation())
+        return kept
+
     def profile_dynamodb_changes(self, staged: StagedExport) -> dict[str, AttributeStats]:
+        handle: _Handle = staged.handle
+        if handle.stats is not None:
+            return dict(handle.stats)  # computed while the dedup's rows streamed out
         rows = self.query(dynamodb_sql.profile_select(self._changes(staged), inc.ITEM))
         return dynamodb_sql.read_profile(rows)
 
     def dynamodb_changes_select(self, staged: StagedExport, schema: TableSchema) -> exp.Select:
-        typed = dynamodb_sql.typed_select(
-            self._changes(staged), inc.data_schema(schema), {}, self.capabilities, inc.ITEM
-        )
+        handle: _Handle = staged.handle
+        data = inc.data_schema(schema)
+        if handle.changes is not None:
+            typed = dynamodb_sql.shaped_typed_select(
+                self._changes(staged),
+                handle.changes.images["NewImage"],
+                data,
+                {},
+                self.capabilities,
+                keys=handle.changes.images["Keys"],
+            )
+        else:
+            typed = dynamodb_sql.typed_select(
+                self._changes(staged), data, {}, self.capabilities, inc.ITEM
+            )
         return inc.changes_select(typed, self.capabilities)
 
     def drop_dynamodb_incremental_staging(self, staged: StagedExport) -> None:
         handle: _Handle = staged.handle
-        with contextlib.suppress(WarehouseError):
-            self.execute(exp.Detach(this=exp.to_identifier(handle.alias), exists=True))
+        if handle.spill is not None:
+            self.unregister_arrow(f"{handle.alias}_records")
+            self.unregister_arrow(f"{handle.alias}_changes")
+        else:
+            with contextlib.suppress(WarehouseError):
+                self.execute(exp.Detach(this=exp.to_identifier(handle.alias), exists=True))
         shutil.rmtree(self.scratch / handle.alias, ignore_errors=True)

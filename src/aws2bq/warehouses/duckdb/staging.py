@@ -1,9 +1,13 @@
-"""DynamoDB staging for DuckDB: files → a scratch database, parsed once by DuckDB's JSON reader.
+"""DynamoDB staging for DuckDB: files → the run's scratch folder, each line parsed once.
 
-Each run attaches its own scratch database file (in the run's temporary directory), so the
-destination file is not touched until the apply transaction, and a failed run leaves it
-exactly as it was. ``read_json`` with an explicit ``columns`` type parses every line once,
-natively, spreading files over all threads (https://duckdb.org/docs/stable/data/json/loading_json).
+The Arrow stager (:mod:`.arrow_stage`) streams, verifies, parses and profiles every file and
+spills the parsed columns to Arrow IPC files in the run's scratch folder; they are registered
+in DuckDB as one dataset that the typed SELECT reads once. For the shapes it declines (maps
+keyed by data, …) and with ``?arrow=0``, DuckDB's own JSON reader lands the items as a MAP
+per item in an attached scratch database: ``read_json`` with an explicit ``columns`` type
+parses every line once, natively, spreading files over all threads
+(https://duckdb.org/docs/stable/data/json/loading_json). Either way the destination file is
+not touched until the apply transaction, and a failed run leaves it exactly as it was.
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import sqlglot
 import sqlglot.expressions as exp
@@ -53,26 +56,16 @@ def _read_json(paths: Sequence[Path]) -> exp.Select:
 @dataclass(frozen=True)
 class _Handle:
     """Private part of a :class:`StagedExport`: the stage's name and, if the Arrow stager
-    staged it, attribute → (column, value shape); None for the ``read_json`` MAP table."""
+    staged it, attribute → (column, value shape) and the profile computed while parsing;
+    None for the ``read_json`` MAP table."""
 
     alias: str
     columns: dict[str, tuple[str, ValueShape]] | None = None
+    stats: dict[str, AttributeStats] | None = None
 
 
 class DuckDBDynamoDBStaging(DuckDBHost, DynamoDBStaging):
     """The DynamoDB staging ability of :class:`DuckDBWarehouse` (a mixin)."""
-
-    #: True: try the Arrow stager first; False: always read_json.
-    arrow_staging: bool = True
-    #: Worker threads of the Arrow stager.
-    threads: int = 2
-    arrow_budget: int = arrow_stage.DEFAULT_MEMORY_BUDGET
-
-    def register_arrow(self, name: str, table: Any) -> None:
-        raise NotImplementedError
-
-    def unregister_arrow(self, name: str) -> None:
-        raise NotImplementedError
 
     def stage_dynamodb_export(
         self, files: Sequence[RawFile], *, stream: str, progress: Progress
@@ -80,15 +73,37 @@ class DuckDBDynamoDBStaging(DuckDBHost, DynamoDBStaging):
         alias, folder = self.new_scratch("aws2bq_stage")
         export_files = self.export_files(files)
         progress.start("download", files=len(files), bytes=sum(f.size or 0 for f in export_files))
+        progress.start("stage", files=len(files), rows=sum(f.expected_rows for f in export_files))
+        if self.arrow_staging:
+            try:
+                spill = arrow_stage.stage(
+                    export_files,
+                    folder / "spill",
+                    lines=arrow_stage.ItemLines(),
+                    workers=self.threads,
+                    progress=progress,
+                )
+            except arrow_stage.Unsupported as exc:
+                log.info("Arrow stager declined (%s); using read_json", exc)
+                shutil.rmtree(folder / "spill", ignore_errors=True)
+            else:
+                self.register_arrow(alias, spill.relation())
+                return StagedExport(
+                    table=TableRef(alias),
+                    rows_per_file=spill.rows,
+                    bytes=spill.bytes,
+                    handle=_Handle(alias, spill.images["Item"], spill.profile.result()),
+                    details={"stager": "arrow"},
+                )
+        return self._stage_read_json(alias, folder, export_files, progress)
+
+    def _stage_read_json(
+        self, alias: str, folder: Path, export_files: Sequence[ExportFile], progress: Progress
+    ) -> StagedExport:
         fetched = fetch_all(export_files, folder / "files", progress=progress)
         # Empty data files (AWS writes one per empty partition) may be zero bytes, which is
         # not a gzip stream: they hold no rows and are not given to the reader.
         readable = [(f, p) for f, p, size in fetched if size > 0]
-        progress.start("stage", files=len(readable), rows=sum(f.expected_rows for f, _ in readable))
-        fast = self._stage_arrow(alias, fetched, readable)
-        if fast is not None:
-            progress.advance("stage", files=len(readable), rows=fast.rows)
-            return fast
         self.execute(
             exp.Attach(this=exp.alias_(exp.Literal.string(str(folder / "stage.duckdb")), alias))
         )
@@ -125,34 +140,6 @@ class DuckDBDynamoDBStaging(DuckDBHost, DynamoDBStaging):
         progress.advance("stage", files=len(readable), rows=staged.rows)
         return staged
 
-    def _stage_arrow(
-        self,
-        alias: str,
-        fetched: Sequence[tuple[ExportFile, Path, int]],
-        readable: Sequence[tuple[ExportFile, Path]],
-    ) -> StagedExport | None:
-        """Stage with the Arrow stager, or None if it declines (the generic reader runs)."""
-        if self.arrow_staging is False:
-            return None
-        try:
-            result = arrow_stage.stage(
-                [p for _, p in readable], workers=self.threads, budget=self.arrow_budget
-            )
-        except arrow_stage.Unsupported as exc:
-            log.info("Arrow stager declined (%s); using read_json", exc)
-            return None
-        counts = {f.key: 0 for f, _, _ in fetched}
-        for f, p in readable:
-            counts[f.key] = result.rows.get(p, 0)
-        self.register_arrow(alias, result.table)
-        return StagedExport(
-            table=TableRef(alias),
-            rows_per_file=counts,
-            bytes=sum(s for _, _, s in fetched),
-            handle=_Handle(alias, result.columns),
-            details={"stager": "arrow"},
-        )
-
     def _blame(self, readable: Sequence[tuple[ExportFile, Path]], error: Exception) -> None:
         """Find which file DuckDB could not read and raise an ExportError naming it."""
         for f, path in readable:
@@ -170,17 +157,10 @@ class DuckDBDynamoDBStaging(DuckDBHost, DynamoDBStaging):
 
     def profile_dynamodb(self, staged: StagedExport) -> dict[str, AttributeStats]:
         handle: _Handle = staged.handle
-        if handle.columns is None:
-            rows = self.query(dynamodb_sql.profile_select(staged.table.expression()))
-            return dynamodb_sql.read_profile(rows)
-        if not handle.columns:
-            return {}
-        (row,) = self.query(
-            dynamodb_sql.shaped_profile_select(
-                staged.table.expression(), list(handle.columns.values())
-            )
-        )
-        return dynamodb_sql.read_shaped_profile(list(handle.columns), row)
+        if handle.stats is not None:
+            return dict(handle.stats)  # computed while the Arrow stager parsed the files
+        rows = self.query(dynamodb_sql.profile_select(staged.table.expression()))
+        return dynamodb_sql.read_profile(rows)
 
     def dynamodb_typed_select(
         self, staged: StagedExport, schema: TableSchema, system_values: Mapping[str, exp.Expression]
