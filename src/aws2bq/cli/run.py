@@ -86,11 +86,11 @@ def run(
     from aws2bq.runner.progress import RichProgress, make_progress
     from aws2bq.runner.run import run_streams
 
-    cfg = load_config(config)
     try:
         limit = parse_duration(timeout) if timeout else None
     except ValueError as exc:
-        raise ConfigError(f"--timeout: {exc}") from None
+        raise ConfigError(f"--timeout: {exc}", hint="e.g. --timeout 30m") from None
+    cfg = load_config(config)
     progress = make_progress(quiet=quiet)
     try:
         summary = run_streams(

@@ -32,7 +32,7 @@ from aws2bq.runner.change_modes import (
 )
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.sources.dynamodb import DynamoDBExport, check_staged_counts, read_export
-from aws2bq.warehouses import DEFAULT_URL, connect
+from aws2bq.warehouses import DEFAULT_URL, connect, parse_url
 from aws2bq.warehouses.base import DynamoDBStaging, TableRef, Warehouse
 
 # BigQuery table names: letters, marks, numbers, connectors, dashes, spaces; ≤1024 bytes.
@@ -129,6 +129,10 @@ def load_dynamodb(
     progress = progress or NullProgress()
     from aws2bq.sources.dynamodb_incremental import INCREMENTAL, export_type
 
+    # Usage first (exit 2 before anything is read): the warehouse URL, the table name.
+    if warehouse is None:
+        parse_url(request.warehouse)
+    _check_table_name(request.table)
     if export_type(request.export) == INCREMENTAL:
         from aws2bq.runner.dynamodb_incremental_load import load_incremental_export
 

@@ -45,7 +45,7 @@ from aws2bq.runner.change_modes import (
 )
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.sources.rds import RdsExport, RdsTable, read_export
-from aws2bq.warehouses import DEFAULT_URL, connect
+from aws2bq.warehouses import DEFAULT_URL, connect, parse_url
 from aws2bq.warehouses.base import RdsStaging, StagedRdsTable, TableRef, Warehouse
 
 MYSQL_TEMPLATE = "{db}__{table}"
@@ -200,6 +200,8 @@ def load_rds(
     progress = progress or NullProgress()
     started = time.monotonic()
     check_soft_delete(request.mode, request.soft_delete)
+    if warehouse is None:
+        parse_url(request.warehouse)  # a bad URL is a usage error, found before any read
     export = read_export(request.export)
     _check_request(export, request)
     crashpoint("manifests")
