@@ -159,16 +159,16 @@ class Demo:
 
     # -- the warehouse side ------------------------------------------------------------------
     def query(self, sql: str) -> list[tuple[Any, ...]]:
-        import duckdb
+        from aws2bq.warehouses.duckdb.files import connect_offline
 
-        with duckdb.connect(str(self.db_file), read_only=True) as con:
+        with connect_offline(str(self.db_file), read_only=True) as con:
             return con.execute(sql).fetchall()
 
     def counts(self) -> dict[str, int]:
         """Rows per user-visible table of the warehouse."""
-        import duckdb
+        from aws2bq.warehouses.duckdb.files import connect_offline
 
-        with duckdb.connect(str(self.db_file), read_only=True) as con:
+        with connect_offline(str(self.db_file), read_only=True) as con:
             names = [
                 r[0]
                 for r in con.execute(
@@ -185,9 +185,9 @@ class Demo:
 
     def snapshot_keys(self, table: str, key: str) -> dict[Any, str]:
         """key → a hash of the row's data columns (to tell updates from unchanged rows)."""
-        import duckdb
+        from aws2bq.warehouses.duckdb.files import connect_offline
 
-        with duckdb.connect(str(self.db_file), read_only=True) as con:
+        with connect_offline(str(self.db_file), read_only=True) as con:
             cols = [
                 r[0]
                 for r in con.execute(

@@ -30,6 +30,7 @@ from aws2bq.errors import TransientError, WarehouseError
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.warehouses import WarehouseUrl
 from aws2bq.warehouses.base import TableRef, Warehouse
+from aws2bq.warehouses.duckdb.files import OFFLINE_CONFIG, check_duckdb_file
 from aws2bq.warehouses.duckdb.incremental_staging import DuckDBDynamoDBIncrementalStaging
 from aws2bq.warehouses.duckdb.rds_staging import DuckDBRdsStaging
 from aws2bq.warehouses.duckdb.staging import DuckDBDynamoDBStaging
@@ -70,13 +71,16 @@ class DuckDBWarehouse(
         self.path = url.path
         self.params = dict(url.params)
         if self.path != ":memory:":
-            Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            file = Path(self.path).expanduser()
+            check_duckdb_file(file)
+            file.parent.mkdir(parents=True, exist_ok=True)
         self._scratch = tempfile.TemporaryDirectory(
             prefix="aws2bq-duckdb-", dir=self.params.get("scratch")
         )
         self.scratch = Path(self._scratch.name)
         try:
-            self.con = duckdb.connect(os.path.expanduser(self.path))
+            # Offline: no extension is ever downloaded or loaded behind aws2bq's back.
+            self.con = duckdb.connect(os.path.expanduser(self.path), config=dict(OFFLINE_CONFIG))
         except duckdb.IOException as exc:
             self._scratch.cleanup()
             if "lock" in str(exc).lower():
