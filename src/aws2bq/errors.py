@@ -60,7 +60,17 @@ class ExportNotReadyError(ExportError, TransientError):
 
 
 class WarehouseError(Aws2BqError):
-    """The warehouse refused or failed an operation."""
+    """The warehouse refused or failed an operation.
+
+    ``statement`` keeps the SQL that failed, for the debug log only: it is never part of the
+    message.
+    """
+
+    def __init__(
+        self, message: str, *, hint: str | None = None, statement: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.statement = statement
 
 
 class TypeConversionError(Aws2BqError):

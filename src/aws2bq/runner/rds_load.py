@@ -419,7 +419,7 @@ def _apply(
                 f"converted exactly, e.g. {example!r}"
                 for c, n, example in losses
             )
-            or str(exc).split("\n  statement:")[0]
+            or exc.message
         )
         raise TypeConversionError(
             f"{where}: {details}",

@@ -86,7 +86,7 @@ def read_incremental_export(export: str) -> IncrementalExport:
     kind = str(summary.get("exportType", "FULL_EXPORT"))
     if kind != INCREMENTAL:
         raise ConfigError(f"export {where} is a {kind}, not an {INCREMENTAL}")
-    check_summary(summary, where)
+    check_summary(summary, where, incremental=True)
     export_from = _parse_time(summary.get("exportFromTime"), f"export {where} exportFromTime")
     export_to = _parse_time(summary.get("exportToTime"), f"export {where} exportToTime")
     if export_from >= export_to:
@@ -103,7 +103,14 @@ def read_incremental_export(export: str) -> IncrementalExport:
     export_id, export_arn = export_id_of(summary, folder)
     item_count = summary_item_count(summary, where)
     files = read_data_files(
-        store, folder, summary, item_count, resolve=data_key, redo="export the window again"
+        store,
+        folder,
+        summary,
+        item_count,
+        # The data files live in the AWSDynamoDB folder's shared data/, next to the export's.
+        resolve=data_key,
+        root=folder.rsplit("/", 1)[0] if "/" in folder else "",
+        redo="export the window again",
     )
     return IncrementalExport(
         store=store,

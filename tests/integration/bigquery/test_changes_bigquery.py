@@ -145,7 +145,9 @@ def test_three_exports_follow_the_source(
             warehouse=warehouse,
         )
         error = report.tables[0].error or ""
-        if "CREATE TEMPORARY TABLE" in error and "Catalog Error: Schema with name" in error:
+        # The emulator's temporary-table schema (<project>__c_<id>) is missing: the known gap
+        # (the failing CREATE TEMPORARY TABLE itself is in the debug log, not the message).
+        if "Catalog Error: Schema with name" in error and "__c_" in error:
             raise EmulatorGap(error[:200])
         assert [(t.status, t.error) for t in report.tables] == [("applied", None)]
         at = _naive(report.snapshot_time)

@@ -12,10 +12,10 @@ infers ISO-looking strings as timestamps; such a chunk is parsed again with thos
 declared as strings, so every S value keeps its exact text.
 
 The stager refuses (:class:`Unsupported`) what it cannot represent exactly or cheaply — an
-invalid line, a value shape other than DynamoDB's, more than :data:`MAX_FIELDS` distinct nested
-fields (maps with data-dependent keys), more than :data:`MAX_DEPTH` levels, or more parsed data
-than the memory budget — and the caller falls back to DuckDB's own JSON reader, which handles
-everything (and names a bad file).
+invalid line, bytes that are not UTF-8, a value shape other than DynamoDB's, more than
+:data:`MAX_FIELDS` distinct nested fields (maps with data-dependent keys), more than
+:data:`MAX_DEPTH` levels, or more parsed data than the memory budget — and the caller falls
+back to DuckDB's own JSON reader, which handles everything (and names a bad file).
 """
 
 from __future__ import annotations
@@ -138,7 +138,21 @@ def _read(data: pa.Buffer, schema: pa.Schema | None, unexpected: str) -> pa.Tabl
     return pj.read_json(pa.BufferReader(data), read_options=read, parse_options=options)
 
 
+def _check_utf8(data: pa.Buffer) -> None:
+    """Refuse a chunk that is not UTF-8 (JSON text must be, RFC 8259 §8.1): Arrow's JSON
+    reader would keep such bytes in a string, and DuckDB would reject them much later with
+    no file named. Cast in native code, without copying the chunk."""
+    offsets = pa.array([0, data.size], pa.int64()).buffers()[1]
+    try:
+        pa.LargeBinaryArray.from_buffers(pa.large_binary(), 1, [None, offsets, data]).cast(
+            pa.large_string()
+        )
+    except pa.ArrowInvalid as exc:
+        raise Unsupported(f"invalid UTF-8 ({exc})") from exc
+
+
 def _parse_chunk(data: pa.Buffer, learned: _Schema) -> pa.Table:
+    _check_utf8(data)
     known = learned.known()
     table: pa.Table | None = None
     if known is not None:

@@ -13,6 +13,7 @@ intermediate results spill to the run's scratch directory.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import tempfile
 from collections.abc import Sequence
@@ -26,7 +27,7 @@ import sqlglot.expressions as exp
 from aws2bq.core.capabilities import DUCKDB, Capabilities
 from aws2bq.core.dynamodb_json import nested_to_json
 from aws2bq.core.dynamodb_sql import FALLBACK_FUNCTION
-from aws2bq.errors import TransientError, WarehouseError
+from aws2bq.errors import TransientError, WarehouseError, one_line
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.warehouses import WarehouseUrl
 from aws2bq.warehouses.base import TableRef, Warehouse
@@ -36,6 +37,7 @@ from aws2bq.warehouses.duckdb.rds_staging import DuckDBRdsStaging
 from aws2bq.warehouses.duckdb.staging import DuckDBDynamoDBStaging
 
 DEFAULT_MEMORY_LIMIT = "768MB"
+log = logging.getLogger(__name__)
 
 
 def _setting(name: str, value: str) -> exp.Expression:
@@ -47,6 +49,13 @@ def _setting(name: str, value: str) -> exp.Expression:
     eq = item.this
     eq.set("this", exp.to_identifier(name))
     return cast(exp.Expression, tree)
+
+
+def driver_message(exc: BaseException, limit: int = 300) -> str:
+    """DuckDB's own message on one line, without the SQL excerpt it appends (``LINE 1: …``,
+    which belongs to the debug log), cut at ``limit`` characters."""
+    text = one_line(str(exc).split("\nLINE ", 1)[0])
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _bytes(text: str) -> int:
@@ -88,7 +97,9 @@ class DuckDBWarehouse(
                     f"the DuckDB file {self.path} is in use by another process",
                     hint="another aws2bq run (or a DuckDB client) holds it; retry when it ends",
                 ) from exc
-            raise WarehouseError(f"cannot open DuckDB file {self.path}: {exc}") from exc
+            raise WarehouseError(
+                f"cannot open DuckDB file {self.path}: {driver_message(exc)}"
+            ) from exc
         # DuckDB 2.x rejects the arrow lambda syntax sqlglot renders unless enabled.
         for name, value in (
             ("lambda_syntax", "ENABLE_SINGLE_ARROW"),
@@ -141,16 +152,17 @@ class DuckDBWarehouse(
             return self.con.execute(sql)
         except duckdb.TransactionException as exc:
             raise TransientError(
-                f"DuckDB transaction conflict: {exc}",
+                f"DuckDB transaction conflict: {driver_message(exc)}",
                 hint="another writer changed the same table; retry",
             ) from exc
         except duckdb.ConstraintException as exc:
             raise TransientError(
-                f"DuckDB constraint conflict: {exc}",
+                f"DuckDB constraint conflict: {driver_message(exc)}",
                 hint="another run applied the same export; re-run",
             ) from exc
         except duckdb.Error as exc:
-            raise WarehouseError(f"DuckDB failed: {exc}\n  statement: {sql[:500]}") from exc
+            log.debug("DuckDB statement failed: %s\n%s", exc, sql)
+            raise WarehouseError(f"DuckDB failed: {driver_message(exc)}", statement=sql) from exc
 
     def query(self, statement: exp.Expression) -> list[tuple[Any, ...]]:
         return self._run(statement).fetchall()

@@ -152,7 +152,7 @@ class DuckDBDynamoDBIncrementalStaging(DuckDBHost, DynamoDBIncrementalStaging):
             try:
                 self.query(probe)
             except WarehouseError as exc:
-                detail = str(exc).split("\n  statement:")[0]
+                detail = exc.message
                 raise ExportError(
                     f"export {f.export}: data file {f.key} cannot be read ({detail})",
                     hint="the file is truncated or not gzip JSON lines; export the window again",

@@ -167,7 +167,7 @@ class DuckDBRdsStaging(DuckDBHost, RdsStaging):
                 try:
                     self.query(_parse(template, files=_files_array([path])))
                 except WarehouseError as exc:
-                    detail = str(exc).split("\n  statement:")[0]
+                    detail = exc.message
                     raise ExportError(
                         f"export {f.export}: data file {f.key} is not readable Parquet ({detail})",
                         hint="the file is truncated or corrupt; re-run the export task",

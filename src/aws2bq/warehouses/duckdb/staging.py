@@ -161,7 +161,7 @@ class DuckDBDynamoDBStaging(DuckDBHost, DynamoDBStaging):
             try:
                 self.query(probe)
             except WarehouseError as exc:
-                detail = str(exc).split("\n  statement:")[0]
+                detail = exc.message
                 raise ExportError(
                     f"export {f.export}: data file {f.key} cannot be read ({detail})",
                     hint="the file is truncated or not gzip JSON lines; re-export the table",
