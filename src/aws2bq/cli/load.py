@@ -145,9 +145,17 @@ def rds(
     ] = None,
     force: ForceOption = False,
     soft_delete: SoftDeleteOption = False,
+    per_table: Annotated[
+        bool,
+        typer.Option(
+            "--per-table",
+            help="Apply each table in its own transaction, the good ones even if others fail "
+            "(default: verify every table, then apply the export all or none).",
+        ),
+    ] = False,
     quiet: QuietOption = False,
 ) -> None:
-    """Make each exported table equal to an RDS snapshot export (exit 1 if a table failed)."""
+    """Make the exported tables equal to an RDS snapshot export, all or none (exit 1 if not)."""
     from aws2bq.runner.progress import RichProgress, make_progress
     from aws2bq.runner.rds_load import RdsLoadRequest, load_rds
 
@@ -160,6 +168,7 @@ def rds(
         force=force,
         soft_delete=soft_delete,
         table_name_template=table_name_template,
+        per_table=per_table,
     )
     progress = make_progress(quiet=quiet)
     try:

@@ -390,6 +390,13 @@ class RdsStream(_Section):
         description="Destination table names from {db}, {schema}, {table}; default "
         "{db}__{table} (MySQL) or {db}__{schema}__{table} (PostgreSQL).",
     )
+    per_table: bool = Field(
+        False,
+        description="Apply each table of an export in its own transaction, the good tables "
+        "even when others fail (the warehouse may then mix snapshots across tables). Default: "
+        "every table is verified first and the export is applied all or none, in one "
+        "transaction.",
+    )
 
     @field_validator("export_bucket")
     @classmethod

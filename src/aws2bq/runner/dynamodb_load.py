@@ -31,6 +31,7 @@ from aws2bq.runner.change_modes import (
     snapshot_apply_steps,
 )
 from aws2bq.runner.crashpoints import crashpoint
+from aws2bq.runner.key_checks import check_keys, dynamodb_finders
 from aws2bq.sources.dynamodb import DynamoDBExport, check_staged_counts, read_export
 from aws2bq.warehouses import DEFAULT_URL, connect, parse_url
 from aws2bq.warehouses.base import DynamoDBStaging, TableRef, Warehouse
@@ -231,6 +232,16 @@ def _load(
             "_aws2bq_exported_at": exp.Literal.string(export.exported_at.isoformat()),
         }
         typed = wh.dynamodb_typed_select(staged, decision.schema, system_values)
+        unkeyed, places = dynamodb_finders(export.files, decision.schema.keys)
+        check_keys(
+            wh,
+            typed,
+            decision.schema,
+            what=f"export {export.location}",
+            unit="item",
+            find_unkeyed=unkeyed,
+            find_places=places,
+        )
         crashpoint("typed")
         changes = {"added": list(decision.added), "widened": [list(w) for w in decision.widened]}
         entry = LedgerEntry(

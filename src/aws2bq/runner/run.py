@@ -229,6 +229,7 @@ def _apply_rds_snapshot(ctx: ApplyContext, export: KnownExport) -> Applied:
             },
             warehouse=ctx.warehouse.url,
             table_name_template=ctx.stream.table_name_template,
+            per_table=ctx.stream.per_table,
             table_layouts={
                 k: layout
                 for k, t in ctx.stream.tables.items()

@@ -51,6 +51,9 @@ class RdsTable:
     partitions: int
     #: None if the table can be loaded, else what is wrong (AWS's reason when it gave one).
     problem: str | None = None
+    #: AWS left the table out of the export (names it cannot export, rows too large): it is
+    #: not part of the snapshot, rather than a broken part of it.
+    skipped: bool = False
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -277,6 +280,7 @@ def _table(
         status=status,
         partitions=expected or 0,
         problem=problem,
+        skipped=problem is not None and problem.startswith("AWS skipped"),
         raw=entry,
     )
 

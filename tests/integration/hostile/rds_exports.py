@@ -28,8 +28,8 @@ _MYSQL = {
 }
 
 
-def mapping(name: str, arrow_type: str) -> dict[str, Any]:
-    original, exported = _MYSQL[arrow_type]
+def mapping(name: str, arrow_type: str, types: tuple[str, str] | None = None) -> dict[str, Any]:
+    original, exported = types or _MYSQL[arrow_type]
     return {
         "columnName": name,
         "originalType": original,
@@ -47,11 +47,13 @@ def write_rds_export(
     task: str = "export-1",
     snapshot_time: datetime | None = None,
     declared: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+    mapped: Mapping[str, Mapping[str, tuple[str, str]]] | None = None,
 ) -> Path:
     """Write ``tables`` (``db.table`` → rows) as one COMPLETE export; returns its folder.
 
     ``declared``: per target, the (column, arrow type) list export_tables_info declares
-    (default: the table's own columns).
+    (default: the table's own columns); ``mapped``: per target and column, the
+    (originalType, expectedExportedType) to declare instead of the one derived.
     """
     folder = root / task
     folder.mkdir(parents=True, exist_ok=True)
@@ -69,7 +71,11 @@ def write_rds_export(
                 "tableStatistics": {
                     "partitioningInfo": {"numberOfPartitions": 1, "numberOfCompletedPartitions": 1}
                 },
-                "schemaMetadata": {"originalTypeMappings": [mapping(c, t) for c, t in columns]},
+                "schemaMetadata": {
+                    "originalTypeMappings": [
+                        mapping(c, t, (mapped or {}).get(target, {}).get(c)) for c, t in columns
+                    ]
+                },
                 "status": "COMPLETE",
                 "sizeGB": 0.0,
                 "target": target,

@@ -162,6 +162,10 @@ class DuckDBDynamoDBIncrementalStaging(DuckDBHost, DynamoDBIncrementalStaging):
         rows = self.query(inc.key_sets_select(self._records(staged)))
         return sorted(tuple(str(n) for n in r[0]) for r in rows if r[0] is not None)
 
+    def unkeyed_dynamodb_records(self, staged: StagedExport, keys: Sequence[str]) -> int:
+        ((count,),) = self.query(inc.unkeyed_records_select(self._records(staged), keys))
+        return int(count)
+
     def dedup_dynamodb_changes(
         self, staged: StagedExport, *, keys: Sequence[str], since: datetime | None
     ) -> int:

@@ -26,6 +26,7 @@ from aws2bq.core.progress import Progress
 from aws2bq.core.schema import TableSchema
 from aws2bq.errors import ExportError, WarehouseError
 from aws2bq.sources.blobs import ExportFile, fetch_all
+from aws2bq.sources.dynamodb_lines import raise_line_without_item
 from aws2bq.warehouses.base import DynamoDBStaging, RawFile, StagedExport, TableRef
 from aws2bq.warehouses.duckdb import arrow_stage
 from aws2bq.warehouses.duckdb.host import DuckDBHost
@@ -121,6 +122,16 @@ class DuckDBDynamoDBStaging(DuckDBHost, DynamoDBStaging):
         for path, rows in self.query(dynamodb_sql.file_counts_select(target)):
             counts[by_path.get(str(path), str(path))] = int(rows)
         staged.rows_per_file = counts
+        no_item = exp.select(exp.Count(this=exp.Star())).from_(target.copy())
+        ((missing,),) = self.query(
+            no_item.where(exp.Is(this=exp.column("Item", quoted=True), expression=exp.null()))
+        )
+        if missing:
+            try:
+                raise_line_without_item([f for f, _ in readable])
+            except BaseException:
+                self.execute(exp.Detach(this=exp.to_identifier(alias), exists=True))
+                raise
         progress.advance("stage", files=len(readable), rows=staged.rows)
         return staged
 
