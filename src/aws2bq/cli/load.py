@@ -81,12 +81,14 @@ def dynamodb(
         return
     if report.status == "already_applied":
         typer.echo(
-            f"export {report.export_id} is already applied to {report.stream!r}: nothing to do"
+            f"export {report.export_id} is already applied to {report.stream!r} in "
+            f"{report.warehouse_location}: nothing to do"
         )
         return
     typer.echo(
         f"loaded {report.rows:,} rows from {report.files} file(s) ({report.bytes:,} bytes) "
-        f"into {report.stream!r} in {report.seconds:.1f}s; schema v{report.schema_version}, "
+        f"into {report.stream!r} in {report.warehouse_location} in {report.seconds:.1f}s; "
+        f"schema v{report.schema_version}, "
         f"{len(report.columns_added)} column(s) added, "
         f"{len(report.columns_widened)} widened"
     )
@@ -186,7 +188,8 @@ def rds(
                 typer.echo(f"{t.target}: export {report.export_id} already applied to {t.table!r}")
         typer.echo(
             f"export {report.export_id}: {report.rows:,} rows, {len(report.tables)} table(s), "
-            f"{len(report.failed)} failed, in {report.seconds:.1f}s"
+            f"{len(report.failed)} failed, into {report.warehouse_location} in "
+            f"{report.seconds:.1f}s"
         )
     for t in report.failed:
         typer.secho(f"error: {t.error}", err=True, fg=typer.colors.RED)

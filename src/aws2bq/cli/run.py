@@ -33,6 +33,7 @@ def print_summary(summary: Any, *, as_json: bool) -> None:
         typer.echo(orjson.dumps({"summary": summary.to_dict()}).decode())
         return
     would = "would " if summary.plan_only else ""
+    typer.echo(f"warehouse: {summary.warehouse} → {summary.warehouse_location}")
     for s in summary.streams:
         mark = {"ok": "✓", "failed": "✗", "busy": "…"}.get(s.status, "?")
         typer.echo(f"{mark} {s.stream} ({s.kind}): {s.status}")
@@ -56,7 +57,12 @@ def print_summary(summary: Any, *, as_json: bool) -> None:
 
 
 class StreamsFailed(Aws2BqError):
-    """One or more streams failed (exit code 1); the others ran."""
+    """One or more streams failed (exit code 1, or 2 when one failed on its configuration);
+    the others ran."""
+
+    def __init__(self, message: str, *, hint: str | None = None, exit_code: int = 1) -> None:
+        super().__init__(message, hint=hint)
+        self.exit_code = exit_code
 
 
 def run(
@@ -108,6 +114,7 @@ def run(
         raise StreamsFailed(
             f"{len(summary.failed)} stream(s) failed: {', '.join(summary.failed)}",
             hint="the other streams ran; see the errors above",
+            exit_code=summary.exit_code,
         )
 
 

@@ -562,6 +562,13 @@ class AwsSettings(_Section):
     profile: str | None = Field(
         None, description="Named profile from ~/.aws/config (not used on Lambda)."
     )
+    max_attempts: int = Field(
+        6,
+        ge=1,
+        le=20,
+        description="Attempts of an AWS call that is throttled or meets a transient fault "
+        "(exponential backoff with full jitter between them); 1: no retry.",
+    )
 
 
 class BigQuerySettings(_Section):

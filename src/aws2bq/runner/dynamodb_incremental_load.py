@@ -242,7 +242,7 @@ def load_incremental_export(
     timings: dict[str, float] = {}
     inc.check_mode(str(request.mode), None, stream=request.table)
     t = time.monotonic()
-    export = read_incremental_export(request.export)
+    export = read_incremental_export(request.export, request.aws)
     timings["manifests"] = time.monotonic() - t
     crashpoint("manifests")
     progress.event(

@@ -17,6 +17,7 @@ from typing import Any
 import sqlglot.expressions as exp
 
 from aws2bq import __version__
+from aws2bq.aws_clients import AwsTarget
 from aws2bq.core.apply import NEW_SUFFIX, Mode, replace_steps
 from aws2bq.core.change_apply import TableLayout
 from aws2bq.core.dynamodb_types import decide_schema
@@ -33,7 +34,7 @@ from aws2bq.runner.change_modes import (
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.runner.key_checks import check_keys, dynamodb_finders
 from aws2bq.sources.dynamodb import DynamoDBExport, check_staged_counts, read_export
-from aws2bq.warehouses import DEFAULT_URL, connect, parse_url
+from aws2bq.warehouses import DEFAULT_URL, connect, parse_url, resolved_location
 from aws2bq.warehouses.base import DynamoDBStaging, TableRef, Warehouse
 
 # BigQuery table names: letters, marks, numbers, connectors, dashes, spaces; ≤1024 bytes.
@@ -54,6 +55,8 @@ class DynamoDBLoadRequest:
     soft_delete: bool = False
     #: Partitioning / clustering of the table when a load creates it (BigQuery; any mode).
     layout: TableLayout | None = None
+    #: Region and profile of the AWS calls (S3 reads, DescribeTable); None: the environment's.
+    aws: AwsTarget = field(default_factory=AwsTarget)
 
 
 @dataclass
@@ -74,12 +77,18 @@ class LoadReport:
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def warehouse_location(self) -> str:
+        """The DuckDB file's absolute path / the BigQuery dataset the URL names."""
+        return resolved_location(self.warehouse)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "stream": self.stream,
             "export_id": self.export_id,
             "export": self.export_location,
             "warehouse": self.warehouse,
+            "warehouse_location": self.warehouse_location,
             "status": self.status,
             "rows": self.rows,
             "files": self.files,
@@ -134,7 +143,7 @@ def load_dynamodb(
     if warehouse is None:
         parse_url(request.warehouse)
     _check_table_name(request.table)
-    if export_type(request.export) == INCREMENTAL:
+    if export_type(request.export, request.aws) == INCREMENTAL:
         from aws2bq.runner.dynamodb_incremental_load import load_incremental_export
 
         return load_incremental_export(request, progress=progress, warehouse=warehouse)
@@ -144,7 +153,7 @@ def load_dynamodb(
     _check_table_name(request.table)
 
     t = time.monotonic()
-    export = read_export(request.export)
+    export = read_export(request.export, request.aws)
     timings["manifests"] = time.monotonic() - t
     crashpoint("manifests")
     progress.event(
@@ -196,7 +205,7 @@ def _load(
         )
     previous = history[0].schema if history else None
     keys = dynamodb_keys(
-        request.keys, previous, export.table_arn, request.mode, f"table {stream!r}"
+        request.keys, previous, export.table_arn, request.mode, f"table {stream!r}", request.aws
     )
 
     t = time.monotonic()

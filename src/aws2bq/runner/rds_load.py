@@ -29,6 +29,7 @@ from typing import Any
 import sqlglot.expressions as exp
 
 from aws2bq import __version__
+from aws2bq.aws_clients import AwsTarget
 from aws2bq.core.apply import NEW_SUFFIX, ApplySteps, Mode, replace_steps
 from aws2bq.core.change_apply import TableLayout, evolve_schema
 from aws2bq.core.ledger import LEDGER_TABLE, LedgerEntry, select_history
@@ -53,7 +54,7 @@ from aws2bq.runner.change_modes import (
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.runner.key_checks import check_keys
 from aws2bq.sources.rds import RdsExport, RdsTable, read_export
-from aws2bq.warehouses import DEFAULT_URL, connect, parse_url
+from aws2bq.warehouses import DEFAULT_URL, connect, parse_url, resolved_location
 from aws2bq.warehouses.base import RdsStaging, StagedRdsTable, TableRef, Warehouse
 
 MYSQL_TEMPLATE = "{db}__{table}"
@@ -85,6 +86,8 @@ class RdsLoadRequest:
     #: Apply each table in its own transaction, the good ones even if others fail (default:
     #: the whole export in one transaction, or nothing).
     per_table: bool = False
+    #: Region and profile of the export's S3 reads (None: the environment's).
+    aws: AwsTarget = field(default_factory=AwsTarget)
 
 
 @dataclass
@@ -138,11 +141,17 @@ class RdsLoadReport:
     def failed(self) -> list[TableReport]:
         return [t for t in self.tables if t.status == "failed"]
 
+    @property
+    def warehouse_location(self) -> str:
+        """The DuckDB file's absolute path / the BigQuery dataset the URL names."""
+        return resolved_location(self.warehouse)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "export_id": self.export_id,
             "export": self.export_location,
             "warehouse": self.warehouse,
+            "warehouse_location": self.warehouse_location,
             "snapshot_time": self.snapshot_time.isoformat(),
             "rows": self.rows,
             "failed": len(self.failed),
@@ -220,7 +229,7 @@ def load_rds(
     check_soft_delete(request.mode, request.soft_delete)
     if warehouse is None:
         parse_url(request.warehouse)  # a bad URL is a usage error, found before any read
-    export = read_export(request.export)
+    export = read_export(request.export, request.aws)
     _check_request(export, request)
     crashpoint("manifests")
     tables = [t for t in export.tables if _selected(t, request.only)]

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
 
+from aws2bq import aws_clients
+from aws2bq.aws_clients import AwsTarget
 from aws2bq.core.progress import Progress
 from aws2bq.errors import ConfigError, ExportError, TransientError
 from aws2bq.runner.crashpoints import crashpoint
@@ -225,15 +227,14 @@ class LocalStore(BlobStore):
 class S3Store(BlobStore):
     """One S3 bucket, through boto3 (endpoint and credentials from boto3's own settings)."""
 
-    def __init__(self, bucket: str, client: Any | None = None) -> None:
+    def __init__(
+        self, bucket: str, client: Any | None = None, *, aws: AwsTarget | None = None
+    ) -> None:
         self.bucket = bucket
         self.location = f"s3://{bucket}"
         if client is None:
-            import boto3
-            from botocore.config import Config
-
-            client = boto3.client(
-                "s3", config=Config(max_pool_connections=32, retries={"mode": "standard"})
+            client = aws_clients.client(
+                "s3", aws or AwsTarget(), max_pool_connections=32, retries={"mode": "standard"}
             )
         self.client = client
 
@@ -255,7 +256,7 @@ class S3Store(BlobStore):
                 return TransientError(f"S3 error {code} reading {self.url(key)}")
             return ExportError(f"S3 error {code} reading {self.url(key)}: {exc}")
         if isinstance(exc, BotoCoreError):
-            return TransientError(f"could not reach S3 for {self.url(key)}: {exc}")
+            return aws_clients.translate(exc, f"S3 {self.url(key)}")
         return exc
 
     def read_bytes(self, key: str) -> bytes:

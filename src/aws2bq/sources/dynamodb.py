@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from aws2bq.aws_clients import AwsTarget
 from aws2bq.errors import Aws2BqError, ConfigError, ExportError, ExportNotReadyError
 from aws2bq.sources.blobs import BlobStore, ExportFile, LocalStore, S3Store, plain_key
 from aws2bq.sources.dynamodb_manifest import parse_entry, require_summary_fields
@@ -51,14 +52,14 @@ class DynamoDBExport:
         return self.table_arn.rsplit("/", 1)[-1] if "/" in self.table_arn else self.table_arn
 
 
-def open_location(export: str) -> tuple[BlobStore, str]:
+def open_location(export: str, aws: AwsTarget | None = None) -> tuple[BlobStore, str]:
     """A blob store and the key (possibly empty) that EXPORT points at."""
     if export.startswith("s3://"):
         rest = export[5:]
         bucket, _, key = rest.partition("/")
         if not bucket:
             raise ConfigError(f"bad S3 location {export!r}", hint="use s3://bucket/prefix")
-        return S3Store(bucket), key
+        return S3Store(bucket, aws=aws), key
     path = Path(export).expanduser()
     if not path.exists():
         raise ConfigError(
@@ -268,14 +269,14 @@ def check_staged_counts(
             )
 
 
-def read_export(export: str) -> DynamoDBExport:
+def read_export(export: str, aws: AwsTarget | None = None) -> DynamoDBExport:
     """Find and read a full DynamoDB export; refuse anything incomplete.
 
     Checks: both manifests readable; the export is a full DYNAMODB_JSON export; the files
     manifest's item counts add up to the summary's ``itemCount``; every data file exists.
     MD5s are checked while the files are read (:class:`ExportFile`), row counts after staging.
     """
-    store, key = open_location(export)
+    store, key = open_location(export, aws)
     folder = _find_folder(store, key, export)
     where = store.url(folder)
     summary = read_summary(store, folder)

@@ -26,6 +26,7 @@ from typing import Any
 
 import orjson
 
+from aws2bq.aws_clients import AwsTarget
 from aws2bq.core.rds_types import Engine, SourceColumn
 from aws2bq.errors import Aws2BqError, ConfigError, ExportError, ExportNotReadyError
 from aws2bq.sources.blobs import BlobStore, ExportFile, LocalStore, S3Store
@@ -85,13 +86,13 @@ class RdsExport:
         raise KeyError(target)
 
 
-def open_location(export: str) -> tuple[BlobStore, str]:
+def open_location(export: str, aws: AwsTarget | None = None) -> tuple[BlobStore, str]:
     """A blob store and the key (possibly empty) of the export folder EXPORT names."""
     if export.startswith("s3://"):
         bucket, _, key = export[5:].partition("/")
         if not bucket:
             raise ConfigError(f"bad S3 location {export!r}", hint="use s3://bucket/prefix/<task>/")
-        return S3Store(bucket), key.strip("/")
+        return S3Store(bucket, aws=aws), key.strip("/")
     path = Path(export).expanduser()
     if not path.exists():
         raise ConfigError(
@@ -130,12 +131,12 @@ def _engine(targets: list[str]) -> Engine:
     return Engine.POSTGRES if any(t.count(".") >= 2 for t in targets) else Engine.MYSQL
 
 
-def read_export(export: str) -> RdsExport:
+def read_export(export: str, aws: AwsTarget | None = None) -> RdsExport:
     """Find and read an RDS export; refuse it unless its status is COMPLETE.
 
     Per-table problems do not raise: they are recorded on each :class:`RdsTable`.
     """
-    store, folder = open_location(export)
+    store, folder = open_location(export, aws)
     where = store.url(folder) if folder else store.location
     prefix = f"{folder}/" if folder else ""
     keys = list(store.list(prefix))

@@ -24,7 +24,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import bigquery
 
 from aws2bq.core.capabilities import BIGQUERY, Capabilities
-from aws2bq.errors import WarehouseError
+from aws2bq.errors import ConfigError, WarehouseError, one_line
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.warehouses.base import ColumnDescriptions, TableRef, Warehouse
 from aws2bq.warehouses.bigquery.capabilities import CLOUD, EMULATOR, BigQueryFeatures
@@ -79,7 +79,18 @@ class BigQueryWarehouse(
         self.config = config
         self.url = config.url or f"bigquery://{config.project}/{config.dataset}"
         self.features: BigQueryFeatures = EMULATOR if config.endpoint else CLOUD
-        self.client = client if client is not None else make_client(config)
+        if client is None:
+            from google.auth.exceptions import GoogleAuthError
+
+            try:
+                client = make_client(config)
+            except GoogleAuthError as exc:
+                raise ConfigError(
+                    f"no usable Google credentials for {self.url}: {one_line(str(exc))[:200]}",
+                    hint="run `gcloud auth application-default login`, or set "
+                    "bigquery.credentials_file (workload identity federation from AWS)",
+                ) from None
+        self.client = client
         # Against an emulator, an HTTP 500 for unsupported SQL would otherwise be retried by
         # the client for ten minutes.
         deadline = 30.0 if config.endpoint else 600.0

@@ -27,11 +27,15 @@ import sqlglot.expressions as exp
 from aws2bq.core.capabilities import DUCKDB, Capabilities
 from aws2bq.core.dynamodb_json import nested_to_json
 from aws2bq.core.dynamodb_sql import FALLBACK_FUNCTION
-from aws2bq.errors import TransientError, WarehouseError, one_line
+from aws2bq.errors import ConfigError, TransientError, WarehouseError, one_line
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.warehouses import WarehouseUrl
 from aws2bq.warehouses.base import TableRef, Warehouse
-from aws2bq.warehouses.duckdb.files import OFFLINE_CONFIG, check_duckdb_file
+from aws2bq.warehouses.duckdb.files import (
+    OFFLINE_CONFIG,
+    check_duckdb_file,
+    check_relative_path,
+)
 from aws2bq.warehouses.duckdb.incremental_staging import DuckDBDynamoDBIncrementalStaging
 from aws2bq.warehouses.duckdb.rds_staging import DuckDBRdsStaging
 from aws2bq.warehouses.duckdb.staging import DuckDBDynamoDBStaging
@@ -81,11 +85,26 @@ class DuckDBWarehouse(
         self.params = dict(url.params)
         if self.path != ":memory:":
             file = Path(self.path).expanduser()
+            check_relative_path(self.path, self.url)
             check_duckdb_file(file)
-            file.parent.mkdir(parents=True, exist_ok=True)
-        self._scratch = tempfile.TemporaryDirectory(
-            prefix="aws2bq-duckdb-", dir=self.params.get("scratch")
-        )
+            try:
+                file.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigError(
+                    f"cannot create the folder of the warehouse file {file.absolute()}: "
+                    f"{exc.strerror or exc}",
+                    hint="choose a --warehouse path the user running aws2bq can write",
+                ) from None
+        try:
+            self._scratch = tempfile.TemporaryDirectory(
+                prefix="aws2bq-duckdb-", dir=self.params.get("scratch")
+            )
+        except OSError as exc:
+            where = self.params.get("scratch") or "the temporary folder"
+            raise ConfigError(
+                f"cannot create a scratch folder in {where}: {exc.strerror or exc}",
+                hint="set ?scratch= on the DuckDB URL (or TMPDIR) to a writable folder",
+            ) from None
         self.scratch = Path(self._scratch.name)
         try:
             # Offline: no extension is ever downloaded or loaded behind aws2bq's back.
@@ -96,6 +115,12 @@ class DuckDBWarehouse(
                 raise TransientError(
                     f"the DuckDB file {self.path} is in use by another process",
                     hint="another aws2bq run (or a DuckDB client) holds it; retry when it ends",
+                ) from exc
+            if "permission denied" in str(exc).lower() or "read-only" in str(exc).lower():
+                raise ConfigError(
+                    f"cannot open the warehouse file {self.path} for writing: "
+                    f"{driver_message(exc)}",
+                    hint="give the user running aws2bq write access to the file and its folder",
                 ) from exc
             raise WarehouseError(
                 f"cannot open DuckDB file {self.path}: {driver_message(exc)}"

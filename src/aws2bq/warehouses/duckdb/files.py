@@ -76,6 +76,30 @@ def check_duckdb_file(path: str | os.PathLike[str]) -> None:
     )
 
 
+def check_relative_path(path: str, url: str) -> None:
+    """Refuse a relative path that would create folders here while the same path exists from
+    the root: ``duckdb:///tmp/x.duckdb`` is ``./tmp/x.duckdb``, not ``/tmp/x.duckdb``.
+
+    Raises:
+        ConfigError: ``path`` is relative, its first folder does not exist in the working
+            directory, and ``/<path>``'s folder does (the URL lacks a slash).
+    """
+    if path == ":memory:" or os.path.isabs(os.path.expanduser(path)):
+        return
+    first = Path(path).parts[0] if len(Path(path).parts) > 1 else None
+    if first is None or Path(first).exists():
+        return
+    absolute = Path("/") / path
+    if absolute.parent.is_dir():
+        raise ConfigError(
+            f"warehouse URL {url!r} names {Path(path).resolve()} (relative to the working "
+            f"directory), whose folder {first!r} does not exist here, while {absolute.parent} "
+            "does",
+            hint=f"for {absolute} write duckdb:///{absolute} (four slashes); for a file under "
+            f"./{first} create that folder first",
+        )
+
+
 def connect_offline(path: str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """``duckdb.connect`` with extension auto-install and auto-load off, after
     :func:`check_duckdb_file` (``:memory:`` is not checked)."""
