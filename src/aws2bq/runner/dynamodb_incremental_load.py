@@ -30,6 +30,7 @@ from aws2bq.core.progress import Progress
 from aws2bq.core.schema import TableSchema
 from aws2bq.errors import ConfigError, ExportError
 from aws2bq.runner.change_modes import describe_columns
+from aws2bq.runner.context import failing_as
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.runner.dynamodb_load import DynamoDBLoadRequest, LoadReport
 from aws2bq.runner.key_checks import HINT
@@ -257,7 +258,8 @@ def load_incremental_export(
     )
     wh = warehouse or connect(request.warehouse)
     try:
-        report = load_incremental(wh, export, request, progress, timings)
+        with failing_as(f"export {export.location} into table {request.table!r}"):
+            report = load_incremental(wh, export, request, progress, timings)
     finally:
         if warehouse is None:
             wh.close()

@@ -31,6 +31,7 @@ from aws2bq.runner.change_modes import (
     dynamodb_keys,
     snapshot_apply_steps,
 )
+from aws2bq.runner.context import failing_as
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.runner.key_checks import check_keys, dynamodb_finders
 from aws2bq.sources.dynamodb import DynamoDBExport, check_staged_counts, read_export
@@ -166,7 +167,8 @@ def load_dynamodb(
 
     wh = warehouse or connect(request.warehouse)
     try:
-        report = _load(wh, export, request, progress, timings)
+        with failing_as(f"export {export.location} into table {request.table!r}"):
+            report = _load(wh, export, request, progress, timings)
     finally:
         if warehouse is None:
             wh.close()

@@ -51,6 +51,7 @@ from aws2bq.runner.change_modes import (
     require_keys,
     snapshot_apply_steps,
 )
+from aws2bq.runner.context import failing_as
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.runner.key_checks import check_keys
 from aws2bq.sources.rds import RdsExport, RdsTable, read_export
@@ -255,10 +256,11 @@ def load_rds(
         reports = [
             TableReport(t.target, names[t.target], f"rds:{t.target}", "applied") for t in tables
         ]
-        if request.per_table:
-            _load_per_table(wh, export, tables, reports, request, progress)
-        else:
-            _load_all_or_none(wh, export, tables, reports, request, progress)
+        with failing_as(f"export {export.location}"):
+            if request.per_table:
+                _load_per_table(wh, export, tables, reports, request, progress)
+            else:
+                _load_all_or_none(wh, export, tables, reports, request, progress)
         report.tables.extend(reports)
     finally:
         if warehouse is None:
@@ -413,8 +415,9 @@ def _load_per_table(
                 staging = wh.stage_rds_table(table.files, stream=report.stream, progress=progress)
                 crashpoint("staged")
                 try:
-                    one = _prepare(wh, export, table, staging, report, request, history)
-                    _execute(wh, export, [one], progress)
+                    with failing_as(f"export {export.location}: table {table.target}"):
+                        one = _prepare(wh, export, table, staging, report, request, history)
+                        _execute(wh, export, [one], progress)
                 finally:
                     wh.drop_rds_staging(staging)
         except Aws2BqError as exc:
