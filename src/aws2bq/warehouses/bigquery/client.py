@@ -22,6 +22,7 @@ from typing import IO, Any, ClassVar
 import sqlglot.expressions as exp
 from google.api_core import exceptions as gexc
 from google.cloud import bigquery
+from google.cloud.bigquery.retry import DEFAULT_JOB_RETRY
 
 from aws2bq.core.capabilities import BIGQUERY, Capabilities
 from aws2bq.errors import ConfigError, WarehouseError, one_line
@@ -91,10 +92,13 @@ class BigQueryWarehouse(
                     "bigquery.credentials_file (workload identity federation from AWS)",
                 ) from None
         self.client = client
-        # Against an emulator, an HTTP 500 for unsupported SQL would otherwise be retried by
-        # the client for ten minutes.
-        deadline = 30.0 if config.endpoint else 600.0
+        # Against an emulator, an HTTP 500 for unsupported SQL, or a connection refused by an
+        # emulator that died, would otherwise be retried by the client for ten minutes (API
+        # calls) and a failed query restarted for forty (job_retry); a local endpoint either
+        # answers at once or never will.
+        deadline = 10.0 if config.endpoint else 600.0
         self._retry = bigquery.DEFAULT_RETRY.with_deadline(deadline)
+        self._job_retry = None if config.endpoint else DEFAULT_JOB_RETRY
         self._closed = False
         self.ensure_dataset()
 
@@ -125,9 +129,14 @@ class BigQueryWarehouse(
         """Run SQL text (already rendered from an expression) and return all rows."""
         try:
             job = self.client.query(
-                sql, job_config=self._job_config(), retry=self._retry, location=self.config.location
+                sql,
+                job_config=self._job_config(),
+                retry=self._retry,
+                job_retry=self._job_retry,
+                location=self.config.location,
             )
-            return [tuple(row.values()) for row in job.result(retry=self._retry)]
+            rows = job.result(retry=self._retry, job_retry=self._job_retry)
+            return [tuple(row.values()) for row in rows]
         except (gexc.GoogleAPIError, TimeoutError, ConnectionError) as exc:
             raise translate(exc, what, sql=sql) from exc
 
@@ -269,6 +278,7 @@ class BigQueryWarehouse(
                 self.table_id(table),
                 job_config=job_config,
                 location=self.config.location,
+                retry=self._retry,
             )
             job.result(retry=self._retry)
         except (gexc.GoogleAPIError, TimeoutError, ConnectionError) as exc:

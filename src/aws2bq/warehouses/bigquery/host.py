@@ -28,6 +28,8 @@ class BigQueryHost:
     config: BigQueryConfig
     features: BigQueryFeatures
     client: Any  # google.cloud.bigquery.Client
+    #: google-api-core retry for API calls (a short deadline against a local endpoint).
+    _retry: Any
 
     def query(self, statement: exp.Expression) -> list[tuple[Any, ...]]:
         raise NotImplementedError
