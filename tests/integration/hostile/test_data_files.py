@@ -156,8 +156,8 @@ def test_a_file_growing_after_the_manifest_was_read_is_refused(
     folder, data = _second(tmp_path)
     real = source.read_export
 
-    def read_then_grow(export: str) -> object:
-        found = real(export)
+    def read_then_grow(export: str, aws: object = None) -> object:
+        found = real(export, aws)  # type: ignore[arg-type]
         with data.open("ab") as fh:  # appended after the sizes were taken
             fh.write(gzip.compress(item_line({"pk": {"S": "late"}})))
         return found

@@ -4,13 +4,11 @@ database is refused with one line (exit 2) and left as it was."""
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from aws2bq.errors import ConfigError
 from aws2bq.warehouses import connect
 from aws2bq.warehouses.duckdb.client import DuckDBWarehouse
 from aws2bq.warehouses.duckdb.files import connect_offline
@@ -114,13 +112,3 @@ def test_a_function_of_a_missing_extension_fails_instead_of_downloading(tmp_path
     finally:
         wh.close()
     assert "download" not in str(caught.value).lower()
-
-
-def test_an_unreadable_file_is_a_config_error(tmp_path: Path) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root reads every file")
-    target = tmp_path / "w.duckdb"
-    target.write_bytes(b"\0" * 16)
-    target.chmod(0)
-    with pytest.raises(ConfigError, match="cannot read the warehouse file"):
-        connect(f"duckdb:///{target}")
