@@ -31,7 +31,7 @@ from rich.console import Console
 from rich.table import Table
 
 from aws2bq.core.progress import Progress
-from aws2bq.errors import Aws2BqError
+from aws2bq.errors import Aws2BqError, ConfigError
 
 BUCKET = "aws2bq-demo-exports"
 DDB_TABLE = "customer_activity"
@@ -159,16 +159,16 @@ class Demo:
 
     # -- the warehouse side ------------------------------------------------------------------
     def query(self, sql: str) -> list[tuple[Any, ...]]:
-        import duckdb
+        from aws2bq.warehouses.duckdb.files import connect_offline
 
-        with duckdb.connect(str(self.db_file), read_only=True) as con:
+        with connect_offline(str(self.db_file), read_only=True) as con:
             return con.execute(sql).fetchall()
 
     def counts(self) -> dict[str, int]:
         """Rows per user-visible table of the warehouse."""
-        import duckdb
+        from aws2bq.warehouses.duckdb.files import connect_offline
 
-        with duckdb.connect(str(self.db_file), read_only=True) as con:
+        with connect_offline(str(self.db_file), read_only=True) as con:
             names = [
                 r[0]
                 for r in con.execute(
@@ -185,9 +185,9 @@ class Demo:
 
     def snapshot_keys(self, table: str, key: str) -> dict[Any, str]:
         """key → a hash of the row's data columns (to tell updates from unchanged rows)."""
-        import duckdb
+        from aws2bq.warehouses.duckdb.files import connect_offline
 
-        with duckdb.connect(str(self.db_file), read_only=True) as con:
+        with connect_offline(str(self.db_file), read_only=True) as con:
             cols = [
                 r[0]
                 for r in con.execute(
@@ -215,13 +215,34 @@ class Demo:
         return {k: h for k, h in rows}
 
     # -- the AWS side ------------------------------------------------------------------------
+    def _fresh_folder(self) -> None:
+        """Empty the demo's folder — only if it is one (a previous demo's, or empty): the
+        demo never deletes a folder it did not make."""
+        ours = {"aws2bq.duckdb", "aws2bq.duckdb.wal", "sandbox", "aws2bq.toml"}
+        try:
+            if self.dir.exists():
+                if not self.dir.is_dir():
+                    raise ConfigError(f"--dir {self.dir} is a file, not a folder")
+                found = {p.name for p in self.dir.iterdir()}
+                if found - ours:
+                    raise ConfigError(
+                        f"--dir {self.dir} holds files the demo did not make "
+                        f"({', '.join(sorted(found - ours)[:5])}); nothing was deleted",
+                        hint="give a new or empty folder (the demo recreates it on every run)",
+                    )
+                shutil.rmtree(self.dir)
+            self.dir.mkdir(parents=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot use {self.dir} for the demo: {exc.strerror or exc}",
+                hint="give a --dir the user running aws2bq can write",
+            ) from None
+
     def run(self) -> DemoResult:
         from aws2bq.sandbox import Sandbox
 
         started = time.monotonic()
-        if self.dir.exists():
-            shutil.rmtree(self.dir)
-        self.dir.mkdir(parents=True)
+        self._fresh_folder()
         result = DemoResult(self.db_file)
         self.step("Starting the sandbox: a local AWS (moto server) that writes exports as AWS does")
         with Sandbox(self.dir / "sandbox") as sb, _environment(sb.env()):

@@ -1,6 +1,9 @@
 """The one error root of aws2bq.
 
-Every error says what happened, to which stream/table/file/config key, and what to do.
+Every error says what happened, to which stream/table/file/config key, and what to do, on
+one line (``message → hint``): the SQL of a failed statement, a driver's internal details or
+a traceback go to the debug log (``aws2bq -v``), never into the message. Errors of AWS,
+Google and the OS are translated into these classes at the boundary where they happen.
 ``retryable`` tells the runner whether trying again later can help (throttling, a transient
 network fault, an export still in progress) or not (a corrupt export, a bad config).
 """
@@ -22,8 +25,18 @@ class Aws2BqError(Exception):
 
     def __str__(self) -> str:
         if self.hint:
-            return f"{self.message}\n  → {self.hint}"
+            return f"{self.message} → {self.hint}"
         return self.message
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: its non-blank lines, stripped, joined by ``; ``.
+
+    Examples:
+        >>> one_line("2 problems\n  a.toml line 3: bad\n  a.toml line 5: worse")
+        '2 problems; a.toml line 3: bad; a.toml line 5: worse'
+    """
+    return "; ".join(part.strip() for part in text.splitlines() if part.strip())
 
 
 class TransientError(Aws2BqError):
@@ -57,7 +70,17 @@ class TransferPending(TransientError):
 
 
 class WarehouseError(Aws2BqError):
-    """The warehouse refused or failed an operation."""
+    """The warehouse refused or failed an operation.
+
+    ``statement`` keeps the SQL that failed, for the debug log only: it is never part of the
+    message.
+    """
+
+    def __init__(
+        self, message: str, *, hint: str | None = None, statement: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.statement = statement
 
 
 class TypeConversionError(Aws2BqError):

@@ -23,6 +23,7 @@ has every API aws2bq calls (incremental exports date from 2023). ``include_boto3
 from __future__ import annotations
 
 import importlib.metadata
+import logging
 import os
 import re
 import shutil
@@ -77,6 +78,8 @@ _PRUNE_GLOBS = (
 )
 
 Pip = Callable[[list[str]], None]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -179,6 +182,17 @@ def build_lambda_package(request: PackageRequest, *, pip: Pip | None = None) -> 
         raise ConfigError(f"unknown architecture {request.arch!r}", hint=f"use {ARCHITECTURES}")
     if request.config is not None and not request.config.is_file():
         raise ConfigError(f"config file {str(request.config)!r} does not exist")
+    try:
+        return _build(request, pip)
+    except OSError as exc:
+        where = exc.filename or request.output_dir
+        raise ConfigError(
+            f"cannot write the Lambda artifact at {where}: {exc.strerror or exc}",
+            hint="choose an --output folder the user running aws2bq can write",
+        ) from None
+
+
+def _build(request: PackageRequest, pip: Pip | None) -> PackageResult:
     name = f"aws2bq-lambda-{request.runtime}-{request.arch}"
     out = request.output_dir
     package_dir = out / name
@@ -323,10 +337,13 @@ def _run_pip(args: list[str]) -> None:
         [sys.executable, "-m", "pip", *args], capture_output=True, text=True, check=False
     )
     if result.returncode != 0:
+        log.debug("pip %s failed:\n%s", " ".join(args), result.stderr)
+        errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR")]
+        said = errors[-1] if errors else result.stderr.strip().splitlines()[-1:] or [""]
         raise Aws2BqError(
-            f"pip failed (exit {result.returncode}):\n{result.stderr[-4000:]}",
+            f"pip failed (exit {result.returncode}): {''.join(said)[:300]}",
             hint="check network access to the package index and that every dependency has a "
-            "wheel for this runtime and architecture",
+            "wheel for this runtime and architecture (aws2bq -v shows pip's output)",
         )
 
 

@@ -1,18 +1,20 @@
 """The ``aws2bq`` command line: thin commands around library calls.
 
-Each command group lives in its own module; this one assembles them and maps errors to
-exit codes (0 success, 1 a failed stream or export, 2 bad usage or config).
+Each command group lives in its own module; this one assembles them. Failures become one
+line and an exit code (0 success, 1 a failed stream or export, 2 bad usage or config) in
+:mod:`aws2bq.cli.errors`; ``aws2bq -v`` turns the debug log on (:mod:`aws2bq.cli.logs`).
 """
 
 from __future__ import annotations
 
-import sys
+from typing import Annotated
 
 import typer
 
 from aws2bq import __version__
+from aws2bq.cli import logs
 from aws2bq.cli import sandbox as sandbox_cli
-from aws2bq.errors import Aws2BqError
+from aws2bq.cli.errors import run_app
 
 app = typer.Typer(
     name="aws2bq",
@@ -22,6 +24,22 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(sandbox_cli.app, name="sandbox")
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            envvar="AWS2BQ_VERBOSE",
+            help="Debug log on stderr: the SQL of a failed statement, drivers' own messages, "
+            "tracebacks (JSON lines when stderr is not a terminal).",
+        ),
+    ] = False,
+) -> None:
+    logs.configure(verbose=verbose)
 
 
 def _register_optional_groups() -> None:
@@ -48,24 +66,5 @@ def version() -> None:
 
 
 def main() -> None:
-    """Console entry point: run the app, turning aws2bq errors into a message and exit code."""
-    try:
-        # Without standalone mode click returns a command's exit code instead of exiting.
-        code = app(standalone_mode=False)
-        if isinstance(code, int) and code:
-            sys.exit(code)
-    except Aws2BqError as exc:
-        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
-        sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        typer.echo("aborted", err=True)
-        sys.exit(130)
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(2 if isinstance(exc, click.exceptions.UsageError) else exc.exit_code)
-        raise
+    """Console entry point: run the app; every failure is one line and an exit code."""
+    run_app(app)

@@ -23,8 +23,14 @@ def init(
         raise ConfigError(
             f"{str(path)!r} already exists; nothing written", hint="use --force to overwrite it"
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(example_toml(), encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(example_toml(), encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write {str(path)!r}: {exc.strerror or exc}",
+            hint="choose a path the user running aws2bq can write",
+        ) from None
     typer.echo(f"wrote {path}: edit the streams, then `aws2bq run -c {path}`")
 
 

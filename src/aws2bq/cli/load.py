@@ -81,12 +81,14 @@ def dynamodb(
         return
     if report.status == "already_applied":
         typer.echo(
-            f"export {report.export_id} is already applied to {report.stream!r}: nothing to do"
+            f"export {report.export_id} is already applied to {report.stream!r} in "
+            f"{report.warehouse_location}: nothing to do"
         )
         return
     typer.echo(
         f"loaded {report.rows:,} rows from {report.files} file(s) ({report.bytes:,} bytes) "
-        f"into {report.stream!r} in {report.seconds:.1f}s; schema v{report.schema_version}, "
+        f"into {report.stream!r} in {report.warehouse_location} in {report.seconds:.1f}s; "
+        f"schema v{report.schema_version}, "
         f"{len(report.columns_added)} column(s) added, "
         f"{len(report.columns_widened)} widened"
     )
@@ -145,9 +147,17 @@ def rds(
     ] = None,
     force: ForceOption = False,
     soft_delete: SoftDeleteOption = False,
+    per_table: Annotated[
+        bool,
+        typer.Option(
+            "--per-table",
+            help="Apply each table in its own transaction, the good ones even if others fail "
+            "(default: verify every table, then apply the export all or none).",
+        ),
+    ] = False,
     quiet: QuietOption = False,
 ) -> None:
-    """Make each exported table equal to an RDS snapshot export (exit 1 if a table failed)."""
+    """Make the exported tables equal to an RDS snapshot export, all or none (exit 1 if not)."""
     from aws2bq.runner.progress import RichProgress, make_progress
     from aws2bq.runner.rds_load import RdsLoadRequest, load_rds
 
@@ -160,6 +170,7 @@ def rds(
         force=force,
         soft_delete=soft_delete,
         table_name_template=table_name_template,
+        per_table=per_table,
     )
     progress = make_progress(quiet=quiet)
     try:
@@ -177,7 +188,8 @@ def rds(
                 typer.echo(f"{t.target}: export {report.export_id} already applied to {t.table!r}")
         typer.echo(
             f"export {report.export_id}: {report.rows:,} rows, {len(report.tables)} table(s), "
-            f"{len(report.failed)} failed, in {report.seconds:.1f}s"
+            f"{len(report.failed)} failed, into {report.warehouse_location} in "
+            f"{report.seconds:.1f}s"
         )
     for t in report.failed:
         typer.secho(f"error: {t.error}", err=True, fg=typer.colors.RED)

@@ -33,6 +33,7 @@ def print_summary(summary: Any, *, as_json: bool) -> None:
         typer.echo(orjson.dumps({"summary": summary.to_dict()}).decode())
         return
     would = "would " if summary.plan_only else ""
+    typer.echo(f"warehouse: {summary.warehouse} → {summary.warehouse_location}")
     for s in summary.streams:
         mark = {"ok": "✓", "failed": "✗", "busy": "…"}.get(s.status, "?")
         typer.echo(f"{mark} {s.stream} ({s.kind}): {s.status}")
@@ -72,7 +73,12 @@ def print_summary(summary: Any, *, as_json: bool) -> None:
 
 
 class StreamsFailed(Aws2BqError):
-    """One or more streams failed (exit code 1); the others ran."""
+    """One or more streams failed (exit code 1, or 2 when one failed on its configuration);
+    the others ran."""
+
+    def __init__(self, message: str, *, hint: str | None = None, exit_code: int = 1) -> None:
+        super().__init__(message, hint=hint)
+        self.exit_code = exit_code
 
 
 def run(
@@ -102,11 +108,11 @@ def run(
     from aws2bq.runner.progress import RichProgress, make_progress
     from aws2bq.runner.run import run_streams
 
-    cfg = load_config(config)
     try:
         limit = parse_duration(timeout) if timeout else None
     except ValueError as exc:
-        raise ConfigError(f"--timeout: {exc}") from None
+        raise ConfigError(f"--timeout: {exc}", hint="e.g. --timeout 30m") from None
+    cfg = load_config(config)
     progress = make_progress(quiet=quiet)
     try:
         summary = run_streams(
@@ -124,6 +130,7 @@ def run(
         raise StreamsFailed(
             f"{len(summary.failed)} stream(s) failed: {', '.join(summary.failed)}",
             hint="the other streams ran; see the errors above",
+            exit_code=summary.exit_code,
         )
 
 

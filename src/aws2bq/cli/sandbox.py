@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from aws2bq.errors import SandboxError
+from aws2bq.errors import ConfigError, SandboxError
 
 app = typer.Typer(
     help="A local AWS (moto server) whose exports match AWS's layout.", no_args_is_help=True
@@ -29,11 +29,11 @@ def _running(state_dir: Path) -> dict[str, object] | None:
     info = _info_file(state_dir)
     if not info.exists():
         return None
-    data: dict[str, object] = json.loads(info.read_text())
     try:
+        data: dict[str, object] = json.loads(info.read_text())
         os.kill(int(str(data["pid"])), 0)
-    except (OSError, ValueError):
-        return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # unreadable, not ours, or the process is gone: no sandbox running
     return data
 
 
@@ -60,6 +60,16 @@ def start(
             f"a sandbox is already running at {info['endpoint']} (pid {info['pid']})",
             hint=f"stop it with `aws2bq sandbox stop --state-dir {state_dir}`",
         )
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        probe = _info_file(state_dir).with_suffix(".probe")
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot use the state folder {state_dir}: {exc.strerror or exc}",
+            hint="pass --state-dir with a folder the user running aws2bq can write",
+        ) from None
     proc = ServerProcess(state_dir.resolve(), port=port)
     proc.start()
     endpoint = f"http://127.0.0.1:{proc.port}"
@@ -80,6 +90,18 @@ def start(
         _info_file(state_dir).unlink(missing_ok=True)
 
 
+def _is_sandbox_server(pid: int) -> bool:
+    """Whether ``pid`` runs ``aws2bq.sandbox.server`` (where /proc tells; elsewhere, trust
+    the state file)."""
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if not Path("/proc/self/cmdline").exists():
+        return True
+    try:
+        return b"aws2bq.sandbox.server" in cmdline.read_bytes()
+    except OSError:
+        return False
+
+
 @app.command()
 def stop(state_dir: StateDir = DEFAULT_STATE_DIR) -> None:
     """Stop a sandbox started with ``--detach``."""
@@ -87,7 +109,14 @@ def stop(state_dir: StateDir = DEFAULT_STATE_DIR) -> None:
     if info is None:
         typer.echo("no sandbox is running")
         return
-    os.kill(int(str(info["pid"])), signal.SIGTERM)
+    pid = int(str(info["pid"]))
+    if not _is_sandbox_server(pid):
+        raise SandboxError(
+            f"process {pid} named in {_info_file(state_dir)} is not an aws2bq sandbox; "
+            "nothing was stopped",
+            hint=f"delete {_info_file(state_dir)} if the sandbox is gone",
+        )
+    os.kill(pid, signal.SIGTERM)
     _info_file(state_dir).unlink(missing_ok=True)
     typer.echo(f"stopped the sandbox at {info['endpoint']}")
 

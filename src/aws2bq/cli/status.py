@@ -24,11 +24,20 @@ def status(
     """Show per stream the last export applied, its time, lag and row counts."""
     from aws2bq.config import load_config
     from aws2bq.runner.status import stream_status
+    from aws2bq.warehouses import resolved_location
 
-    statuses = stream_status(load_config(config), streams=stream)
+    cfg = load_config(config)
+    statuses = stream_status(cfg, streams=stream)
+    location = resolved_location(cfg.warehouse)
     if as_json or not sys.stdout.isatty():
-        typer.echo(orjson.dumps({"streams": [s.to_dict() for s in statuses]}).decode())
+        document = {
+            "warehouse": cfg.warehouse,
+            "warehouse_location": location,
+            "streams": [s.to_dict() for s in statuses],
+        }
+        typer.echo(orjson.dumps(document).decode())
         return
+    typer.echo(f"warehouse: {cfg.warehouse} → {location}")
     for s in statuses:
         for landing in s.landings:
             typer.echo(

@@ -405,6 +405,13 @@ class RdsStream(TransportMixin):
         description="Destination table names from {db}, {schema}, {table}; default "
         "{db}__{table} (MySQL) or {db}__{schema}__{table} (PostgreSQL).",
     )
+    per_table: bool = Field(
+        False,
+        description="Apply each table of an export in its own transaction, the good tables "
+        "even when others fail (the warehouse may then mix snapshots across tables). Default: "
+        "every table is verified first and the export is applied all or none, in one "
+        "transaction.",
+    )
 
     @field_validator("export_bucket")
     @classmethod
@@ -573,6 +580,13 @@ class AwsSettings(_Section):
     )
     profile: str | None = Field(
         None, description="Named profile from ~/.aws/config (not used on Lambda)."
+    )
+    max_attempts: int = Field(
+        6,
+        ge=1,
+        le=20,
+        description="Attempts of an AWS call that is throttled or meets a transient fault "
+        "(exponential backoff with full jitter between them); 1: no retry.",
     )
 
 

@@ -189,6 +189,25 @@ def bad_records_select(records: exp.Table) -> exp.Select:
     return exp.select(exp.Count(this=exp.Star())).from_(records).where(bad)
 
 
+def unkeyed_records_select(records: exp.Table, keys: Sequence[str]) -> exp.Select:
+    """``count(*)`` of records that cannot be keyed by ``keys`` (must be 0): a key attribute
+    missing from ``Keys`` or not an S / N / B value (a NULL descriptor, a map…), or an upsert
+    whose ``NewImage`` lacks it or holds another value than ``Keys``."""
+    problems: list[exp.Expression] = []
+    for k in keys:
+        key = dynamodb_sql.attribute(_col("Keys"), k)
+        typed = [
+            exp.Not(this=exp.Is(this=dynamodb_sql.field(key.copy(), d), expression=exp.null()))
+            for d in ("S", "N", "B")
+        ]
+        problems.append(exp.Not(this=exp.Paren(this=exp.or_(*typed))))
+        new = dynamodb_sql.attribute(_col("NewImage"), k)
+        upsert = exp.Not(this=exp.Is(this=_col("NewImage"), expression=exp.null()))
+        differs = exp.NullSafeNEQ(this=new, expression=key.copy())
+        problems.append(exp.Paren(this=exp.And(this=upsert, expression=differs)))
+    return exp.select(exp.Count(this=exp.Star())).from_(records).where(exp.or_(*problems))
+
+
 def key_sets_select(records: exp.Table) -> exp.Select:
     """The distinct sets of attribute names found in ``Keys`` (sorted lists)."""
     names = exp.Anonymous(

@@ -539,6 +539,8 @@ class Source:
 
     relation: exp.Expression
     raws: Mapping[str, RawType]
+    #: The group's files (keys as the export names them), for messages.
+    files: tuple[str, ...] = ()
 
 
 def _raw_column(name: str) -> exp.Column:

@@ -26,6 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from aws2bq import aws_clients
+from aws2bq.aws_clients import AwsTarget
 from aws2bq.core.progress import NullProgress, Progress
 from aws2bq.errors import Aws2BqError, TransientError
 from aws2bq.runner.schedule import RetryPolicy
@@ -170,16 +172,14 @@ class Aws:
     retries: int = 0
 
     def client(self, service: str) -> Any:
-        """A cached boto3 client (endpoint from boto3's settings, e.g. AWS_ENDPOINT_URL)."""
+        """A cached boto3 client in the resolved region (:mod:`aws2bq.aws_clients`; endpoint
+        from boto3's settings, e.g. AWS_ENDPOINT_URL)."""
         if service not in self._clients:
-            import boto3
-            from botocore.config import Config
-
-            session = boto3.Session(profile_name=self.profile, region_name=self.region)
             # One attempt per botocore call: the retry policy here is the only one.
-            self._clients[service] = session.client(
-                service,  # type: ignore[call-overload]
-                config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
+            self._clients[service] = aws_clients.client(
+                service,
+                AwsTarget(self.region, self.profile),
+                retries={"total_max_attempts": 1, "mode": "standard"},
             )
         return self._clients[service]
 
@@ -218,6 +218,9 @@ def translate(
     exc: BaseException, iam_action: str, resource: str, *, attempts: int = 1
 ) -> Exception:
     """An aws2bq error for a botocore error raised by ``iam_action`` on ``resource``."""
+    if error_code(exc) is None and not is_retryable(exc):
+        # Not a service error: no credentials, an unknown profile, no region…
+        return aws_clients.translate(exc, f"{iam_action} on {resource}")
     code = error_code(exc) or type(exc).__name__
     text = _message(exc)
     where = f"{iam_action} on {resource}"

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import sqlglot.expressions as exp
 
 from aws2bq import __version__
+from aws2bq.aws_clients import AwsTarget
 from aws2bq.core.apply import ApplySteps, Mode
 from aws2bq.core.change_apply import (
     TableLayout,
@@ -139,7 +140,12 @@ def describe_columns(wh: Warehouse, table: TableRef, schema: TableSchema) -> Non
 
 
 def dynamodb_keys(
-    keys: tuple[str, ...], previous: TableSchema | None, table_arn: str, mode: Mode, where: str
+    keys: tuple[str, ...],
+    previous: TableSchema | None,
+    table_arn: str,
+    mode: Mode,
+    where: str,
+    aws: AwsTarget | None = None,
 ) -> tuple[str, ...]:
     """Key attributes for a DynamoDB load: ``--key``, else the table's schema so far, else
     DescribeTable's KeySchema (merge / history only; a failure there names the fix)."""
@@ -153,7 +159,8 @@ def dynamodb_keys(
         from aws2bq.runner.discovery import describe_table
 
         try:
-            _, found = describe_table(Aws(), table_arn)
+            target = aws or AwsTarget()
+            _, found = describe_table(Aws(region=target.region, profile=target.profile), table_arn)
         except Aws2BqError:
             found = ()
     require_keys(found, mode, where, "pass --key PARTITION_KEY [--key SORT_KEY]")

@@ -30,11 +30,14 @@ from aws2bq.core.progress import Progress
 from aws2bq.core.schema import TableSchema
 from aws2bq.errors import ConfigError, ExportError
 from aws2bq.runner.change_modes import describe_columns
+from aws2bq.runner.context import failing_as
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.runner.dynamodb_load import DynamoDBLoadRequest, LoadReport
+from aws2bq.runner.key_checks import HINT
 from aws2bq.runner.landing import land_export
 from aws2bq.sources.dynamodb import check_staged_counts
 from aws2bq.sources.dynamodb_incremental import IncrementalExport
+from aws2bq.sources.dynamodb_lines import first_unkeyed_record
 from aws2bq.warehouses.base import (
     DynamoDBIncrementalStaging,
     DynamoDBStaging,
@@ -131,6 +134,19 @@ def load_incremental(
             raise ConfigError(
                 f"the key attributes of {stream!r} are not known",
                 hint="pass --key ATTR (partition key, then sort key)",
+            )
+        unkeyed = wh.unkeyed_dynamodb_records(staged, keys)
+        if unkeyed:
+            located = first_unkeyed_record(export.files, keys)
+            where = (
+                f"data file {located[0][0]} line {located[0][1]} {located[1]}"
+                if located
+                else f"{unkeyed} record(s) cannot be keyed by {', '.join(keys)}"
+            )
+            raise ExportError(
+                f"export {export.location}: {where}; a change without its key "
+                f"({', '.join(keys)}) cannot be applied",
+                hint=HINT,
             )
         for found in key_sets:
             if set(found) != set(keys):
@@ -238,7 +254,7 @@ def load_incremental_export(
     timings: dict[str, float] = {}
     inc.check_mode(str(request.mode), None, stream=request.table)
     t = time.monotonic()
-    export = read_incremental_export(request.export)
+    export = read_incremental_export(request.export, request.aws)
     timings["manifests"] = time.monotonic() - t
     crashpoint("manifests")
     progress.event(
@@ -253,7 +269,8 @@ def load_incremental_export(
     )
     wh = warehouse or connect(request.warehouse)
     try:
-        report = load_incremental(wh, export, request, progress, timings)
+        with failing_as(f"export {export.location} into table {request.table!r}"):
+            report = load_incremental(wh, export, request, progress, timings)
     finally:
         if warehouse is None:
             wh.close()

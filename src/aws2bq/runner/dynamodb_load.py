@@ -17,6 +17,7 @@ from typing import Any
 import sqlglot.expressions as exp
 
 from aws2bq import __version__
+from aws2bq.aws_clients import AwsTarget
 from aws2bq.core.apply import NEW_SUFFIX, Mode, replace_steps
 from aws2bq.core.change_apply import TableLayout
 from aws2bq.core.dynamodb_types import decide_schema
@@ -31,10 +32,12 @@ from aws2bq.runner.change_modes import (
     dynamodb_keys,
     snapshot_apply_steps,
 )
+from aws2bq.runner.context import failing_as
 from aws2bq.runner.crashpoints import crashpoint
+from aws2bq.runner.key_checks import check_keys, dynamodb_finders
 from aws2bq.runner.landing import land_export
 from aws2bq.sources.dynamodb import DynamoDBExport, check_staged_counts, read_export
-from aws2bq.warehouses import DEFAULT_URL, connect
+from aws2bq.warehouses import DEFAULT_URL, connect, parse_url, resolved_location
 from aws2bq.warehouses.base import DynamoDBStaging, TableRef, Warehouse
 
 # BigQuery table names: letters, marks, numbers, connectors, dashes, spaces; ≤1024 bytes.
@@ -57,6 +60,8 @@ class DynamoDBLoadRequest:
     layout: TableLayout | None = None
     #: How the files reach the warehouse (direct, or staged in GCS; see core.transport).
     transport: TransportSpec = DIRECT
+    #: Region and profile of the AWS calls (S3 reads, DescribeTable); None: the environment's.
+    aws: AwsTarget = field(default_factory=AwsTarget)
 
 
 @dataclass
@@ -79,12 +84,18 @@ class LoadReport:
     #: How the files got there: route, bytes moved, transfer and load jobs, seconds.
     transport: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def warehouse_location(self) -> str:
+        """The DuckDB file's absolute path / the BigQuery dataset the URL names."""
+        return resolved_location(self.warehouse)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "stream": self.stream,
             "export_id": self.export_id,
             "export": self.export_location,
             "warehouse": self.warehouse,
+            "warehouse_location": self.warehouse_location,
             "status": self.status,
             "rows": self.rows,
             "files": self.files,
@@ -136,7 +147,11 @@ def load_dynamodb(
     progress = progress or NullProgress()
     from aws2bq.sources.dynamodb_incremental import INCREMENTAL, export_type
 
-    if export_type(request.export) == INCREMENTAL:
+    # Usage first (exit 2 before anything is read): the warehouse URL, the table name.
+    if warehouse is None:
+        parse_url(request.warehouse)
+    _check_table_name(request.table)
+    if export_type(request.export, request.aws) == INCREMENTAL:
         from aws2bq.runner.dynamodb_incremental_load import load_incremental_export
 
         return load_incremental_export(request, progress=progress, warehouse=warehouse)
@@ -146,7 +161,7 @@ def load_dynamodb(
     _check_table_name(request.table)
 
     t = time.monotonic()
-    export = read_export(request.export)
+    export = read_export(request.export, request.aws)
     timings["manifests"] = time.monotonic() - t
     crashpoint("manifests")
     progress.event(
@@ -159,7 +174,8 @@ def load_dynamodb(
 
     wh = warehouse or connect(request.warehouse)
     try:
-        report = _load(wh, export, request, progress, timings)
+        with failing_as(f"export {export.location} into table {request.table!r}"):
+            report = _load(wh, export, request, progress, timings)
     finally:
         if warehouse is None:
             wh.close()
@@ -198,7 +214,7 @@ def _load(
         )
     previous = history[0].schema if history else None
     keys = dynamodb_keys(
-        request.keys, previous, export.table_arn, request.mode, f"table {stream!r}"
+        request.keys, previous, export.table_arn, request.mode, f"table {stream!r}", request.aws
     )
 
     landed = land_export(wh, request.transport, stream=stream, export=export, progress=progress)
@@ -236,6 +252,16 @@ def _load(
             "_aws2bq_exported_at": exp.Literal.string(export.exported_at.isoformat()),
         }
         typed = wh.dynamodb_typed_select(staged, decision.schema, system_values)
+        unkeyed, places = dynamodb_finders(export.files, decision.schema.keys)
+        check_keys(
+            wh,
+            typed,
+            decision.schema,
+            what=f"export {export.location}",
+            unit="item",
+            find_unkeyed=unkeyed,
+            find_places=places,
+        )
         crashpoint("typed")
         changes = {"added": list(decision.added), "widened": [list(w) for w in decision.widened]}
         entry = LedgerEntry(

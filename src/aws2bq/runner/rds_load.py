@@ -1,13 +1,19 @@
-"""Load an RDS / Aurora snapshot export into warehouse tables, one table at a time.
+"""Load an RDS / Aurora snapshot export into warehouse tables: all of them, or none.
 
 Per exported table (stream ``rds:<db>.<table>`` / ``rds:<db>.<schema>.<table>``):
-verify (export COMPLETE, table COMPLETE and not skipped, partitions complete, files present)
-→ land the Parquet files (stage) → decide the types (originalTypeMappings + storage +
-profiles of text-stored numbers) → typed SELECT → replace + ledger row in one transaction.
+verify (export COMPLETE, table COMPLETE and not skipped, partitions complete, files present,
+keys unique) → land the Parquet files (stage) → decide the types (originalTypeMappings +
+storage + profiles of text-stored numbers) → typed SELECT → replace / merge / history
+statements + the table's ledger row.
 
-A table that fails does not stop the others; the report says which failed and why (the CLI
-then exits with 1). A table whose export is already in the ledger is left alone; an export
-older than the one applied is refused unless forced.
+By default every table is verified and staged before any is applied, and the export's
+tables change in **one transaction** with their ledger rows (BigQuery: one multi-statement
+transaction; DDL it cannot run inside, such as creating a new table, runs before it). One bad
+table refuses the export and nothing is applied. ``per_table`` (``--per-table``, config
+``per_table = true``) applies each table in its own transaction instead: a table that fails
+is reported (the CLI then exits with 1) and the others are applied, so the warehouse may mix
+two snapshots. A table whose export is already in the ledger is left alone; an export older
+than the one applied is refused unless forced.
 """
 
 from __future__ import annotations
@@ -23,7 +29,8 @@ from typing import Any
 import sqlglot.expressions as exp
 
 from aws2bq import __version__
-from aws2bq.core.apply import NEW_SUFFIX, Mode, replace_steps
+from aws2bq.aws_clients import AwsTarget
+from aws2bq.core.apply import NEW_SUFFIX, ApplySteps, Mode, replace_steps
 from aws2bq.core.change_apply import TableLayout, evolve_schema
 from aws2bq.core.ledger import LEDGER_TABLE, LedgerEntry, select_history
 from aws2bq.core.progress import NullProgress, Progress
@@ -46,15 +53,18 @@ from aws2bq.errors import (
     WarehouseError,
 )
 from aws2bq.runner.change_modes import (
+    NoKeyError,
     check_soft_delete,
     describe_columns,
     require_keys,
     snapshot_apply_steps,
 )
+from aws2bq.runner.context import failing_as
 from aws2bq.runner.crashpoints import crashpoint
+from aws2bq.runner.key_checks import check_keys
 from aws2bq.runner.landing import land
 from aws2bq.sources.rds import RdsExport, RdsTable, read_export
-from aws2bq.warehouses import DEFAULT_URL, connect
+from aws2bq.warehouses import DEFAULT_URL, connect, parse_url, resolved_location
 from aws2bq.warehouses.base import RawFile, RdsStaging, StagedRdsTable, TableRef, Warehouse
 
 MYSQL_TEMPLATE = "{db}__{table}"
@@ -87,6 +97,11 @@ class RdsLoadRequest:
     transport: TransportSpec = DIRECT
     #: The stream's name (its staged files land under it; ``aws2bq status`` looks there).
     stream: str = "rds"
+    #: Apply each table in its own transaction, the good ones even if others fail (default:
+    #: the whole export in one transaction, or nothing).
+    per_table: bool = False
+    #: Region and profile of the export's S3 reads (None: the environment's).
+    aws: AwsTarget = field(default_factory=AwsTarget)
 
 
 @dataclass
@@ -149,11 +164,17 @@ class RdsLoadReport:
     def failed(self) -> list[TableReport]:
         return [t for t in self.tables if t.status == "failed"]
 
+    @property
+    def warehouse_location(self) -> str:
+        """The DuckDB file's absolute path / the BigQuery dataset the URL names."""
+        return resolved_location(self.warehouse)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "export_id": self.export_id,
             "export": self.export_location,
             "warehouse": self.warehouse,
+            "warehouse_location": self.warehouse_location,
             "snapshot_time": self.snapshot_time.isoformat(),
             "rows": self.rows,
             "failed": len(self.failed),
@@ -219,11 +240,20 @@ def load_rds(
     progress: Progress | None = None,
     warehouse: Warehouse | None = None,
 ) -> RdsLoadReport:
-    """Apply every (selected) table of one RDS export; see the module docstring."""
+    """Apply every (selected) table of one RDS export; see the module docstring.
+
+    By default the export is applied **all or none**: every table is verified and staged
+    first, then all of them change in one transaction (with their ledger rows), and any
+    problem refuses the whole export (``ExportError`` / ``TypeConversionError``) with nothing
+    applied. With ``request.per_table`` each table is applied on its own: a bad table is
+    reported in the result (``failed``) and the others are applied.
+    """
     progress = progress or NullProgress()
     started = time.monotonic()
     check_soft_delete(request.mode, request.soft_delete)
-    export = read_export(request.export)
+    if warehouse is None:
+        parse_url(request.warehouse)  # a bad URL is a usage error, found before any read
+    export = read_export(request.export, request.aws)
     _check_request(export, request)
     crashpoint("manifests")
     tables = [t for t in export.tables if _selected(t, request.only)]
@@ -246,39 +276,35 @@ def load_rds(
     try:
         if not isinstance(wh, RdsStaging):
             raise ConfigError(f"the warehouse {wh.url} cannot load RDS exports")
-        # One landing for the export: the files of every table not applied yet.
-        pending = [
-            t
-            for t in tables
-            if t.problem is None
-            and not any(h.export_id == export.export_id for h in _history(wh, f"rds:{t.target}"))
+        reports = [
+            TableReport(t.target, names[t.target], f"rds:{t.target}", "applied") for t in tables
         ]
-        landed = land(
-            wh,
-            request.transport,
-            stream=request.stream,
-            export_id=export.export_id,
-            location=export.location,
-            files=[f for t in pending for f in t.files],
-            progress=progress,
-        )
-        by_key = {f.key: f for f in landed.files}
-        for table in tables:
-            t0 = time.monotonic()
-            table_report = TableReport(
-                table.target, names[table.target], f"rds:{table.target}", "applied"
+        with failing_as(f"export {export.location}"):
+            # One landing for the export: the files of every table not applied yet.
+            pending = [
+                t
+                for t in tables
+                if t.problem is None
+                and not any(
+                    h.export_id == export.export_id for h in _history(wh, f"rds:{t.target}")
+                )
+            ]
+            landed = land(
+                wh,
+                request.transport,
+                stream=request.stream,
+                export_id=export.export_id,
+                location=export.location,
+                files=[f for t in pending for f in t.files],
+                progress=progress,
             )
-            files = [by_key.get(f.key, f) for f in table.files]
-            try:
-                _load_table(wh, export, table, table_report, request, progress, files)
-            except Aws2BqError as exc:
-                if isinstance(exc, ConfigError) and not isinstance(exc, TypeConversionError):
-                    raise
-                table_report.status = "failed"
-                table_report.error = str(exc)
-                progress.event("table failed", table=table.target, error=exc.message)
-            table_report.seconds = time.monotonic() - t0
-            report.tables.append(table_report)
+            by_key = {f.key: f for f in landed.files}
+            files = {t.target: [by_key.get(f.key, f) for f in t.files] for t in tables}
+            if request.per_table:
+                _load_per_table(wh, export, tables, reports, request, progress, files)
+            else:
+                _load_all_or_none(wh, export, tables, reports, request, progress, files)
+        report.tables.extend(reports)
         if not report.failed:
             landed.release(progress)
         report.transport = landed.report(
@@ -292,6 +318,10 @@ def load_rds(
             wh.close()
     report.seconds = time.monotonic() - started
     return report
+
+
+class OlderExportError(ExportError):
+    """The export is older than the one already applied to a table (``--force`` loads it)."""
 
 
 @dataclass(frozen=True)
@@ -311,25 +341,41 @@ def _history(wh: Warehouse, stream: str) -> list[_Applied]:
     return out
 
 
-def _load_table(
+@dataclass
+class _Prepared:
+    """One table, staged and typed, with the statements that apply it."""
+
+    table: RdsTable
+    report: TableReport
+    staged: StagedRdsTable
+    plan: TablePlan
+    schema: TableSchema
+    steps: ApplySteps
+
+
+def _pending(
     wh: Warehouse,
     export: RdsExport,
     table: RdsTable,
     report: TableReport,
     request: RdsLoadRequest,
     progress: Progress,
-    files: Sequence[RawFile],
-) -> None:
-    assert isinstance(wh, RdsStaging)
+) -> list[_Applied] | None:
+    """The table's ledger history if it must be applied; None if the export is in it already.
+
+    Raises ``ExportError`` for an export older than the applied one (unless forced) or for a
+    table the export could not deliver (:attr:`RdsTable.problem`), and ``NoKeyError`` when
+    the mode needs a key nobody gave.
+    """
     where = f"export {export.location}: table {table.target}"
     history = _history(wh, report.stream)
     if any(h.export_id == export.export_id for h in history):
         progress.event("already applied: nothing to do", table=table.target)
         report.status = "already_applied"
         report.schema_version = history[0].schema.version
-        return
+        return None
     if history and export.snapshot_time < history[0].exported_at and not request.force:
-        raise ExportError(
+        raise OlderExportError(
             f"{where}: snapshot time {export.snapshot_time.isoformat()} is older than that of "
             f"{history[0].export_id} ({history[0].exported_at.isoformat()}), already applied "
             f"to {report.table!r}",
@@ -344,15 +390,75 @@ def _load_table(
         where,
         f"pass --key {table.target}=COLUMN[,COLUMN...] or use --mode replace",
     )
+    return history
 
-    staged = wh.stage_rds_table(files, stream=report.stream, progress=progress)
+
+def _count_load_jobs(report: TableReport, staged: StagedRdsTable) -> None:
+    """Load jobs the stager ran from gs:// (and found done from an earlier run)."""
     report.load_jobs = int(staged.details.get("load_jobs", 0))
     report.load_jobs_reused = int(staged.details.get("load_jobs_reused", 0))
-    crashpoint("staged")
+
+
+def _load_all_or_none(
+    wh: Warehouse,
+    export: RdsExport,
+    tables: list[RdsTable],
+    reports: list[TableReport],
+    request: RdsLoadRequest,
+    progress: Progress,
+    files: Mapping[str, Sequence[RawFile]],
+) -> None:
+    """Verify and stage every table, then apply them all in one transaction (or none).
+
+    ``files`` are each table's files as the transport landed them (by target)."""
+    assert isinstance(wh, RdsStaging)
+    todo: list[tuple[RdsTable, TableReport, list[_Applied]]] = []
+    problems: list[str] = []
+    for table, report in zip(tables, reports, strict=True):
+        if table.skipped:
+            # Not part of the snapshot AWS wrote: reported (exit 1), the others still apply.
+            report.status = "failed"
+            report.error = f"export {export.location}: table {table.target}: {table.problem}"
+            progress.event("table skipped by AWS", table=table.target, reason=table.problem)
+            continue
+        try:
+            history = _pending(wh, export, table, report, request, progress)
+        except OlderExportError:
+            raise
+        except (ExportError, NoKeyError) as exc:
+            problems.append(exc.message.removeprefix(f"export {export.location}: "))
+            continue
+        if history is not None:
+            todo.append((table, report, history))
+    if problems:
+        raise ExportError(
+            f"export {export.location}: {len(problems)} of "
+            f"{sum(1 for t in tables if not t.skipped)} table(s) cannot be loaded, so none "
+            f"is: {'; '.join(problems)}",
+            hint="an RDS export is applied all or none; fix or re-run the export (or pass "
+            "--per-table to apply the other tables alone)",
+        )
+    prepared: list[_Prepared] = []
+    staged: list[StagedRdsTable] = []
     try:
-        _apply(wh, export, table, staged, report, request, history, progress)
+        for table, report, history in todo:
+            t0 = time.monotonic()
+            staging = wh.stage_rds_table(
+                files[table.target], stream=report.stream, progress=progress
+            )
+            staged.append(staging)
+            _count_load_jobs(report, staging)
+            crashpoint("staged")
+            prepared.append(
+                _prepare(wh, export, table, staging, report, request, history, progress)
+            )
+            report.seconds = time.monotonic() - t0
+        if not prepared:
+            return
+        _execute(wh, export, prepared, progress)
     finally:
-        wh.drop_rds_staging(staged)
+        for staging in staged:
+            wh.drop_rds_staging(staging)
 
 
 def _widen_to_fit(
@@ -409,7 +515,46 @@ def _widen_to_fit(
     return plan
 
 
-def _apply(
+def _load_per_table(
+    wh: Warehouse,
+    export: RdsExport,
+    tables: list[RdsTable],
+    reports: list[TableReport],
+    request: RdsLoadRequest,
+    progress: Progress,
+    files: Mapping[str, Sequence[RawFile]],
+) -> None:
+    """``--per-table``: each table in its own transaction; a failed table is reported and
+    the others are still applied (the warehouse may then mix snapshots across tables)."""
+    assert isinstance(wh, RdsStaging)
+    for table, report in zip(tables, reports, strict=True):
+        t0 = time.monotonic()
+        try:
+            history = _pending(wh, export, table, report, request, progress)
+            if history is not None:
+                staging = wh.stage_rds_table(
+                    files[table.target], stream=report.stream, progress=progress
+                )
+                _count_load_jobs(report, staging)
+                crashpoint("staged")
+                try:
+                    with failing_as(f"export {export.location}: table {table.target}"):
+                        one = _prepare(
+                            wh, export, table, staging, report, request, history, progress
+                        )
+                        _execute(wh, export, [one], progress)
+                finally:
+                    wh.drop_rds_staging(staging)
+        except Aws2BqError as exc:
+            if isinstance(exc, ConfigError) and not isinstance(exc, TypeConversionError):
+                raise
+            report.status = "failed"
+            report.error = str(exc)
+            progress.event("table failed", table=table.target, error=exc.message)
+        report.seconds = time.monotonic() - t0
+
+
+def _prepare(
     wh: Warehouse,
     export: RdsExport,
     table: RdsTable,
@@ -418,7 +563,8 @@ def _apply(
     request: RdsLoadRequest,
     history: list[_Applied],
     progress: Progress,
-) -> None:
+) -> _Prepared:
+    """Decide the table's types and build its apply statements (nothing is changed yet)."""
     assert isinstance(wh, RdsStaging)
     where = f"export {export.location}: table {table.target}"
     known = {c.name for c in table.columns}
@@ -429,6 +575,17 @@ def _apply(
             raise ExportError(
                 f"{where}: the Parquet files hold column(s) {', '.join(extra)} that "
                 "export_tables_info does not list",
+                hint="the export's metadata and files disagree; re-run the export task",
+            )
+        # A column the export's own metadata declares must be in every file: a file without
+        # it would turn its values into NULLs (a column really dropped at the source is
+        # absent from originalTypeMappings too, and keeps its values by the schema rules).
+        lacking = [c.name for c in table.columns if c.name not in source.raws]
+        if lacking:
+            files = ", ".join(source.files[:3]) + (" …" if len(source.files) > 3 else "")
+            raise ExportError(
+                f"{where}: export_tables_info declares column(s) {', '.join(lacking)} but "
+                f"data file(s) {files or '(unnamed)'} lack them",
                 hint="the export's metadata and files disagree; re-run the export task",
             )
         for name, raw in source.raws.items():
@@ -468,6 +625,8 @@ def _apply(
         typed = wh.rds_typed_select(staged, plan, system_values, export.engine)
     except UnsupportedStorage as exc:
         raise ExportError(f"{where}: {exc}") from exc
+    # A snapshot keyed for merge / history (or a replace given --key): one row per key.
+    check_keys(wh, typed, plan.schema, what=where, unit="row")
     crashpoint("typed")
     entry = LedgerEntry(
         stream=report.stream,
@@ -519,36 +678,52 @@ def _apply(
             layout=request.table_layouts.get(table.target),
             snapshot_types={c.name: c.type for c in plan.schema.columns},
         )
-    progress.start("apply", rows=staged.rows)
+    return _Prepared(table, report, staged, plan, schema, steps)
+
+
+def _execute(
+    wh: Warehouse, export: RdsExport, prepared: list[_Prepared], progress: Progress
+) -> None:
+    """Apply the prepared tables in ONE transaction with their ledger rows.
+
+    ``before`` statements (DDL a warehouse cannot run in a transaction: BigQuery) run first,
+    each safe alone. A value a conversion cannot hold exactly aborts the transaction; the
+    error then names the table, column and an example.
+    """
+    assert isinstance(wh, RdsStaging)
+    rows = sum(p.staged.rows for p in prepared)
+    progress.start("apply", rows=rows)
     try:
-        for statement in steps.before:
-            wh.execute(statement)
+        for p in prepared:
+            for statement in p.steps.before:
+                wh.execute(statement)
         crashpoint("apply:begin")
-        wh.transaction(steps.transaction)
+        wh.transaction([s for p in prepared for s in p.steps.transaction])
     except WarehouseError as exc:
         if LOSS_MARKER not in str(exc):
             raise
-        losses = wh.rds_losses(staged, plan, export.engine)
-        by_name = {c.name: c for c in schema.columns}
-        details = (
-            "; ".join(
-                f"column {by_name[c].source_name!r} → {by_name[c].type}: {n} value(s) cannot be "
-                f"converted exactly, e.g. {example!r}"
-                for c, n, example in losses
-            )
-            or str(exc).split("\n  statement:")[0]
-        )
-        raise TypeConversionError(
-            f"{where}: {details}",
-            hint="nothing was loaded for this table; fix the values at the source or report "
-            "the type to aws2bq",
-        ) from exc
+        for p in prepared:
+            losses = wh.rds_losses(p.staged, p.plan, export.engine)
+            if losses:
+                by_name = {c.name: c for c in p.schema.columns}
+                details = "; ".join(
+                    f"column {by_name[c].source_name!r} → {by_name[c].type}: {n} value(s) "
+                    f"cannot be converted exactly, e.g. {example!r}"
+                    for c, n, example in losses
+                )
+                raise TypeConversionError(
+                    f"export {export.location}: table {p.table.target}: {details}",
+                    hint="nothing was loaded; fix the values at the source or report the type "
+                    "to aws2bq",
+                ) from exc
+        raise
     crashpoint("applied")
-    describe_columns(wh, TableRef(report.table), schema)
-    progress.advance("apply", rows=staged.rows)
-    report.rows = staged.rows
-    report.files = len(table.files)
-    report.bytes = staged.bytes
-    report.schema_version = schema.version
-    report.columns = {c.name: str(c.type) for c in schema.columns}
-    progress.event("applied", table=report.table, rows=staged.rows)
+    for p in prepared:
+        describe_columns(wh, TableRef(p.report.table), p.schema)
+        p.report.rows = p.staged.rows
+        p.report.files = len(p.table.files)
+        p.report.bytes = p.staged.bytes
+        p.report.schema_version = p.schema.version
+        p.report.columns = {c.name: str(c.type) for c in p.schema.columns}
+        progress.event("applied", table=p.report.table, rows=p.staged.rows)
+    progress.advance("apply", rows=rows)

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from aws2bq.aws_clients import AwsTarget, resolve_region
 from aws2bq.config.model import Config, DynamoDBStream, RdsStream, TableLayoutMixin
 from aws2bq.core.apply import Mode
 from aws2bq.core.change_apply import TableLayout
@@ -66,7 +67,7 @@ from aws2bq.runner.schedule import (
     snapshot_export_due,
     utc,
 )
-from aws2bq.warehouses import connect
+from aws2bq.warehouses import connect, resolved_location
 from aws2bq.warehouses.base import Warehouse
 
 Stream = DynamoDBStream | RdsStream
@@ -97,10 +98,14 @@ class StreamResult:
     notes: list[str] = field(default_factory=list)
     sql: list[str] = field(default_factory=list)
     error: str | None = None
+    #: The failure is a configuration error (a bad setting, credentials, a warehouse path):
+    #: the command exits with 2 rather than 1.
+    config_error: bool = False
 
-    def fail(self, message: str) -> None:
+    def fail(self, message: str, *, config: bool = False) -> None:
         self.status = "failed"
         self.error = message if self.error is None else f"{self.error}\n{message}"
+        self.config_error = self.config_error or config
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -124,6 +129,9 @@ class RunSummary:
     wait: bool
     plan_only: bool
     seconds: float = 0.0
+    #: The warehouse URL and where it resolves (a DuckDB file's absolute path).
+    warehouse: str = ""
+    warehouse_location: str = ""
 
     @property
     def failed(self) -> list[str]:
@@ -132,12 +140,17 @@ class RunSummary:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.failed else 0
+        """0 every stream ran; 2 a stream failed on a configuration error; else 1."""
+        if not self.failed:
+            return 0
+        return 2 if any(s.config_error for s in self.streams if s.status == "failed") else 1
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "plan_only": self.plan_only,
             "wait": self.wait,
+            "warehouse": self.warehouse,
+            "warehouse_location": self.warehouse_location,
             "seconds": round(self.seconds, 3),
             "failed": self.failed,
             "streams": [s.to_dict() for s in self.streams],
@@ -204,6 +217,7 @@ def _apply_dynamodb(ctx: ApplyContext, export: KnownExport) -> Applied:
             warehouse=ctx.warehouse.url,
             layout=table_layout(ctx.stream),
             transport=ctx.transport,
+            aws=AwsTarget(ctx.config.aws.region, ctx.config.aws.profile),
         ),
         progress=ctx.progress,
         warehouse=ctx.warehouse,
@@ -238,6 +252,8 @@ def _apply_rds_snapshot(ctx: ApplyContext, export: KnownExport) -> Applied:
             },
             warehouse=ctx.warehouse.url,
             table_name_template=ctx.stream.table_name_template,
+            per_table=ctx.stream.per_table,
+            aws=AwsTarget(ctx.config.aws.region, ctx.config.aws.profile),
             table_layouts={
                 k: layout
                 for k, t in ctx.stream.tables.items()
@@ -321,7 +337,8 @@ class RunOptions:
 
     now: Callable[[], datetime] = _utcnow
     sleep: Callable[[float], None] = time.sleep
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    #: None: the config's ``aws.max_attempts`` with the default backoff.
+    retry: RetryPolicy | None = None
     poll: PollPolicy = field(default_factory=PollPolicy)
     #: MaxRecords of RDS Describe* calls (AWS: 20..100) and MaxResults of ListExports (1..25).
     rds_page_size: int = 100
@@ -359,10 +376,14 @@ def run_streams(
     if timeout is None:
         timeout = config.run.max_wait
     seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
+    # The region is resolved once (config, AWS_REGION, boto3's chain) and given to every
+    # client: none anywhere is a configuration error before any stream runs (exit 2).
+    region = resolve_region(AwsTarget(config.aws.region, config.aws.profile))
+    _check_warehouse(config.warehouse)
     aws = options.aws or Aws(
-        region=config.aws.region,
+        region=region,
         profile=config.aws.profile,
-        retry=options.retry,
+        retry=options.retry or RetryPolicy(attempts=config.aws.max_attempts),
         sleep=options.sleep,
         progress=progress,
         rds_page_size=options.rds_page_size,
@@ -381,7 +402,7 @@ def run_streams(
             result.status = "busy"
             result.notes.append(str(exc.message))
         except Aws2BqError as exc:
-            result.fail(str(exc))
+            result.fail(str(exc), config=exc.exit_code == 2)
         except Exception as exc:  # one stream's bug must not stop the others
             result.fail(f"unexpected {type(exc).__name__}: {exc}")
         progress.event(
@@ -393,7 +414,26 @@ def run_streams(
             error=result.error,
         )
         results.append(result)
-    return RunSummary(results, wait=wait, plan_only=plan_only, seconds=time.monotonic() - started)
+    return RunSummary(
+        results,
+        wait=wait,
+        plan_only=plan_only,
+        seconds=time.monotonic() - started,
+        warehouse=config.warehouse,
+        warehouse_location=resolved_location(config.warehouse),
+    )
+
+
+def _check_warehouse(url: str) -> None:
+    """Open the warehouse once before any stream: a path or credentials aws2bq cannot use is a
+    configuration error of the whole run (exit 2), not a failure of every stream. Anything
+    else (another runner holds it, a transient fault) is left to each stream to report."""
+    try:
+        connect(url).close()
+    except ConfigError:
+        raise
+    except Aws2BqError:
+        pass
 
 
 # -- one stream -------------------------------------------------------------------------------
@@ -831,7 +871,7 @@ class _StreamRun:
                     f"another runner applied export {export.export_id} of stream "
                     f"{self.stream.name!r} meanwhile; nothing done"
                 ) from exc
-            self.result.fail(f"export {export.export_id}: {exc}")
+            self.result.fail(f"export {export.export_id}: {exc}", config=exc.exit_code == 2)
             return False
         crashpoint("run:applied")
         self.result.applied.append(

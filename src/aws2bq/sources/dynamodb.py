@@ -17,8 +17,10 @@ from typing import Any
 
 import orjson
 
-from aws2bq.errors import ConfigError, ExportError, ExportNotReadyError
-from aws2bq.sources.blobs import BlobStore, ExportFile, LocalStore, S3Store
+from aws2bq.aws_clients import AwsTarget
+from aws2bq.errors import Aws2BqError, ConfigError, ExportError, ExportNotReadyError
+from aws2bq.sources.blobs import BlobStore, ExportFile, LocalStore, S3Store, plain_key
+from aws2bq.sources.dynamodb_manifest import parse_entry, require_summary_fields
 
 SUMMARY = "manifest-summary.json"
 FILES = "manifest-files.json"
@@ -50,14 +52,14 @@ class DynamoDBExport:
         return self.table_arn.rsplit("/", 1)[-1] if "/" in self.table_arn else self.table_arn
 
 
-def open_location(export: str) -> tuple[BlobStore, str]:
+def open_location(export: str, aws: AwsTarget | None = None) -> tuple[BlobStore, str]:
     """A blob store and the key (possibly empty) that EXPORT points at."""
     if export.startswith("s3://"):
         rest = export[5:]
         bucket, _, key = rest.partition("/")
         if not bucket:
             raise ConfigError(f"bad S3 location {export!r}", hint="use s3://bucket/prefix")
-        return S3Store(bucket), key
+        return S3Store(bucket, aws=aws), key
     path = Path(export).expanduser()
     if not path.exists():
         raise ConfigError(
@@ -146,9 +148,11 @@ def read_summary(store: BlobStore, folder: str) -> dict[str, Any]:
     return summary
 
 
-def check_summary(summary: dict[str, Any], where: str) -> None:
-    """Refuse a summary aws2bq cannot read: not DYNAMODB_JSON, or not COMPLETED."""
-    fmt = summary.get("outputFormat", "DYNAMODB_JSON")
+def check_summary(summary: dict[str, Any], where: str, *, incremental: bool = False) -> None:
+    """Refuse a summary aws2bq cannot read: a field AWS always writes missing
+    (:mod:`.dynamodb_manifest`), not DYNAMODB_JSON, or not COMPLETED."""
+    require_summary_fields(summary, where, incremental=incremental)
+    fmt = summary.get("outputFormat")
     if fmt != "DYNAMODB_JSON":
         raise ExportError(
             f"export {where} is in {fmt} format",
@@ -167,9 +171,17 @@ def summary_item_count(summary: dict[str, Any], where: str) -> int:
 
 
 def export_id_of(summary: dict[str, Any], folder: str) -> tuple[str, str]:
-    """``(export id, export ARN)``: the id is the ARN's suffix, else the folder's name."""
+    """``(export id, export ARN)``: the id is the ARN's suffix, which must be the name of the
+    export's folder (``…/AWSDynamoDB/<ExportId>``) when the folder has AWS's layout."""
     export_arn = str(summary.get("exportArn", ""))
-    return (export_arn.rsplit("/", 1)[-1] if export_arn else folder.rsplit("/", 1)[-1]), export_arn
+    export_id = export_arn.rsplit("/", 1)[-1] if export_arn else folder.rsplit("/", 1)[-1]
+    match = _EXPORT_DIR.search(folder)
+    if match is not None and match.group(2) != export_id:
+        raise ExportError(
+            f"export folder {folder} holds a {SUMMARY} of export {export_id} ({export_arn})",
+            hint="the summary belongs to another export; the export was altered",
+        )
+    return export_id, export_arn
 
 
 def read_data_files(
@@ -179,46 +191,57 @@ def read_data_files(
     item_count: int,
     *,
     resolve: Callable[[str, str], str],
+    root: str,
     redo: str,
 ) -> tuple[ExportFile, ...]:
-    """The data files ``manifest-files.json`` names, each checked to exist.
+    """The data files ``manifest-files.json`` names, each checked to exist inside the export.
 
     Files are chosen **only** through this manifest (incremental exports share their data
     folder with other exports). ``resolve(folder, manifest key)`` maps a manifest key to a
-    store key; ``redo`` is the advice when the export is incomplete. The manifest's counts
-    must add up to the summary's ``item_count``.
+    store key, which must be a plain key under ``root`` (the export's folder; for incremental
+    exports the ``AWSDynamoDB`` folder whose ``data/`` they share) that stays there once
+    symlinks are resolved, and must be a regular file. A file listed twice is refused. Every
+    error names the manifest's line. ``redo`` is the advice when the export is incomplete.
+    The manifest's counts must add up to the summary's ``item_count``.
     """
     where = store.url(folder)
     files_key = f"{folder}/{FILES}" if folder else FILES
     manifest_files_key = summary.get("manifestFilesS3Key")
     if isinstance(manifest_files_key, str) and not store.exists(files_key):
-        files_key = resolve(folder, manifest_files_key)
+        files_key = resolve(folder, plain_key(manifest_files_key, f"export {where}: {SUMMARY}"))
+        store.confine(files_key, root, f"export {where}: {SUMMARY} manifestFilesS3Key")
     if not store.exists(files_key):
         raise ExportError(
             f"export {where}: {FILES} is missing", hint=f"the export is incomplete; {redo}"
         )
     files: list[ExportFile] = []
+    lines_of: dict[str, int] = {}
     total = 0
     for n, line in enumerate(store.read_bytes(files_key).splitlines(), start=1):
         if not line.strip():
             continue
+        entry = parse_entry(line, f"export {where}: {FILES} line {n}")
+        what = f"export {where}: {FILES} line {n} (dataFileS3Key {entry.key!r})"
         try:
-            entry = orjson.loads(line)
-            key = resolve(folder, str(entry["dataFileS3Key"]))
-            rows = int(entry["itemCount"])
-            md5 = entry.get("md5Checksum")
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            key = store.confine(resolve(folder, plain_key(entry.key, what)), root, what)
+            size = store.size(key)
+        except Aws2BqError as exc:
+            if exc.message.startswith(what):
+                raise
+            raise type(exc)(f"{what}: {exc.message}", hint=exc.hint) from None
+        if key in lines_of:
             raise ExportError(
-                f"export {where}: {FILES} line {n} is not a valid entry ({exc})"
-            ) from exc
-        total += rows
-        size = store.size(key)
+                f"export {where}: {FILES} lines {lines_of[key]} and {n} both name data file {key}",
+                hint="a file listed twice would load its items twice; the manifest was altered",
+            )
+        lines_of[key] = n
+        total += entry.item_count
         if size is None:
             raise ExportError(
-                f"export {where}: data file {key} is missing",
+                f"{what}: data file {key} is missing",
                 hint=f"the export is incomplete or was partly deleted; {redo}",
             )
-        files.append(ExportFile(store, key, str(md5) if md5 else None, rows, size, where))
+        files.append(ExportFile(store, key, entry.md5_b64, entry.item_count, size, where))
     if total != item_count:
         raise ExportError(
             f"export {where}: {FILES} counts {total} items but {SUMMARY} says {item_count}",
@@ -246,14 +269,14 @@ def check_staged_counts(
             )
 
 
-def read_export(export: str) -> DynamoDBExport:
+def read_export(export: str, aws: AwsTarget | None = None) -> DynamoDBExport:
     """Find and read a full DynamoDB export; refuse anything incomplete.
 
     Checks: both manifests readable; the export is a full DYNAMODB_JSON export; the files
     manifest's item counts add up to the summary's ``itemCount``; every data file exists.
     MD5s are checked while the files are read (:class:`ExportFile`), row counts after staging.
     """
-    store, key = open_location(export)
+    store, key = open_location(export, aws)
     folder = _find_folder(store, key, export)
     where = store.url(folder)
     summary = read_summary(store, folder)
@@ -268,7 +291,13 @@ def read_export(export: str) -> DynamoDBExport:
     exported_at = _parse_time(summary.get("exportTime"), f"export {where}")
     item_count = summary_item_count(summary, where)
     files = read_data_files(
-        store, folder, summary, item_count, resolve=_data_key, redo="re-export the table"
+        store,
+        folder,
+        summary,
+        item_count,
+        resolve=_data_key,
+        root=folder,
+        redo="re-export the table",
     )
     return DynamoDBExport(
         store=store,

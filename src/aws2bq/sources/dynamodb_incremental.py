@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from aws2bq.aws_clients import AwsTarget
 from aws2bq.errors import ConfigError, ExportError
 from aws2bq.sources.blobs import BlobStore, ExportFile
 from aws2bq.sources.dynamodb import (
@@ -51,9 +52,9 @@ class IncrementalExport:
         return self.store.url(self.folder)
 
 
-def export_type(export: str) -> str:
+def export_type(export: str, aws: AwsTarget | None = None) -> str:
     """``FULL_EXPORT`` or ``INCREMENTAL_EXPORT``: what EXPORT points at (reads the summary)."""
-    store, key = open_location(export)
+    store, key = open_location(export, aws)
     folder = _find_folder(store, key, export)
     return str(read_summary(store, folder).get("exportType", "FULL_EXPORT"))
 
@@ -72,21 +73,21 @@ def data_key(folder: str, manifest_key: str) -> str:
     return f"{root}/{match.group(1)}" if root else match.group(1)
 
 
-def read_incremental_export(export: str) -> IncrementalExport:
+def read_incremental_export(export: str, aws: AwsTarget | None = None) -> IncrementalExport:
     """Find and read an incremental DynamoDB export; refuse anything incomplete.
 
     Checks: both manifests readable; DYNAMODB_JSON; ``exportType`` INCREMENTAL_EXPORT with
     ``exportFromTime`` < ``exportToTime``; a known view type; the files manifest's counts add
     up to ``itemCount``; every data file it names exists. MD5s are checked while reading.
     """
-    store, key = open_location(export)
+    store, key = open_location(export, aws)
     folder = _find_folder(store, key, export)
     where = store.url(folder)
     summary = read_summary(store, folder)
     kind = str(summary.get("exportType", "FULL_EXPORT"))
     if kind != INCREMENTAL:
         raise ConfigError(f"export {where} is a {kind}, not an {INCREMENTAL}")
-    check_summary(summary, where)
+    check_summary(summary, where, incremental=True)
     export_from = _parse_time(summary.get("exportFromTime"), f"export {where} exportFromTime")
     export_to = _parse_time(summary.get("exportToTime"), f"export {where} exportToTime")
     if export_from >= export_to:
@@ -103,7 +104,14 @@ def read_incremental_export(export: str) -> IncrementalExport:
     export_id, export_arn = export_id_of(summary, folder)
     item_count = summary_item_count(summary, where)
     files = read_data_files(
-        store, folder, summary, item_count, resolve=data_key, redo="export the window again"
+        store,
+        folder,
+        summary,
+        item_count,
+        # The data files live in the AWSDynamoDB folder's shared data/, next to the export's.
+        resolve=data_key,
+        root=folder.rsplit("/", 1)[0] if "/" in folder else "",
+        redo="export the window again",
     )
     return IncrementalExport(
         store=store,

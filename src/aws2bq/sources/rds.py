@@ -26,8 +26,9 @@ from typing import Any
 
 import orjson
 
+from aws2bq.aws_clients import AwsTarget
 from aws2bq.core.rds_types import Engine, SourceColumn
-from aws2bq.errors import ConfigError, ExportError, ExportNotReadyError
+from aws2bq.errors import Aws2BqError, ConfigError, ExportError, ExportNotReadyError
 from aws2bq.sources.blobs import BlobStore, ExportFile, LocalStore, S3Store
 
 _INFO = re.compile(r"(^|/)export_info_(.+)\.json$")
@@ -51,6 +52,9 @@ class RdsTable:
     partitions: int
     #: None if the table can be loaded, else what is wrong (AWS's reason when it gave one).
     problem: str | None = None
+    #: AWS left the table out of the export (names it cannot export, rows too large): it is
+    #: not part of the snapshot, rather than a broken part of it.
+    skipped: bool = False
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -82,13 +86,13 @@ class RdsExport:
         raise KeyError(target)
 
 
-def open_location(export: str) -> tuple[BlobStore, str]:
+def open_location(export: str, aws: AwsTarget | None = None) -> tuple[BlobStore, str]:
     """A blob store and the key (possibly empty) of the export folder EXPORT names."""
     if export.startswith("s3://"):
         bucket, _, key = export[5:].partition("/")
         if not bucket:
             raise ConfigError(f"bad S3 location {export!r}", hint="use s3://bucket/prefix/<task>/")
-        return S3Store(bucket), key.strip("/")
+        return S3Store(bucket, aws=aws), key.strip("/")
     path = Path(export).expanduser()
     if not path.exists():
         raise ConfigError(
@@ -214,12 +218,12 @@ def engine_of(entries: list[dict[str, Any]], folders: set[str]) -> Engine:
     return Engine.MYSQL
 
 
-def read_export(export: str) -> RdsExport:
+def read_export(export: str, aws: AwsTarget | None = None) -> RdsExport:
     """Find and read an RDS export; refuse it unless its status is COMPLETE.
 
     Per-table problems do not raise: they are recorded on each :class:`RdsTable`.
     """
-    store, folder = open_location(export)
+    store, folder = open_location(export, aws)
     where = store.url(folder) if folder else store.location
     prefix = f"{folder}/" if folder else ""
     keys = list(store.list(prefix))
@@ -245,7 +249,20 @@ def read_export(export: str) -> RdsExport:
             hint="point at one export task's folder",
         )
     info = _json(store, infos[0], where)
-    export_id = str(info.get("exportTaskIdentifier") or _INFO.search(infos[0])[2])  # type: ignore[index]
+    named = _INFO.search(infos[0])[2]  # type: ignore[index]
+    export_id = str(info.get("exportTaskIdentifier") or "")
+    if not export_id:
+        raise ExportError(
+            f"export {where}: {infos[0].rsplit('/', 1)[-1]} has no exportTaskIdentifier "
+            "(the export's identity in the ledger)",
+            hint="AWS writes this field on every export; the file is incomplete or was altered",
+        )
+    if export_id != named:
+        raise ExportError(
+            f"export {where}: {infos[0].rsplit('/', 1)[-1]} is the info of export task "
+            f"{export_id!r}",
+            hint="the file belongs to another export; the export was altered",
+        )
     status = str(info.get("status", ""))
     if status != "COMPLETE":
         raise ExportError(
@@ -333,8 +350,8 @@ def _table(
     columns = tuple(SourceColumn.from_mapping(m) for m in mappings if isinstance(m, dict))
     status = str(entry.get("status", ""))
     partitioning = (entry.get("tableStatistics") or {}).get("partitioningInfo") or {}
-    expected = int(partitioning.get("numberOfPartitions") or 0)
-    completed = int(partitioning.get("numberOfCompletedPartitions") or 0)
+    expected = _count(partitioning.get("numberOfPartitions"))
+    completed = _count(partitioning.get("numberOfCompletedPartitions"))
     keys = sorted(files_by_folder.get(folder, []))
     parquet = [k for k in keys if k.endswith(_PARQUET)]
     problem: str | None = None
@@ -343,17 +360,19 @@ def _table(
         problem = f"AWS skipped the table: {reason or 'no reason given'}"
     elif status != "COMPLETE":
         problem = f"its export status is {status or 'missing'}" + (f": {reason}" if reason else "")
+    elif expected is None or completed is None:
+        problem = (
+            "export_tables_info gives no tableStatistics.partitioningInfo "
+            "(numberOfPartitions, numberOfCompletedPartitions) for it, so its files cannot be "
+            "checked"
+        )
     elif completed != expected:
         problem = f"only {completed} of its {expected} partitions completed"
     elif not columns:
         problem = "export_tables_info lists no columns (originalTypeMappings) for it"
     else:
         problem = _check_files(store, prefix + folder + "/", keys, parquet, expected)
-    files = (
-        tuple(ExportFile(store, k, None, -1, store.size(k), where) for k in parquet)
-        if problem is None
-        else ()
-    )
+    files = _files(store, where, target, parquet) if problem is None else ()
     return RdsTable(
         target=target,
         database=database,
@@ -362,10 +381,33 @@ def _table(
         columns=columns,
         files=files,
         status=status,
-        partitions=expected,
+        partitions=expected or 0,
         problem=problem,
+        skipped=problem is not None and problem.startswith("AWS skipped"),
         raw=entry,
     )
+
+
+def _count(value: Any) -> int | None:
+    """A partition count from export_tables_info (a non-negative integer), else None."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None
+    return value
+
+
+def _files(store: BlobStore, where: str, target: str, keys: list[str]) -> tuple[ExportFile, ...]:
+    """The table's Parquet files with their sizes; a file that is not a regular file inside
+    the export (a symlink out of it, a directory, a named pipe) refuses the export."""
+    files = []
+    for key in keys:
+        try:
+            size = store.size(key)
+        except Aws2BqError as exc:
+            raise type(exc)(
+                f"export {where}: table {target}: {exc.message}", hint=exc.hint
+            ) from None
+        files.append(ExportFile(store, key, None, -1, size, where))
+    return tuple(files)
 
 
 def _check_files(

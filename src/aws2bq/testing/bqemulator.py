@@ -78,6 +78,10 @@ def _patch_offline_startup() -> None:
     from bqemulator.storage import engine as engine_module
 
     def _load_spatial_if_installed(self: Any) -> None:
+        # Offline like every DuckDB connection of aws2bq (warehouses/duckdb/files.py): no
+        # extension is downloaded or auto-loaded behind the emulator's back.
+        for setting in ("autoinstall_known_extensions", "autoload_known_extensions"):
+            self.connection.execute(f"SET {setting} = false")
         try:
             self.connection.execute("LOAD spatial")
         except Exception:

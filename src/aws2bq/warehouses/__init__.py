@@ -1,8 +1,11 @@
 """Warehouses aws2bq loads into, found by URL scheme.
 
-    duckdb:///path/file.duckdb              (relative path: duckdb:///aws2bq.duckdb)
-    duckdb:////abs/path/file.duckdb         (absolute path)
+    duckdb:///path/file.duckdb              (relative to the working directory)
+    duckdb:////abs/path/file.duckdb         (absolute path: four slashes)
     bigquery://PROJECT/DATASET[?location=EU]
+
+Every summary prints :func:`resolved_location` (the DuckDB file's absolute path), so a
+relative path is never a surprise.
 
 Each warehouse is a package ``aws2bq.warehouses.<scheme>`` exposing
 ``connect(url: WarehouseUrl) -> Warehouse``; it is imported only when used, so a missing
@@ -86,6 +89,19 @@ def parse_url(url: str) -> WarehouseUrl:
     if not project or not dataset or "/" in dataset:
         raise ConfigError(f"bad BigQuery URL {url!r}", hint="use bigquery://PROJECT/DATASET")
     return WarehouseUrl(scheme, url, project=project, dataset=dataset, params=params)
+
+
+def resolved_location(url: str | WarehouseUrl) -> str:
+    """Where the data of a warehouse URL lives: a DuckDB file's absolute path (``:memory:``
+    as is), a BigQuery ``PROJECT.DATASET``."""
+    import os
+
+    parsed = parse_url(url) if isinstance(url, str) else url
+    if parsed.scheme == "duckdb":
+        if parsed.path == ":memory:":
+            return parsed.path
+        return os.path.abspath(os.path.expanduser(parsed.path))
+    return f"{parsed.project}.{parsed.dataset}"
 
 
 def connect(url: str | WarehouseUrl = DEFAULT_URL) -> Warehouse:

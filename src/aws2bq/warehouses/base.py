@@ -276,7 +276,7 @@ class DynamoDBIncrementalStaging(ABC):
     change set (see /tmp/changeset-contract.md and docs/warehouse-interface.md).
 
     The runner calls, in order: :meth:`stage_dynamodb_incremental` (count rows per file),
-    :meth:`dynamodb_record_keys`, :meth:`dedup_dynamodb_changes`,
+    :meth:`dynamodb_record_keys`, :meth:`unkeyed_dynamodb_records`, :meth:`dedup_dynamodb_changes`,
     :meth:`profile_dynamodb_changes` (→ ``decide_schema``), :meth:`dynamodb_changes_select`,
     and always :meth:`drop_dynamodb_incremental_staging`.
     """
@@ -291,6 +291,11 @@ class DynamoDBIncrementalStaging(ABC):
     @abstractmethod
     def dynamodb_record_keys(self, staged: StagedExport) -> list[tuple[str, ...]]:
         """The distinct (sorted) sets of attribute names found in the records' ``Keys``."""
+
+    @abstractmethod
+    def unkeyed_dynamodb_records(self, staged: StagedExport, keys: Sequence[str]) -> int:
+        """How many records cannot be keyed by ``keys``: a key missing from ``Keys`` or not an
+        S / N / B value, or a ``NewImage`` lacking it or holding another value."""
 
     @abstractmethod
     def dedup_dynamodb_changes(

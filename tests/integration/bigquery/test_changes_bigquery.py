@@ -18,6 +18,7 @@ import sqlglot.expressions as exp
 from sqlglot.errors import ErrorLevel
 
 from aws2bq.core.apply import Mode
+from aws2bq.errors import WarehouseError
 from aws2bq.runner.rds_load import RdsLoadRequest, load_rds
 from aws2bq.sandbox import Sandbox
 from aws2bq.testing.bqemulator import BigQueryEmulator
@@ -134,19 +135,24 @@ def test_three_exports_follow_the_source(
 
     def apply(export: str) -> None:
         nonlocal state
-        report = load_rds(
-            RdsLoadRequest(
-                export=export,
-                warehouse=warehouse.url,
-                mode=request_mode,
-                soft_delete=soft_delete,
-                keys={f"{db}.items": ("id",)},
-            ),
-            warehouse=warehouse,
-        )
-        error = report.tables[0].error or ""
-        if "CREATE TEMPORARY TABLE" in error and "Catalog Error: Schema with name" in error:
-            raise EmulatorGap(error[:200])
+        try:
+            report = load_rds(
+                RdsLoadRequest(
+                    export=export,
+                    warehouse=warehouse.url,
+                    mode=request_mode,
+                    soft_delete=soft_delete,
+                    keys={f"{db}.items": ("id",)},
+                ),
+                warehouse=warehouse,
+            )
+        except WarehouseError as exc:
+            # The emulator's temporary-table schema (<project>__c_<id>) is missing: the known
+            # gap (the failing CREATE TEMPORARY TABLE is in exc.statement and the debug log).
+            error = str(exc)
+            if "Catalog Error: Schema with name" in error and "__c_" in error:
+                raise EmulatorGap(error[:200]) from exc
+            raise
         assert [(t.status, t.error) for t in report.tables] == [("applied", None)]
         at = _naive(report.snapshot_time)
         now = src.rows()

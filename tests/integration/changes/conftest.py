@@ -197,10 +197,10 @@ def ddb_items(version: int, n: int = 30) -> list[dict[str, Any]]:
     return items
 
 
-def ddb_export(root: Path, version: int, *, files: int = 3) -> Path:
-    """A local DynamoDB full export (AWS's layout) of ``ddb_items(version)``."""
-    items = ddb_items(version)
-    chunks = [[item_line(i) for i in items[k::files]] for k in range(files)]
+def ddb_export(root: Path, version: int, *, files: int = 3, items: int = 30) -> Path:
+    """A local DynamoDB full export (AWS's layout) of ``ddb_items(version, items)``."""
+    rows = ddb_items(version, items)
+    chunks = [[item_line(i) for i in rows[k::files]] for k in range(files)]
     written = write_export(
         root / f"v{version}",
         chunks,

@@ -56,26 +56,31 @@ DDB_STAGES = [
     "apply:before_commit",
     "applied",
 ]
-#: Stages of ``load rds`` (4 tables: from ``staged`` on, ``:N`` is the N-th table).
+#: Stages of ``load rds`` (4 tables, applied all or none: ``staged`` and ``typed`` are
+#: reached once per table, the apply stages once for the whole export's one transaction).
 RDS_STAGES = [
     "manifests",
     "download",
     "staged",
     "typed",
+    "staged:3",
+    "typed:4",
     "apply:begin",
     "apply:statement:2",
+    "apply:statement:20",
     "apply:before_commit",
     "applied",
-    "staged:3",
-    "apply:before_commit:2",
-    "applied:4",
 ]
+#: ``load rds --per-table``: one transaction per table (``:N`` is the N-th table), so a crash
+#: between tables leaves the first ones applied; the default re-run applies the rest.
+RDS_PER_TABLE_STAGES = ["staged:3", "apply:before_commit:2", "applied", "applied:4"]
 #: A crash on the second export of a sequence: a representative stage of each phase.
 SEQUENCE_STAGES = ["download", "typed", "apply:statement:2", "apply:before_commit", "applied"]
 
 
 def test_every_stage_named_here_exists() -> None:
-    used = {s.rsplit(":", 1)[0] if s[-1].isdigit() else s for s in DDB_STAGES + RDS_STAGES}
+    named = DDB_STAGES + RDS_STAGES + RDS_PER_TABLE_STAGES
+    used = {s.rsplit(":", 1)[0] if s[-1].isdigit() else s for s in named}
     assert used <= set(STAGES)
     # run:* are covered by the run tests, copied / loaded by the GCS transport tests.
     assert set(STAGES) - used == {"run:started", "run:applied", "copied", "loaded"}
@@ -223,11 +228,11 @@ def _rds_load(export: str, db: Path, mode: str) -> list[str]:
     return [t.status for t in report.tables]
 
 
-def _rds_args(export: str, db: Path, mode: str) -> list[str]:
+def _rds_args(export: str, db: Path, mode: str, *extra: str) -> list[str]:
     args = rds_load_args(export, db)
     args[args.index("--warehouse") + 1] = _ddb_url(db)
     keys = [a for k in SHOP_KEYS for a in ("--key", k)] if mode != "replace" else []
-    return [*args, "--mode", mode, *keys]
+    return [*args, "--mode", mode, *keys, *extra]
 
 
 @pytest.fixture
@@ -274,12 +279,25 @@ def test_rds_crash_then_rerun_equals_an_uninterrupted_load(
     db = tmp_path / "w.duckdb"
     crash_at(stage, _rds_args(case.exports.first, db, mode), sandbox=aws)
     assert_old_or_new(db, {}, dump(case.ref1), _rds_streams(case.ref1))
+    # All or none: the one transaction committed (killed after it) or nothing is there.
+    committed = 4 if stage == "applied" else 0
+    assert len(dump(db).get(LEDGER, []) if db.exists() else []) == committed
     statuses = _rds_load(case.exports.first, db, mode)
-    committed = {"applied": 1, "applied:4": 4}.get(stage, 0)
-    if stage == "apply:before_commit:2":
-        committed = 1  # the second table's transaction died: the first one stays
-    elif stage == "staged:3":
-        committed = 2
+    assert statuses == ["already_applied"] * committed + ["applied"] * (4 - committed)
+    _check_rds_clean(db, case.ref1)
+
+
+@pytest.mark.parametrize("stage", RDS_PER_TABLE_STAGES)
+def test_rds_per_table_crash_keeps_the_tables_committed_before_it(
+    stage: str, rds: tuple[RdsCase, str], aws: Sandbox, tmp_path: Path
+) -> None:
+    case, mode = rds
+    db = tmp_path / "w.duckdb"
+    crash_at(stage, _rds_args(case.exports.first, db, mode, "--per-table"), sandbox=aws)
+    assert_old_or_new(db, {}, dump(case.ref1), _rds_streams(case.ref1))
+    # staged:3 dies in the third table (two committed); apply:before_commit:2 in the second.
+    committed = {"staged:3": 2, "apply:before_commit:2": 1, "applied": 1, "applied:4": 4}[stage]
+    statuses = _rds_load(case.exports.first, db, mode)
     assert statuses == ["already_applied"] * committed + ["applied"] * (4 - committed)
     _check_rds_clean(db, case.ref1)
 
@@ -294,7 +312,6 @@ def test_rds_crash_on_the_second_export_keeps_the_first_and_applies_the_second_o
     crash_at(stage, _rds_args(case.exports.second, db, mode), sandbox=aws)
     assert_old_or_new(db, dump(case.ref1), dump(case.ref2), _rds_streams(case.ref1))
     statuses = _rds_load(case.exports.second, db, mode)
-    assert statuses[0] == ("already_applied" if stage == "applied" else "applied")
-    assert set(statuses[1:]) == {"applied"}
+    assert statuses == ["already_applied" if stage == "applied" else "applied"] * 4
     _check_rds_clean(db, case.ref2)
     assert len(dump(db)[LEDGER]) == 8  # 4 tables × 2 exports, once each

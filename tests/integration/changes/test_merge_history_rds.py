@@ -216,7 +216,7 @@ def test_mariadb_sequence_follows_the_source(
 
 
 @pytest.mark.mariadb
-def test_table_without_key_fails_only_that_table(
+def test_table_without_key_fails_the_export_or_only_that_table_per_table(
     aws_env: Sandbox, mariadb: Database, unique: str, tmp_path: Path, cli: Cli
 ) -> None:
     src = Source(aws_env, mariadb, unique, "mariadb")
@@ -228,7 +228,16 @@ def test_table_without_key_fails_only_that_table(
         "INSERT INTO nokey VALUES (1)",
     )
     wh = tmp_path / "w.duckdb"
-    code, summary, _ = load(cli, src.export(), wh, "--mode", "merge", "--key", f"{db}.keyed=id")
+    export = src.export()
+    code, summary, err = load(cli, export, wh, "--mode", "merge", "--key", f"{db}.keyed=id")
+    assert code == 1 and summary == {} and f"{db}.nokey" in err and "only --mode replace" in err
+    assert not wh.exists() or q(wh, "SELECT count(*) FROM information_schema.tables") in (
+        [(0,)],
+        [(1,)],  # the ledger
+    )
+    code, summary, _ = load(
+        cli, export, wh, "--mode", "merge", "--key", f"{db}.keyed=id", "--per-table"
+    )
     assert code == 1
     tables = {t["table"]: t for t in summary["tables"]}
     assert tables[f"{db}__keyed"]["status"] == "applied"

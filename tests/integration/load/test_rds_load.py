@@ -435,8 +435,12 @@ def test_corrupted_export_leaves_the_warehouse_untouched(
     assert code == 1
     assert expected in err and f"{db}.t" in err, err
     assert snapshot(db_file) == before
-    # the other table of the same export still loads
+    # all or none: the other table of the same export is not applied either
     code, summary, err = load(cli, str(local), db_file)
+    assert code == 1 and f"{db}.t" in err and summary == {}
+    assert snapshot(db_file) == before
+    # --per-table: the other table of the same export still loads
+    code, summary, err = load(cli, str(local), db_file, "--per-table")
     assert code == 1 and f"{db}.t" in err
     statuses = {t["target"]: t["status"] for t in summary["tables"]}
     assert statuses == {f"{db}.t": "failed", f"{db}.u": "applied", f"{db}.skip me": "failed"}
@@ -470,8 +474,8 @@ def test_older_export_is_refused_unless_forced(
     first = next(k for k in _s3_keys(aws_env, bucket) if "/one-" in k).split("/")[1]
     # the export already applied is a no-op, whatever its age
     before = snapshot(db_file)
-    code, summary, _ = load(cli, f"s3://{bucket}/rds/{first}/", db_file, "--only", f"{db}.t")
-    assert code == 0 and summary["tables"][0]["status"] == "already_applied"
+    code, summary, err = load(cli, f"s3://{bucket}/rds/{first}/", db_file, "--only", f"{db}.t")
+    assert code == 0 and summary["tables"][0]["status"] == "already_applied", err
     # a new export of the older snapshot is refused
     snap = aws_env.rds.client.describe_db_snapshots(DBSnapshotIdentifier=first)["DBSnapshots"][0]
     aws_env.rds.export(snap["DBSnapshotArn"], bucket=bucket, task_id=f"re-{first}", prefix="rds")

@@ -25,7 +25,7 @@ from google.cloud import bigquery
 from google.cloud.bigquery.retry import DEFAULT_JOB_RETRY
 
 from aws2bq.core.capabilities import BIGQUERY, Capabilities
-from aws2bq.errors import WarehouseError
+from aws2bq.errors import ConfigError, WarehouseError, one_line
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.warehouses.base import ColumnDescriptions, TableRef, Warehouse
 from aws2bq.warehouses.bigquery.capabilities import CLOUD, EMULATOR, BigQueryFeatures
@@ -82,7 +82,18 @@ class BigQueryWarehouse(
         self.config = config
         self.url = config.url or f"bigquery://{config.project}/{config.dataset}"
         self.features: BigQueryFeatures = EMULATOR if config.endpoint else CLOUD
-        self.client = client if client is not None else make_client(config)
+        if client is None:
+            from google.auth.exceptions import GoogleAuthError
+
+            try:
+                client = make_client(config)
+            except GoogleAuthError as exc:
+                raise ConfigError(
+                    f"no usable Google credentials for {self.url}: {one_line(str(exc))[:200]}",
+                    hint="run `gcloud auth application-default login`, or set "
+                    "bigquery.credentials_file (workload identity federation from AWS)",
+                ) from None
+        self.client = client
         # Against an emulator, an HTTP 500 for unsupported SQL, or a connection refused by an
         # emulator that died, would otherwise be retried by the client for ten minutes (API
         # calls) and a failed query restarted for forty (job_retry); a local endpoint either

@@ -8,9 +8,12 @@ concurrent update", "Could not serialize access"). Everything else is terminal
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from aws2bq.errors import Aws2BqError, TransientError, WarehouseError
+from aws2bq.errors import Aws2BqError, TransientError, WarehouseError, one_line
+
+log = logging.getLogger(__name__)
 
 #: Error ``reason`` values BigQuery documents as worth retrying.
 RETRYABLE_REASONS = frozenset(
@@ -35,6 +38,10 @@ CONFLICT_MARKERS = (
 )
 
 
+def _cut(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def reasons(exc: BaseException) -> list[str]:
     """The ``reason`` of every error item a google API exception carries."""
     items: list[Any] = list(getattr(exc, "errors", None) or [])
@@ -48,9 +55,9 @@ def translate(exc: BaseException, what: str, *, sql: str | None = None) -> Aws2B
     message = str(getattr(exc, "message", None) or exc)
     status = getattr(exc, "code", None)
     found = reasons(exc)
-    detail = f"BigQuery {what} failed: {message}"
     if sql:
-        detail += f"\n  statement: {sql[:500]}"
+        log.debug("BigQuery %s failed: %s\n%s", what, message, sql)
+    detail = f"BigQuery {what} failed: {_cut(one_line(message))}"
     lowered = message.lower()
     if any(marker in lowered for marker in CONFLICT_MARKERS):
         return TransientError(detail, hint="another writer changed the same table; retry later")
@@ -62,13 +69,17 @@ def translate(exc: BaseException, what: str, *, sql: str | None = None) -> Aws2B
     ):
         return TransientError(detail, hint="BigQuery is busy or unavailable; retry later")
     if "quotaExceeded" in found:
-        return WarehouseError(detail, hint="a BigQuery quota is exhausted; raise it or wait")
+        return WarehouseError(
+            detail, hint="a BigQuery quota is exhausted; raise it or wait", statement=sql
+        )
     if status == 404 or "notFound" in found:
-        return WarehouseError(detail, hint="check the project, dataset and table names")
+        return WarehouseError(
+            detail, hint="check the project, dataset and table names", statement=sql
+        )
     if status == 403 or "accessDenied" in found:
         return WarehouseError(
             detail,
             hint="the credentials lack a BigQuery permission (roles/bigquery.dataEditor "
             "and roles/bigquery.jobUser)",
         )
-    return WarehouseError(detail)
+    return WarehouseError(detail, statement=sql)

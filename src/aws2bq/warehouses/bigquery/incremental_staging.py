@@ -73,7 +73,7 @@ class BigQueryDynamoDBIncrementalStaging(BigQueryHost, DynamoDBIncrementalStagin
     """The incremental-records ability of :class:`BigQueryWarehouse` (a mixin)."""
 
     # Provided by the full-export staging mixin.
-    def stage_dynamodb_export(
+    def stage_dynamodb_lines(
         self, files: Sequence[RawFile], *, stream: str, progress: Progress
     ) -> StagedExport:
         raise NotImplementedError
@@ -89,7 +89,7 @@ class BigQueryDynamoDBIncrementalStaging(BigQueryHost, DynamoDBIncrementalStagin
     def stage_dynamodb_incremental(
         self, files: Sequence[RawFile], *, stream: str, progress: Progress
     ) -> StagedExport:
-        staged = self.stage_dynamodb_export(files, stream=stream, progress=progress)
+        staged = self.stage_dynamodb_lines(files, stream=stream, progress=progress)
         stage = staged.table.expression()
         micros = dynamodb_sql._fill(_MICROS, m=_col("Metadata"))
         bad = exp.or_(
@@ -112,6 +112,36 @@ class BigQueryDynamoDBIncrementalStaging(BigQueryHost, DynamoDBIncrementalStagin
         )
         rows = self.query(exp.select(names).from_(staged.table.expression()).distinct())
         return sorted(tuple(json.loads(r[0])) for r in rows if r[0] is not None)
+
+    def unkeyed_dynamodb_records(self, staged: StagedExport, keys: Sequence[str]) -> int:
+        """BigQuery form of :func:`aws2bq.core.dynamodb_incremental.unkeyed_records_select`:
+        a key value must be a one-member descriptor object ``{"S"|"N"|"B": …}``, and a
+        NewImage's the same JSON as the Keys'."""
+        problems: list[exp.Expression] = []
+        for k in keys:
+            key = exp.Bracket(this=_col("Keys"), expressions=[exp.Literal.string(k)])
+            new = exp.Bracket(this=_col("NewImage"), expressions=[exp.Literal.string(k)])
+            text = dynamodb_sql._fill("TO_JSON_STRING(__v__)", v=key)
+            problems.append(
+                dynamodb_sql._fill(
+                    "__v__ IS NULL OR NOT REGEXP_CONTAINS(__t__, r'^[{]\"[SNB]\":')",
+                    v=key.copy(),
+                    t=text,
+                )
+            )
+            problems.append(
+                dynamodb_sql._fill(
+                    "__n__ IS NOT NULL AND (__nv__ IS NULL OR TO_JSON_STRING(__nv__) != __t__)",
+                    n=_col("NewImage"),
+                    nv=new,
+                    t=text.copy(),
+                )
+            )
+        condition = exp.or_(*(exp.Paren(this=p) for p in problems))
+        ((count,),) = self.query(
+            exp.select(exp.Count(this=exp.Star())).from_(staged.table.expression()).where(condition)
+        )
+        return int(count)
 
     def dedup_dynamodb_changes(
         self, staged: StagedExport, *, keys: Sequence[str], since: dt.datetime | None

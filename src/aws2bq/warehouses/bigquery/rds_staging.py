@@ -184,7 +184,11 @@ class BigQueryRdsStaging(BigQueryHost, RdsStaging):
                     with ThreadPoolExecutor(max_workers=workers) as pool:
                         list(pool.map(load, members))
                     staged.sources.append(
-                        rds_sql.Source(table.expression(), {name: raw for name, _, raw in columns})
+                        rds_sql.Source(
+                            table.expression(),
+                            {name: raw for name, _, raw in columns},
+                            tuple(f.key for f, _ in members),
+                        )
                     )
             except BaseException:
                 self.drop_rds_staging(staged)

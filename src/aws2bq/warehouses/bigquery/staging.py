@@ -31,6 +31,7 @@ from aws2bq.core.progress import Progress
 from aws2bq.core.schema import TableSchema
 from aws2bq.core.widening import Widening
 from aws2bq.errors import Aws2BqError, ExportError, WarehouseError
+from aws2bq.sources.dynamodb_lines import raise_line_without_item
 from aws2bq.warehouses.base import DynamoDBStaging, RawFile, StagedExport, TableRef
 from aws2bq.warehouses.bigquery import dynamodb_sql
 from aws2bq.warehouses.bigquery.host import BigQueryHost
@@ -54,6 +55,21 @@ class BigQueryDynamoDBStaging(BigQueryHost, DynamoDBStaging):
     def stage_dynamodb_export(
         self, files: Sequence[RawFile], *, stream: str, progress: Progress
     ) -> StagedExport:
+        staged = self.stage_dynamodb_lines(files, stream=stream, progress=progress)
+        no_item = exp.select(exp.Count(this=exp.Star())).from_(staged.table.expression())
+        ((missing,),) = self.query(
+            no_item.where(exp.Is(this=exp.column("Item", quoted=True), expression=exp.null()))
+        )
+        if missing:
+            self.drop_table(staged.table)
+            raise_line_without_item(list(files))
+        return staged
+
+    def stage_dynamodb_lines(
+        self, files: Sequence[RawFile], *, stream: str, progress: Progress
+    ) -> StagedExport:
+        """Load every line of every file (full-export or incremental records) into a new
+        staging table of JSON columns :data:`STAGE_COLUMNS`."""
         from google.cloud import bigquery
 
         from aws2bq.warehouses.bigquery.transport.gcs import staged_objects

@@ -24,9 +24,9 @@ declared as strings, so every S value keeps its exact text. Spilled segments of 
 schemas are unified at the end (struct fields matched by name; a field a segment lacks
 reads as NULL).
 
-A file that is not gzip JSON lines (truncated, bad gzip, a bad line, a line of another shape)
-raises :class:`aws2bq.errors.ExportError` naming the file. The stager declines
-(:class:`Unsupported`) only shapes it cannot represent as Arrow columns — more than
+A file that is not gzip JSON lines (truncated, bad gzip, a bad line, bytes that are not UTF-8,
+a line of another shape) raises :class:`aws2bq.errors.ExportError` naming the file. The
+stager declines (:class:`Unsupported`) only shapes it cannot represent as Arrow columns — more than
 :data:`MAX_FIELDS` distinct nested fields (maps keyed by data), more than :data:`MAX_DEPTH`
 levels, map members whose names differ only in case — and the caller falls back to DuckDB's
 own JSON reader (a MAP per item) for those. The size of the export never makes it decline.
@@ -176,7 +176,25 @@ def _read(data: pa.Buffer, schema: pa.Schema | None, unexpected: str) -> pa.Tabl
     return pj.read_json(pa.BufferReader(data), read_options=read, parse_options=options)
 
 
+def _check_utf8(data: pa.Buffer) -> None:
+    """Refuse a chunk that is not UTF-8 (JSON text must be, RFC 8259 §8.1): Arrow's JSON
+    reader would keep such bytes in a string, and DuckDB would reject them much later with
+    no file named. Cast in native code, without copying the chunk.
+
+    Raises:
+        _BadFile: the chunk holds invalid UTF-8 (the caller names the file).
+    """
+    offsets = pa.array([0, data.size], pa.int64()).buffers()[1]
+    try:
+        pa.LargeBinaryArray.from_buffers(pa.large_binary(), 1, [None, offsets, data]).cast(
+            pa.large_string()
+        )
+    except pa.ArrowInvalid as exc:
+        raise _BadFile(f"is not UTF-8 text ({exc})") from exc
+
+
 def _parse_chunk(data: pa.Buffer, learned: _Schema) -> pa.Table:
+    _check_utf8(data)
     known = learned.known()
     table: pa.Table | None = None
     if known is not None:

@@ -13,6 +13,7 @@ intermediate results spill to the run's scratch directory.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -25,16 +26,22 @@ import sqlglot
 import sqlglot.expressions as exp
 
 from aws2bq.core.capabilities import DUCKDB, Capabilities
-from aws2bq.errors import TransientError, WarehouseError
+from aws2bq.errors import ConfigError, TransientError, WarehouseError, one_line
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.warehouses import WarehouseUrl
 from aws2bq.warehouses.base import TableRef, Warehouse
+from aws2bq.warehouses.duckdb.files import (
+    OFFLINE_CONFIG,
+    check_duckdb_file,
+    check_relative_path,
+)
 from aws2bq.warehouses.duckdb.functions import register_functions
 from aws2bq.warehouses.duckdb.incremental_staging import DuckDBDynamoDBIncrementalStaging
 from aws2bq.warehouses.duckdb.rds_staging import DuckDBRdsStaging
 from aws2bq.warehouses.duckdb.staging import DuckDBDynamoDBStaging
 
 DEFAULT_MEMORY_LIMIT = "768MB"
+log = logging.getLogger(__name__)
 
 
 def _setting(name: str, value: str) -> exp.Expression:
@@ -48,19 +55,28 @@ def _setting(name: str, value: str) -> exp.Expression:
     return cast(exp.Expression, tree)
 
 
+def driver_message(exc: BaseException, limit: int = 300) -> str:
+    """DuckDB's own message on one line, without the SQL excerpt it appends (``LINE 1: …``,
+    which belongs to the debug log), cut at ``limit`` characters."""
+    text = one_line(str(exc).split("\nLINE ", 1)[0])
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _translate(exc: Exception, sql: str) -> Exception:
-    """A DuckDB error as aws2bq's: conflicts are transient, the rest terminal."""
+    """A DuckDB error as aws2bq's: conflicts are transient, the rest terminal; the SQL goes to
+    the debug log and the error's ``statement``, never into its message."""
     if isinstance(exc, duckdb.TransactionException):
         return TransientError(
-            f"DuckDB transaction conflict: {exc}",
+            f"DuckDB transaction conflict: {driver_message(exc)}",
             hint="another writer changed the same table; retry",
         )
     if isinstance(exc, duckdb.ConstraintException):
         return TransientError(
-            f"DuckDB constraint conflict: {exc}",
+            f"DuckDB constraint conflict: {driver_message(exc)}",
             hint="another run applied the same export; re-run",
         )
-    return WarehouseError(f"DuckDB failed: {exc}\n  statement: {sql[:500]}")
+    log.debug("DuckDB statement failed: %s\n%s", exc, sql)
+    return WarehouseError(f"DuckDB failed: {driver_message(exc)}", statement=sql)
 
 
 class DuckDBWarehouse(
@@ -75,13 +91,31 @@ class DuckDBWarehouse(
         self.path = url.path
         self.params = dict(url.params)
         if self.path != ":memory:":
-            Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        self._scratch = tempfile.TemporaryDirectory(
-            prefix="aws2bq-duckdb-", dir=self.params.get("scratch")
-        )
+            file = Path(self.path).expanduser()
+            check_relative_path(self.path, self.url)
+            check_duckdb_file(file)
+            try:
+                file.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigError(
+                    f"cannot create the folder of the warehouse file {file.absolute()}: "
+                    f"{exc.strerror or exc}",
+                    hint="choose a --warehouse path the user running aws2bq can write",
+                ) from None
+        try:
+            self._scratch = tempfile.TemporaryDirectory(
+                prefix="aws2bq-duckdb-", dir=self.params.get("scratch")
+            )
+        except OSError as exc:
+            where = self.params.get("scratch") or "the temporary folder"
+            raise ConfigError(
+                f"cannot create a scratch folder in {where}: {exc.strerror or exc}",
+                hint="set ?scratch= on the DuckDB URL (or TMPDIR) to a writable folder",
+            ) from None
         self.scratch = Path(self._scratch.name)
         try:
-            self.con = duckdb.connect(os.path.expanduser(self.path))
+            # Offline: no extension is ever downloaded or loaded behind aws2bq's back.
+            self.con = duckdb.connect(os.path.expanduser(self.path), config=dict(OFFLINE_CONFIG))
         except duckdb.IOException as exc:
             self._scratch.cleanup()
             if "lock" in str(exc).lower():
@@ -89,7 +123,15 @@ class DuckDBWarehouse(
                     f"the DuckDB file {self.path} is in use by another process",
                     hint="another aws2bq run (or a DuckDB client) holds it; retry when it ends",
                 ) from exc
-            raise WarehouseError(f"cannot open DuckDB file {self.path}: {exc}") from exc
+            if "permission denied" in str(exc).lower() or "read-only" in str(exc).lower():
+                raise ConfigError(
+                    f"cannot open the warehouse file {self.path} for writing: "
+                    f"{driver_message(exc)}",
+                    hint="give the user running aws2bq write access to the file and its folder",
+                ) from exc
+            raise WarehouseError(
+                f"cannot open DuckDB file {self.path}: {driver_message(exc)}"
+            ) from exc
         # DuckDB 2.x rejects the arrow lambda syntax sqlglot renders unless enabled.
         for name, value in (
             ("lambda_syntax", "ENABLE_SINGLE_ARROW"),

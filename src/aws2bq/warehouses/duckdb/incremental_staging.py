@@ -206,7 +206,7 @@ class DuckDBDynamoDBIncrementalStaging(DuckDBHost, DynamoDBIncrementalStaging):
             try:
                 self.query(probe)
             except WarehouseError as exc:
-                detail = str(exc).split("\n  statement:")[0]
+                detail = exc.message
                 raise ExportError(
                     f"export {f.export}: data file {f.key} cannot be read ({detail})",
                     hint="the file is truncated or not gzip JSON lines; export the window again",
@@ -218,6 +218,10 @@ class DuckDBDynamoDBIncrementalStaging(DuckDBHost, DynamoDBIncrementalStaging):
             return sorted(handle.spill.key_sets)
         rows = self.query(inc.key_sets_select(self._records(staged)))
         return sorted(tuple(str(n) for n in r[0]) for r in rows if r[0] is not None)
+
+    def unkeyed_dynamodb_records(self, staged: StagedExport, keys: Sequence[str]) -> int:
+        ((count,),) = self.query(inc.unkeyed_records_select(self._records(staged), keys))
+        return int(count)
 
     def dedup_dynamodb_changes(
         self, staged: StagedExport, *, keys: Sequence[str], since: datetime | None

@@ -147,7 +147,8 @@ class DuckDBRdsStaging(DuckDBHost, RdsStaging):
             self.execute(exp.Create(this=view, kind="VIEW", expression=read))
             described = self.query(exp.Describe(this=view.copy()))
             raws = {str(r[0]): raw_type(str(r[1])) for r in described}
-            staged.sources.append(rds_sql.Source(view, raws))
+            keys = tuple(by_path[str(p)].key for p in group)
+            staged.sources.append(rds_sql.Source(view, raws, keys))
         rows = self._metadata(
             "SELECT file_name, num_rows FROM parquet_file_metadata(:files)", ordered
         )
@@ -167,7 +168,7 @@ class DuckDBRdsStaging(DuckDBHost, RdsStaging):
                 try:
                     self.query(_parse(template, files=_files_array([path])))
                 except WarehouseError as exc:
-                    detail = str(exc).split("\n  statement:")[0]
+                    detail = exc.message
                     raise ExportError(
                         f"export {f.export}: data file {f.key} is not readable Parquet ({detail})",
                         hint="the file is truncated or corrupt; re-run the export task",

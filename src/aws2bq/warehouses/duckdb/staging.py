@@ -30,6 +30,7 @@ from aws2bq.core.schema import TableSchema
 from aws2bq.core.widening import Widening
 from aws2bq.errors import ExportError, WarehouseError
 from aws2bq.sources.blobs import ExportFile, fetch_all
+from aws2bq.sources.dynamodb_lines import raise_line_without_item
 from aws2bq.warehouses.base import DynamoDBStaging, RawFile, StagedExport, TableRef
 from aws2bq.warehouses.duckdb import arrow_stage
 from aws2bq.warehouses.duckdb.host import DuckDBHost
@@ -137,6 +138,16 @@ class DuckDBDynamoDBStaging(DuckDBHost, DynamoDBStaging):
         for path, rows in self.query(dynamodb_sql.file_counts_select(target)):
             counts[by_path.get(str(path), str(path))] = int(rows)
         staged.rows_per_file = counts
+        no_item = exp.select(exp.Count(this=exp.Star())).from_(target.copy())
+        ((missing,),) = self.query(
+            no_item.where(exp.Is(this=exp.column("Item", quoted=True), expression=exp.null()))
+        )
+        if missing:
+            try:
+                raise_line_without_item([f for f, _ in readable])
+            except BaseException:
+                self.execute(exp.Detach(this=exp.to_identifier(alias), exists=True))
+                raise
         progress.advance("stage", files=len(readable), rows=staged.rows)
         return staged
 
@@ -149,7 +160,7 @@ class DuckDBDynamoDBStaging(DuckDBHost, DynamoDBStaging):
             try:
                 self.query(probe)
             except WarehouseError as exc:
-                detail = str(exc).split("\n  statement:")[0]
+                detail = exc.message
                 raise ExportError(
                     f"export {f.export}: data file {f.key} cannot be read ({detail})",
                     hint="the file is truncated or not gzip JSON lines; re-export the table",

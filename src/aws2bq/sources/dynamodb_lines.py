@@ -1,0 +1,201 @@
+"""Find the lines of a DynamoDB export behind a refusal: which file, which line.
+
+The checks themselves run in the warehouse (SQL over the staged rows, no per-row Python).
+When one fails, these functions read the export's files again — only on that error path —
+to name the first offending line, or every line holding a duplicated key. Files are read
+through :meth:`RawFile.open` (bounded by their listed size, MD5-verified), line by line.
+
+A full export line is ``{"Item": {...}}``; an incremental one is
+``{"Metadata": …, "Keys": {...}, "NewImage": {...}, …}`` (docs/export-formats.md §1). A key
+attribute is S, N or B (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/
+HowItWorks.NamingRulesDataTypes.html: "the only data types allowed for primary key
+attributes are string, number, or binary").
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import gzip
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any, Protocol
+
+import orjson
+
+from aws2bq.errors import ExportError
+
+#: Where a line is: (file key, 1-based line number).
+Place = tuple[str, int]
+KEY_TYPES = ("S", "N", "B")
+
+
+class LineFile(Protocol):
+    """A data file as the locator reads it (``aws2bq.sources.blobs.ExportFile``)."""
+
+    @property
+    def key(self) -> str: ...
+
+    def open(self) -> Any: ...
+
+
+def lines(files: Sequence[LineFile]) -> Iterator[tuple[Place, Any]]:
+    """Every line of every file, in order: (place, parsed JSON, or None if not JSON)."""
+    for f in files:
+        try:
+            with f.open() as raw, gzip.GzipFile(fileobj=raw, mode="rb") as text:
+                for n, line in enumerate(text, start=1):
+                    if not line.strip():
+                        continue
+                    try:
+                        yield (f.key, n), orjson.loads(line)
+                    except orjson.JSONDecodeError:
+                        yield (f.key, n), None
+        except (OSError, EOFError, zlib.error):
+            continue  # an unreadable file is reported by the stager, not here
+
+
+def key_problem(image: Any, keys: Sequence[str]) -> str | None:
+    """Why ``image`` (a DynamoDB item) cannot be keyed by ``keys``, or None if it can."""
+    if not isinstance(image, Mapping):
+        return "is not an item"
+    for k in keys:
+        value = image.get(k)
+        if not isinstance(value, Mapping) or len(value) != 1:
+            return f"has no key attribute {k!r}"
+        ((descriptor, _),) = value.items()
+        if descriptor == "NULL":
+            return f"holds its key attribute {k!r} as NULL"
+        if descriptor not in KEY_TYPES:
+            return f"holds its key attribute {k!r} as {descriptor} (keys are S, N or B)"
+    return None
+
+
+def record_problem(record: Any, keys: Sequence[str]) -> str | None:
+    """Why an incremental record cannot be keyed: its Keys, or a NewImage disagreeing."""
+    if not isinstance(record, Mapping):
+        return "is not a record"
+    why = key_problem(record.get("Keys"), keys)
+    if why is not None:
+        return f"Keys {why.removeprefix('is ').removeprefix('has ')}".replace(
+            "Keys no", "Keys lack"
+        )
+    new = record.get("NewImage")
+    if new is None:
+        return None
+    why = key_problem(new, keys)
+    if why is not None:
+        return f"NewImage {why}"
+    for k in keys:
+        if new[k] != record["Keys"][k]:
+            return f"NewImage holds key {k}={_show(new[k])} but Keys say {_show(record['Keys'][k])}"
+    return None
+
+
+def first_unkeyed_item(files: Sequence[LineFile], keys: Sequence[str]) -> tuple[Place, str] | None:
+    """The first full-export line with no ``Item`` or an item lacking a key (None: none)."""
+    for place, line in lines(files):
+        if not isinstance(line, Mapping) or not isinstance(line.get("Item"), Mapping):
+            return place, "has no Item"
+        if keys and (why := key_problem(line["Item"], keys)) is not None:
+            return place, f"holds an item that {why}"
+    return None
+
+
+def raise_line_without_item(files: Sequence[LineFile]) -> None:
+    """Raise ``ExportError`` naming the first full-export line without an ``Item`` (a stager
+    found that some line has none)."""
+    found = first_unkeyed_item(files, ())
+    export = getattr(files[0], "export", "") if files else ""
+    where = (
+        f"data file {found[0][0]} line {found[0][1]} {found[1]}" if found else "a line has no Item"
+    )
+    raise ExportError(
+        f'export {export}: {where}; every line of a full export is {{"Item": {{…}}}}',
+        hint="the file is not a DynamoDB full export or was altered; nothing was applied",
+    )
+
+
+def first_unkeyed_record(
+    files: Sequence[LineFile], keys: Sequence[str]
+) -> tuple[Place, str] | None:
+    """The first incremental record that cannot be keyed (None: none)."""
+    for place, line in lines(files):
+        why = record_problem(line, keys)
+        if why is not None:
+            return place, f"holds a record whose {why}"
+    return None
+
+
+def plain_key_value(value: Mapping[str, Any]) -> Any:
+    """A key attribute as a comparable value: S → str, N → normalised Decimal, B → bytes."""
+    ((descriptor, raw),) = value.items()
+    if descriptor == "N":
+        try:
+            return Decimal(str(raw)).normalize()
+        except InvalidOperation:
+            return raw
+    if descriptor == "B":
+        try:
+            return base64.b64decode(str(raw), validate=True)
+        except (binascii.Error, ValueError):
+            return raw
+    return raw
+
+
+def typed_key_value(value: Any) -> Any:
+    """A key value as the warehouse returned it, in :func:`plain_key_value`'s terms."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | Decimal | float):
+        return Decimal(str(value)).normalize()
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    return value
+
+
+def places_of_keys(
+    files: Sequence[LineFile],
+    keys: Sequence[str],
+    wanted: Sequence[tuple[Any, ...]],
+    *,
+    image: str = "Item",
+    limit: int = 4,
+) -> dict[tuple[Any, ...], list[Place]]:
+    """The lines holding each key of ``wanted`` (typed values), at most ``limit`` each."""
+    targets = {tuple(typed_key_value(v) for v in values): values for values in wanted}
+    found: dict[tuple[Any, ...], list[Place]] = {values: [] for values in wanted}
+    for place, line in lines(files):
+        item = line.get(image) if isinstance(line, Mapping) else None
+        if not isinstance(item, Mapping) or key_problem(item, keys) is not None:
+            continue
+        plain = tuple(plain_key_value(item[k]) for k in keys)
+        candidates = {plain, tuple(str(v) if isinstance(v, Decimal) else v for v in plain)}
+        for candidate in candidates:
+            if candidate in targets:
+                places = found[targets[candidate]]
+                if len(places) < limit:
+                    places.append(place)
+                break
+    return found
+
+
+def describe_key(keys: Sequence[str], values: Sequence[Any]) -> str:
+    """``pk='a', sk=3`` for messages."""
+    return ", ".join(f"{k}={_show(v)}" for k, v in zip(keys, values, strict=True))
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, Mapping) and len(value) == 1:
+        ((_, raw),) = value.items()
+        return repr(raw)
+    if isinstance(value, Decimal):
+        return str(value)
+    text = repr(value)
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def describe_places(places: Sequence[Place]) -> str:
+    """``data file A line 3, data file B line 7``."""
+    return ", ".join(f"data file {key} line {n}" for key, n in places)

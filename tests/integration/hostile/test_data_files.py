@@ -1,0 +1,169 @@
+"""11.8: data that is not what it claims to be — a directory, a link to ``/dev/zero``, a named
+pipe, bytes that are not UTF-8 — ends promptly with one line naming the file, exit 1, and
+nothing applied. Only regular files are read, and never beyond the size they were listed with.
+
+The cases that used to hang (``/dev/zero``, a named pipe) run in a child process with a
+timeout, so a regression fails instead of hanging the suite.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from aws2bq.errors import ExportError
+from aws2bq.sources.blobs import ExportFile, LocalStore
+
+from .conftest import Cli, error_line, item_line, local_export, manifest_entries, snapshot
+
+REPO = Path(__file__).resolve().parents[3]
+T1 = datetime(2025, 1, 1, tzinfo=UTC)
+T2 = datetime(2025, 1, 2, tzinfo=UTC)
+GOOD = [{"pk": {"S": f"k{i}"}, "v": {"N": str(i)}} for i in range(6)]
+CHILD = "import sys; from aws2bq.cli import main; sys.argv[0] = 'aws2bq'; main()"
+
+
+def _child(args: list[str], timeout: float = 60) -> tuple[int, str, float]:
+    """``aws2bq ARGS`` in a child process; (exit code, stderr, seconds). A hang fails."""
+    env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=REPO,
+    )
+    return done.returncode, done.stderr, time.monotonic() - started
+
+
+def _first(tmp_path: Path, cli: Cli) -> tuple[Path, dict[str, object]]:
+    db = tmp_path / "w.duckdb"
+    first = local_export(tmp_path / "first", GOOD, export_id="0001-first", export_time=T1)
+    code, _, err = cli("load", "dynamodb", str(first), "--table", "t", "--key", "pk",
+                       "--warehouse", f"duckdb:///{db}", "--quiet")  # fmt: skip
+    assert code == 0, err
+    return db, snapshot(db)
+
+
+def _second(tmp_path: Path) -> tuple[Path, Path]:
+    folder = local_export(tmp_path / "src", GOOD, files=2, export_id="0002-bad", export_time=T2)
+    (entry, _) = manifest_entries(folder)
+    return folder, folder / "data" / Path(entry["dataFileS3Key"]).name
+
+
+@pytest.mark.parametrize("kind", ["directory", "dev-zero", "fifo"])
+def test_a_data_file_that_is_not_a_regular_file_is_refused_promptly(
+    tmp_path: Path, cli: Cli, kind: str
+) -> None:
+    db, before = _first(tmp_path, cli)
+    folder, data = _second(tmp_path)
+    data.unlink()
+    if kind == "directory":
+        data.mkdir()
+    elif kind == "dev-zero":
+        data.symlink_to("/dev/zero")
+    else:
+        os.mkfifo(data)
+    code, err, seconds = _child(
+        ["load", "dynamodb", str(folder), "--table", "t", "--key", "pk",
+         "--warehouse", f"duckdb:///{db}", "--quiet"]
+    )  # fmt: skip
+    line = error_line(err)
+    assert code == 1, err
+    assert data.name in line and "manifest-files.json line 1" in line
+    assert {"directory": "a directory", "dev-zero": "outside", "fifo": "a named pipe"}[kind] in line
+    assert seconds < 30
+    assert snapshot(db) == before
+
+
+def test_an_rds_parquet_file_that_is_a_named_pipe_is_refused_promptly(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from tests.integration.hostile.rds_exports import write_rds_export
+
+    folder = write_rds_export(tmp_path / "rds", {"shop.orders": pa.table({"id": [1, 2]})})
+    (part,) = folder.glob("shop/shop.orders/1/*.parquet")
+    part.unlink()
+    os.mkfifo(part)
+    db = tmp_path / "w.duckdb"
+    code, err, seconds = _child(["load", "rds", str(folder), "--warehouse", f"duckdb:///{db}"])
+    line = error_line(err)
+    assert code == 1 and part.name in line and "a named pipe" in line, err
+    assert seconds < 30
+    assert snapshot(db) in ({}, {"_aws2bq_ledger": []})
+
+
+@pytest.mark.parametrize("stager", ["arrow", "read_json"])
+@pytest.mark.parametrize("mode", ["replace", "merge"])
+def test_invalid_utf8_inside_a_string_names_the_file_without_sql(
+    tmp_path: Path, cli: Cli, stager: str, mode: str
+) -> None:
+    db, before = _first(tmp_path, cli)
+    folder, data = _second(tmp_path)
+    lines = gzip.decompress(data.read_bytes()).splitlines(keepends=True)
+    lines[1] = lines[1].replace(b'"S":"k', b'"S":"\xff\xfek')
+    blob = gzip.compress(b"".join(lines))
+    data.write_bytes(blob)
+    from tests.integration.hostile.conftest import write_manifest
+
+    entries = manifest_entries(folder)
+    import base64
+    import hashlib
+
+    entries[0]["md5Checksum"] = base64.b64encode(hashlib.md5(blob).digest()).decode()
+    write_manifest(folder, entries)
+    params = "" if stager == "arrow" else "?arrow=0"
+    code, _, err = cli(
+        "load", "dynamodb", str(folder), "--table", "t", "--key", "pk", "--mode", mode,
+        "--warehouse", f"duckdb:///{db}{params}", "--quiet",
+    )  # fmt: skip
+    line = error_line(err)
+    assert code == 1, err
+    assert data.name in line and "UTF-8" in line
+    assert "SELECT" not in line and "LINE 1" not in line and "statement" not in line
+    assert snapshot(db) == before
+
+
+def test_reads_stop_at_the_listed_size(tmp_path: Path) -> None:
+    (tmp_path / "f").write_bytes(b"x" * 1000)
+    store = LocalStore(tmp_path)
+    longer = ExportFile(store, "f", None, 0, size=10, export="e")
+    with pytest.raises(ExportError, match="longer than the 10 bytes"), longer.open() as fh:
+        while fh.read(3):
+            pass
+    shorter = ExportFile(store, "f", None, 0, size=5000, export="e")
+    with pytest.raises(ExportError, match="shorter than the 5,000 bytes"):
+        shorter.download_to(tmp_path / "copy")
+    exact = ExportFile(store, "f", None, 0, size=1000, export="e")
+    assert exact.download_to(tmp_path / "copy") == 1000
+
+
+def test_a_file_growing_after_the_manifest_was_read_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aws2bq.runner.dynamodb_load import DynamoDBLoadRequest, load_dynamodb
+    from aws2bq.sources import dynamodb as source
+
+    folder, data = _second(tmp_path)
+    real = source.read_export
+
+    def read_then_grow(export: str, aws: object = None) -> object:
+        found = real(export, aws)  # type: ignore[arg-type]
+        with data.open("ab") as fh:  # appended after the sizes were taken
+            fh.write(gzip.compress(item_line({"pk": {"S": "late"}})))
+        return found
+
+    db = tmp_path / "w.duckdb"
+    monkeypatch.setattr("aws2bq.runner.dynamodb_load.read_export", read_then_grow)
+    with pytest.raises(ExportError, match="longer than the"):
+        load_dynamodb(DynamoDBLoadRequest(str(folder), "t", ("pk",), warehouse=f"duckdb:///{db}"))
+    assert snapshot(db) in ({}, {"_aws2bq_ledger": []})
