@@ -47,6 +47,8 @@ class Capabilities:
     array_template: str
     #: Longest column name accepted.
     max_column_name_length: int = 300
+    #: Longest column description accepted (characters); None = no limit.
+    max_description_length: int | None = None
     #: Whether CREATE/DROP/ALTER ... RENAME may run inside a transaction with DML (DuckDB yes;
     #: BigQuery multi-statement transactions allow DML only).
     transactional_ddl: bool = True
@@ -75,6 +77,16 @@ class Capabilities:
             if rule.holds(precision, scale):
                 return rule.template.format(p=precision, s=scale)
         return None
+
+    def description(self, text: str) -> str:
+        """``text`` as a column description this warehouse accepts: cut to
+        ``max_description_length`` with a marker saying how long it was (the full name stays
+        in the ledger's schema)."""
+        limit = self.max_description_length
+        if limit is None or len(text) <= limit:
+            return text
+        marker = f"… ({len(text)} characters)"
+        return text[: limit - len(marker)] + marker
 
     def data_type(self, ctype: ColumnType) -> exp.DataType:
         """The physical type as a sqlglot expression (for CAST and CREATE TABLE)."""
@@ -149,7 +161,10 @@ BIGQUERY = Capabilities(
         DecimalRule("BIGNUMERIC", 76, 38, 38),
     ),
     array_template="ARRAY<{}>",
+    # https://cloud.google.com/bigquery/docs/schemas#column_names (300 characters) and
+    # #column_descriptions (1,024 characters).
     max_column_name_length=300,
+    max_description_length=1024,
     transactional_ddl=False,
     has_bignumeric=True,
     timestamp_type="TIMESTAMP",

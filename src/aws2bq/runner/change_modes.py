@@ -119,11 +119,10 @@ def describe_columns(wh: Warehouse, table: TableRef, schema: TableSchema) -> Non
     if not isinstance(wh, ColumnDescriptions):
         return
     current = wh.column_descriptions(table)
-    wanted = {
-        c.name: c.description
-        for c in schema.columns
-        if c.name in current and current[c.name] != c.description
-    }
+    # As the warehouse stores it (BigQuery: at most 1,024 characters), so a long name is not
+    # patched again on every load.
+    described = {c.name: wh.capabilities.description(c.description) for c in schema.columns}
+    wanted = {n: d for n, d in described.items() if n in current and current[n] != d}
     if wanted:
         wh.set_column_descriptions(table, wanted)
 

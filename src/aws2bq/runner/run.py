@@ -419,7 +419,7 @@ class _StreamRun:
     @contextmanager
     def warehouse(self) -> Iterator[Warehouse]:
         try:
-            wh = connect(self.config.warehouse)
+            wh = connect(self.config.warehouse, self.config)
         except TransientError as exc:
             raise BusyError(
                 f"another runner is applying stream {self.stream.name!r} ({exc.message}); "

@@ -8,7 +8,8 @@ knows them. The warehouse class defines every one of them itself, so these bodie
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 import sqlglot.expressions as exp
@@ -52,14 +53,17 @@ class BigQueryHost:
     def drop_table(self, table: TableRef) -> None:
         raise NotImplementedError
 
-    def load_stream(
+    def load_stream(self, stream: IO[bytes], table: TableRef, job_config: Any, *, what: str) -> int:
+        raise NotImplementedError
+
+    def load_from(
         self,
-        stream: IO[bytes],
+        open_source: Callable[[], AbstractContextManager[IO[bytes]]],
         table: TableRef,
         job_config: Any,
         *,
         what: str,
-        size: int | None = None,
+        sources: Sequence[str] = (),
     ) -> int:
         raise NotImplementedError
 
