@@ -46,6 +46,10 @@ _BIGQUERY_EXTRA_FEATURES = (
     "FEATURE_DISABLE_FLOAT32",
     # PARSE_JSON's default wide_number_mode is 'exact' (rejects numbers a double cannot hold).
     "FEATURE_JSON_STRICT_NUMBER_PARSING",
+    # COALESCE / IF / CASE do not evaluate the branches they do not take ("the remaining
+    # expressions aren't evaluated": https://cloud.google.com/bigquery/docs/reference/
+    # standard-sql/conditional_expressions#coalesce); aws2bq's loss checks rely on it.
+    "FEATURE_ENFORCE_CONDITIONAL_EVALUATION",
 )
 
 #: BigQuery type names (standard SQL) → ZetaSQL TypeKind names.
@@ -152,6 +156,16 @@ def _compiled_module(engine: Any, wasm: Path, cache_dir: Path | None) -> Any:
     partial.write_bytes(module.serialize())
     partial.replace(cached)  # atomic: another process may be writing the same file
     return module
+
+
+def default_cache_dir() -> Path:
+    """Where the compiled module is kept: ``$AWS2BQ_GOOGLESQL_CACHE``, else
+    ``$XDG_CACHE_HOME/aws2bq/googlesql`` (``~/.cache/aws2bq/googlesql``)."""
+    explicit = os.environ.get("AWS2BQ_GOOGLESQL_CACHE")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "aws2bq" / "googlesql"
 
 
 def local_service(cache_dir: Path | None = None) -> Any:
@@ -280,10 +294,22 @@ class Catalog:
         projects: dict[str, dict[str, list[Any]]] = {}
         for (project, dataset, name), columns in self.tables.items():
             projects.setdefault(project, {}).setdefault(dataset, []).append(table(name, columns))
+        functions: dict[tuple[str, str], list[Any]] = {}
+        for (project, dataset, name), (arguments, result) in self.functions.items():
+            projects.setdefault(project, {}).setdefault(dataset, [])
+            functions.setdefault((project, dataset), []).append(
+                _function([name], arguments, result)
+            )
+
+        def dataset_catalog(project: str, dataset: str, tables: list[Any]) -> Any:
+            return SimpleCatalog(
+                name=dataset, table=tables, custom_function=functions.get((project, dataset), [])
+            )
+
         project_catalogs = [
             SimpleCatalog(
                 name=project,
-                catalog=[SimpleCatalog(name=d, table=tables) for d, tables in datasets.items()],
+                catalog=[dataset_catalog(project, d, t) for d, t in datasets.items()],
             )
             for project, datasets in projects.items()
         ]
@@ -291,9 +317,10 @@ class Catalog:
         root_tables = [table(n, c) for n, c in self.temporary.items()]
         taken = {t.name.lower() for t in root_tables}
         root_tables += [t for t in default.get(self.dataset, []) if t.name.lower() not in taken]
+        # `dataset`.`table` in the default project: the project's datasets at the root too.
         dataset_catalogs = [
-            SimpleCatalog(name=d, table=tables)
-            for d, tables in default.items()
+            dataset_catalog(self.project, d, t)
+            for d, t in default.items()
             if d.lower() not in {c.name.lower() for c in project_catalogs}
         ]
         root = SimpleCatalog(
@@ -302,36 +329,21 @@ class Catalog:
             catalog=[*project_catalogs, *dataset_catalogs],
             builtin_function_options=ZetaSQLBuiltinFunctionOptions(language_options=language),
         )
-        for (project, dataset, name), (arguments, result) in self.functions.items():
-            for path in ([dataset, name], [project, dataset, name]):
-                root.add_function(_function(path, arguments, result))
         return root
 
 
 def _function(path: list[str], arguments: list[Any], result: Any) -> Any:
-    from zetasql.types import (
-        Function,
-        FunctionArgumentType,
-        FunctionSignature,
-        SignatureArgumentKind,
-    )
+    from zetasql.api.builders.function_builder import FunctionBuilder
+    from zetasql.types import FunctionArgumentType, FunctionSignature, SignatureArgumentKind
 
-    return Function(
-        name_path=path,
-        group="UDF",
-        mode=Function.Mode.SCALAR,
-        signature=[
-            FunctionSignature(
-                argument=[
-                    FunctionArgumentType(kind=SignatureArgumentKind.ARG_TYPE_FIXED, type=t)
-                    for t in arguments
-                ],
-                return_type=FunctionArgumentType(
-                    kind=SignatureArgumentKind.ARG_TYPE_FIXED, type=result
-                ),
-            )
-        ],
-    )
+    def fixed(t: Any) -> Any:
+        # num_occurrences=1: a concrete signature (ZetaSQL aborts on a missing count).
+        return FunctionArgumentType(
+            kind=SignatureArgumentKind.ARG_TYPE_FIXED, type=t, num_occurrences=1
+        )
+
+    signature = FunctionSignature(argument=[fixed(a) for a in arguments], return_type=fixed(result))
+    return FunctionBuilder(".".join(path)).add_signature(signature).build()
 
 
 # -- the analyzer ---------------------------------------------------------------------------------
@@ -347,7 +359,7 @@ class GoogleSqlAnalyzer:
     """Analyze BigQuery SQL with GoogleSQL's analyzer (see the module doc)."""
 
     def __init__(self, cache_dir: Path | None = None) -> None:
-        self.service = local_service(cache_dir)
+        self.service = local_service(cache_dir or default_cache_dir())
         self.language = bigquery_language_options()
 
     def _options(self) -> Any:
@@ -364,37 +376,71 @@ class GoogleSqlAnalyzer:
     def analyze_script(self, sql: str, catalog: Catalog) -> list[Analyzed]:
         """Analyze every statement of ``sql`` in order, applying its DDL to ``catalog``.
 
+        The catalog is registered with the service once (and again after DDL changed it),
+        so the builtin functions are not rebuilt per statement; responses stay protobuf
+        messages, turned into the package's models only for DDL.
+
         Raises:
             AnalysisError: the first statement the analyzer refuses (with its text).
         """
         from zetasql.core.exceptions import ServerError
-        from zetasql.types import ParseResumeLocation
+        from zetasql.wasi._pb2.zetasql.local_service import local_service_pb2 as pb
 
+        client = self.service.wasm_client
         data = sql.encode()
-        location = ParseResumeLocation(input=sql, byte_position=0)
+        options = self._options().to_proto()
+        position = 0
         out: list[Analyzed] = []
-        options = self._options()
-        while data[location.byte_position :].strip(b" \t\r\n;"):
-            start = location.byte_position
-            try:
-                response = self.service.analyze(
-                    sql_statement=sql,
-                    parse_resume_location=location,
-                    options=options,
-                    simple_catalog=catalog.simple_catalog(self.language),
+        registered: int | None = None
+        try:
+            while data[position:].strip(b" \t\r\n;"):
+                if registered is None:
+                    request = pb.RegisterCatalogRequest(
+                        simple_catalog=catalog.simple_catalog(self.language).to_proto()
+                    )
+                    registered = client.call_grpc_func(
+                        "ZetaSqlLocalService_RegisterCatalog", request, pb.RegisterResponse
+                    ).registered_id
+                analyze = pb.AnalyzeRequest(
+                    options=options, registered_catalog_id=registered, sql_statement=sql
                 )
-            except ServerError as exc:
-                text = _statement_at(data, start)
-                raise AnalysisError(f"GoogleSQL analysis failed: {exc}", text) from exc
-            end = response.resume_byte_position
-            statement = response.resolved_statement
-            text = data[start:end].decode().strip().rstrip(";")
-            apply_ddl(statement, catalog)
-            out.append(Analyzed(type(statement).__name__, text))
-            if end is None or end <= start:
-                break
-            location.byte_position = end
+                analyze.parse_resume_location.input = sql
+                analyze.parse_resume_location.byte_position = position
+                try:
+                    response = client.call_grpc_func(
+                        "ZetaSqlLocalService_Analyze", analyze, pb.AnalyzeResponse
+                    )
+                except ServerError as exc:
+                    text = _statement_at(data, position)
+                    raise AnalysisError(f"GoogleSQL analysis failed: {exc}", text) from exc
+                end = response.resume_byte_position
+                text = data[position:end].decode().strip().rstrip(";")
+                leaf = _leaf(response.resolved_statement)
+                kind = leaf.DESCRIPTOR.name.removesuffix("Proto")
+                if kind in _DDL:
+                    from zetasql.types import parse_proto
+
+                    apply_ddl(parse_proto(response.resolved_statement), catalog)
+                    self._unregister(registered)
+                    registered = None
+                out.append(Analyzed(kind, text))
+                if end <= position:
+                    break
+                position = end
+        finally:
+            if registered is not None:
+                self._unregister(registered)
         return out
+
+    def _unregister(self, registered: int) -> None:
+        from google.protobuf import empty_pb2
+        from zetasql.wasi._pb2.zetasql.local_service import local_service_pb2 as pb
+
+        self.service.wasm_client.call_grpc_func(
+            "ZetaSqlLocalService_UnregisterCatalog",
+            pb.UnregisterRequest(registered_id=registered),
+            empty_pb2.Empty,
+        )
 
     def evaluate(self, expression: str) -> Any:
         """Evaluate a constant expression in ZetaSQL's reference implementation.
@@ -422,6 +468,25 @@ class GoogleSqlAnalyzer:
         finally:
             prepared.close()
         return json.loads(text)
+
+
+#: Resolved statements that change the catalog (:func:`apply_ddl`).
+_DDL = frozenset(
+    {"ResolvedCreateTableStmt", "ResolvedCreateTableAsSelectStmt", "ResolvedAlterTableStmt",
+     "ResolvedDropStmt"}
+)  # fmt: skip
+
+
+def _leaf(message: Any) -> Any:
+    """The concrete node inside a resolved-AST ``Any…Proto`` (a chain of oneofs)."""
+    while True:
+        oneofs = message.DESCRIPTOR.oneofs
+        if not oneofs:
+            return message
+        name = message.WhichOneof(oneofs[0].name)
+        if name is None:
+            return message
+        message = getattr(message, name)
 
 
 def _statement_at(data: bytes, start: int) -> str:

@@ -54,6 +54,16 @@ def bq_emulator(
     emulator.stop()
 
 
+@pytest.fixture(scope="session")
+def googlesql() -> Any:
+    """GoogleSQL's analyzer (ZetaSQL in WebAssembly, in this process; a dev dependency, so a
+    failure to start is an error). The first start of a machine compiles it (20–45 s), later
+    ones load the compiled module from the cache (docs/bigquery.md)."""
+    from aws2bq.testing.googlesql import GoogleSqlAnalyzer
+
+    return GoogleSqlAnalyzer()
+
+
 @dataclass
 class BqDataset:
     """A fresh dataset on the emulator, and a client for it."""

@@ -10,17 +10,17 @@ SELECT
     SAFE_CAST(`d65` AS BIGNUMERIC),
     CASE
       WHEN `d65` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS BIGNUMERIC)
       ELSE ERROR(CONCAT('aws2bq-loss [d65]: cannot convert exactly: ', CAST(`d65` AS STRING)))
     END
   ) AS `d65`,
   CAST(`f` AS FLOAT64) AS `f`,
   COALESCE(
-    SAFE.PARSE_DATE('%F', `dt`),
+    SAFE_CAST(`dt` AS DATE),
     CASE
       WHEN `dt` IS NULL
       OR REGEXP_CONTAINS(`dt`, '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
-      THEN NULL
+      THEN CAST(NULL AS DATE)
       ELSE ERROR(CONCAT('aws2bq-loss [dt]: cannot convert exactly: ', CAST(`dt` AS STRING)))
     END
   ) AS `dt`,
@@ -30,7 +30,7 @@ SELECT
     SAFE_CAST(CONCAT('0-0 0 ', `tm`) AS INTERVAL),
     CASE
       WHEN `tm` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS INTERVAL)
       ELSE ERROR(CONCAT('aws2bq-loss [tm]: cannot convert exactly: ', CAST(`tm` AS STRING)))
     END
   ) AS `tm`,
@@ -41,7 +41,7 @@ SELECT
     SAFE.PARSE_JSON(`js`),
     CASE
       WHEN `js` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS JSON)
       ELSE ERROR(CONCAT('aws2bq-loss [js]: cannot convert exactly: ', CAST(`js` AS STRING)))
     END
   ) AS `js`,
@@ -51,7 +51,7 @@ SELECT
     ) <> 0,
     CASE
       WHEN `b1` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS BOOL)
       ELSE ERROR(CONCAT('aws2bq-loss [b1]: cannot convert exactly: ', CAST(`b1` AS STRING)))
     END
   ) AS `b1`,
@@ -59,7 +59,7 @@ SELECT
     CAST(SAFE_CAST(CONCAT('0x', TO_HEX(`b12`)) AS INT64) AS INT64),
     CASE
       WHEN `b12` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS INT64)
       ELSE ERROR(CONCAT('aws2bq-loss [b12]: cannot convert exactly: ', CAST(`b12` AS STRING)))
     END
   ) AS `b12`,
@@ -67,7 +67,7 @@ SELECT
     CAST(CAST(SAFE_CAST(CONCAT('0x', SUBSTR(TO_HEX(`b64`), 1, 8)) AS INT64) AS NUMERIC) * 4294967296 + SAFE_CAST(CONCAT('0x', SUBSTR(TO_HEX(`b64`), 9)) AS INT64) AS NUMERIC),
     CASE
       WHEN `b64` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS NUMERIC)
       ELSE ERROR(CONCAT('aws2bq-loss [b64]: cannot convert exactly: ', CAST(`b64` AS STRING)))
     END
   ) AS `b64`,
@@ -76,7 +76,7 @@ SELECT
     SAFE.ST_GEOGFROMWKB(SUBSTR(`geo`, 5)),
     CASE
       WHEN `geo` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS GEOGRAPHY)
       ELSE ERROR(CONCAT('aws2bq-loss [geo]: cannot convert exactly: ', CAST(`geo` AS STRING)))
     END
   ) AS `geo`,
@@ -107,7 +107,7 @@ FROM (
       `d65` IS NULL
     ) AS `d65__lost`,
     CAST(`d65` AS STRING) AS `d65__raw`,
-    SAFE.PARSE_DATE('%F', `dt`) IS NULL
+    SAFE_CAST(`dt` AS DATE) IS NULL
     AND NOT (
       `dt` IS NULL
       OR REGEXP_CONTAINS(`dt`, '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')

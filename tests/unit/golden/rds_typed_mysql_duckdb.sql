@@ -13,7 +13,7 @@ SELECT
     CASE
       WHEN "dt" IS NULL
       OR REGEXP_MATCHES("dt", '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
-      THEN NULL
+      THEN CAST(NULL AS DATE)
       ELSE ERROR('aws2bq-loss [dt]: cannot convert exactly: ' || CAST("dt" AS TEXT))
     END
   ) AS "dt",
@@ -23,7 +23,7 @@ SELECT
     TRY_CAST("tm" AS INTERVAL),
     CASE
       WHEN "tm" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS INTERVAL)
       ELSE ERROR('aws2bq-loss [tm]: cannot convert exactly: ' || CAST("tm" AS TEXT))
     END
   ) AS "tm",
@@ -34,7 +34,7 @@ SELECT
     TRY_CAST("js" AS JSON),
     CASE
       WHEN "js" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS JSON)
       ELSE ERROR('aws2bq-loss [js]: cannot convert exactly: ' || CAST("js" AS TEXT))
     END
   ) AS "js",
@@ -46,7 +46,7 @@ SELECT
     ) <> 0,
     CASE
       WHEN "b1" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS BOOLEAN)
       ELSE ERROR('aws2bq-loss [b1]: cannot convert exactly: ' || CAST("b1" AS TEXT))
     END
   ) AS "b1",
@@ -56,7 +56,7 @@ SELECT
     ) AS UBIGINT) AS BIGINT),
     CASE
       WHEN "b12" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS BIGINT)
       ELSE ERROR('aws2bq-loss [b12]: cannot convert exactly: ' || CAST("b12" AS TEXT))
     END
   ) AS "b12",
@@ -66,7 +66,7 @@ SELECT
     ) AS UBIGINT) AS DECIMAL(20, 0)),
     CASE
       WHEN "b64" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS DECIMAL(20, 0))
       ELSE ERROR('aws2bq-loss [b64]: cannot convert exactly: ' || CAST("b64" AS TEXT))
     END
   ) AS "b64",
@@ -75,7 +75,7 @@ SELECT
     UNHEX(SUBSTRING(HEX("geo"), 9)),
     CASE
       WHEN "geo" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS BLOB)
       ELSE ERROR('aws2bq-loss [geo]: cannot convert exactly: ' || CAST("geo" AS TEXT))
     END
   ) AS "geo",

@@ -3,7 +3,7 @@ SELECT
     SAFE_CAST(`i` AS INT64),
     CASE
       WHEN `i` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS INT64)
       ELSE ERROR(CONCAT('aws2bq-loss [i]: cannot convert exactly: ', CAST(`i` AS STRING)))
     END
   ) AS `i`,
@@ -11,7 +11,7 @@ SELECT
     SAFE_CAST(`b` AS INT64),
     CASE
       WHEN `b` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS INT64)
       ELSE ERROR(CONCAT('aws2bq-loss [b]: cannot convert exactly: ', CAST(`b` AS STRING)))
     END
   ) AS `b`,
@@ -19,7 +19,7 @@ SELECT
     SAFE_CAST(`r` AS FLOAT64),
     CASE
       WHEN `r` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS FLOAT64)
       ELSE ERROR(CONCAT('aws2bq-loss [r]: cannot convert exactly: ', CAST(`r` AS STRING)))
     END
   ) AS `r`,
@@ -36,7 +36,7 @@ SELECT
     END,
     CASE
       WHEN `ok` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS BOOL)
       ELSE ERROR(CONCAT('aws2bq-loss [ok]: cannot convert exactly: ', CAST(`ok` AS STRING)))
     END
   ) AS `ok`,
@@ -44,7 +44,7 @@ SELECT
     IF(STARTS_WITH(`raw`, '\\x'), SAFE.FROM_HEX(SUBSTR(`raw`, 3)), NULL),
     CASE
       WHEN `raw` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS BYTES)
       ELSE ERROR(CONCAT('aws2bq-loss [raw]: cannot convert exactly: ', CAST(`raw` AS STRING)))
     END
   ) AS `raw`,
@@ -52,7 +52,7 @@ SELECT
     SAFE_CAST(`n` AS BIGNUMERIC),
     CASE
       WHEN `n` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS BIGNUMERIC)
       ELSE ERROR(CONCAT('aws2bq-loss [n]: cannot convert exactly: ', CAST(`n` AS STRING)))
     END
   ) AS `n`,
@@ -60,16 +60,16 @@ SELECT
     SAFE_CAST(`n2` AS NUMERIC),
     CASE
       WHEN `n2` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS NUMERIC)
       ELSE ERROR(CONCAT('aws2bq-loss [n2]: cannot convert exactly: ', CAST(`n2` AS STRING)))
     END
   ) AS `n2`,
   COALESCE(
-    SAFE.PARSE_DATE('%F', `dt`),
+    SAFE_CAST(`dt` AS DATE),
     CASE
       WHEN `dt` IS NULL
       OR REGEXP_CONTAINS(`dt`, '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
-      THEN NULL
+      THEN CAST(NULL AS DATE)
       ELSE ERROR(CONCAT('aws2bq-loss [dt]: cannot convert exactly: ', CAST(`dt` AS STRING)))
     END
   ) AS `dt`,
@@ -78,7 +78,7 @@ SELECT
     CASE
       WHEN `ts` IS NULL
       OR REGEXP_CONTAINS(`ts`, '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
-      THEN NULL
+      THEN CAST(NULL AS DATETIME)
       ELSE ERROR(CONCAT('aws2bq-loss [ts]: cannot convert exactly: ', CAST(`ts` AS STRING)))
     END
   ) AS `ts`,
@@ -87,7 +87,7 @@ SELECT
     CASE
       WHEN `tz` IS NULL
       OR REGEXP_CONTAINS(`tz`, '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
-      THEN NULL
+      THEN CAST(NULL AS TIMESTAMP)
       ELSE ERROR(CONCAT('aws2bq-loss [tz]: cannot convert exactly: ', CAST(`tz` AS STRING)))
     END
   ) AS `tz`,
@@ -95,7 +95,7 @@ SELECT
     SAFE_CAST(`tm` AS TIME),
     CASE
       WHEN `tm` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS TIME)
       ELSE ERROR(CONCAT('aws2bq-loss [tm]: cannot convert exactly: ', CAST(`tm` AS STRING)))
     END
   ) AS `tm`,
@@ -110,7 +110,7 @@ SELECT
     ),
     CASE
       WHEN `iv` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS INTERVAL)
       ELSE ERROR(CONCAT('aws2bq-loss [iv]: cannot convert exactly: ', CAST(`iv` AS STRING)))
     END
   ) AS `iv`,
@@ -118,7 +118,7 @@ SELECT
     SAFE.PARSE_JSON(`j`),
     CASE
       WHEN `j` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS JSON)
       ELSE ERROR(CONCAT('aws2bq-loss [j]: cannot convert exactly: ', CAST(`j` AS STRING)))
     END
   ) AS `j`,
@@ -126,7 +126,7 @@ SELECT
     SAFE.PARSE_JSON(`jb`),
     CASE
       WHEN `jb` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS JSON)
       ELSE ERROR(CONCAT('aws2bq-loss [jb]: cannot convert exactly: ', CAST(`jb` AS STRING)))
     END
   ) AS `jb`,
@@ -143,7 +143,7 @@ SELECT
     ),
     CASE
       WHEN `arr` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS ARRAY<INT64>)
       ELSE ERROR(CONCAT('aws2bq-loss [arr]: cannot convert exactly: ', CAST(`arr` AS STRING)))
     END
   ) AS `arr`,
@@ -159,7 +159,7 @@ SELECT
     ),
     CASE
       WHEN `txt` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS ARRAY<STRING>)
       ELSE ERROR(CONCAT('aws2bq-loss [txt]: cannot convert exactly: ', CAST(`txt` AS STRING)))
     END
   ) AS `txt`,
@@ -177,7 +177,7 @@ SELECT
     ),
     CASE
       WHEN `dates` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS JSON)
       ELSE ERROR(CONCAT('aws2bq-loss [dates]: cannot convert exactly: ', CAST(`dates` AS STRING)))
     END
   ) AS `dates`,
@@ -262,7 +262,7 @@ FROM (
       `n2` IS NULL
     ) AS `n2__lost`,
     CAST(`n2` AS STRING) AS `n2__raw`,
-    SAFE.PARSE_DATE('%F', `dt`) IS NULL
+    SAFE_CAST(`dt` AS DATE) IS NULL
     AND NOT (
       `dt` IS NULL
       OR REGEXP_CONTAINS(`dt`, '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')

@@ -3,7 +3,7 @@ SELECT
     TRY_CAST("i" AS BIGINT),
     CASE
       WHEN "i" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS BIGINT)
       ELSE ERROR('aws2bq-loss [i]: cannot convert exactly: ' || CAST("i" AS TEXT))
     END
   ) AS "i",
@@ -11,7 +11,7 @@ SELECT
     TRY_CAST("b" AS BIGINT),
     CASE
       WHEN "b" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS BIGINT)
       ELSE ERROR('aws2bq-loss [b]: cannot convert exactly: ' || CAST("b" AS TEXT))
     END
   ) AS "b",
@@ -19,7 +19,7 @@ SELECT
     TRY_CAST("r" AS DOUBLE),
     CASE
       WHEN "r" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS DOUBLE)
       ELSE ERROR('aws2bq-loss [r]: cannot convert exactly: ' || CAST("r" AS TEXT))
     END
   ) AS "r",
@@ -27,7 +27,7 @@ SELECT
     TRY_CAST("ok" AS BOOLEAN),
     CASE
       WHEN "ok" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS BOOLEAN)
       ELSE ERROR('aws2bq-loss [ok]: cannot convert exactly: ' || CAST("ok" AS TEXT))
     END
   ) AS "ok",
@@ -35,7 +35,7 @@ SELECT
     CASE WHEN STARTS_WITH("raw", '\x') THEN TRY(FROM_HEX(SUBSTRING("raw", 3))) END,
     CASE
       WHEN "raw" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS BLOB)
       ELSE ERROR('aws2bq-loss [raw]: cannot convert exactly: ' || CAST("raw" AS TEXT))
     END
   ) AS "raw",
@@ -44,7 +44,7 @@ SELECT
     TRY_CAST("n2" AS DECIMAL(10, 3)),
     CASE
       WHEN "n2" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS DECIMAL(10, 3))
       ELSE ERROR('aws2bq-loss [n2]: cannot convert exactly: ' || CAST("n2" AS TEXT))
     END
   ) AS "n2",
@@ -53,7 +53,7 @@ SELECT
     CASE
       WHEN "dt" IS NULL
       OR REGEXP_MATCHES("dt", '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
-      THEN NULL
+      THEN CAST(NULL AS DATE)
       ELSE ERROR('aws2bq-loss [dt]: cannot convert exactly: ' || CAST("dt" AS TEXT))
     END
   ) AS "dt",
@@ -62,7 +62,7 @@ SELECT
     CASE
       WHEN "ts" IS NULL
       OR REGEXP_MATCHES("ts", '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
-      THEN NULL
+      THEN CAST(NULL AS TIMESTAMP)
       ELSE ERROR('aws2bq-loss [ts]: cannot convert exactly: ' || CAST("ts" AS TEXT))
     END
   ) AS "ts",
@@ -71,7 +71,7 @@ SELECT
     CASE
       WHEN "tz" IS NULL
       OR REGEXP_MATCHES("tz", '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
-      THEN NULL
+      THEN CAST(NULL AS TIMESTAMPTZ)
       ELSE ERROR('aws2bq-loss [tz]: cannot convert exactly: ' || CAST("tz" AS TEXT))
     END
   ) AS "tz",
@@ -79,7 +79,7 @@ SELECT
     TRY_CAST("tm" AS TIME),
     CASE
       WHEN "tm" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS TIME)
       ELSE ERROR('aws2bq-loss [tm]: cannot convert exactly: ' || CAST("tm" AS TEXT))
     END
   ) AS "tm",
@@ -87,7 +87,7 @@ SELECT
     TRY_CAST("iv" AS INTERVAL),
     CASE
       WHEN "iv" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS INTERVAL)
       ELSE ERROR('aws2bq-loss [iv]: cannot convert exactly: ' || CAST("iv" AS TEXT))
     END
   ) AS "iv",
@@ -95,7 +95,7 @@ SELECT
     TRY_CAST("j" AS JSON),
     CASE
       WHEN "j" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS JSON)
       ELSE ERROR('aws2bq-loss [j]: cannot convert exactly: ' || CAST("j" AS TEXT))
     END
   ) AS "j",
@@ -103,7 +103,7 @@ SELECT
     TRY_CAST("jb" AS JSON),
     CASE
       WHEN "jb" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS JSON)
       ELSE ERROR('aws2bq-loss [jb]: cannot convert exactly: ' || CAST("jb" AS TEXT))
     END
   ) AS "jb",
@@ -117,7 +117,7 @@ SELECT
     END,
     CASE
       WHEN "arr" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS BIGINT[])
       ELSE ERROR('aws2bq-loss [arr]: cannot convert exactly: ' || CAST("arr" AS TEXT))
     END
   ) AS "arr",
@@ -130,7 +130,7 @@ SELECT
     END,
     CASE
       WHEN "txt" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS TEXT[])
       ELSE ERROR('aws2bq-loss [txt]: cannot convert exactly: ' || CAST("txt" AS TEXT))
     END
   ) AS "txt",
@@ -145,7 +145,7 @@ SELECT
     END,
     CASE
       WHEN "dates" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS JSON)
       ELSE ERROR('aws2bq-loss [dates]: cannot convert exactly: ' || CAST("dates" AS TEXT))
     END
   ) AS "dates",

@@ -107,7 +107,8 @@ class Request:
 
     ``kind``: ``query`` (``sql`` is the statement or script), ``create_table`` (``table``,
     ``fields``: the ``SchemaField``s), ``drop_table``, ``load`` (``table``, ``sources``: the
-    files or URIs of that one job), ``routine`` (``table`` is the routine id).
+    files or URIs of that one job), ``routine`` (``table`` is the routine id, ``signature``
+    its argument types and return type).
     """
 
     kind: str
@@ -116,6 +117,7 @@ class Request:
     fields: tuple[Any, ...] = ()
     sources: tuple[str, ...] = ()
     what: str = ""
+    signature: tuple[tuple[str, ...], str] | None = None
 
 
 @dataclass(frozen=True)

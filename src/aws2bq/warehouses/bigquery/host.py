@@ -19,6 +19,7 @@ from aws2bq.warehouses.base import TableRef
 
 if TYPE_CHECKING:
     from aws2bq.warehouses.bigquery.capabilities import BigQueryFeatures
+    from aws2bq.warehouses.bigquery.client import Request
     from aws2bq.warehouses.bigquery.configuration import BigQueryConfig
 
 
@@ -31,6 +32,9 @@ class BigQueryHost:
     client: Any  # google.cloud.bigquery.Client
 
     def query(self, statement: exp.Expression) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def notify(self, request: Request) -> None:
         raise NotImplementedError
 
     def execute(self, statement: exp.Expression) -> None:

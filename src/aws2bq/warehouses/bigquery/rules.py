@@ -81,7 +81,7 @@ def check_sql(
         found.append(
             Violation("query_length", f"{len(sql):,} characters > {MAX_QUERY_CHARACTERS:,}")
         )
-    statements = [s for s in sqlglot.parse(sql, read="bigquery") if s is not None]
+    statements = [s for s in sqlglot.parse(sql, read="bigquery") if isinstance(s, exp.Expression)]
     in_transaction = False
     for statement in statements:
         if isinstance(statement, exp.Transaction):

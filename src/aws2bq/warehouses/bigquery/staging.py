@@ -296,8 +296,12 @@ class BigQueryDynamoDBStaging(BigQueryHost, DynamoDBStaging):
         )
         from google.api_core import exceptions as gexc
 
+        from aws2bq.warehouses.bigquery.client import Request
         from aws2bq.warehouses.bigquery.exceptions import translate
 
+        ref = routine.reference
+        routine_id = f"{ref.project}.{ref.dataset_id}.{ref.routine_id}"
+        self.notify(Request("routine", table=routine_id, signature=(("STRING",), "STRING")))
         try:
             try:
                 self.client.create_routine(routine)
