@@ -52,6 +52,9 @@ class Capabilities:
     #: Whether CREATE/DROP/ALTER ... RENAME may run inside a transaction with DML (DuckDB yes;
     #: BigQuery multi-statement transactions allow DML only).
     transactional_ddl: bool = True
+    #: Whether one ``ALTER TABLE`` may carry several actions (``ADD COLUMN a …, ADD COLUMN b
+    #: …``): BigQuery yes (one table metadata update instead of one per column), DuckDB no.
+    multi_action_alter: bool = False
     #: Whether the warehouse has a BIGNUMERIC-like exact type with 38+38 digits.
     has_bignumeric: bool = False
     #: Type of timestamps with a time zone (``_aws2bq_exported_at``).
@@ -165,6 +168,9 @@ BIGQUERY = Capabilities(
     # #column_descriptions (1,024 characters).
     max_column_name_length=300,
     max_description_length=1024,
+    # https://cloud.google.com/bigquery/docs/reference/standard-sql/data-definition-language
+    # #alter_table_add_column_statement: "ADD COLUMN … [, ADD COLUMN …]".
+    multi_action_alter=True,
     transactional_ddl=False,
     has_bignumeric=True,
     timestamp_type="TIMESTAMP",

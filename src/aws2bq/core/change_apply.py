@@ -35,7 +35,7 @@ import sqlglot.expressions as exp
 from aws2bq.core.apply import ApplySteps, Mode, column_comments
 from aws2bq.core.capabilities import Capabilities
 from aws2bq.core.dynamodb_types import widen
-from aws2bq.core.ledger import LedgerEntry, create_ledger, insert_entry
+from aws2bq.core.ledger import LedgerEntry, add_columns, create_ledger, insert_entry
 from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
 
 #: Change-set columns (the contract).
@@ -302,23 +302,13 @@ def _evolution(
     old = {c.name: c for c in previous.columns}
     out: list[exp.Expression] = []
     rebuild: list[Column] = []
+    added = [(c.name, caps.data_type(c.type)) for c in schema.columns if c.name not in old]
+    out += add_columns(target, added, caps, if_not_exists=feats.add_column_if_not_exists)
     for column in schema.columns:
         before = old.get(column.name)
         if before is None:
-            out.append(
-                exp.Alter(
-                    this=target.copy(),
-                    kind="TABLE",
-                    actions=[
-                        exp.ColumnDef(
-                            this=_id(column.name),
-                            kind=caps.data_type(column.type),
-                            exists=feats.add_column_if_not_exists,
-                        )
-                    ],
-                )
-            )
-        elif caps.data_type(before.type) != caps.data_type(column.type):
+            continue
+        if caps.data_type(before.type) != caps.data_type(column.type):
             pair = (before.type.kind, column.type.kind)
             if feats.alter_type is None or (
                 pair in feats.alter_type and before.type.repeated == column.type.repeated

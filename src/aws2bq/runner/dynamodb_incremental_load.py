@@ -184,7 +184,8 @@ def load_incremental(
         t = time.monotonic()
         progress.start("apply", rows=kept)
         wh.execute(create_ledger(caps, dataset))
-        for statement in upgrade_ledger(caps, dataset):
+        ledger_columns = wh.table_columns(TableRef(LEDGER_TABLE, dataset)) or []
+        for statement in upgrade_ledger(caps, dataset, [name for name, _ in ledger_columns]):
             wh.execute(statement)
         for statement in steps.before:
             wh.execute(statement)

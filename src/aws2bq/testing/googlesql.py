@@ -433,7 +433,7 @@ class GoogleSqlAnalyzer:
         return out
 
     def _unregister(self, registered: int) -> None:
-        from google.protobuf import empty_pb2
+        from google.protobuf import empty_pb2  # type: ignore[import-untyped]
         from zetasql.wasi._pb2.zetasql.local_service import local_service_pb2 as pb
 
         self.service.wasm_client.call_grpc_func(

@@ -21,7 +21,7 @@ from typing import Any
 
 from aws2bq.testing.googlesql import AnalysisError, Catalog, GoogleSqlAnalyzer
 from aws2bq.warehouses.bigquery.client import BigQueryWarehouse, Request, standard_type
-from aws2bq.warehouses.bigquery.rules import Violation, check_sql
+from aws2bq.warehouses.bigquery.rules import Violation, check_fields, check_sql
 
 
 @dataclass
@@ -71,6 +71,9 @@ def analyze(
     catalog = Catalog(project, dataset)
     found = Findings()
     for request in recorder.of(dataset):
+        if request.kind in ("create_table", "update_table"):
+            fields = [f.to_api_repr() for f in request.fields]
+            found.violations += [(v, request.kind) for v in check_fields(fields)]
         if request.kind == "create_table" and request.table:
             catalog.add(
                 request.table.split("."), [(f.name, standard_type(f)) for f in request.fields]

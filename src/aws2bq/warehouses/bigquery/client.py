@@ -57,6 +57,15 @@ def standard_type(field: Any) -> str:
     return f"ARRAY<{base}>" if field.mode == "REPEATED" else base
 
 
+def described(field: Any, description: str, caps: Capabilities) -> Any:
+    """``field`` (a ``SchemaField``) with ``description`` (cut to the warehouse's limit), every
+    other property kept (policy tags, collation, default value, nested fields, …): copied
+    through its API form, never rebuilt by hand."""
+    api = field.to_api_repr()
+    api["description"] = caps.description(description)
+    return bigquery.SchemaField.from_api_repr(api)
+
+
 #: OAuth scope of BigQuery jobs and tables.
 _SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 
@@ -107,8 +116,9 @@ class Request:
 
     ``kind``: ``query`` (``sql`` is the statement or script), ``create_table`` (``table``,
     ``fields``: the ``SchemaField``s), ``drop_table``, ``load`` (``table``, ``sources``: the
-    files or URIs of that one job), ``routine`` (``table`` is the routine id, ``signature``
-    its argument types and return type).
+    files or URIs of that one job), ``update_table`` (``table``, ``fields``: the new schema),
+    ``routine`` (``table`` is the routine id, ``signature`` its argument types and return
+    type).
     """
 
     kind: str
@@ -350,14 +360,14 @@ class BigQueryWarehouse(
                 raise WarehouseError(
                     f"cannot describe columns {sorted(missing)} of {table_id}: no such column"
                 )
-            schema = []
-            for f in got.schema:
-                if f.name in descriptions:
-                    api = f.to_api_repr()
-                    api["description"] = self.capabilities.description(descriptions[f.name])
-                    f = bigquery.SchemaField.from_api_repr(api)
-                schema.append(f)
+            schema = [
+                described(f, descriptions[f.name], self.capabilities)
+                if f.name in descriptions
+                else f
+                for f in got.schema
+            ]
             got.schema = schema
+            self.notify(Request("update_table", table=table_id, fields=tuple(schema)))
             self.client.update_table(got, ["schema"], retry=self._retry)
         except gexc.GoogleAPIError as exc:
             raise translate(exc, f"set column descriptions of {table_id}") from exc

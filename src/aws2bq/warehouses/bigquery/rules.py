@@ -28,13 +28,15 @@ are the limits and restrictions BigQuery adds, each from Google's documentation:
   and array literals may not list NULL.
 
 :func:`check_sql` is pure (sqlglot only): the test suite runs it on every statement the
-warehouse sends; nothing here talks to BigQuery.
+warehouse sends, and :func:`check_fields` on every schema it sends through the API; nothing
+here talks to BigQuery.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlglot
 import sqlglot.expressions as exp
@@ -96,6 +98,38 @@ def check_sql(
         found += _column_rules(statement)
         found += _array_null_rule(statement)
     return found
+
+
+def check_fields(fields: Sequence[Mapping[str, Any]]) -> list[Violation]:
+    """The column rules (names, descriptions) for a schema sent through the API (tables.insert
+    / tables.patch): ``fields`` in their API form (``SchemaField.to_api_repr()``)."""
+    out: list[Violation] = []
+    seen: set[str] = set()
+    for field in fields:
+        name = str(field.get("name", ""))
+        out += _name_rules(name, seen)
+        description = field.get("description")
+        if isinstance(description, str) and len(description) > MAX_DESCRIPTION:
+            out.append(
+                Violation(
+                    "description",
+                    f"column {name[:40]}: description of {len(description)} characters "
+                    f"> {MAX_DESCRIPTION}",
+                )
+            )
+    return out
+
+
+def _name_rules(name: str, seen: set[str]) -> list[Violation]:
+    out: list[Violation] = []
+    if len(name) > MAX_COLUMN_NAME:
+        out.append(Violation("column_name", f"{name[:40]}…: {len(name)} characters > 300"))
+    if name.upper().startswith(RESERVED_PREFIXES):
+        out.append(Violation("column_name", f"{name}: reserved prefix"))
+    if name.lower() in seen:
+        out.append(Violation("column_name", f"{name}: twice (names ignore case)"))
+    seen.add(name.lower())
+    return out
 
 
 def _is_temporary(statement: exp.Expression) -> bool:
@@ -237,13 +271,7 @@ def _column_rules(statement: exp.Expression) -> list[Violation]:
     out: list[Violation] = []
     seen: set[str] = set()
     for name in names:
-        if len(name) > MAX_COLUMN_NAME:
-            out.append(Violation("column_name", f"{name[:40]}…: {len(name)} characters > 300"))
-        if name.upper().startswith(RESERVED_PREFIXES):
-            out.append(Violation("column_name", f"{name}: reserved prefix"))
-        if name.lower() in seen:
-            out.append(Violation("column_name", f"{name}: twice (names ignore case)"))
-        seen.add(name.lower())
+        out += _name_rules(name, seen)
     for column in definitions:
         description = _string_option(column, "description")
         if description is not None and len(description) > MAX_DESCRIPTION:
