@@ -63,3 +63,27 @@ def test_ledger_upgraded_only_when_columns_are_missing() -> None:
     sql = alter.sql("bigquery")
     assert sql.count("ADD COLUMN IF NOT EXISTS") == 2 and "`export_to` TIMESTAMP" in sql
     assert len(upgrade_ledger(DUCKDB, None, old_ledger)) == 2
+
+
+def test_merge_and_history_read_only_the_changed_keys_blocks() -> None:
+    """Issue 12 fault 17: a constant filter on the (clustering) key in the statements that
+    read the target; a join alone prunes nothing on BigQuery."""
+    from aws2bq.core.change_apply import KeyFilter, key_filter
+
+    entry = LedgerEntry("s", "dynamodb", "E", "", "incremental", "", T, "merge", 0, 0, 0, 0, NEW,
+                        {}, T, 0.0, "t")  # fmt: skip
+    prune = key_filter(NEW, ("k1", "k7", 2), ["k1", "k7"])
+    assert prune == KeyFilter("pk", (exp.Literal.string("k1"), exp.Literal.string("k7")))
+    for mode in (Mode.MERGE, Mode.HISTORY):
+        steps = change_steps(
+            mode=mode, soft_delete=False, table="items", dataset="ds", schema=NEW,
+            changes=placeholder_changes(NEW, BIGQUERY), entry=entry, caps=BIGQUERY,
+            table_exists=True, previous=NEW, prune=prune,
+        )  # fmt: skip
+        sql = ";\n".join(s.sql("bigquery") for s in steps.transaction)
+        reads = 1 if mode is Mode.MERGE else 2  # history: the current versions, the close
+        assert sql.count("IN ('k1', 'k7')") == reads, sql
+    many = key_filter(NEW, ("a", "z", 5000), None)
+    assert many is not None and many.values is None
+    assert many.condition("t").sql("bigquery") == "`t`.`pk` BETWEEN 'a' AND 'z'"
+    assert key_filter(NEW, (None, None, 0), []) is None
