@@ -800,6 +800,7 @@ class _StreamRun:
         source = "dynamodb" if isinstance(self.stream, DynamoDBStream) else "rds"
         applier = APPLIERS[(source, export.kind, self.stream.mode)]
         ctx = ApplyContext(self.config, self.stream, wh, self.progress, self.keys)
+        wh.take_job_stats()  # what came before (ledger reads) is not this export's
         try:
             applied = applier(ctx, export)
         except Aws2BqError as exc:
@@ -811,9 +812,14 @@ class _StreamRun:
             self.result.fail(f"export {export.export_id}: {exc}")
             return False
         crashpoint("run:applied")
+        # What each BigQuery job processed (issue 13): loads (bytes read) and statements
+        # (bytes processed / billed); DuckDB reports none.
+        jobs = [j.to_dict() for j in wh.take_job_stats()]
         self.result.applied.append(
-            {**entry, "rows": applied.rows, "tables": applied.tables, "already": applied.already}
-        )
+            {**entry, "rows": applied.rows, "tables": applied.tables, "already": applied.already,
+             "bytes_processed": sum(j["bytes_processed"] for j in jobs),
+             "bytes_billed": sum(j["bytes_billed"] for j in jobs), "jobs": jobs}
+        )  # fmt: skip
         self.applied_ids.add(export.export_id)
         if export.time is not None:
             self.last_applied = max(export.time, self.last_applied or export.time)

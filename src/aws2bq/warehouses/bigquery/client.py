@@ -34,7 +34,7 @@ from google.cloud import bigquery
 from aws2bq.core.capabilities import BIGQUERY, Capabilities
 from aws2bq.errors import ConfigError, WarehouseError
 from aws2bq.runner.crashpoints import crashpoint
-from aws2bq.warehouses.base import ColumnDescriptions, TableRef, Warehouse
+from aws2bq.warehouses.base import ColumnDescriptions, JobStats, TableRef, Warehouse
 from aws2bq.warehouses.bigquery.capabilities import CLOUD, EMULATOR, BigQueryFeatures
 from aws2bq.warehouses.bigquery.configuration import BigQueryConfig
 from aws2bq.warehouses.bigquery.exceptions import rate_limited, translate
@@ -130,22 +130,6 @@ class Request:
     signature: tuple[tuple[str, ...], str] | None = None
 
 
-@dataclass(frozen=True)
-class JobStats:
-    """What one finished job processed (for the run summary and ``aws2bq plan``)."""
-
-    #: ``query`` / ``load``.
-    kind: str
-    #: What the job did (``transaction``, ``load of export file x``, …).
-    what: str
-    #: Bytes a query processed (totalBytesProcessed) or a load job read (inputFileBytes).
-    bytes_processed: int
-    #: Bytes billed (queries; 0 for loads, which are free on shared slots).
-    bytes_billed: int = 0
-    #: Rows a load job wrote / a DML statement changed, when BigQuery says.
-    rows: int | None = None
-
-
 #: Called with every :class:`Request` before it is sent (tests record; the live suite dry-runs).
 Observer = Callable[["BigQueryWarehouse", Request], None]
 
@@ -205,7 +189,7 @@ class BigQueryWarehouse(
             taken, self._stats = self._stats, []
         return taken
 
-    def dry_run(self, sql: str) -> int:
+    def dry_run(self, sql: str) -> int | None:
         """Bytes ``sql`` would process (a dry-run query job: free, nothing runs).
 
         https://cloud.google.com/bigquery/docs/running-queries#dry-run
