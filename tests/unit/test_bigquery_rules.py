@@ -64,3 +64,37 @@ def test_ctas_partition_uses_known_column_types() -> None:
     types = {"t": {"d": "DATE"}}
     assert [v.rule for v in check_sql(sql, column_types=types)] == ["partition"]
     assert check_sql(sql, column_types={"t": {"d": "TIMESTAMP"}}) == []
+
+
+# -- the rules over aws2bq's own DDL -----------------------------------------------------------
+def _partitioned_create(kind_name: str, granularity: str) -> str:
+    from aws2bq.core.apply import Mode
+    from aws2bq.core.capabilities import BIGQUERY
+    from aws2bq.core.change_apply import TableLayout, create_target
+    from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
+
+    schema = TableSchema(
+        (Column("pk", ColumnType(Kind.STRING), "pk", Role.KEY),
+         Column("at", ColumnType(Kind[kind_name]), "at")), 1, ("pk",),
+    )  # fmt: skip
+    layout = TableLayout(partition_column="at", granularity=granularity)
+    return create_target("t", "ds", schema, Mode.MERGE, False, BIGQUERY, layout=layout).sql(
+        "bigquery"
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind_name", "granularity"),
+    [
+        ("TIMESTAMP", "DAY"),
+        ("TIMESTAMP", "MONTH"),
+        pytest.param("DATE", "DAY", marks=pytest.mark.xfail(
+            strict=True, reason="issue 12 fault 8 (i12b): DATE(date_col) is not a partition "
+            "expression BigQuery allows (a DATE column partitions by itself)")),
+        pytest.param("DATETIME", "MONTH", marks=pytest.mark.xfail(
+            strict=True, reason="issue 12 fault 8 (i12b): TIMESTAMP_TRUNC of a DATETIME column "
+            "(BigQuery wants DATETIME_TRUNC)")),
+    ],
+)  # fmt: skip
+def test_partition_ddl_follows_bigquerys_rules(kind_name: str, granularity: str) -> None:
+    assert rules(_partitioned_create(kind_name, granularity)) == []

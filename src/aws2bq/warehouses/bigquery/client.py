@@ -70,6 +70,32 @@ def described(field: Any, description: str, caps: Capabilities) -> Any:
 _SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 
 
+def credentials_from_info(info: dict[str, Any]) -> Any:
+    """Google credentials from a credential configuration, built without a call.
+
+    Workload identity federation (``external_account``; from AWS: ``environment_id`` aws1)
+    is built directly (``google.auth.aws`` / ``identity_pool``): google-auth's generic loader
+    would look the project up over the network at start-up, and the job project is known.
+    https://cloud.google.com/iam/docs/workload-identity-federation-with-other-clouds
+    """
+    if info.get("type") == "external_account":
+        from google.auth import aws, identity_pool
+
+        source = info.get("credential_source") or {}
+        federated: Any = (
+            aws.Credentials
+            if str(source.get("environment_id", "")).startswith("aws")
+            else identity_pool.Credentials
+        )
+        return federated.from_info(info, scopes=list(_SCOPES))
+    import google.auth
+
+    credentials, _ = google.auth.load_credentials_from_dict(  # type: ignore[no-untyped-call]
+        info, scopes=list(_SCOPES)
+    )
+    return credentials
+
+
 def make_client(config: BigQueryConfig) -> Any:
     """A ``bigquery.Client`` for ``config``.
 
@@ -87,11 +113,7 @@ def make_client(config: BigQueryConfig) -> Any:
 
         credentials = AnonymousCredentials()  # type: ignore[no-untyped-call]
     elif config.credentials_info is not None:
-        import google.auth
-
-        credentials, _ = google.auth.load_credentials_from_dict(  # type: ignore[no-untyped-call]
-            dict(config.credentials_info), scopes=_SCOPES
-        )
+        credentials = credentials_from_info(dict(config.credentials_info))
     from google.auth.exceptions import DefaultCredentialsError
 
     try:
