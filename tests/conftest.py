@@ -63,6 +63,52 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             terminalreporter.write_line(f"    … and {len(tests) - 10} more")
 
 
+# -- time budget ------------------------------------------------------------------------------
+#: Seconds a test marked ``slow`` may take (pytest-timeout); every other test has the
+#: ``timeout`` of pyproject.toml. A test over its budget fails with its stack, never hangs.
+SLOW_TEST_TIMEOUT = 600
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(SLOW_TEST_TIMEOUT))
+
+
+# -- services the tests share: fail fast, with the log, when one is dead ---------------------
+#: Fixture names of long-lived services: each has ``alive()`` and ``problem()`` (why it
+#: cannot serve now — dead or not answering — with the path and tail of its log).
+WATCHED_SERVICES = ("sandbox", "bq_emulator", "gcs_emulator")
+
+
+@pytest.fixture(autouse=True)
+def _services_alive(request: pytest.FixtureRequest) -> None:
+    """Before a test, check every service it needs answers; a dead one fails it at once.
+
+    Without this a test after a crash would wait on client retries (ten minutes for
+    google-api-core) and report a timeout instead of the crash.
+    """
+    for name in WATCHED_SERVICES:
+        if name in request.fixturenames:
+            problem = request.getfixturevalue(name).problem()
+            if problem:
+                pytest.fail(problem, pytrace=False)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    outcome = yield
+    report = outcome.get_result()
+    if not report.failed:
+        return
+    # A service that died during the test is the likely cause: put its log in the report.
+    funcargs = getattr(item, "funcargs", {})
+    for name in WATCHED_SERVICES:
+        service = funcargs.get(name)
+        if service is not None and not service.alive():
+            report.sections.append((f"{name} is dead", service.problem(timeout=1) or ""))
+
+
 # -- the sandbox ------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
@@ -101,6 +147,7 @@ class Database:
         if self.engine == "mysql":
             import pymysql
 
+            # Bounded waits: a dead server fails the test, a wedged one does not hang it.
             return pymysql.connect(
                 host=self.host,
                 port=self.port,
@@ -108,11 +155,19 @@ class Database:
                 password=self.password,
                 database=self.name,
                 autocommit=True,
+                connect_timeout=5,
+                read_timeout=120,
+                write_timeout=120,
             )
         import psycopg
 
         return psycopg.connect(
-            host=self.host, port=self.port, user=self.user, dbname=self.name, autocommit=True
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            dbname=self.name,
+            autocommit=True,
+            connect_timeout=5,
         )
 
     def execute(self, *statements: str) -> None:

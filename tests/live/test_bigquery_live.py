@@ -23,12 +23,7 @@ from aws2bq.errors import Aws2BqError
 from aws2bq.sandbox import Sandbox
 from aws2bq.warehouses import connect
 from aws2bq.warehouses.bigquery.client import BigQueryWarehouse, Request
-from tests.integration.bigquery.test_googlesql_every_statement import (
-    CASES,
-    MODES,
-    dynamodb_scenario,
-    rds_scenario,
-)
+from tests.integration.bigquery.test_googlesql_every_statement import CASES, MODES, loader_for
 
 PROJECT_ENV = "AWS2BQ_LIVE_BIGQUERY_PROJECT"
 PROJECT = os.environ.get(PROJECT_ENV, "")
@@ -90,12 +85,7 @@ def test_each_mode_of_each_source_loads_on_bigquery(
     for key, value in sandbox.env().items():
         monkeypatch.setenv(key, value)
     wh, observer = live_warehouse
-    if source.startswith("dynamodb"):
-        loader = dynamodb_scenario(sandbox, unique, incremental=source.endswith("incremental"))
-    else:
-        engine = source.removeprefix("rds_")
-        db = request.getfixturevalue("mariadb" if engine == "mysql" else "postgres")
-        loader = rds_scenario(sandbox, db, unique, engine)
+    loader = loader_for(request, source, sandbox, unique)
     outcomes = loader([(wh, *MODES[mode])])[wh.config.dataset]
     assert observer.refused == []
     assert all(o.startswith(("applied", "already")) for o in outcomes), outcomes

@@ -86,6 +86,25 @@ class Sandbox:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def alive(self) -> bool:
+        """Whether the server child process is running (True for an attached sandbox)."""
+        return self._process is None or self._process.alive()
+
+    def problem(self, timeout: float = 5.0) -> str | None:
+        """Why the sandbox cannot serve a test now (dead, or not answering), else None.
+
+        The message names the server's log and ends with its tail.
+        """
+        process = self._process
+        if process is not None and not process.alive():
+            return f"the sandbox server died: {process.describe_exit()}; {process.log_hint()}"
+        try:
+            self._control("GET", "health", timeout=timeout)
+        except SandboxError as exc:
+            where = f"; {process.log_hint()}" if process is not None else ""
+            return f"the sandbox at {self._endpoint_url} does not answer: {exc.message}{where}"
+        return None
+
     # -- talking to it -----------------------------------------------------------------------
     @property
     def endpoint_url(self) -> str:
@@ -127,7 +146,14 @@ class Sandbox:
         """Call a control endpoint ``/_aws2bq/<name>`` (JSON in, JSON out)."""
         return self._control(method, name, payload)
 
-    def _control(self, method: str, name: str, payload: dict[str, Any] | None = None) -> Any:
+    def _control(
+        self,
+        method: str,
+        name: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        timeout: float = 30.0,
+    ) -> Any:
         data = json.dumps(payload).encode() if payload is not None else None
         req = urllib.request.Request(
             f"{self.endpoint_url}/_aws2bq/{name}",
@@ -136,7 +162,7 @@ class Sandbox:
             headers={"Content-Type": "application/json"},
         )
         try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
                 return json.loads(resp.read())
         except urllib.error.HTTPError as exc:
             # The server answered but refused: surface its own message, not "did not answer".

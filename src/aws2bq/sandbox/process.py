@@ -4,12 +4,36 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from aws2bq.errors import SandboxError
+
+
+def describe_exit(code: int | None) -> str:
+    """``exit code 3``, ``killed by SIGSEGV`` or ``still running`` for a ``Popen.returncode``."""
+    if code is None:
+        return "still running"
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
+def log_tail(path: Path, chars: int = 3000) -> str:
+    """The last ``chars`` characters of a log file ('' if there is none)."""
+    try:
+        with path.open("rb") as log:
+            log.seek(0, os.SEEK_END)
+            log.seek(max(0, log.tell() - chars))
+            return log.read().decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def stop_child(proc: subprocess.Popen[bytes] | None, *, grace: float = 10.0) -> None:
@@ -80,12 +104,14 @@ class ServerProcess:
             if self._proc.poll() is not None:
                 break
             time.sleep(0.05)
+        exited = self._proc.poll()
         self.stop()
-        tail = self.log_file.read_text(errors="replace")[-3000:] if self.log_file.exists() else ""
-        raise SandboxError(
-            f"the sandbox server did not start within {timeout:.0f}s",
-            hint=f"its log ({self.log_file}) ends with:\n{tail}",
+        what = (
+            f"{describe_exit(exited)} during start-up"
+            if exited is not None
+            else f"did not start within {timeout:.0f}s"
         )
+        raise SandboxError(f"the sandbox server {what}", hint=self.log_hint())
 
     @property
     def pid(self) -> int | None:
@@ -93,6 +119,16 @@ class ServerProcess:
 
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
+
+    def describe_exit(self) -> str:
+        """How the server ended (``killed by SIGSEGV``, ``exit code 1``), for messages."""
+        if self._proc is None:
+            return "not started"
+        return describe_exit(self._proc.poll())
+
+    def log_hint(self, chars: int = 3000) -> str:
+        """Where the log is and how it ends, for failure messages."""
+        return f"its log is {self.log_file}; it ends with:\n{log_tail(self.log_file, chars)}"
 
     def stop(self) -> None:
         stop_child(self._proc)

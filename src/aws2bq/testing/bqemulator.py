@@ -29,9 +29,39 @@ from types import TracebackType
 from typing import Any
 
 from aws2bq.errors import MissingExtraError, WarehouseError
-from aws2bq.sandbox.process import stop_child
+from aws2bq.sandbox.process import describe_exit, log_tail, stop_child
 
 DEFAULT_PROJECT = "aws2bq-local"
+#: (connect, read) seconds for one HTTP request of a test client; loads of test data and the
+#: emulator's slowest queries take a few seconds.
+REQUEST_TIMEOUT = (5.0, 120.0)
+
+
+class EmulatorDiedError(WarehouseError):
+    """The emulator's process has exited; raised by its clients instead of retrying."""
+
+
+def _watched_session(emulator: BigQueryEmulator, credentials: Any) -> Any:
+    """An ``AuthorizedSession`` that fails fast when ``emulator`` is dead or wedged."""
+    import requests
+    from google.auth.transport.requests import AuthorizedSession
+
+    class WatchedSession(AuthorizedSession):
+        def request(  # type: ignore[override]
+            self, method: str, url: str, *args: Any, **kwargs: Any
+        ) -> Any:
+            emulator.check()
+            if kwargs.get("timeout") is None:
+                kwargs["timeout"] = REQUEST_TIMEOUT
+            try:
+                return super().request(  # type: ignore[no-untyped-call]
+                    method, url, *args, **kwargs
+                )
+            except requests.ConnectionError:
+                emulator.check()  # died during the request: say so instead of retrying
+                raise
+
+    return WatchedSession(credentials)  # type: ignore[no-untyped-call]
 
 
 # -- the server side (runs in the child process) -----------------------------------------------
@@ -57,6 +87,37 @@ def _patch_offline_startup() -> None:
             )
 
     engine_module.DuckDBEngine._load_spatial = _load_spatial_if_installed  # type: ignore[method-assign]
+
+
+#: V8 flag that turns off its use of Linux memory protection keys (pkeys) for JIT memory.
+NO_PKEYS_FLAG = "--no-memory-protection-keys"
+
+
+def init_v8() -> tuple[str, ...]:
+    """Initialise V8 (mini-racer) in this thread, before any other thread exists.
+
+    On CPUs with memory protection keys (``pku``/``ospke`` in /proc/cpuinfo), V8 write-protects
+    its JIT memory with a pkey whose permissions each thread inherits from the thread that
+    created it. A thread started before V8 allocated the key, or not descended from the
+    thread that did, has no access and takes SIGSEGV the first time it runs JavaScript
+    (https://issues.chromium.org/issues/360909072; the same crash and workaround in
+    rubyjs/libv8-node#53 and denoland/rusty_v8#2054). bqemulator creates a ``MiniRacer`` per
+    JavaScript UDF in a short-lived thread and calls it from DuckDB's worker threads, so with
+    pkeys the emulator segfaulted in ``libmini_racer.so`` under load. Turning pkeys off
+    removes the cause; initialising here, in the main thread before the server starts its
+    threads, keeps the order right as well.
+
+    Returns:
+        The V8 flags in effect (empty when mini-racer is not installed: JavaScript UDFs then
+        fail at query time with bqemulator's own message).
+    """
+    try:
+        import py_mini_racer
+    except ImportError:
+        return ()
+    flags = (*py_mini_racer.DEFAULT_V8_FLAGS, NO_PKEYS_FLAG)
+    py_mini_racer.init_mini_racer(flags=flags, ignore_duplicate_init=True)
+    return flags
 
 
 async def _serve(settings: Any, ready_file: Path | None) -> None:
@@ -132,6 +193,7 @@ def main(argv: list[str] | None = None) -> None:
     except ImportError as exc:
         raise MissingExtraError("numpy (needed by bqemulator's start-up)", "dev") from exc
     _patch_offline_startup()
+    init_v8()
     overrides: dict[str, Any] = {
         "rest_host": args.host,
         "rest_port": args.rest_port,
@@ -196,6 +258,41 @@ class BigQueryEmulator:
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
+    def problem(self, timeout: float = 5.0) -> str | None:
+        """Why the emulator cannot serve a test now (dead, or not answering), else None."""
+        if self._proc is None:
+            return "the BigQuery emulator is not running (start() was not called or it stopped)"
+        code = self._proc.poll()
+        if code is not None:
+            return (
+                f"the BigQuery emulator (pid {self._proc.pid}) died: {describe_exit(code)}; "
+                f"{self.log_hint()}"
+            )
+        if not self._healthy(timeout):
+            return (
+                f"the BigQuery emulator (pid {self._proc.pid}) is alive but did not answer "
+                f"within {timeout:.0f}s (wedged); {self.log_hint()}"
+            )
+        return None
+
+    def check(self) -> None:
+        """Raise :class:`EmulatorDiedError` (with the log's tail) if the process is gone.
+
+        Cheap (no request): called before every request of :meth:`client`'s clients, so a
+        dead emulator fails the call at once instead of google-api-core retrying a refused
+        connection for ten minutes.
+        """
+        if self._proc is not None and self._proc.poll() is not None:
+            raise EmulatorDiedError(
+                f"the BigQuery emulator (pid {self._proc.pid}) died: "
+                f"{describe_exit(self._proc.returncode)}",
+                hint=self.log_hint(),
+            )
+
+    def log_hint(self, chars: int = 3000) -> str:
+        """Where the log is and how it ends, for failure messages."""
+        return f"its log is {self.log_file}; it ends with:\n{log_tail(self.log_file, chars)}"
+
     def start(self, timeout: float = 60.0) -> BigQueryEmulator:
         """Start the child and block until its REST API answers; return ``self``."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -239,23 +336,19 @@ class BigQueryEmulator:
             time.sleep(0.05)
         exited = self._proc.poll()
         self.stop()
-        tail = self.log_file.read_text(errors="replace")[-3000:] if self.log_file.exists() else ""
         what = (
-            f"exited with code {exited} during start-up"
+            f"{describe_exit(exited)} during start-up"
             if exited is not None
             else f"did not start within {timeout:.0f}s"
         )
-        raise WarehouseError(
-            f"the BigQuery emulator {what}",
-            hint=f"its log ({self.log_file}) ends with:\n{tail}",
-        )
+        raise WarehouseError(f"the BigQuery emulator {what}", hint=self.log_hint())
 
-    def _healthy(self) -> bool:
+    def _healthy(self, timeout: float = 2.0) -> bool:
         import urllib.request
 
         try:
             with urllib.request.urlopen(
-                f"{self.endpoint}/bigquery/v2/projects/{self.project}/datasets", timeout=2
+                f"{self.endpoint}/bigquery/v2/projects/{self.project}/datasets", timeout=timeout
             ) as response:
                 return bool(response.status == 200)
         except OSError:
@@ -268,17 +361,25 @@ class BigQueryEmulator:
         self.rest_port = self.grpc_port = None
 
     def client(self, project: str | None = None) -> Any:
-        """A real ``google.cloud.bigquery.Client`` talking to this emulator, anonymously."""
+        """A real ``google.cloud.bigquery.Client`` talking to this emulator, anonymously.
+
+        Its HTTP session checks that the emulator is alive before each request (a dead one
+        raises :class:`EmulatorDiedError` at once, which google-api-core does not retry) and
+        bounds every request by :data:`REQUEST_TIMEOUT` (a wedged one fails instead of
+        hanging).
+        """
         try:
             from google.api_core.client_options import ClientOptions
             from google.auth.credentials import AnonymousCredentials
             from google.cloud import bigquery
         except ImportError as exc:
             raise MissingExtraError("google-cloud-bigquery", "bigquery") from exc
+        credentials = AnonymousCredentials()  # type: ignore[no-untyped-call]
         return bigquery.Client(
             project=project or self.project,
-            credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+            credentials=credentials,
             client_options=ClientOptions(api_endpoint=self.endpoint),
+            _http=_watched_session(self, credentials),
         )
 
     def __enter__(self) -> BigQueryEmulator:

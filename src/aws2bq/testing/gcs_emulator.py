@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 
 from aws2bq.errors import WarehouseError
-from aws2bq.sandbox.process import stop_child
+from aws2bq.sandbox.process import describe_exit, log_tail, stop_child
 
 
 def _free_port(host: str) -> int:
@@ -59,6 +59,21 @@ class GcsEmulator:
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
+    def problem(self, timeout: float = 5.0) -> str | None:
+        """Why the emulator cannot serve a test now (dead, or not answering), else None."""
+        if self._proc is None:
+            return "the GCS emulator is not running (start() was not called or it stopped)"
+        code = self._proc.poll()
+        if code is not None:
+            return f"the GCS emulator died: {describe_exit(code)}; {self.log_hint()}"
+        if not self._healthy(timeout):
+            return f"the GCS emulator did not answer within {timeout:.0f}s; {self.log_hint()}"
+        return None
+
+    def log_hint(self, chars: int = 3000) -> str:
+        """Where the log is and how it ends, for failure messages."""
+        return f"its log is {self.log_file}; it ends with:\n{log_tail(self.log_file, chars)}"
+
     def start(self, timeout: float = 30.0) -> GcsEmulator:
         """Start the child and block until its JSON API answers; return ``self``."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -94,15 +109,12 @@ class GcsEmulator:
                     return self
                 time.sleep(0.1)
             self.stop()
-        tail = self.log_file.read_text(errors="replace")[-3000:] if self.log_file.exists() else ""
-        raise WarehouseError(
-            "the GCS emulator did not start", hint=f"its log ({self.log_file}) ends with:\n{tail}"
-        )
+        raise WarehouseError("the GCS emulator did not start", hint=self.log_hint())
 
-    def _healthy(self) -> bool:
+    def _healthy(self, timeout: float = 2.0) -> bool:
         try:
             with urllib.request.urlopen(
-                f"{self.endpoint}/storage/v1/b?project=local", timeout=2
+                f"{self.endpoint}/storage/v1/b?project=local", timeout=timeout
             ) as response:
                 return bool(response.status == 200)
         except OSError:

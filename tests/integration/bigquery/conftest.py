@@ -13,11 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from google.cloud.bigquery import DEFAULT_RETRY
 
 from aws2bq.testing.bqemulator import BigQueryEmulator
 from aws2bq.testing.gcs_emulator import GcsEmulator
 
 PROJECT = "aws2bq-test"
+#: Retry deadline of test clients' API calls (google-api-core's default is ten minutes).
+SHORT_RETRY = DEFAULT_RETRY.with_deadline(10)
 
 
 @pytest.fixture(scope="session")
@@ -64,6 +67,34 @@ def googlesql() -> Any:
     return GoogleSqlAnalyzer()
 
 
+def drop_dataset(emulator: BigQueryEmulator, dataset: str) -> None:
+    """Delete a test's dataset through a watched client: fails at once if the emulator died.
+
+    (A warehouse's own client would retry a refused connection; teardown must not wait.)
+    """
+    client = emulator.client(PROJECT)
+    try:
+        client.delete_dataset(
+            f"{PROJECT}.{dataset}", delete_contents=True, not_found_ok=True, retry=SHORT_RETRY
+        )
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def emulator_warehouse(bq_emulator: BigQueryEmulator) -> Iterator[Any]:
+    """A BigQuery warehouse (``?emulator=true``) on a fresh dataset, deleted after the test."""
+    from aws2bq.warehouses import connect
+
+    dataset = f"e_{uuid.uuid4().hex[:10]}"
+    wh = connect(f"bigquery://{PROJECT}/{dataset}?endpoint={bq_emulator.endpoint}&emulator=true")
+    try:
+        yield wh
+    finally:
+        wh.close()
+        drop_dataset(bq_emulator, dataset)
+
+
 @dataclass
 class BqDataset:
     """A fresh dataset on the emulator, and a client for it."""
@@ -85,10 +116,8 @@ class BqDataset:
         )
         # A short retry deadline: the emulator answers some unsupported SQL with HTTP 500, which
         # the client would otherwise retry for ten minutes.
-        job = self.client.query(
-            sql, job_config=config, job_retry=None, retry=bigquery.DEFAULT_RETRY.with_deadline(20)
-        )
-        return [dict(row.items()) for row in job.result()]
+        job = self.client.query(sql, job_config=config, job_retry=None, retry=SHORT_RETRY)
+        return [dict(row.items()) for row in job.result(retry=SHORT_RETRY, job_retry=None)]
 
 
 @pytest.fixture
@@ -100,5 +129,5 @@ def bq_dataset(bq_emulator: BigQueryEmulator) -> Iterator[BqDataset]:
     try:
         yield BqDataset(client, PROJECT, dataset_id)
     finally:
-        client.delete_dataset(f"{PROJECT}.{dataset_id}", delete_contents=True, not_found_ok=True)
         client.close()
+        drop_dataset(bq_emulator, dataset_id)

@@ -29,7 +29,7 @@ from aws2bq.warehouses.bigquery.client import BigQueryWarehouse
 from aws2bq.warehouses.bigquery.configuration import BigQueryConfig
 from aws2bq.warehouses.bigquery.rules import MAX_DESCRIPTION, check_fields
 
-from .conftest import PROJECT
+from .conftest import PROJECT, drop_dataset
 from .recording import Recorder
 from .test_bigquery_warehouse import ITEMS, _export_file
 
@@ -52,9 +52,7 @@ def _warehouse(
 def dataset(bq_emulator: BigQueryEmulator) -> Iterator[str]:
     name = f"f_{uuid.uuid4().hex[:10]}"
     yield name
-    client = bq_emulator.client(PROJECT)
-    client.delete_dataset(f"{PROJECT}.{name}", delete_contents=True, not_found_ok=True)
-    client.close()
+    drop_dataset(bq_emulator, name)
 
 
 # -- fault 9: least privilege -------------------------------------------------------------------
@@ -123,7 +121,7 @@ def test_many_files_are_one_load_job(
 def test_cloud_path_loads_in_parallel_batches(
     bq_emulator: BigQueryEmulator, dataset: str, tmp_path: Path
 ) -> None:
-    features = dataclasses.replace(CLOUD, retry_deadline_seconds=20.0)
+    features = dataclasses.replace(CLOUD, retry_deadline_seconds=10.0, restart_failed_jobs=False)
     wh = _warehouse(bq_emulator, dataset, features=features, params="&parallel_loads=4")
     files = _files(tmp_path, 12)
     with Recorder() as recorder:

@@ -18,7 +18,7 @@ from aws2bq.warehouses.base import TableRef
 from aws2bq.warehouses.bigquery.client import BigQueryWarehouse
 from tests.conftest import Database
 
-from .conftest import PROJECT
+from .conftest import PROJECT, drop_dataset
 
 pytestmark = [pytest.mark.bigquery, pytest.mark.mariadb]
 
@@ -31,8 +31,8 @@ def warehouse(bq_emulator: BigQueryEmulator) -> Iterator[BigQueryWarehouse]:
     try:
         yield wh
     finally:
-        wh.client.delete_dataset(f"{PROJECT}.{dataset}", delete_contents=True, not_found_ok=True)
         wh.close()
+        drop_dataset(bq_emulator, dataset)
 
 
 def test_load_rds_mariadb_table(

@@ -40,7 +40,7 @@ from aws2bq.warehouses.bigquery.client import BigQueryWarehouse
 from aws2bq.warehouses.bigquery.configuration import ENDPOINT_ENV, BigQueryConfig
 from aws2bq.warehouses.bigquery.exceptions import translate
 
-from .conftest import PROJECT
+from .conftest import PROJECT, drop_dataset
 
 pytestmark = pytest.mark.bigquery
 
@@ -54,8 +54,8 @@ def warehouse(bq_emulator: BigQueryEmulator) -> Iterator[BigQueryWarehouse]:
     try:
         yield wh
     finally:
-        wh.client.delete_dataset(f"{PROJECT}.{dataset}", delete_contents=True, not_found_ok=True)
         wh.close()
+        drop_dataset(bq_emulator, dataset)
 
 
 def sql(text: str) -> exp.Expression:
@@ -80,7 +80,7 @@ def test_connect_with_endpoint_from_environment(
         assert isinstance(wh, BigQueryWarehouse)
         assert wh.config.endpoint == bq_emulator.endpoint
         assert wh.query(sql("SELECT 'x' AS s")) == [("x",)]
-        wh.client.delete_dataset(f"{PROJECT}.{dataset}", not_found_ok=True)
+    drop_dataset(bq_emulator, dataset)
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ from aws2bq.warehouses import connect
 from aws2bq.warehouses.bigquery.client import BigQueryWarehouse
 from tests.conftest import Database
 
-from .conftest import PROJECT
+from .conftest import PROJECT, drop_dataset
 
 pytestmark = [pytest.mark.bigquery, pytest.mark.mariadb]
 
@@ -44,8 +44,8 @@ def warehouse(bq_emulator: BigQueryEmulator) -> Iterator[BigQueryWarehouse]:
     try:
         yield wh
     finally:
-        wh.client.delete_dataset(f"{PROJECT}.{dataset}", delete_contents=True, not_found_ok=True)
         wh.close()
+        drop_dataset(bq_emulator, dataset)
 
 
 class Source:

@@ -34,8 +34,9 @@ from aws2bq.warehouses.bigquery.capabilities import CLOUD
 from aws2bq.warehouses.bigquery.client import BigQueryWarehouse
 from aws2bq.warehouses.bigquery.configuration import BigQueryConfig
 from tests.conftest import Database
+from tests.integration.changes.test_merge_history_rds import Source
 
-from .conftest import PROJECT
+from .conftest import PROJECT, drop_dataset
 from .recording import Findings, Recorder, analyze
 
 # One group: the loads of a source are made once per worker (--dist loadgroup).
@@ -50,7 +51,8 @@ MODES: dict[str, tuple[Mode, bool]] = {
 
 #: The CLOUD abilities, with short client retries: the emulator answers some unsupported SQL
 #: with HTTP 500, which CLOUD's 10-minute deadline would keep retrying.
-CLOUD_ON_EMULATOR = dataclasses.replace(CLOUD, retry_deadline_seconds=20.0,
+CLOUD_ON_EMULATOR = dataclasses.replace(CLOUD, retry_deadline_seconds=10.0,
+                                        restart_failed_jobs=False,
                                         load_backoff_seconds=10.0)  # fmt: skip
 
 
@@ -137,28 +139,8 @@ def dynamodb_scenario(sb: Sandbox, unique: str, *, incremental: bool) -> Loader:
     return load
 
 
-class RdsSource:
-    """A sandbox RDS instance over a real database."""
-
-    def __init__(self, sb: Sandbox, db: Database, unique: str, engine: str) -> None:
-        self.sb, self.db, self.unique = sb, db, unique
-        self.bucket = f"gsql-rds-{unique}"
-        sb.client("s3").create_bucket(Bucket=self.bucket)
-        self.instance = f"i{unique}"
-        sb.rds.create_instance(self.instance, backing=db.dsn, engine=engine)
-        self.count = 0
-
-    def export(self) -> str:
-        self.count += 1
-        task = f"e{self.count}-{self.unique}"
-        arn = self.sb.rds.create_snapshot(self.instance, task)
-        result = self.sb.rds.export(arn, bucket=self.bucket, task_id=task, prefix="rds")
-        assert result["Status"] == "COMPLETE"
-        return f"s3://{self.bucket}/rds/{task}/"
-
-
 def rds_scenario(sb: Sandbox, db: Database, unique: str, engine: str) -> Loader:
-    src = RdsSource(sb, db, unique, "mariadb" if engine == "mysql" else "postgres")
+    src = Source(sb, db, unique, "mariadb" if engine == "mysql" else "postgres")
     if engine == "mysql":
         target = f"{db.name}.items"
         db.execute(
@@ -251,7 +233,8 @@ class Outcome:
 _cache: dict[str, dict[str, Outcome]] = {}
 
 
-def _loader(request: pytest.FixtureRequest, source: str, sb: Sandbox, unique: str) -> Loader:
+def loader_for(request: pytest.FixtureRequest, source: str, sb: Sandbox, unique: str) -> Loader:
+    """The scenario of ``source`` (its database fixture taken from ``request`` for RDS)."""
     if source.startswith("dynamodb"):
         return dynamodb_scenario(sb, unique, incremental=source.endswith("incremental"))
     engine = source.removeprefix("rds_")
@@ -271,7 +254,7 @@ def outcomes_of(
     warehouses = {m: cloud_warehouse(emulator, f"g_{m}_{uuid.uuid4().hex[:8]}") for m in modes}
     try:
         with Recorder() as recorder:
-            loads = _loader(request, source, sb, unique)(
+            loads = loader_for(request, source, sb, unique)(
                 [(wh, *MODES[m]) for m, wh in warehouses.items()]
             )
         _cache[source] = {
@@ -284,10 +267,8 @@ def outcomes_of(
         }
     finally:
         for wh in warehouses.values():
-            wh.client.delete_dataset(
-                f"{PROJECT}.{wh.config.dataset}", delete_contents=True, not_found_ok=True
-            )
             wh.close()
+            drop_dataset(emulator, wh.config.dataset)
     return _cache[source]
 
 

@@ -16,6 +16,9 @@ from aws2bq.core.capabilities import BIGQUERY
 from aws2bq.core.rds_types import Engine, Raw, RawType, SourceColumn, plan_table
 from aws2bq.testing.googlesql import AnalysisError, GoogleSqlAnalyzer
 
+# slow: the first start of the analyzer on a machine compiles it (20–45 s, then cached).
+pytestmark = pytest.mark.slow
+
 SYSTEM = {
     "_aws2bq_export_id": exp.Literal.string("e1"),
     "_aws2bq_exported_at": exp.Literal.string("2024-01-01T00:00:00+00:00"),

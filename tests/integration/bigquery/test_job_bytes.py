@@ -9,7 +9,6 @@ byte figures come from BigQuery itself (the live suite, bench/bigquery_bytes.py)
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,25 +16,14 @@ import pytest
 from aws2bq.core.apply import Mode
 from aws2bq.runner.change_modes import PLAN_STAGING, plan_change_sql
 from aws2bq.runner.dynamodb_load import DynamoDBLoadRequest, load_dynamodb
-from aws2bq.testing.bqemulator import BigQueryEmulator
-from aws2bq.warehouses import connect
 from aws2bq.warehouses.bigquery.client import BigQueryWarehouse
-
-from .conftest import PROJECT
 
 pytestmark = pytest.mark.bigquery
 
 
 @pytest.fixture
-def warehouse(bq_emulator: BigQueryEmulator) -> Iterator[BigQueryWarehouse]:
-    dataset = f"b_{uuid.uuid4().hex[:10]}"
-    wh = connect(f"bigquery://{PROJECT}/{dataset}?endpoint={bq_emulator.endpoint}&emulator=true")
-    assert isinstance(wh, BigQueryWarehouse)
-    try:
-        yield wh
-    finally:
-        wh.client.delete_dataset(f"{PROJECT}.{dataset}", delete_contents=True, not_found_ok=True)
-        wh.close()
+def warehouse(emulator_warehouse: BigQueryWarehouse) -> BigQueryWarehouse:
+    return emulator_warehouse
 
 
 def _load(wh: BigQueryWarehouse, tmp_path: Path, mode: Mode) -> None:

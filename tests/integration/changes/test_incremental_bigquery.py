@@ -20,6 +20,7 @@ from tests.integration.bigquery.conftest import (  # noqa: F401  (fixtures)
     PROJECT,
     bq_emulator,
     bq_gcs_root,
+    drop_dataset,
     gcs_state_dir,
 )
 
@@ -34,8 +35,8 @@ def warehouse(bq_emulator: BigQueryEmulator) -> Iterator[BigQueryWarehouse]:  # 
     try:
         yield wh
     finally:
-        wh.client.delete_dataset(f"{PROJECT}.{dataset}", delete_contents=True, not_found_ok=True)
         wh.close()
+        drop_dataset(bq_emulator, dataset)
 
 
 def test_merge_chain_on_bigquery(

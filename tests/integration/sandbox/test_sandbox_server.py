@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import botocore.exceptions
 import pytest
@@ -114,3 +118,23 @@ def test_sandbox_cli_start_status_stop(tmp_path: object) -> None:
             check=True,
         )
     assert "stopped" in stop.stdout
+
+
+def test_a_dead_sandbox_is_reported_with_its_log_at_once(tmp_path: Path) -> None:
+    """The liveness check every sandbox test runs first: dead → a message naming the log."""
+    sb = Sandbox(tmp_path / "doomed").start()
+    try:
+        assert sb.alive() and sb.problem() is None
+        assert sb._process is not None and sb._process.pid is not None
+        os.kill(sb._process.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while sb.alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        started = time.monotonic()
+        problem = sb.problem()
+        assert time.monotonic() - started < 2
+        assert problem is not None
+        assert "died: killed by SIGKILL" in problem
+        assert str(sb._process.log_file) in problem
+    finally:
+        sb.stop()

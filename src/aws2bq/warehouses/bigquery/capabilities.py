@@ -47,6 +47,9 @@ class BigQueryFeatures:
     #: How long the client retries a request the endpoint answered with a retryable error
     #: (the emulator answers some unsupported SQL with HTTP 500: retried for 10 min otherwise).
     retry_deadline_seconds: float = 600.0
+    #: Restart a query job that failed with a retryable error (the client's job_retry, up to
+    #: forty minutes); not against an emulator, which either answers at once or never will.
+    restart_failed_jobs: bool = True
     #: How long a load job refused for a rate limit is sent again (with backoff).
     load_backoff_seconds: float = 300.0
 
@@ -64,6 +67,7 @@ EMULATOR = BigQueryFeatures(
     load_rows_per_job=False,
     add_columns=False,
     temp_js_udfs=False,
-    retry_deadline_seconds=30.0,
+    retry_deadline_seconds=10.0,
+    restart_failed_jobs=False,
     load_backoff_seconds=30.0,
 )

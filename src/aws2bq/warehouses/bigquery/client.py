@@ -30,6 +30,7 @@ from typing import IO, Any, ClassVar
 import sqlglot.expressions as exp
 from google.api_core import exceptions as gexc
 from google.cloud import bigquery
+from google.cloud.bigquery.retry import DEFAULT_JOB_RETRY
 
 from aws2bq.core.capabilities import BIGQUERY, Capabilities
 from aws2bq.errors import ConfigError, WarehouseError
@@ -180,7 +181,12 @@ class BigQueryWarehouse(
         self.url = config.url or f"bigquery://{config.project}/{config.dataset}"
         self.features: BigQueryFeatures = features or (EMULATOR if config.emulator else CLOUD)
         self.client = client if client is not None else make_client(config)
+        # Against an emulator, an HTTP 500 for unsupported SQL, or a connection refused by an
+        # emulator that died, would otherwise be retried by the client for ten minutes (API
+        # calls) and a failed query restarted for forty (job_retry): the abilities say how
+        # long (a local endpoint either answers at once or never will).
         self._retry = bigquery.DEFAULT_RETRY.with_deadline(self.features.retry_deadline_seconds)
+        self._job_retry = DEFAULT_JOB_RETRY if self.features.restart_failed_jobs else None
         self._closed = False
         self._stats: list[JobStats] = []
         self._stats_lock = threading.Lock()
@@ -258,9 +264,14 @@ class BigQueryWarehouse(
         self.notify(Request("query", sql=sql, what=what))
         try:
             job = self.client.query(
-                sql, job_config=self._job_config(), retry=self._retry, location=self.config.location
+                sql,
+                job_config=self._job_config(),
+                retry=self._retry,
+                job_retry=self._job_retry,
+                location=self.config.location,
             )
-            rows = [tuple(row.values()) for row in job.result(retry=self._retry)]
+            result = job.result(retry=self._retry, job_retry=self._job_retry)
+            rows = [tuple(row.values()) for row in result]
         except (gexc.GoogleAPIError, TimeoutError, ConnectionError) as exc:
             raise translate(exc, what, sql=sql) from exc
         self.record_job(job, "query", what)
@@ -329,10 +340,13 @@ class BigQueryWarehouse(
         description: str | None = None,
         exists_ok: bool = False,
         expires: dt.datetime | None = None,
+        clustering: Sequence[str] = (),
     ) -> None:
         """Create a table from ``SchemaField``s through tables.insert."""
         obj = bigquery.Table(self.table_id(table), schema=list(fields))
         self.notify(Request("create_table", table=self.table_id(table), fields=tuple(fields)))
+        if clustering:
+            obj.clustering_fields = list(clustering)
         if description:
             obj.description = description
         if expires is not None:
@@ -450,7 +464,11 @@ class BigQueryWarehouse(
         def attempt() -> Any:
             self.notify(Request("load", table=table_id, sources=tuple(uris), what=what))
             job = self.client.load_table_from_uri(
-                list(uris), table_id, job_config=job_config, location=self.config.location
+                list(uris),
+                table_id,
+                job_config=job_config,
+                location=self.config.location,
+                retry=self._retry,
             )
             job.result(retry=self._retry)
             return job
@@ -474,8 +492,13 @@ class BigQueryWarehouse(
         schema = create.this
         if not isinstance(schema, exp.Schema) or not isinstance(schema.this, exp.Table):
             return False
-        if create.args.get("replace") or create.args.get("properties"):
+        if create.args.get("replace"):
             return False
+        clustering: list[str] = []
+        for prop in (create.args.get("properties") or exp.Properties(expressions=[])).expressions:
+            if not isinstance(prop, exp.ClusterProperty):
+                return False  # partitioning: the DDL runs as is
+            clustering += [c.name for c in prop.expressions]
         fields = []
         for column in schema.expressions:
             if not isinstance(column, exp.ColumnDef) or not isinstance(column.kind, exp.DataType):
@@ -496,5 +519,7 @@ class BigQueryWarehouse(
             fields.append(bigquery.SchemaField(column.name, base, mode=mode))
         table = schema.this
         ref = TableRef(table.name, table.db or None, table.catalog or None)
-        self.create_table(ref, fields, exists_ok=bool(create.args.get("exists")))
+        self.create_table(
+            ref, fields, exists_ok=bool(create.args.get("exists")), clustering=clustering
+        )
         return True

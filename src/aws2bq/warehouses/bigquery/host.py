@@ -30,6 +30,8 @@ class BigQueryHost:
     config: BigQueryConfig
     features: BigQueryFeatures
     client: Any  # google.cloud.bigquery.Client
+    #: google-api-core retry for API calls (a short deadline against a local endpoint).
+    _retry: Any
 
     def query(self, statement: exp.Expression) -> list[tuple[Any, ...]]:
         raise NotImplementedError
@@ -51,6 +53,7 @@ class BigQueryHost:
         description: str | None = None,
         exists_ok: bool = False,
         expires: dt.datetime | None = None,
+        clustering: Sequence[str] = (),
     ) -> None:
         raise NotImplementedError
 

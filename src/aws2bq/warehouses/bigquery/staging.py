@@ -304,13 +304,13 @@ class BigQueryDynamoDBStaging(BigQueryHost, DynamoDBStaging):
         self.notify(Request("routine", table=routine_id, signature=(("STRING",), "STRING")))
         try:
             try:
-                self.client.create_routine(routine)
+                self.client.create_routine(routine, retry=self._retry)
             except gexc.Conflict:
                 # Made by an earlier run: bring its body up to this version's.
-                existing = self.client.get_routine(routine.reference)
+                existing = self.client.get_routine(routine.reference, retry=self._retry)
                 if existing.body != routine.body:
                     existing.body = routine.body
-                    self.client.update_routine(existing, ["body"])
+                    self.client.update_routine(existing, ["body"], retry=self._retry)
         except gexc.GoogleAPIError as exc:
             raise translate(exc, f"create function {dynamodb_sql.JSON_FUNCTION}") from exc
 
