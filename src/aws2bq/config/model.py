@@ -594,7 +594,8 @@ class BigQuerySettings(_Section):
     staging_bucket: str | None = Field(
         None,
         description="GCS bucket for large tables: S3 → GCS by Storage Transfer Service, then "
-        "load jobs from gs:// (no bytes through the runner).",
+        "load jobs from gs:// (no bytes through the runner). Reaches the warehouse, but that "
+        "path is not built yet: loads are batched uploads.",
     )
 
     @field_validator("credentials_json")

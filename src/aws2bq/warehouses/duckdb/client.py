@@ -131,10 +131,14 @@ class DuckDBWarehouse(
             self.con.close()
             self._scratch.cleanup()
 
-    def _run(self, statement: exp.Expression) -> duckdb.DuckDBPyConnection:
+    def _run(self, statement: exp.Expression, *, fetch: bool = False) -> Any:
+        """Run ``statement``; with ``fetch``, return its rows. The rows are fetched inside the
+        error translation: DuckDB may raise while producing them (e.g. a truncated Parquet
+        file's footer is read then), not only in ``execute``."""
         sql = statement.sql(dialect="duckdb")
         try:
-            return self.con.execute(sql)
+            cursor = self.con.execute(sql)
+            return cursor.fetchall() if fetch else cursor
         except duckdb.TransactionException as exc:
             raise TransientError(
                 f"DuckDB transaction conflict: {exc}",
@@ -149,7 +153,8 @@ class DuckDBWarehouse(
             raise WarehouseError(f"DuckDB failed: {exc}\n  statement: {sql[:500]}") from exc
 
     def query(self, statement: exp.Expression) -> list[tuple[Any, ...]]:
-        return self._run(statement).fetchall()
+        rows: list[tuple[Any, ...]] = self._run(statement, fetch=True)
+        return rows
 
     def execute(self, statement: exp.Expression) -> None:
         self._run(statement)
