@@ -78,7 +78,7 @@ def test_granularity_other_than_day_truncates_the_timestamp() -> None:
     layout = TableLayout(partition_column="created at", granularity="MONTH")
     (text,) = _creates(_replace(BIGQUERY, layout), BIGQUERY)
     assert "PARTITION BY TIMESTAMP_TRUNC(`created at`, MONTH)" in text
-    assert "CLUSTER BY" not in text
+    assert "CLUSTER BY `pk`" in text  # no cluster_by configured: the key (issue 12 fault 17)
 
 
 @pytest.mark.parametrize("mode", ["replace", "merge", "history"])
@@ -92,9 +92,13 @@ def test_duckdb_ignores_the_layout(mode: str) -> None:
     assert not any("PARTITION BY DATE" in s or "CLUSTER BY" in s for s in render(LAYOUT))
 
 
-def test_no_layout_no_properties_on_bigquery() -> None:
-    (text,) = _creates(_replace(BIGQUERY, None), BIGQUERY)
-    assert "PARTITION" not in text and "CLUSTER" not in text
+def test_no_layout_clusters_by_the_key_on_bigquery() -> None:
+    """Issue 12 fault 17: merge / history statements join the target by key; a table
+    clustered by it lets BigQuery read only the blocks of the keys filtered on."""
+    for statements in (_replace(BIGQUERY, None), _change(BIGQUERY, Mode.MERGE, None),
+                       _change(BIGQUERY, Mode.HISTORY, None)):  # fmt: skip
+        (text,) = _creates(statements, BIGQUERY)
+        assert "PARTITION" not in text and "CLUSTER BY `pk`" in text
 
 
 def test_config_settings_become_a_layout() -> None:
@@ -105,3 +109,25 @@ def test_config_settings_become_a_layout() -> None:
     only_cluster = RdsTableSettings.model_validate({"cluster_by": ["a"]})
     assert table_layout(only_cluster) == TableLayout(None, "DAY", ("a",))
     assert table_layout(RdsTableSettings.model_validate({})) is None
+
+
+def test_key_clustering_stops_at_a_kind_bigquery_cannot_cluster() -> None:
+    from aws2bq.core.change_apply import key_clustered
+    from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
+
+    def schema(*kinds: Kind) -> TableSchema:
+        columns = tuple(Column(f"k{i}", ColumnType(k), f"k{i}", Role.KEY) for i, k in
+                        enumerate(kinds))  # fmt: skip
+        return TableSchema(columns, 1, tuple(c.name for c in columns))
+
+    assert key_clustered(None, schema(Kind.STRING, Kind.INT64), BIGQUERY) == TableLayout(
+        None, "DAY", ("k0", "k1")
+    )
+    assert key_clustered(None, schema(Kind.INT64, Kind.FLOAT64, Kind.STRING), BIGQUERY) == (
+        TableLayout(None, "DAY", ("k0",))
+    )
+    assert key_clustered(None, schema(Kind.BYTES), BIGQUERY) is None
+    assert key_clustered(None, schema(*[Kind.INT64] * 6), BIGQUERY) == TableLayout(
+        None, "DAY", ("k0", "k1", "k2", "k3")
+    )
+    assert key_clustered(None, schema(Kind.STRING), DUCKDB) is None

@@ -39,7 +39,10 @@ def print_summary(summary: Any, *, as_json: bool) -> None:
         typer.echo(f"{mark} {s.stream} ({s.kind}): {s.status}")
         for a in s.applied:
             rows = f", {a['rows']:,} rows" if "rows" in a else ""
-            typer.echo(f"    {would}apply {a['export_id']} ({a.get('time')}){rows}")
+            processed = f", {a['bytes_processed']:,} bytes processed" if a.get("jobs") else ""
+            typer.echo(f"    {would}apply {a['export_id']} ({a.get('time')}){rows}{processed}")
+            for job in a.get("jobs", []):
+                typer.echo(f"      {job['kind']} {job['what']}: {job['bytes_processed']:,} bytes")
             t = a.get("transport") or {}
             if t.get("route"):
                 egress = t.get("egress") or {}

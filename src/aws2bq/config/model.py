@@ -720,12 +720,20 @@ class BigQuerySettings(_Section):
         json_schema_extra=secret(),
     )
     api_endpoint: str | None = Field(
-        None, description="Override the BigQuery API endpoint (an emulator, in tests)."
+        None,
+        description="Override the BigQuery API endpoint (a private endpoint; an emulator needs "
+        "?emulator=true in the warehouse URL too).",
+    )
+    location: str | None = Field(
+        None,
+        description="Location of the destination dataset and of the jobs (US, EU, a region); "
+        "the warehouse URL's ?location= wins.",
     )
     staging_bucket: str | None = Field(
         None,
-        description="GCS bucket for large tables: S3 → GCS by Storage Transfer Service, then "
-        "load jobs from gs:// (no bytes through the runner).",
+        description='GCS bucket where exports are staged for transport "gcs" / "auto": '
+        "S3 → GCS by the runner or Storage Transfer Service ([bigquery.gcs]), then load jobs "
+        "from gs://.",
     )
     transport: Transport = Field(
         "direct",

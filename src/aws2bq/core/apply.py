@@ -82,9 +82,9 @@ def replace_steps(
     ignored elsewhere, e.g. DuckDB).
     """
     # change_apply builds on this module: imported here, not at the top.
-    from aws2bq.core.change_apply import features, layout_properties
+    from aws2bq.core.change_apply import features, key_clustered, layout_properties
 
-    properties = layout_properties(layout, features(caps))
+    properties = layout_properties(key_clustered(layout, schema, caps), features(caps))
     target = _table(table, dataset)
     ledger: list[exp.Expression] = [
         create_ledger(caps, dataset),

@@ -48,9 +48,14 @@ class Capabilities:
     array_template: str
     #: Which column names the warehouse accepts (source names are kept where it does).
     column_names: NameRule = BIGQUERY_NAMES
+    #: Longest column description accepted (characters); None = no limit.
+    max_description_length: int | None = None
     #: Whether CREATE/DROP/ALTER ... RENAME may run inside a transaction with DML (DuckDB yes;
     #: BigQuery multi-statement transactions allow DML only).
     transactional_ddl: bool = True
+    #: Whether one ``ALTER TABLE`` may carry several actions (``ADD COLUMN a …, ADD COLUMN b
+    #: …``): BigQuery yes (one table metadata update instead of one per column), DuckDB no.
+    multi_action_alter: bool = False
     #: Whether the warehouse has a BIGNUMERIC-like exact type with 38+38 digits.
     has_bignumeric: bool = False
     #: Whether an array column may hold NULL elements (BigQuery: no, "an array cannot have a
@@ -80,6 +85,16 @@ class Capabilities:
             if rule.holds(precision, scale):
                 return rule.template.format(p=precision, s=scale)
         return None
+
+    def description(self, text: str) -> str:
+        """``text`` as a column description this warehouse accepts: cut to
+        ``max_description_length`` with a marker saying how long it was (the full name stays
+        in the ledger's schema)."""
+        limit = self.max_description_length
+        if limit is None or len(text) <= limit:
+            return text
+        marker = f"… ({len(text)} characters)"
+        return text[: limit - len(marker)] + marker
 
     def data_type(self, ctype: ColumnType) -> exp.DataType:
         """The physical type as a sqlglot expression (for CAST and CREATE TABLE)."""
@@ -155,6 +170,11 @@ BIGQUERY = Capabilities(
     ),
     array_template="ARRAY<{}>",
     column_names=BIGQUERY_NAMES,
+    # https://cloud.google.com/bigquery/docs/schemas#column_descriptions (1,024 characters).
+    max_description_length=1024,
+    # https://cloud.google.com/bigquery/docs/reference/standard-sql/data-definition-language
+    # #alter_table_add_column_statement: "ADD COLUMN … [, ADD COLUMN …]".
+    multi_action_alter=True,
     transactional_ddl=False,
     has_bignumeric=True,
     array_null_elements=False,

@@ -35,7 +35,7 @@ import sqlglot.expressions as exp
 from aws2bq.core.apply import ApplySteps, Mode, column_comments
 from aws2bq.core.capabilities import Capabilities
 from aws2bq.core.dynamodb_types import widen
-from aws2bq.core.ledger import LedgerEntry, create_ledger, insert_entry
+from aws2bq.core.ledger import LedgerEntry, add_columns, create_ledger, insert_entry
 from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
 from aws2bq.core.widening import Widening
 
@@ -108,6 +108,10 @@ class ChangeFeatures:
     #: Type changes ``ALTER COLUMN … SET DATA TYPE`` can do in place ((old, new) kinds);
     #: ``None`` = any widening (the warehouse converts the values itself).
     alter_type: frozenset[tuple[Kind, Kind]] | None = None
+    #: Kinds a table can be clustered by (non-repeated columns); empty = no clustering.
+    cluster_kinds: frozenset[Kind] = frozenset()
+    #: Most clustering columns a table takes.
+    max_cluster_columns: int = 0
 
 
 #: By sqlglot dialect (``Capabilities.dialect``).
@@ -121,6 +125,24 @@ CHANGE_FEATURES: Mapping[str, ChangeFeatures] = MappingProxyType(
             merge=True,
             row_hash=_bigquery_hash,
             partitioning=True,
+            # https://cloud.google.com/bigquery/docs/clustered-tables#cluster_column_types
+            # and #limitations (up to four columns).
+            cluster_kinds=frozenset(
+                {
+                    Kind.BIGNUMERIC,
+                    Kind.BOOL,
+                    Kind.DATE,
+                    Kind.DATETIME,
+                    Kind.GEOGRAPHY,
+                    Kind.INT64,
+                    Kind.NUMERIC,
+                    Kind.STRING,
+                    Kind.TIMESTAMP,
+                    Kind.DECIMAL,
+                    Kind.DECIMAL_TEXT,
+                }
+            ),
+            max_cluster_columns=4,
             alter_type=frozenset(
                 {
                     (Kind.INT64, Kind.NUMERIC),
@@ -339,18 +361,16 @@ def _evolution(
     def alter(action: exp.Expression) -> exp.Alter:
         return exp.Alter(this=target.copy(), kind="TABLE", actions=[action])
 
+    # Added columns in as few ALTERs as the warehouse allows (one on BigQuery: each counts
+    # against the table's metadata update rate limit).
+    added = [(c.name, caps.data_type(c.type)) for c in schema.columns if c.name not in old]
+    out += add_columns(target, added, caps, if_not_exists=feats.add_column_if_not_exists)
     for column in schema.columns:
         before = old.get(column.name)
-        dtype = caps.data_type(column.type)
         if before is None:
-            out.append(
-                alter(
-                    exp.ColumnDef(
-                        this=_id(column.name), kind=dtype, exists=feats.add_column_if_not_exists
-                    )
-                )
-            )
-        elif caps.data_type(before.type) != dtype:
+            continue
+        dtype = caps.data_type(column.type)
+        if caps.data_type(before.type) != dtype:
             pair = (before.type.kind, column.type.kind)
             if feats.alter_type is None:
                 # In place, with the values converted as the typed SELECT would make them.
@@ -400,6 +420,31 @@ def layout_properties(layout: TableLayout | None, feats: ChangeFeatures) -> exp.
     return exp.Properties(expressions=props) if props else None
 
 
+def key_clustered(
+    layout: TableLayout | None, schema: TableSchema, caps: Capabilities
+) -> TableLayout | None:
+    """``layout``, clustered by the table's key columns when it names no clustering (issue 12
+    fault 17): merge and history statements join the target by key, and a clustered table
+    lets BigQuery read only the blocks of the keys a statement filters on
+    (https://cloud.google.com/bigquery/docs/clustered-tables). Keys of a kind clustering does
+    not take (FLOAT64, BYTES, JSON, arrays) end the list; at most the dialect's maximum."""
+    feats = features(caps)
+    if not feats.cluster_kinds or (layout is not None and layout.cluster_by):
+        return layout
+    by_source = schema.by_source()
+    columns: list[str] = []
+    for key in schema.keys:
+        column = by_source.get(key)
+        if column is None or column.type.repeated or column.type.kind not in feats.cluster_kinds:
+            break
+        columns.append(column.name)
+    if not columns:
+        return layout
+    base = layout or TableLayout()
+    return TableLayout(base.partition_column, base.granularity,
+                       tuple(columns[: feats.max_cluster_columns]))  # fmt: skip
+
+
 def create_target(
     table: str,
     dataset: str | None,
@@ -422,7 +467,7 @@ def create_target(
         this=exp.Schema(this=_table(table, dataset), expressions=cast(list[Any], columns)),
         kind="TABLE",
         exists=exists,
-        properties=layout_properties(layout, features(caps)),
+        properties=layout_properties(key_clustered(layout, schema, caps), features(caps)),
     )
 
 
@@ -560,6 +605,85 @@ def snapshot_changes(
     )
 
 
+# -- pruning ----------------------------------------------------------------------------------
+#: Most distinct keys listed as constants in a pruning filter; beyond, a range.
+PRUNE_LIST_MAX = 1000
+
+
+@dataclass(frozen=True)
+class KeyFilter:
+    """A constant condition on the target's leading key column that every key of a change
+    set meets (issue 12 fault 17). On a table clustered by the key, BigQuery reads only the
+    blocks a constant filter can match (a join or subquery filter prunes nothing:
+    https://cloud.google.com/bigquery/docs/querying-clustered-tables), so merge and history
+    statements read the changed keys' blocks instead of the whole table."""
+
+    column: str
+    #: The distinct values (at most :data:`PRUNE_LIST_MAX`), or None: use the range.
+    values: tuple[exp.Expression, ...] | None
+    low: exp.Expression | None = None
+    high: exp.Expression | None = None
+
+    def condition(self, alias: str | None = None) -> exp.Expression:
+        column = _col(self.column, alias)
+        if self.values is not None:
+            return exp.In(this=column, expressions=[v.copy() for v in self.values])
+        assert self.low is not None and self.high is not None
+        return exp.Between(this=column, low=self.low.copy(), high=self.high.copy())
+
+
+def key_bounds_select(changes: exp.Query, schema: TableSchema) -> exp.Select:
+    """``SELECT MIN(k), MAX(k), COUNT(DISTINCT k)`` of the change set's leading key column."""
+    key = key_names(schema)[0]
+    return exp.select(
+        exp.Min(this=_col(key)),
+        exp.Max(this=_col(key)),
+        exp.Count(this=exp.Distinct(expressions=[_col(key)])),
+    ).from_(exp.Subquery(this=changes.copy(), alias=exp.TableAlias(this=_id("_aws2bq_c"))))
+
+
+def key_values_select(changes: exp.Query, schema: TableSchema) -> exp.Select:
+    """The change set's distinct leading-key values (at most :data:`PRUNE_LIST_MAX`)."""
+    key = key_names(schema)[0]
+    return (
+        exp.select(_col(key))
+        .distinct()
+        .from_(exp.Subquery(this=changes.copy(), alias=exp.TableAlias(this=_id("_aws2bq_c"))))
+        .order_by(_col(key))
+        .limit(PRUNE_LIST_MAX)
+    )
+
+
+def _constant(value: Any) -> exp.Expression | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        return exp.Literal.string(value)
+    if isinstance(value, int):
+        return exp.Literal.number(value)
+    return None  # other kinds are not pruned on (a literal of their exact type is needed)
+
+
+def key_filter(
+    schema: TableSchema, bounds: Sequence[Any], values: Sequence[Any] | None = None
+) -> KeyFilter | None:
+    """The pruning filter from :func:`key_bounds_select`'s row (and, when the count is at
+    most :data:`PRUNE_LIST_MAX`, :func:`key_values_select`'s values); None: no pruning (an
+    empty change set, or a key kind without a plain literal)."""
+    low, high, count = bounds
+    key = key_names(schema)[0]
+    if not count or low is None or high is None:
+        return None
+    if values is not None and 0 < len(values) == count <= PRUNE_LIST_MAX:
+        constants = [_constant(v) for v in values]
+        if all(c is not None for c in constants):
+            return KeyFilter(key, tuple(cast(list[exp.Expression], constants)))
+    lo, hi = _constant(low), _constant(high)
+    if lo is None or hi is None:
+        return None
+    return KeyFilter(key, None, lo, hi)
+
+
 # -- apply ------------------------------------------------------------------------------------
 def _insert(target: exp.Table, names: Sequence[str], rows: exp.Query) -> exp.Insert:
     return exp.insert(
@@ -611,6 +735,7 @@ def _merge(
     soft_delete: bool,
     system: Mapping[str, exp.Expression],
     caps: Capabilities,
+    prune: KeyFilter | None = None,
 ) -> exp.Merge:
     """One MERGE: upserts update / insert, deletes delete (or flag, with soft delete)."""
     keys = key_names(schema)
@@ -670,10 +795,15 @@ def _merge(
             ),
         )
     )
+    on = _keys_equal(keys, _TARGET, _SOURCE)
+    if prune is not None:
+        # Every change's key meets it: the ON clause keeps its meaning (no NOT MATCHED BY
+        # SOURCE clause), and BigQuery reads only the target blocks it can match.
+        on = cast(exp.Expression, exp.and_(on, prune.condition(_TARGET)))
     return exp.Merge(
         this=target,
         using=source,
-        on=_keys_equal(keys, _TARGET, _SOURCE),
+        on=on,
         whens=exp.Whens(expressions=whens),
     )
 
@@ -732,6 +862,7 @@ def _history(
     changes: exp.Select,
     system: Mapping[str, exp.Expression],
     caps: Capabilities,
+    prune: KeyFilter | None = None,
 ) -> list[exp.Expression]:
     """SCD2: close the current versions the changes touch, then add the new versions."""
     keys = key_names(schema)
@@ -759,7 +890,8 @@ def _history(
         exp.select(*[_col(c.name) for c in data_columns(schema)], _col(VALID_FROM),
                    _col(IS_DELETED))
         .from_(_table(target_name, dataset))
-        .where(_col(IS_CURRENT))
+        .where(_col(IS_CURRENT) if prune is None
+               else exp.and_(_col(IS_CURRENT), prune.condition()))
     )  # fmt: skip
     effective = (
         exp.select(*projection)
@@ -790,6 +922,7 @@ def _history(
                     [exp.EQ(this=_col(k, target_name), expression=_col(k, _SOURCE)) for k in keys]
                 ),
                 _col(IS_CURRENT, target_name),
+                *([prune.condition(target_name)] if prune is not None else []),
             )
         ),
     )
@@ -820,12 +953,15 @@ def change_steps(
     previous: TableSchema | None = None,
     layout: TableLayout | None = None,
     widening: Widening | None = None,
+    prune: KeyFilter | None = None,
 ) -> ApplySteps:
     """Statements applying a change set to ``table`` in ``mode``, with ``entry``'s ledger row.
 
     ``previous`` is the table's schema before this export (from the ledger): columns it lacks
     are added and changed types widened before the data changes. ``layout`` partitions and
-    clusters the table when it is created (where the dialect can). ``before`` holds the
+    clusters the table when it is created (where the dialect can; by default by the key).
+    ``prune`` (:func:`key_filter`) limits the target rows the merge / history statements read
+    to those the change set's keys can match. ``before`` holds the
     statements that must run outside the transaction (DDL where it is not transactional);
     ``transaction`` runs as one unit and includes the ledger row.
     """
@@ -854,9 +990,9 @@ def change_steps(
     if not table_exists:
         data = [_first_load(target, schema, deduped, mode, soft_delete, system, caps)]
     elif mode is Mode.HISTORY:
-        data = _history(table, dataset, schema, deduped, system, caps)
+        data = _history(table, dataset, schema, deduped, system, caps, prune)
     elif feats.merge:
-        data = [_merge(table, dataset, schema, deduped, soft_delete, system, caps)]
+        data = [_merge(table, dataset, schema, deduped, soft_delete, system, caps, prune)]
     elif not soft_delete:
         data = _delete_insert(table, dataset, schema, deduped, system, caps)
     else:

@@ -8,6 +8,7 @@ the next load's "previous schema" comes from here.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -126,25 +127,39 @@ def create_ledger(caps: Capabilities, dataset: str | None = None) -> exp.Create:
     )
 
 
-def upgrade_ledger(caps: Capabilities, dataset: str | None = None) -> list[exp.Expression]:
-    """``ALTER TABLE _aws2bq_ledger ADD COLUMN IF NOT EXISTS …`` for every column added after
-    the first release (a ledger created by an earlier version keeps its rows; they read NULL).
-    Run after :func:`create_ledger`, outside a BigQuery transaction (DDL)."""
-    types = dict(LEDGER_COLUMNS)
-    return [
-        exp.Alter(
-            this=ledger_table(dataset),
-            kind="TABLE",
-            actions=[
-                exp.ColumnDef(
-                    this=exp.to_identifier(name, quoted=True),
-                    kind=caps.data_type(types[name]),
-                    exists=True,
-                )
-            ],
-        )
-        for name in OPTIONAL_LEDGER_COLUMNS
+def add_columns(
+    table: exp.Table,
+    columns: Sequence[tuple[str, exp.DataType]],
+    caps: Capabilities,
+    *,
+    if_not_exists: bool = True,
+) -> list[exp.Expression]:
+    """``ALTER TABLE … ADD COLUMN …`` for ``columns``: ONE statement with every column where the
+    warehouse allows several actions (BigQuery: each ALTER is a table metadata update, 5 per
+    10 s per table: https://cloud.google.com/bigquery/quotas#standard_tables), else one each."""
+    actions = [
+        exp.ColumnDef(this=exp.to_identifier(name, quoted=True), kind=dtype, exists=if_not_exists)
+        for name, dtype in columns
     ]
+    groups = [actions] if caps.multi_action_alter else [[a] for a in actions]
+    return [
+        exp.Alter(this=table.copy(), kind="TABLE", actions=list(group)) for group in groups if group
+    ]
+
+
+def upgrade_ledger(
+    caps: Capabilities, dataset: str | None = None, existing: Sequence[str] | None = None
+) -> list[exp.Expression]:
+    """``ALTER TABLE _aws2bq_ledger ADD COLUMN IF NOT EXISTS …`` for the columns added after the
+    first release that ``existing`` (the ledger's columns now) lacks; none when it has them
+    all (no DDL on every run). ``existing=None``: all of them (unknown ledger). Run after
+    :func:`create_ledger`, outside a BigQuery transaction (DDL)."""
+    types = dict(LEDGER_COLUMNS)
+    have = {c.lower() for c in existing} if existing is not None else set()
+    missing = [n for n in OPTIONAL_LEDGER_COLUMNS if n.lower() not in have]
+    return add_columns(
+        ledger_table(dataset), [(n, caps.data_type(types[n])) for n in missing], caps
+    )
 
 
 def _literal(value: Any, ctype: ColumnType, caps: Capabilities) -> exp.Expression:

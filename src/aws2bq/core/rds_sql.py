@@ -139,7 +139,10 @@ TEMPLATES: Mapping[tuple[str, str], str] = {
     (
         "date_text",
         "bigquery",
-    ): f"IF(REGEXP_CONTAINS(:v, r'^{_DATE}$'), SAFE.PARSE_DATE('%F', :v), NULL)",
+        # A cast reads the matched 'YYYY-MM-DD' as PARSE_DATE('%F') would; GoogleSQL's reference
+        # implementation (the tests' evaluator) does not parse %F, and sqlglot writes '%Y-%m-%d'
+        # back as '%F'.
+    ): f"IF(REGEXP_CONTAINS(:v, r'^{_DATE}$'), SAFE_CAST(:v AS DATE), NULL)",
     # Parquet timestamp with isAdjustedToUTC (an instant) → the UTC wall clock, whatever
     # the session time zone.
     ("datetime_from_utc", "duckdb"): "make_timestamp(epoch_us(:v))",
@@ -516,20 +519,28 @@ def loss_message(column: str) -> exp.Literal:
 
 
 def _guard(
-    conversion: Conversion, raw: exp.Expression, column: str, caps: Capabilities
+    conversion: Conversion,
+    raw: exp.Expression,
+    column: str,
+    caps: Capabilities,
+    target: exp.DataType,
 ) -> exp.Expression:
     if conversion.null_ok is None:
         return conversion.value
     fail = render("error", caps, m=loss_message(column), v=raw)
+    # The NULL is typed: GoogleSQL gives ERROR() the type of its context, but a CASE of an
+    # untyped NULL and ERROR() is INT64, and COALESCE(DATE, INT64) has no signature (found by
+    # the GoogleSQL analyzer: every RDS load with a DATE / JSON column failed on BigQuery).
+    typed_null = exp.Cast(this=exp.null(), to=target.copy())
     if conversion.fits is not None:
         return exp.Case(
             ifs=[
                 exp.If(this=conversion.fits, true=conversion.value),
-                exp.If(this=conversion.null_ok, true=exp.null()),
+                exp.If(this=conversion.null_ok, true=typed_null),
             ],
             default=fail,
         )
-    fallback = exp.Case(ifs=[exp.If(this=conversion.null_ok, true=exp.null())], default=fail)
+    fallback = exp.Case(ifs=[exp.If(this=conversion.null_ok, true=typed_null)], default=fail)
     return exp.Coalesce(this=conversion.value, expressions=[fallback])
 
 
@@ -583,7 +594,7 @@ def typed_select(
                     engine,
                     array_function,
                 )
-                value = _guard(conversion, raw, column.name, caps)
+                value = _guard(conversion, raw, column.name, caps, target)
             projections.append(_as(value, column.name))
         select = exp.select(*projections)
         select = select.limit(0) if source is None else select.from_(source.relation.copy())

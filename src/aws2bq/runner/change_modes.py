@@ -18,7 +18,10 @@ import sqlglot.expressions as exp
 from aws2bq import __version__
 from aws2bq.aws_clients import AwsTarget
 from aws2bq.core.apply import ApplySteps, Mode
+from aws2bq.core.capabilities import Capabilities
 from aws2bq.core.change_apply import (
+    CHANGE_AT,
+    OP,
     TableLayout,
     change_steps,
     mode_columns,
@@ -130,11 +133,10 @@ def describe_columns(wh: Warehouse, table: TableRef, schema: TableSchema) -> Non
     if not isinstance(wh, ColumnDescriptions):
         return
     current = wh.column_descriptions(table)
-    wanted = {
-        c.name: c.description
-        for c in schema.columns
-        if c.name in current and current[c.name] != c.description
-    }
+    # As the warehouse stores it (BigQuery: at most 1,024 characters), so a long name is not
+    # patched again on every load.
+    described = {c.name: wh.capabilities.description(c.description) for c in schema.columns}
+    wanted = {n: d for n, d in described.items() if n in current and current[n] != d}
     if wanted:
         wh.set_column_descriptions(table, wanted)
 
@@ -213,13 +215,68 @@ def plan_change_sql(
         f"{PLAN_STAGING} stands for the staged, typed export; columns "
         + ("of the table so far" if schema.version else "known after staging (keys shown)")
     )
-    return [
-        note,
-        *(wh.render(s) + ";" for s in steps.before),
+    stand_in = _empty_staging(schema, caps)
+    out = [note]
+    for statement in steps.before:
+        out += [wh.render(statement) + ";", *_dry_run(wh, [statement], stand_in)]
+    out += [
         "BEGIN TRANSACTION;",
         *(wh.render(s) + ";" for s in steps.transaction),
         "COMMIT TRANSACTION;",
+        *_dry_run(wh, steps.transaction, stand_in, script=True),
     ]
+    return out
+
+
+def _empty_staging(schema: TableSchema, caps: Capabilities) -> exp.Expression:
+    """A relation with the staged export's columns and no rows: stands for
+    :data:`PLAN_STAGING` in a dry run, so BigQuery reports what the statement reads from the
+    target tables (the export's own rows are staged only when it is applied)."""
+    columns = [
+        exp.alias_(exp.Cast(this=exp.null(), to=caps.data_type(c.type)), c.name, quoted=True)
+        for c in schema.columns
+        if c.role is not Role.SYSTEM
+    ]
+    columns += [
+        exp.alias_(exp.Cast(this=exp.null(), to=caps.data_type(ColumnType(Kind.STRING))), OP,
+                   quoted=True),
+        exp.alias_(exp.Cast(this=exp.null(), to=caps.data_type(ColumnType(Kind.TIMESTAMP))),
+                   CHANGE_AT, quoted=True),
+    ]  # fmt: skip
+    return exp.Subquery(this=exp.select(*columns).limit(0))
+
+
+def _dry_run(
+    wh: Warehouse,
+    statements: list[exp.Expression],
+    stand_in: exp.Expression,
+    *,
+    script: bool = False,
+) -> list[str]:
+    """``-- dry run: N bytes`` for the statements (a warehouse that can say: BigQuery), the
+    stand-in staging in place of :data:`PLAN_STAGING`; the reason when it cannot run."""
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Table) and node.name == PLAN_STAGING and not node.db:
+            out = stand_in.copy()
+            out.set("alias", node.args.get("alias") or exp.TableAlias(this=node.this.copy()))
+            return out
+        return node
+
+    texts = [wh.render(s.copy().transform(swap)) for s in statements]
+    sql = (
+        "BEGIN TRANSACTION;\n" + ";\n".join(texts) + ";\nCOMMIT TRANSACTION;"
+        if script
+        else texts[0]
+    )
+    what = "the transaction" if script else "the statement above"
+    try:
+        processed = wh.dry_run(sql)
+    except Aws2BqError as exc:
+        return [f"-- dry run of {what}: refused: {exc.message.splitlines()[0][:300]}"]
+    if processed is None:
+        return []
+    return [f"-- dry run: {what} will process {processed:,} bytes"]
 
 
 def _planned_schema(wh: Warehouse, stream: str, keys: tuple[str, ...]) -> TableSchema:

@@ -18,6 +18,13 @@ import sqlglot.expressions as exp
 from aws2bq import __version__
 from aws2bq.core import dynamodb_incremental as inc
 from aws2bq.core.apply import Mode
+from aws2bq.core.change_apply import (
+    PRUNE_LIST_MAX,
+    KeyFilter,
+    key_bounds_select,
+    key_filter,
+    key_values_select,
+)
 from aws2bq.core.dynamodb_types import decide_schema
 from aws2bq.core.ledger import (
     LEDGER_TABLE,
@@ -205,11 +212,13 @@ def load_incremental(
             previous=previous,
             layout=request.layout,
             widening=wh.dynamodb_widening() if isinstance(wh, DynamoDBStaging) else None,
+            prune=_prune(wh, changes_sql, schema_decision.schema),
         )
         t = time.monotonic()
         progress.start("apply", rows=kept)
         wh.execute(create_ledger(caps, dataset))
-        for statement in upgrade_ledger(caps, dataset):
+        ledger_columns = wh.table_columns(TableRef(LEDGER_TABLE, dataset)) or []
+        for statement in upgrade_ledger(caps, dataset, [name for name, _ in ledger_columns]):
             wh.execute(statement)
         for statement in steps.before:
             wh.execute(statement)
@@ -276,3 +285,15 @@ def load_incremental_export(
             wh.close()
     report.seconds = time.monotonic() - started
     return report
+
+
+def _prune(wh: Warehouse, changes: exp.Select, schema: TableSchema) -> KeyFilter | None:
+    """The constant key filter the change set allows (issue 12 fault 17): the changed keys
+    themselves when few, else their range; the target's other blocks are not read."""
+    if not schema.keys:
+        return None
+    ((low, high, count),) = wh.query(key_bounds_select(changes, schema))
+    values = None
+    if count and count <= PRUNE_LIST_MAX:
+        values = [row[0] for row in wh.query(key_values_select(changes, schema))]
+    return key_filter(schema, (low, high, count), values)

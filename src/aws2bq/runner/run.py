@@ -472,7 +472,7 @@ class _StreamRun:
     @contextmanager
     def warehouse(self) -> Iterator[Warehouse]:
         try:
-            wh = connect(self.config.warehouse)
+            wh = connect(self.config.warehouse, self.config)
         except TransientError as exc:
             raise BusyError(
                 f"another runner is applying stream {self.stream.name!r} ({exc.message}); "
@@ -856,6 +856,7 @@ class _StreamRun:
         ctx = ApplyContext(
             self.config, self.stream, wh, self.progress, self.keys, self.transport_spec()
         )
+        wh.take_job_stats()  # what came before (ledger reads) is not this export's
         try:
             applied = applier(ctx, export)
         except TransferPending as exc:
@@ -874,6 +875,9 @@ class _StreamRun:
             self.result.fail(f"export {export.export_id}: {exc}", config=exc.exit_code == 2)
             return False
         crashpoint("run:applied")
+        # What each BigQuery job processed (issue 13): loads (bytes read) and statements
+        # (bytes processed / billed); DuckDB reports none.
+        jobs = [j.to_dict() for j in wh.take_job_stats()]
         self.result.applied.append(
             {
                 **entry,
@@ -882,6 +886,9 @@ class _StreamRun:
                 "already": applied.already,
                 "transport": applied.transport,
                 "timings": applied.timings,
+                "bytes_processed": sum(j["bytes_processed"] for j in jobs),
+                "bytes_billed": sum(j["bytes_billed"] for j in jobs),
+                "jobs": jobs,
             }
         )
         self.applied_ids.add(export.export_id)

@@ -111,7 +111,7 @@ def stream_status(
     now = utc(now or datetime.now(UTC))
     selected = [config.stream(n) for n in (streams or list(config.streams))]
     try:
-        wh = connect(config.warehouse)
+        wh = connect(config.warehouse, config)
     except TransientError as exc:
         raise Aws2BqError(
             f"the warehouse is in use by another runner ({exc.message})",

@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl, urlsplit
 from aws2bq.errors import ConfigError, MissingExtraError
 
 if TYPE_CHECKING:
+    from aws2bq.config.model import Config
     from aws2bq.warehouses.base import Warehouse
 
 DEFAULT_URL = "duckdb:///aws2bq.duckdb"
@@ -104,8 +105,12 @@ def resolved_location(url: str | WarehouseUrl) -> str:
     return f"{parsed.project}.{parsed.dataset}"
 
 
-def connect(url: str | WarehouseUrl = DEFAULT_URL) -> Warehouse:
-    """Open the warehouse a URL names (lazily importing its package)."""
+def connect(url: str | WarehouseUrl = DEFAULT_URL, config: Config | None = None) -> Warehouse:
+    """Open the warehouse a URL names (lazily importing its package).
+
+    ``config`` (the whole ``aws2bq.toml``) gives the warehouse its own section, e.g.
+    ``[bigquery]`` (credentials, location, staging bucket, endpoint); the URL's parameters win.
+    """
     parsed = parse_url(url) if isinstance(url, str) else url
     module_name, sdks = REGISTRY[parsed.scheme]
     try:
@@ -120,5 +125,5 @@ def connect(url: str | WarehouseUrl = DEFAULT_URL) -> Warehouse:
                 hint=f"expected the package {module_name}",
             ) from exc
         raise
-    warehouse: Warehouse = module.connect(parsed)
+    warehouse: Warehouse = module.connect(parsed, config)
     return warehouse

@@ -121,6 +121,31 @@ class StagedExport:
         return sum(self.rows_per_file.values())
 
 
+@dataclass(frozen=True)
+class JobStats:
+    """What one finished job processed (for the run summary; BigQuery reports them)."""
+
+    #: ``query`` / ``load``.
+    kind: str
+    #: What the job did (``transaction``, ``load of export file x``, …).
+    what: str
+    #: Bytes a query processed (totalBytesProcessed) or a load job read (inputFileBytes).
+    bytes_processed: int
+    #: Bytes billed (queries; 0 for loads, which are free on the shared slot pool).
+    bytes_billed: int = 0
+    #: Rows a load job wrote / a DML statement changed, when the warehouse says.
+    rows: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "what": self.what,
+            "bytes_processed": self.bytes_processed,
+            "bytes_billed": self.bytes_billed,
+            "rows": self.rows,
+        }
+
+
 class Warehouse(ABC):
     """A SQL warehouse that aws2bq can load into.
 
@@ -171,6 +196,16 @@ class Warehouse(ABC):
     def render(self, statement: exp.Expression) -> str:
         """The SQL text of ``statement`` in this warehouse's dialect (for plans and logs)."""
         return statement.sql(dialect=self.capabilities.dialect)
+
+    def take_job_stats(self) -> list[JobStats]:
+        """The jobs finished since the last call, oldest first (and forget them); a
+        warehouse that reports no per-job statistics (DuckDB) returns none."""
+        return []
+
+    def dry_run(self, sql: str) -> int | None:
+        """Bytes ``sql`` would process, without running it; None where the warehouse cannot
+        say (DuckDB). Raises the warehouse's error when the SQL is refused."""
+        return None
 
 
 class Landing(Protocol):

@@ -57,6 +57,16 @@ def bq_emulator(
     emulator.stop()
 
 
+@pytest.fixture(scope="session")
+def googlesql() -> Any:
+    """GoogleSQL's analyzer (ZetaSQL in WebAssembly, in this process; a dev dependency, so a
+    failure to start is an error). The first start of a machine compiles it (20–45 s), later
+    ones load the compiled module from the cache (docs/bigquery.md)."""
+    from aws2bq.testing.googlesql import GoogleSqlAnalyzer
+
+    return GoogleSqlAnalyzer()
+
+
 def drop_dataset(emulator: BigQueryEmulator, dataset: str) -> None:
     """Delete a test's dataset through a watched client: fails at once if the emulator died.
 
@@ -69,6 +79,20 @@ def drop_dataset(emulator: BigQueryEmulator, dataset: str) -> None:
         )
     finally:
         client.close()
+
+
+@pytest.fixture
+def emulator_warehouse(bq_emulator: BigQueryEmulator) -> Iterator[Any]:
+    """A BigQuery warehouse (``?emulator=true``) on a fresh dataset, deleted after the test."""
+    from aws2bq.warehouses import connect
+
+    dataset = f"e_{uuid.uuid4().hex[:10]}"
+    wh = connect(f"bigquery://{PROJECT}/{dataset}?endpoint={bq_emulator.endpoint}&emulator=true")
+    try:
+        yield wh
+    finally:
+        wh.close()
+        drop_dataset(bq_emulator, dataset)
 
 
 @dataclass

@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.bigquery, pytest.mark.mariadb]
 @pytest.fixture
 def warehouse(bq_emulator: BigQueryEmulator) -> Iterator[BigQueryWarehouse]:
     dataset = f"r_{uuid.uuid4().hex[:10]}"
-    wh = connect(f"bigquery://{PROJECT}/{dataset}?endpoint={bq_emulator.endpoint}")
+    wh = connect(f"bigquery://{PROJECT}/{dataset}?endpoint={bq_emulator.endpoint}&emulator=true")
     assert isinstance(wh, BigQueryWarehouse)
     try:
         yield wh

@@ -49,7 +49,7 @@ pytestmark = pytest.mark.bigquery
 def warehouse(bq_emulator: BigQueryEmulator) -> Iterator[BigQueryWarehouse]:
     """A warehouse on a fresh dataset (created by connect), deleted after the test."""
     dataset = f"w_{uuid.uuid4().hex[:10]}"
-    wh = connect(f"bigquery://{PROJECT}/{dataset}?endpoint={bq_emulator.endpoint}")
+    wh = connect(f"bigquery://{PROJECT}/{dataset}?endpoint={bq_emulator.endpoint}&emulator=true")
     assert isinstance(wh, BigQueryWarehouse)
     try:
         yield wh
@@ -76,7 +76,7 @@ def test_connect_with_endpoint_from_environment(
 ) -> None:
     monkeypatch.setenv(ENDPOINT_ENV, bq_emulator.endpoint)
     dataset = f"w_{uuid.uuid4().hex[:10]}"
-    with connect(f"bigquery://{PROJECT}/{dataset}") as wh:
+    with connect(f"bigquery://{PROJECT}/{dataset}?emulator=true") as wh:
         assert isinstance(wh, BigQueryWarehouse)
         assert wh.config.endpoint == bq_emulator.endpoint
         assert wh.query(sql("SELECT 'x' AS s")) == [("x",)]

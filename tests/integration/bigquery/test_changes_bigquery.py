@@ -40,7 +40,7 @@ MODES: dict[str, tuple[Mode, bool]] = {
 @pytest.fixture
 def warehouse(bq_emulator: BigQueryEmulator) -> Iterator[BigQueryWarehouse]:
     dataset = f"c_{uuid.uuid4().hex[:10]}"
-    wh = connect(f"bigquery://{PROJECT}/{dataset}?endpoint={bq_emulator.endpoint}")
+    wh = connect(f"bigquery://{PROJECT}/{dataset}?endpoint={bq_emulator.endpoint}&emulator=true")
     assert isinstance(wh, BigQueryWarehouse)
     try:
         yield wh

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.bigquery
 @pytest.fixture
 def warehouse(bq_emulator: BigQueryEmulator) -> Iterator[BigQueryWarehouse]:  # noqa: F811
     dataset = f"w_{uuid.uuid4().hex[:10]}"
-    wh = connect(f"bigquery://{PROJECT}/{dataset}?endpoint={bq_emulator.endpoint}")
+    wh = connect(f"bigquery://{PROJECT}/{dataset}?endpoint={bq_emulator.endpoint}&emulator=true")
     assert isinstance(wh, BigQueryWarehouse)
     try:
         yield wh

@@ -1,9 +1,9 @@
 -- before
 -- transaction
 ALTER TABLE "ds"."items"
-ALTER COLUMN "n" SET DATA TYPE DECIMAL(38, 9) USING CAST("n" AS DECIMAL(38, 9));
-ALTER TABLE "ds"."items"
 ADD COLUMN IF NOT EXISTS "tag" TEXT;
+ALTER TABLE "ds"."items"
+ALTER COLUMN "n" SET DATA TYPE DECIMAL(38, 9) USING CAST("n" AS DECIMAL(38, 9));
 CREATE TABLE IF NOT EXISTS "ds"."_aws2bq_ledger" (
   "stream" TEXT,
   "source" TEXT,

@@ -1,8 +1,8 @@
 -- before
 ALTER TABLE `ds`.`items`
-ALTER COLUMN `n` SET DATA TYPE NUMERIC;
-ALTER TABLE `ds`.`items`
 ADD COLUMN IF NOT EXISTS `tag` STRING;
+ALTER TABLE `ds`.`items`
+ALTER COLUMN `n` SET DATA TYPE NUMERIC;
 CREATE TABLE IF NOT EXISTS `ds`.`_aws2bq_ledger` (
   `stream` STRING,
   `source` STRING,

@@ -10,7 +10,7 @@ SELECT
     SAFE_CAST(`d65` AS BIGNUMERIC),
     CASE
       WHEN `d65` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS BIGNUMERIC)
       ELSE ERROR(CONCAT('aws2bq-loss [d65]: cannot convert exactly: ', CAST(`d65` AS STRING)))
     END
   ) AS `d65`,
@@ -18,13 +18,13 @@ SELECT
   COALESCE(
     IF(
       REGEXP_CONTAINS(`dt`, '^[0-9]{4,}-[0-9]{2}-[0-9]{2}$'),
-      SAFE.PARSE_DATE('%F', `dt`),
+      SAFE_CAST(`dt` AS DATE),
       NULL
     ),
     CASE
       WHEN `dt` IS NULL
       OR REGEXP_CONTAINS(`dt`, '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
-      THEN NULL
+      THEN CAST(NULL AS DATE)
       ELSE ERROR(CONCAT('aws2bq-loss [dt]: cannot convert exactly: ', CAST(`dt` AS STRING)))
     END
   ) AS `dt`,
@@ -50,7 +50,7 @@ SELECT
     ),
     CASE
       WHEN `tm` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS INTERVAL)
       ELSE ERROR(CONCAT('aws2bq-loss [tm]: cannot convert exactly: ', CAST(`tm` AS STRING)))
     END
   ) AS `tm`,
@@ -61,7 +61,7 @@ SELECT
     SAFE.PARSE_JSON(`js`),
     CASE
       WHEN `js` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS JSON)
       ELSE ERROR(CONCAT('aws2bq-loss [js]: cannot convert exactly: ', CAST(`js` AS STRING)))
     END
   ) AS `js`,
@@ -71,7 +71,7 @@ SELECT
     ) <> 0,
     CASE
       WHEN `b1` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS BOOL)
       ELSE ERROR(CONCAT('aws2bq-loss [b1]: cannot convert exactly: ', CAST(`b1` AS STRING)))
     END
   ) AS `b1`,
@@ -79,7 +79,7 @@ SELECT
     CAST(SAFE_CAST(CONCAT('0x', TO_HEX(`b12`)) AS INT64) AS INT64),
     CASE
       WHEN `b12` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS INT64)
       ELSE ERROR(CONCAT('aws2bq-loss [b12]: cannot convert exactly: ', CAST(`b12` AS STRING)))
     END
   ) AS `b12`,
@@ -87,7 +87,7 @@ SELECT
     CAST(CAST(SAFE_CAST(CONCAT('0x', SUBSTR(TO_HEX(`b64`), 1, 8)) AS INT64) AS NUMERIC) * 4294967296 + SAFE_CAST(CONCAT('0x', SUBSTR(TO_HEX(`b64`), 9)) AS INT64) AS NUMERIC),
     CASE
       WHEN `b64` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS NUMERIC)
       ELSE ERROR(CONCAT('aws2bq-loss [b64]: cannot convert exactly: ', CAST(`b64` AS STRING)))
     END
   ) AS `b64`,
@@ -96,7 +96,7 @@ SELECT
     SAFE.ST_GEOGFROMWKB(SUBSTR(`geo`, 5)),
     CASE
       WHEN `geo` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS GEOGRAPHY)
       ELSE ERROR(CONCAT('aws2bq-loss [geo]: cannot convert exactly: ', CAST(`geo` AS STRING)))
     END
   ) AS `geo`,
@@ -136,7 +136,7 @@ FROM (
       NOT (
         IF(
           REGEXP_CONTAINS(`dt`, '^[0-9]{4,}-[0-9]{2}-[0-9]{2}$'),
-          SAFE.PARSE_DATE('%F', `dt`),
+          SAFE_CAST(`dt` AS DATE),
           NULL
         ) IS NULL
       )

@@ -65,7 +65,7 @@ SELECT
     CASE
       WHEN "dt" IS NULL
       OR REGEXP_MATCHES("dt", '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
-      THEN NULL
+      THEN CAST(NULL AS DATE)
       ELSE ERROR('aws2bq-loss [dt]: cannot convert exactly: ' || CAST("dt" AS TEXT))
     END
   ) AS "dt",
@@ -78,7 +78,7 @@ SELECT
     END,
     CASE
       WHEN "tm" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS INTERVAL)
       ELSE ERROR('aws2bq-loss [tm]: cannot convert exactly: ' || CAST("tm" AS TEXT))
     END
   ) AS "tm",
@@ -89,7 +89,7 @@ SELECT
     TRY_CAST("js" AS JSON),
     CASE
       WHEN "js" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS JSON)
       ELSE ERROR('aws2bq-loss [js]: cannot convert exactly: ' || CAST("js" AS TEXT))
     END
   ) AS "js",
@@ -101,7 +101,7 @@ SELECT
     ) <> 0,
     CASE
       WHEN "b1" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS BOOLEAN)
       ELSE ERROR('aws2bq-loss [b1]: cannot convert exactly: ' || CAST("b1" AS TEXT))
     END
   ) AS "b1",
@@ -111,7 +111,7 @@ SELECT
     ) AS UBIGINT) AS BIGINT),
     CASE
       WHEN "b12" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS BIGINT)
       ELSE ERROR('aws2bq-loss [b12]: cannot convert exactly: ' || CAST("b12" AS TEXT))
     END
   ) AS "b12",
@@ -121,7 +121,7 @@ SELECT
     ) AS UBIGINT) AS DECIMAL(20, 0)),
     CASE
       WHEN "b64" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS DECIMAL(20, 0))
       ELSE ERROR('aws2bq-loss [b64]: cannot convert exactly: ' || CAST("b64" AS TEXT))
     END
   ) AS "b64",
@@ -130,7 +130,7 @@ SELECT
     UNHEX(SUBSTRING(HEX("geo"), 9)),
     CASE
       WHEN "geo" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS BLOB)
       ELSE ERROR('aws2bq-loss [geo]: cannot convert exactly: ' || CAST("geo" AS TEXT))
     END
   ) AS "geo",

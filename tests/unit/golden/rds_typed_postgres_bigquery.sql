@@ -5,7 +5,7 @@ SELECT
     ), NULL),
     CASE
       WHEN `i` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS INT64)
       ELSE ERROR(CONCAT('aws2bq-loss [i]: cannot convert exactly: ', CAST(`i` AS STRING)))
     END
   ) AS `i`,
@@ -15,7 +15,7 @@ SELECT
     ), NULL),
     CASE
       WHEN `b` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS INT64)
       ELSE ERROR(CONCAT('aws2bq-loss [b]: cannot convert exactly: ', CAST(`b` AS STRING)))
     END
   ) AS `b`,
@@ -32,7 +32,7 @@ SELECT
     ),
     CASE
       WHEN `r` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS FLOAT64)
       ELSE ERROR(CONCAT('aws2bq-loss [r]: cannot convert exactly: ', CAST(`r` AS STRING)))
     END
   ) AS `r`,
@@ -49,7 +49,7 @@ SELECT
     END,
     CASE
       WHEN `ok` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS BOOL)
       ELSE ERROR(CONCAT('aws2bq-loss [ok]: cannot convert exactly: ', CAST(`ok` AS STRING)))
     END
   ) AS `ok`,
@@ -57,7 +57,7 @@ SELECT
     IF(REGEXP_CONTAINS(`raw`, '^\\\\x([0-9a-fA-F]{2})*$'), FROM_HEX(SUBSTR(`raw`, 3)), NULL),
     CASE
       WHEN `raw` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS BYTES)
       ELSE ERROR(CONCAT('aws2bq-loss [raw]: cannot convert exactly: ', CAST(`raw` AS STRING)))
     END
   ) AS `raw`,
@@ -65,7 +65,7 @@ SELECT
     SAFE_CAST(`n` AS BIGNUMERIC),
     CASE
       WHEN `n` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS BIGNUMERIC)
       ELSE ERROR(CONCAT('aws2bq-loss [n]: cannot convert exactly: ', CAST(`n` AS STRING)))
     END
   ) AS `n`,
@@ -73,20 +73,20 @@ SELECT
     SAFE_CAST(`n2` AS NUMERIC),
     CASE
       WHEN `n2` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS NUMERIC)
       ELSE ERROR(CONCAT('aws2bq-loss [n2]: cannot convert exactly: ', CAST(`n2` AS STRING)))
     END
   ) AS `n2`,
   COALESCE(
     IF(
       REGEXP_CONTAINS(`dt`, '^[0-9]{4,}-[0-9]{2}-[0-9]{2}$'),
-      SAFE.PARSE_DATE('%F', `dt`),
+      SAFE_CAST(`dt` AS DATE),
       NULL
     ),
     CASE
       WHEN `dt` IS NULL
       OR REGEXP_CONTAINS(`dt`, '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
-      THEN NULL
+      THEN CAST(NULL AS DATE)
       ELSE ERROR(CONCAT('aws2bq-loss [dt]: cannot convert exactly: ', CAST(`dt` AS STRING)))
     END
   ) AS `dt`,
@@ -102,7 +102,7 @@ SELECT
     CASE
       WHEN `ts` IS NULL
       OR REGEXP_CONTAINS(`ts`, '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
-      THEN NULL
+      THEN CAST(NULL AS DATETIME)
       ELSE ERROR(CONCAT('aws2bq-loss [ts]: cannot convert exactly: ', CAST(`ts` AS STRING)))
     END
   ) AS `ts`,
@@ -118,7 +118,7 @@ SELECT
     CASE
       WHEN `tz` IS NULL
       OR REGEXP_CONTAINS(`tz`, '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
-      THEN NULL
+      THEN CAST(NULL AS TIMESTAMP)
       ELSE ERROR(CONCAT('aws2bq-loss [tz]: cannot convert exactly: ', CAST(`tz` AS STRING)))
     END
   ) AS `tz`,
@@ -130,7 +130,7 @@ SELECT
     ),
     CASE
       WHEN `tm` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS TIME)
       ELSE ERROR(CONCAT('aws2bq-loss [tm]: cannot convert exactly: ', CAST(`tm` AS STRING)))
     END
   ) AS `tm`,
@@ -160,7 +160,7 @@ SELECT
     ),
     CASE
       WHEN `iv` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS INTERVAL)
       ELSE ERROR(CONCAT('aws2bq-loss [iv]: cannot convert exactly: ', CAST(`iv` AS STRING)))
     END
   ) AS `iv`,
@@ -168,7 +168,7 @@ SELECT
     SAFE.PARSE_JSON(`j`),
     CASE
       WHEN `j` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS JSON)
       ELSE ERROR(CONCAT('aws2bq-loss [j]: cannot convert exactly: ', CAST(`j` AS STRING)))
     END
   ) AS `j`,
@@ -176,7 +176,7 @@ SELECT
     SAFE.PARSE_JSON(`jb`),
     CASE
       WHEN `jb` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS JSON)
       ELSE ERROR(CONCAT('aws2bq-loss [jb]: cannot convert exactly: ', CAST(`jb` AS STRING)))
     END
   ) AS `jb`,
@@ -289,7 +289,7 @@ SELECT
       NULL
     )
     WHEN `arr` IS NULL
-    THEN NULL
+    THEN CAST(NULL AS ARRAY<INT64>)
     ELSE ERROR(CONCAT('aws2bq-loss [arr]: cannot convert exactly: ', CAST(`arr` AS STRING)))
   END AS `arr`,
   CASE
@@ -400,7 +400,7 @@ SELECT
       NULL
     )
     WHEN `txt` IS NULL
-    THEN NULL
+    THEN CAST(NULL AS ARRAY<STRING>)
     ELSE ERROR(CONCAT('aws2bq-loss [txt]: cannot convert exactly: ', CAST(`txt` AS STRING)))
   END AS `txt`,
   COALESCE(
@@ -409,7 +409,7 @@ SELECT
     )),
     CASE
       WHEN `dates` IS NULL
-      THEN NULL
+      THEN CAST(NULL AS JSON)
       ELSE ERROR(CONCAT('aws2bq-loss [dates]: cannot convert exactly: ', CAST(`dates` AS STRING)))
     END
   ) AS `dates`,
@@ -544,7 +544,7 @@ FROM (
       NOT (
         IF(
           REGEXP_CONTAINS(`dt`, '^[0-9]{4,}-[0-9]{2}-[0-9]{2}$'),
-          SAFE.PARSE_DATE('%F', `dt`),
+          SAFE_CAST(`dt` AS DATE),
           NULL
         ) IS NULL
       )

@@ -8,7 +8,7 @@ SELECT
     END,
     CASE
       WHEN "i" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS BIGINT)
       ELSE ERROR('aws2bq-loss [i]: cannot convert exactly: ' || CAST("i" AS TEXT))
     END
   ) AS "i",
@@ -21,7 +21,7 @@ SELECT
     END,
     CASE
       WHEN "b" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS BIGINT)
       ELSE ERROR('aws2bq-loss [b]: cannot convert exactly: ' || CAST("b" AS TEXT))
     END
   ) AS "b",
@@ -37,7 +37,7 @@ SELECT
     END,
     CASE
       WHEN "r" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS DOUBLE)
       ELSE ERROR('aws2bq-loss [r]: cannot convert exactly: ' || CAST("r" AS TEXT))
     END
   ) AS "r",
@@ -54,7 +54,7 @@ SELECT
     END,
     CASE
       WHEN "ok" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS BOOLEAN)
       ELSE ERROR('aws2bq-loss [ok]: cannot convert exactly: ' || CAST("ok" AS TEXT))
     END
   ) AS "ok",
@@ -65,7 +65,7 @@ SELECT
     END,
     CASE
       WHEN "raw" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS BLOB)
       ELSE ERROR('aws2bq-loss [raw]: cannot convert exactly: ' || CAST("raw" AS TEXT))
     END
   ) AS "raw",
@@ -105,7 +105,7 @@ SELECT
     TRY_CAST("n2" AS DECIMAL(10, 3)),
     CASE
       WHEN "n2" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS DECIMAL(10, 3))
       ELSE ERROR('aws2bq-loss [n2]: cannot convert exactly: ' || CAST("n2" AS TEXT))
     END
   ) AS "n2",
@@ -131,7 +131,7 @@ SELECT
     CASE
       WHEN "dt" IS NULL
       OR REGEXP_MATCHES("dt", '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
-      THEN NULL
+      THEN CAST(NULL AS DATE)
       ELSE ERROR('aws2bq-loss [dt]: cannot convert exactly: ' || CAST("dt" AS TEXT))
     END
   ) AS "dt",
@@ -160,7 +160,7 @@ SELECT
     CASE
       WHEN "ts" IS NULL
       OR REGEXP_MATCHES("ts", '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
-      THEN NULL
+      THEN CAST(NULL AS TIMESTAMP)
       ELSE ERROR('aws2bq-loss [ts]: cannot convert exactly: ' || CAST("ts" AS TEXT))
     END
   ) AS "ts",
@@ -202,7 +202,7 @@ SELECT
     CASE
       WHEN "tz" IS NULL
       OR REGEXP_MATCHES("tz", '^0000-|^[0-9]{4}-00-|^[0-9]{4}-[0-9]{2}-00')
-      THEN NULL
+      THEN CAST(NULL AS TIMESTAMPTZ)
       ELSE ERROR('aws2bq-loss [tz]: cannot convert exactly: ' || CAST("tz" AS TEXT))
     END
   ) AS "tz",
@@ -216,7 +216,7 @@ SELECT
     END,
     CASE
       WHEN "tm" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS TIME)
       ELSE ERROR('aws2bq-loss [tm]: cannot convert exactly: ' || CAST("tm" AS TEXT))
     END
   ) AS "tm",
@@ -241,7 +241,7 @@ SELECT
     END,
     CASE
       WHEN "iv" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS INTERVAL)
       ELSE ERROR('aws2bq-loss [iv]: cannot convert exactly: ' || CAST("iv" AS TEXT))
     END
   ) AS "iv",
@@ -249,7 +249,7 @@ SELECT
     TRY_CAST("j" AS JSON),
     CASE
       WHEN "j" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS JSON)
       ELSE ERROR('aws2bq-loss [j]: cannot convert exactly: ' || CAST("j" AS TEXT))
     END
   ) AS "j",
@@ -257,7 +257,7 @@ SELECT
     TRY_CAST("jb" AS JSON),
     CASE
       WHEN "jb" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS JSON)
       ELSE ERROR('aws2bq-loss [jb]: cannot convert exactly: ' || CAST("jb" AS TEXT))
     END
   ) AS "jb",
@@ -278,7 +278,7 @@ SELECT
     END,
     CASE
       WHEN "arr" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS BIGINT[])
       ELSE ERROR('aws2bq-loss [arr]: cannot convert exactly: ' || CAST("arr" AS TEXT))
     END
   ) AS "arr",
@@ -298,7 +298,7 @@ SELECT
     END,
     CASE
       WHEN "txt" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS TEXT[])
       ELSE ERROR('aws2bq-loss [txt]: cannot convert exactly: ' || CAST("txt" AS TEXT))
     END
   ) AS "txt",
@@ -308,7 +308,7 @@ SELECT
     ) AS JSON),
     CASE
       WHEN "dates" IS NULL
-      THEN NULL
+      THEN CAST(NULL AS JSON)
       ELSE ERROR('aws2bq-loss [dates]: cannot convert exactly: ' || CAST("dates" AS TEXT))
     END
   ) AS "dates",

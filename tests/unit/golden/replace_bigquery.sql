@@ -1,5 +1,5 @@
 -- before
-CREATE TABLE IF NOT EXISTS `My Table` (`pk` STRING, `b` ARRAY<BYTES>, `d` NUMERIC, `m` JSON, `n` INT64, `x'_ DROP TABLE t_ --` STRING, `_aws2bq_export_id` STRING, `_aws2bq_exported_at` TIMESTAMP);
+CREATE TABLE IF NOT EXISTS `My Table` (`pk` STRING, `b` ARRAY<BYTES>, `d` NUMERIC, `m` JSON, `n` INT64, `x'_ DROP TABLE t_ --` STRING, `_aws2bq_export_id` STRING, `_aws2bq_exported_at` TIMESTAMP) CLUSTER BY `pk`;
 CREATE TABLE IF NOT EXISTS `_aws2bq_ledger` (`stream` STRING, `source` STRING, `export_id` STRING, `export_arn` STRING, `export_kind` STRING, `export_location` STRING, `exported_at` TIMESTAMP, `mode` STRING, `files` INT64, `manifest_items` INT64, `rows_after` INT64, `bytes` INT64, `schema_version` INT64, `schema_json` STRING, `changes_json` STRING, `applied_at` TIMESTAMP, `duration_seconds` FLOAT64, `aws2bq_version` STRING, `export_from` TIMESTAMP, `export_to` TIMESTAMP)
 -- transaction
 DELETE FROM `My Table` WHERE TRUE;

@@ -2,8 +2,10 @@
 
 The SQL-shaping facts shared with the pure core (dialect, type names, no transactional DDL,
 BIGNUMERIC) are :data:`aws2bq.core.capabilities.BIGQUERY`. The facts below only change how
-this adapter moves data or which checks it can run; the client picks one instance from its
-endpoint, never by asking "is this the emulator?" elsewhere.
+this adapter moves data or which checks it can run; the client takes the one its
+configuration names (``?emulator=true`` → EMULATOR, else CLOUD, whatever the endpoint), never
+asking "is this the emulator?" elsewhere. Tests run the CLOUD path against the emulator where it
+can take it (``features=CLOUD``).
 """
 
 from __future__ import annotations
@@ -42,6 +44,14 @@ class BigQueryFeatures:
     load_rows_per_job: bool = True
     #: Temporary JavaScript UDFs (CREATE TEMP FUNCTION … LANGUAGE js) inside a script.
     temp_js_udfs: bool = True
+    #: How long the client retries a request the endpoint answered with a retryable error
+    #: (the emulator answers some unsupported SQL with HTTP 500: retried for 10 min otherwise).
+    retry_deadline_seconds: float = 600.0
+    #: Restart a query job that failed with a retryable error (the client's job_retry, up to
+    #: forty minutes); not against an emulator, which either answers at once or never will.
+    restart_failed_jobs: bool = True
+    #: How long a load job refused for a rate limit is sent again (with backoff).
+    load_backoff_seconds: float = 300.0
 
 
 #: Google BigQuery itself.
@@ -57,4 +67,7 @@ EMULATOR = BigQueryFeatures(
     load_rows_per_job=False,
     add_columns=False,
     temp_js_udfs=False,
+    retry_deadline_seconds=10.0,
+    restart_failed_jobs=False,
+    load_backoff_seconds=30.0,
 )

@@ -9,14 +9,22 @@
   not at all. Only DML may run inside (no DDL on permanent tables).
 - Errors are translated at this boundary (:mod:`.exceptions`): conflicts and throttling become
   ``TransientError``, the rest ``WarehouseError``.
-- An endpoint override (``?endpoint=`` or ``AWS2BQ_BIGQUERY_ENDPOINT``) talks to an emulator
-  with anonymous credentials; the endpoint's abilities are :data:`.capabilities.EMULATOR`.
+- Every request (query job, table creation / deletion, load job, routine) goes through
+  :meth:`BigQueryWarehouse.notify` first: the test suite records them there and analyzes every
+  statement with GoogleSQL's analyzer (``aws2bq.testing.googlesql``); the live suite dry-runs
+  them.
+- The endpoint's abilities are chosen explicitly: :data:`.capabilities.EMULATOR` with
+  ``?emulator=true`` (anonymous credentials), else :data:`.capabilities.CLOUD` whatever the
+  endpoint; tests may pass ``features`` and ``client`` themselves.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from typing import IO, Any, ClassVar
 
 import sqlglot.expressions as exp
@@ -27,10 +35,10 @@ from google.cloud.bigquery.retry import DEFAULT_JOB_RETRY
 from aws2bq.core.capabilities import BIGQUERY, Capabilities
 from aws2bq.errors import ConfigError, WarehouseError, one_line
 from aws2bq.runner.crashpoints import crashpoint
-from aws2bq.warehouses.base import ColumnDescriptions, TableRef, Warehouse
+from aws2bq.warehouses.base import ColumnDescriptions, JobStats, TableRef, Warehouse
 from aws2bq.warehouses.bigquery.capabilities import CLOUD, EMULATOR, BigQueryFeatures
 from aws2bq.warehouses.bigquery.configuration import BigQueryConfig
-from aws2bq.warehouses.bigquery.exceptions import translate
+from aws2bq.warehouses.bigquery.exceptions import rate_limited, translate
 from aws2bq.warehouses.bigquery.incremental_staging import BigQueryDynamoDBIncrementalStaging
 from aws2bq.warehouses.bigquery.rds_staging import BigQueryRdsStaging
 from aws2bq.warehouses.bigquery.staging import BigQueryDynamoDBStaging
@@ -51,19 +59,103 @@ def standard_type(field: Any) -> str:
     return f"ARRAY<{base}>" if field.mode == "REPEATED" else base
 
 
+def described(field: Any, description: str, caps: Capabilities) -> Any:
+    """``field`` (a ``SchemaField``) with ``description`` (cut to the warehouse's limit), every
+    other property kept (policy tags, collation, default value, nested fields, …): copied
+    through its API form, never rebuilt by hand."""
+    api = field.to_api_repr()
+    api["description"] = caps.description(description)
+    return bigquery.SchemaField.from_api_repr(api)
+
+
+#: OAuth scope of BigQuery jobs and tables.
+_SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
+
+
+def credentials_from_info(info: dict[str, Any]) -> Any:
+    """Google credentials from a credential configuration, built without a call.
+
+    Workload identity federation (``external_account``; from AWS: ``environment_id`` aws1)
+    is built directly (``google.auth.aws`` / ``identity_pool``): google-auth's generic loader
+    would look the project up over the network at start-up, and the job project is known.
+    https://cloud.google.com/iam/docs/workload-identity-federation-with-other-clouds
+    """
+    if info.get("type") == "external_account":
+        from google.auth import aws, identity_pool
+
+        source = info.get("credential_source") or {}
+        federated: Any = (
+            aws.Credentials
+            if str(source.get("environment_id", "")).startswith("aws")
+            else identity_pool.Credentials
+        )
+        return federated.from_info(info, scopes=list(_SCOPES))
+    import google.auth
+
+    credentials, _ = google.auth.load_credentials_from_dict(  # type: ignore[no-untyped-call]
+        info, scopes=list(_SCOPES)
+    )
+    return credentials
+
+
 def make_client(config: BigQueryConfig) -> Any:
-    """A ``bigquery.Client`` for ``config`` (anonymous against an endpoint override)."""
-    if config.endpoint:
-        from google.api_core.client_options import ClientOptions
+    """A ``bigquery.Client`` for ``config``.
+
+    Credentials: anonymous for the emulator (``emulator=True``), else the ``[bigquery]``
+    credential configuration (workload identity federation; google-auth's
+    ``load_credentials_from_dict``), else Application Default Credentials. Jobs run in
+    ``job_project`` (default: the URL's project).
+    """
+    from google.api_core.client_options import ClientOptions
+
+    options = ClientOptions(api_endpoint=config.endpoint) if config.endpoint else None
+    credentials: Any = None
+    if config.emulator:
         from google.auth.credentials import AnonymousCredentials
 
+        credentials = AnonymousCredentials()  # type: ignore[no-untyped-call]
+    elif config.credentials_info is not None:
+        credentials = credentials_from_info(dict(config.credentials_info))
+    from google.auth.exceptions import DefaultCredentialsError
+
+    try:
         return bigquery.Client(
-            project=config.project,
+            project=config.job_project or config.project,
             location=config.location,
-            credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
-            client_options=ClientOptions(api_endpoint=config.endpoint),
+            credentials=credentials,
+            client_options=options,
         )
-    return bigquery.Client(project=config.project, location=config.location)
+    except DefaultCredentialsError as exc:
+        raise ConfigError(
+            f"no Google credentials for {config.url or config.project}",
+            hint="set bigquery.credentials_file (workload identity federation) or Application "
+            "Default Credentials (gcloud auth application-default login); for the emulator "
+            "add ?emulator=true to the warehouse URL",
+        ) from exc
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request the warehouse is about to send to BigQuery (what observers see).
+
+    ``kind``: ``query`` (``sql`` is the statement or script), ``create_table`` (``table``,
+    ``fields``: the ``SchemaField``s), ``drop_table``, ``load`` (``table``, ``sources``: the
+    files or URIs of that one job), ``update_table`` (``table``, ``fields``: the new schema),
+    ``routine`` (``table`` is the routine id, ``signature`` its argument types and return
+    type).
+    """
+
+    kind: str
+    sql: str | None = None
+    table: str | None = None
+    fields: tuple[Any, ...] = ()
+    sources: tuple[str, ...] = ()
+    what: str = ""
+    signature: tuple[tuple[str, ...], str] | None = None
+
+
+#: Called with every :class:`Request` before it is sent (tests record; the live suite dry-runs).
+Observer = Callable[["BigQueryWarehouse", Request], None]
 
 
 class BigQueryWarehouse(
@@ -77,11 +169,19 @@ class BigQueryWarehouse(
     """A BigQuery dataset (the destination) in a project."""
 
     capabilities: ClassVar[Capabilities] = BIGQUERY
+    #: Observers of every request of every BigQuery warehouse (see :class:`Request`).
+    observers: ClassVar[list[Observer]] = []
 
-    def __init__(self, config: BigQueryConfig, *, client: Any = None) -> None:
+    def __init__(
+        self,
+        config: BigQueryConfig,
+        *,
+        client: Any = None,
+        features: BigQueryFeatures | None = None,
+    ) -> None:
         self.config = config
         self.url = config.url or f"bigquery://{config.project}/{config.dataset}"
-        self.features: BigQueryFeatures = EMULATOR if config.endpoint else CLOUD
+        self.features: BigQueryFeatures = features or (EMULATOR if config.emulator else CLOUD)
         if client is None:
             from google.auth.exceptions import GoogleAuthError
 
@@ -96,13 +196,55 @@ class BigQueryWarehouse(
         self.client = client
         # Against an emulator, an HTTP 500 for unsupported SQL, or a connection refused by an
         # emulator that died, would otherwise be retried by the client for ten minutes (API
-        # calls) and a failed query restarted for forty (job_retry); a local endpoint either
-        # answers at once or never will.
-        deadline = 10.0 if config.endpoint else 600.0
-        self._retry = bigquery.DEFAULT_RETRY.with_deadline(deadline)
-        self._job_retry = None if config.endpoint else DEFAULT_JOB_RETRY
+        # calls) and a failed query restarted for forty (job_retry): the abilities say how
+        # long (a local endpoint either answers at once or never will).
+        self._retry = bigquery.DEFAULT_RETRY.with_deadline(self.features.retry_deadline_seconds)
+        self._job_retry = DEFAULT_JOB_RETRY if self.features.restart_failed_jobs else None
         self._closed = False
+        self._stats: list[JobStats] = []
+        self._stats_lock = threading.Lock()
         self.ensure_dataset()
+
+    # -- observers and statistics -----------------------------------------------------------------
+    def notify(self, request: Request) -> None:
+        """Tell every observer about ``request`` before it is sent."""
+        for observer in list(self.observers):
+            observer(self, request)
+
+    def record_job(self, job: Any, kind: str, what: str) -> None:
+        """Keep what a finished job processed (bytes, rows) for :meth:`take_job_stats`."""
+        if kind == "load":
+            processed = int(getattr(job, "input_file_bytes", None) or 0)
+            stats = JobStats(kind, what, processed, 0, job.output_rows)
+        else:
+            processed = int(getattr(job, "total_bytes_processed", None) or 0)
+            billed = int(getattr(job, "total_bytes_billed", None) or 0)
+            rows = getattr(job, "num_dml_affected_rows", None)
+            stats = JobStats(kind, what, processed, billed, rows)
+        with self._stats_lock:
+            self._stats.append(stats)
+
+    def take_job_stats(self) -> list[JobStats]:
+        """The jobs finished since the last call (oldest first), and forget them."""
+        with self._stats_lock:
+            taken, self._stats = self._stats, []
+        return taken
+
+    def dry_run(self, sql: str) -> int | None:
+        """Bytes ``sql`` would process (a dry-run query job: free, nothing runs).
+
+        https://cloud.google.com/bigquery/docs/running-queries#dry-run
+        """
+        config = self._job_config()
+        config.dry_run = True
+        config.use_query_cache = False
+        try:
+            job = self.client.query(
+                sql, job_config=config, retry=self._retry, location=self.config.location
+            )
+        except (gexc.GoogleAPIError, TimeoutError, ConnectionError) as exc:
+            raise translate(exc, "dry run", sql=sql) from exc
+        return int(job.total_bytes_processed or 0)
 
     # -- names -----------------------------------------------------------------------------------
     def table_id(self, table: TableRef) -> str:
@@ -138,6 +280,10 @@ class BigQueryWarehouse(
             return_type=string,
             description=description,
         )
+        signature = (tuple("STRING" for _ in arguments), "STRING")
+        ref = routine.reference
+        routine_id = f"{ref.project}.{ref.dataset_id}.{ref.routine_id}"
+        self.notify(Request("routine", table=routine_id, signature=signature))
         try:
             try:
                 self.client.create_routine(routine, retry=self._retry)
@@ -162,7 +308,11 @@ class BigQueryWarehouse(
         )
 
     def run_sql(self, sql: str, what: str = "query") -> list[tuple[Any, ...]]:
-        """Run SQL text (already rendered from an expression) and return all rows."""
+        """Run SQL text (already rendered from an expression) and return all rows.
+
+        The one path every statement and script takes to BigQuery.
+        """
+        self.notify(Request("query", sql=sql, what=what))
         try:
             job = self.client.query(
                 sql,
@@ -171,10 +321,12 @@ class BigQueryWarehouse(
                 job_retry=self._job_retry,
                 location=self.config.location,
             )
-            rows = job.result(retry=self._retry, job_retry=self._job_retry)
-            return [tuple(row.values()) for row in rows]
+            result = job.result(retry=self._retry, job_retry=self._job_retry)
+            rows = [tuple(row.values()) for row in result]
         except (gexc.GoogleAPIError, TimeoutError, ConnectionError) as exc:
             raise translate(exc, what, sql=sql) from exc
+        self.record_job(job, "query", what)
+        return rows
 
     def query(self, statement: exp.Expression) -> list[tuple[Any, ...]]:
         return self.run_sql(self.render(statement))
@@ -208,14 +360,28 @@ class BigQueryWarehouse(
 
     # -- BigQuery-specific helpers ------------------------------------------------------------
     def ensure_dataset(self) -> None:
-        """Create the destination dataset if it does not exist."""
-        dataset = bigquery.Dataset(f"{self.config.project}.{self.config.dataset}")
+        """Make sure the destination dataset exists: get it, and create it only if missing.
+
+        datasets.get needs ``bigquery.datasets.get`` (dataset-level dataEditor has it);
+        datasets.insert needs ``bigquery.datasets.create`` (project level), which a
+        least-privilege runner lacks: it is asked only when the dataset is really missing.
+        https://cloud.google.com/bigquery/docs/access-control#bigquery.dataEditor
+        """
+        dataset_id = f"{self.config.project}.{self.config.dataset}"
+        try:
+            self.client.get_dataset(dataset_id, retry=self._retry)
+            return
+        except gexc.NotFound:
+            pass
+        except gexc.GoogleAPIError as exc:
+            raise translate(exc, f"get dataset {dataset_id}") from exc
+        dataset = bigquery.Dataset(dataset_id)
         if self.config.location:
             dataset.location = self.config.location
         try:
             self.client.create_dataset(dataset, exists_ok=True, retry=self._retry)
         except gexc.GoogleAPIError as exc:
-            raise translate(exc, f"create dataset {dataset.dataset_id}") from exc
+            raise translate(exc, f"create dataset {dataset_id}") from exc
 
     def create_table(
         self,
@@ -225,9 +391,13 @@ class BigQueryWarehouse(
         description: str | None = None,
         exists_ok: bool = False,
         expires: dt.datetime | None = None,
+        clustering: Sequence[str] = (),
     ) -> None:
         """Create a table from ``SchemaField``s through tables.insert."""
         obj = bigquery.Table(self.table_id(table), schema=list(fields))
+        self.notify(Request("create_table", table=self.table_id(table), fields=tuple(fields)))
+        if clustering:
+            obj.clustering_fields = list(clustering)
         if description:
             obj.description = description
         if expires is not None:
@@ -238,13 +408,21 @@ class BigQueryWarehouse(
             raise translate(exc, f"create table {self.table_id(table)}") from exc
 
     def drop_table(self, table: TableRef) -> None:
+        self.notify(Request("drop_table", table=self.table_id(table)))
         try:
             self.client.delete_table(self.table_id(table), not_found_ok=True, retry=self._retry)
         except gexc.GoogleAPIError as exc:
             raise translate(exc, f"drop table {self.table_id(table)}") from exc
 
     def set_column_descriptions(self, table: TableRef, descriptions: Mapping[str, str]) -> None:
-        """Set column descriptions (e.g. the original attribute names) with tables.patch."""
+        """Set column descriptions (e.g. the original attribute names) with tables.patch.
+
+        Every other property of each field (policy tags, collation, default value, nested
+        fields, …) is kept: the fields are copied through their API representation, never
+        rebuilt by hand. Descriptions longer than BigQuery's 1,024 characters are shortened
+        (:meth:`Capabilities.description`); https://cloud.google.com/bigquery/docs/schemas
+        #column_descriptions.
+        """
         table_id = self.table_id(table)
         try:
             got = self.client.get_table(table_id, retry=self._retry)
@@ -253,20 +431,14 @@ class BigQueryWarehouse(
                 raise WarehouseError(
                     f"cannot describe columns {sorted(missing)} of {table_id}: no such column"
                 )
-            got.schema = [
-                f
-                if f.name not in descriptions
-                else bigquery.SchemaField(
-                    f.name,
-                    f.field_type,
-                    mode=f.mode,
-                    description=descriptions[f.name],
-                    fields=f.fields,
-                    precision=f.precision,
-                    scale=f.scale,
-                )
+            schema = [
+                described(f, descriptions[f.name], self.capabilities)
+                if f.name in descriptions
+                else f
                 for f in got.schema
             ]
+            got.schema = schema
+            self.notify(Request("update_table", table=table_id, fields=tuple(schema)))
             self.client.update_table(got, ["schema"], retry=self._retry)
         except gexc.GoogleAPIError as exc:
             raise translate(exc, f"set column descriptions of {table_id}") from exc
@@ -278,47 +450,85 @@ class BigQueryWarehouse(
             raise translate(exc, f"describe table {self.table_id(table)}") from exc
         return {f.name: f.description for f in got.schema}
 
-    def load_stream(
+    # -- load jobs ------------------------------------------------------------------------------
+    def _load_retry(self) -> Any:
+        """Backoff for load jobs BigQuery refused for a rate limit (5 table metadata updates
+        per 10 s, jobs per table): https://cloud.google.com/bigquery/quotas#load_jobs and
+        https://cloud.google.com/bigquery/docs/troubleshoot-quotas. The job changed nothing,
+        so it is sent again (its source re-opened) after 1, 2, 4 … 32 s."""
+        from google.api_core.retry import Retry
+
+        return Retry(
+            predicate=rate_limited,
+            initial=1.0,
+            multiplier=2.0,
+            maximum=32.0,
+            timeout=self.features.load_backoff_seconds,
+        )
+
+    def load_from(
         self,
-        stream: IO[bytes],
+        open_source: Callable[[], AbstractContextManager[IO[bytes]]],
         table: TableRef,
         job_config: Any,
         *,
         what: str,
-        size: int | None = None,
+        sources: Sequence[str] = (),
     ) -> int:
-        """Run one load job reading ``stream`` chunk by chunk; return the rows it loaded.
+        """Run one load job reading the stream ``open_source()`` gives, chunk by chunk; return
+        the rows it loaded. A job refused for a rate limit is sent again with backoff
+        (``open_source`` is called again: a stream cannot be rewound).
 
-        Without ``size`` the client uses a resumable upload, reading one chunk (100 MiB in
-        google-cloud-bigquery 3.x) at a time, so memory stays bounded whatever the file's size.
+        Without a ``size`` the client uses a resumable upload, reading one chunk (100 MiB in
+        google-cloud-bigquery 3.x) at a time, so memory stays bounded whatever the size.
         """
-        try:
-            job = self.client.load_table_from_file(
-                stream,
-                self.table_id(table),
-                job_config=job_config,
-                size=size,
-                rewind=False,
-                location=self.config.location,
-            )
+        table_id = self.table_id(table)
+
+        def attempt() -> Any:
+            self.notify(Request("load", table=table_id, sources=tuple(sources), what=what))
+            with open_source() as stream:
+                job = self.client.load_table_from_file(
+                    stream,
+                    table_id,
+                    job_config=job_config,
+                    rewind=False,
+                    location=self.config.location,
+                )
             job.result(retry=self._retry)
+            return job
+
+        try:
+            job = self._load_retry()(attempt)()
         except (gexc.GoogleAPIError, TimeoutError, ConnectionError) as exc:
             raise translate(exc, what) from exc
+        self.record_job(job, "load", what)
         return int(job.output_rows or 0)
 
+    def load_stream(self, stream: IO[bytes], table: TableRef, job_config: Any, *, what: str) -> int:
+        """One load job from an open stream (no retry: the stream cannot be read twice)."""
+        return self.load_from(lambda: nullcontext(stream), table, job_config, what=what)
+
     def load_uris(self, uris: Sequence[str], table: TableRef, job_config: Any, *, what: str) -> int:
-        """One load job from ``gs://`` URIs (the S3 → GCS path: no bytes through the runner)."""
-        try:
+        """One load job from ``gs://`` URIs (up to 10,000 per job), with backoff on rate limits."""
+        table_id = self.table_id(table)
+
+        def attempt() -> Any:
+            self.notify(Request("load", table=table_id, sources=tuple(uris), what=what))
             job = self.client.load_table_from_uri(
                 list(uris),
-                self.table_id(table),
+                table_id,
                 job_config=job_config,
                 location=self.config.location,
                 retry=self._retry,
             )
             job.result(retry=self._retry)
+            return job
+
+        try:
+            job = self._load_retry()(attempt)()
         except (gexc.GoogleAPIError, TimeoutError, ConnectionError) as exc:
             raise translate(exc, what) from exc
+        self.record_job(job, "load", what)
         return int(job.output_rows or 0)
 
     # -- CREATE TABLE through the API ----------------------------------------------------------
@@ -333,8 +543,13 @@ class BigQueryWarehouse(
         schema = create.this
         if not isinstance(schema, exp.Schema) or not isinstance(schema.this, exp.Table):
             return False
-        if create.args.get("replace") or create.args.get("properties"):
+        if create.args.get("replace"):
             return False
+        clustering: list[str] = []
+        for prop in (create.args.get("properties") or exp.Properties(expressions=[])).expressions:
+            if not isinstance(prop, exp.ClusterProperty):
+                return False  # partitioning: the DDL runs as is
+            clustering += [c.name for c in prop.expressions]
         fields = []
         for column in schema.expressions:
             if not isinstance(column, exp.ColumnDef) or not isinstance(column.kind, exp.DataType):
@@ -355,5 +570,7 @@ class BigQueryWarehouse(
             fields.append(bigquery.SchemaField(column.name, base, mode=mode))
         table = schema.this
         ref = TableRef(table.name, table.db or None, table.catalog or None)
-        self.create_table(ref, fields, exists_ok=bool(create.args.get("exists")))
+        self.create_table(
+            ref, fields, exists_ok=bool(create.args.get("exists")), clustering=clustering
+        )
         return True

@@ -48,6 +48,16 @@ def reasons(exc: BaseException) -> list[str]:
     return [str(item.get("reason")) for item in items if isinstance(item, dict)]
 
 
+#: Reasons of a job refused for a rate (not a daily quota): worth sending again after a pause.
+RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "jobRateLimitExceeded"})
+
+
+def rate_limited(exc: BaseException) -> bool:
+    """Whether ``exc`` is BigQuery refusing a job for a rate limit (HTTP 429, or 403 with
+    reason ``rateLimitExceeded``): https://cloud.google.com/bigquery/docs/error-messages."""
+    return getattr(exc, "code", None) == 429 or bool(RATE_LIMIT_REASONS & set(reasons(exc)))
+
+
 def translate(exc: BaseException, what: str, *, sql: str | None = None) -> Aws2BqError:
     """The aws2bq error for a failure of ``what`` (e.g. "query", "load of file x")."""
     if isinstance(exc, Aws2BqError):

@@ -8,7 +8,8 @@ knows them. The warehouse class defines every one of them itself, so these bodie
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 import sqlglot.expressions as exp
@@ -18,6 +19,7 @@ from aws2bq.warehouses.base import StagedExport, StagedRdsTable, TableRef
 
 if TYPE_CHECKING:
     from aws2bq.warehouses.bigquery.capabilities import BigQueryFeatures
+    from aws2bq.warehouses.bigquery.client import Request
     from aws2bq.warehouses.bigquery.configuration import BigQueryConfig
 
 
@@ -34,6 +36,12 @@ class BigQueryHost:
     def query(self, statement: exp.Expression) -> list[tuple[Any, ...]]:
         raise NotImplementedError
 
+    def notify(self, request: Request) -> None:
+        raise NotImplementedError
+
+    def record_job(self, job: Any, kind: str, what: str) -> None:
+        raise NotImplementedError
+
     def execute(self, statement: exp.Expression) -> None:
         raise NotImplementedError
 
@@ -48,20 +56,24 @@ class BigQueryHost:
         description: str | None = None,
         exists_ok: bool = False,
         expires: dt.datetime | None = None,
+        clustering: Sequence[str] = (),
     ) -> None:
         raise NotImplementedError
 
     def drop_table(self, table: TableRef) -> None:
         raise NotImplementedError
 
-    def load_stream(
+    def load_stream(self, stream: IO[bytes], table: TableRef, job_config: Any, *, what: str) -> int:
+        raise NotImplementedError
+
+    def load_from(
         self,
-        stream: IO[bytes],
+        open_source: Callable[[], AbstractContextManager[IO[bytes]]],
         table: TableRef,
         job_config: Any,
         *,
         what: str,
-        size: int | None = None,
+        sources: Sequence[str] = (),
     ) -> int:
         raise NotImplementedError
 

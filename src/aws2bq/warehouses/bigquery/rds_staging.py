@@ -5,7 +5,8 @@ because a Parquet file's schema and row count sit in its footer, at the end. Fil
 every column the same way form a group; each group gets a staging table
 ``_aws2bq_rds_<stream>_<random>_g<n>`` created through the API with the files' own column
 order and types (a DECIMAL lands as NUMERIC or BIGNUMERIC, whichever holds it — BigQuery's
-``decimalTargetTypes``), then every file of the group is appended by a load job. The row
+``decimalTargetTypes``), then the group's files, joined row group by row group into one
+Parquet file, are appended by ONE load job (few jobs per table: see :mod:`.staging`). The row
 count per file comes from the footer. The core's RDS SQL (:mod:`aws2bq.core.rds_sql`, BigQuery
 templates) types the rows; number text is profiled here in BigQuery SQL.
 """
@@ -20,8 +21,9 @@ import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import sqlglot.expressions as exp
 
@@ -61,6 +63,29 @@ def parquet_footer(source: Any, key: str) -> tuple[tuple[tuple[str, str], ...], 
             hint="the file is truncated or corrupt; re-run the export task",
         ) from exc
     return tuple((field.name, str(field.type)) for field in schema), schema, rows
+
+
+def _open_binary(path: Path) -> IO[bytes]:
+    return path.open("rb")
+
+
+def join_parquet(paths: Sequence[Path], out: Path) -> Path:
+    """Write the row groups of ``paths`` (one schema) into one Parquet file ``out``, one row
+    group at a time (memory: one row group)."""
+    import pyarrow.parquet as pq
+
+    writer = None
+    try:
+        for path in paths:
+            source = pq.ParquetFile(path)
+            if writer is None:
+                writer = pq.ParquetWriter(out, source.schema_arrow)
+            for i in range(source.num_row_groups):
+                writer.write_table(source.read_row_group(i))
+    finally:
+        if writer is not None:
+            writer.close()
+    return out
 
 
 def bigquery_column(arrow_type: Any) -> tuple[str, RawType]:
@@ -164,25 +189,31 @@ class BigQueryRdsStaging(BigQueryHost, RdsStaging):
                         create_disposition=bigquery.CreateDisposition.CREATE_NEVER,
                         decimal_target_types=["NUMERIC", "BIGNUMERIC", "STRING"],
                     )
-                    workers = self.config.parallel_loads if self.features.load_rows_per_job else 1
-
-                    def load(
-                        item: tuple[RawFile, Path], table: TableRef = table, config: Any = config
-                    ) -> None:
-                        f, path = item
-                        # No size: always the resumable upload (the emulator rejects the
-                        # multipart one the client picks for files under 5 MiB).
-                        with path.open("rb") as fh:
-                            self.load_stream(
-                                fh,
-                                table,
-                                config,
-                                what=f"load of export file {f.key}",
-                            )
-                        progress.advance("stage", files=1, rows=counts[f.key])
-
-                    with ThreadPoolExecutor(max_workers=workers) as pool:
-                        list(pool.map(load, members))
+                    # One load job per group (few jobs per table: quotas in staging.py): the
+                    # group's files joined into one Parquet file, row group by row group.
+                    paths_of = [path for _, path in members]
+                    upload = paths_of[0] if len(paths_of) == 1 else join_parquet(
+                        paths_of, Path(tmp) / f"group{n}.parquet"
+                    )  # fmt: skip
+                    keys = [f.key for f, _ in members]
+                    # No size: always the resumable upload (the emulator rejects the
+                    # multipart one the client picks for files under 5 MiB).
+                    loaded = self.load_from(
+                        partial(_open_binary, upload),
+                        table,
+                        config,
+                        what=f"load of export file(s) {', '.join(keys[:3])}"
+                        + (f" and {len(keys) - 3} more" if len(keys) > 3 else ""),
+                        sources=keys,
+                    )
+                    if loaded != sum(counts[k] for k in keys):
+                        raise ExportError(
+                            f"BigQuery loaded {loaded} rows from data file(s) {', '.join(keys)}, "
+                            f"whose footers declare {sum(counts[k] for k in keys)}",
+                            hint="re-run the load; if it persists, check the export's files",
+                        )
+                    for key in keys:
+                        progress.advance("stage", files=1, rows=counts[key])
                     staged.sources.append(
                         rds_sql.Source(
                             table.expression(),

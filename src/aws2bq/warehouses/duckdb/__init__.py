@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from aws2bq.config.model import Config
     from aws2bq.warehouses import WarehouseUrl
     from aws2bq.warehouses.duckdb.client import DuckDBWarehouse
 
 
-def connect(url: WarehouseUrl) -> DuckDBWarehouse:
-    """Open (creating if needed) the DuckDB database file the URL names."""
+def connect(url: WarehouseUrl, config: Config | None = None) -> DuckDBWarehouse:
+    """Open (creating if needed) the DuckDB database file the URL names (``config`` has no
+    DuckDB section: unused)."""
     from aws2bq.warehouses.duckdb.client import DuckDBWarehouse
 
     return DuckDBWarehouse(url)

@@ -181,6 +181,7 @@ class BigQueryGcsStaging(BigQueryHost, StagingBucket):
         from google.api_core import exceptions as gexc
         from google.api_core.retry import exponential_sleep_generator
 
+        from aws2bq.warehouses.bigquery.client import Request
         from aws2bq.warehouses.bigquery.exceptions import reasons, translate
 
         what = f"load of {len(uris)} staged file(s) {files[0].key}" + (
@@ -203,6 +204,9 @@ class BigQueryGcsStaging(BigQueryHost, StagingBucket):
                 if found.error_result is None:
                     return found, True
                 continue  # that attempt failed (nothing loaded): the next id
+            self.notify(
+                Request("load", table=self._table_id(table), sources=tuple(uris), what=what)
+            )
             try:
                 job = self.client.load_table_from_uri(
                     uris,
@@ -223,6 +227,7 @@ class BigQueryGcsStaging(BigQueryHost, StagingBucket):
                     raise
                 time.sleep(next(delays))
                 continue
+            self.record_job(job, "load", what)
             crashpoint("loaded")
             return job, False
         raise TransientError(f"BigQuery {what}: still refused after {_ATTEMPTS} attempts")
