@@ -37,7 +37,7 @@ The SQL is DuckDB-shaped (like :mod:`aws2bq.core.dynamodb_sql`): images are stag
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -189,6 +189,10 @@ def bad_records_select(records: exp.Table) -> exp.Select:
     return exp.select(exp.Count(this=exp.Star())).from_(records).where(bad)
 
 
+#: The descriptors a key attribute may have (DynamoDB keys are S, N or B).
+KEY_DESCRIPTORS = ("S", "N", "B")
+
+
 def unkeyed_records_select(records: exp.Table, keys: Sequence[str]) -> exp.Select:
     """``count(*)`` of records that cannot be keyed by ``keys`` (must be 0): a key attribute
     missing from ``Keys`` or not an S / N / B value (a NULL descriptor, a map…), or an upsert
@@ -198,13 +202,58 @@ def unkeyed_records_select(records: exp.Table, keys: Sequence[str]) -> exp.Selec
         key = dynamodb_sql.attribute(_col("Keys"), k)
         typed = [
             exp.Not(this=exp.Is(this=dynamodb_sql.field(key.copy(), d), expression=exp.null()))
-            for d in ("S", "N", "B")
+            for d in KEY_DESCRIPTORS
         ]
         problems.append(exp.Not(this=exp.Paren(this=exp.or_(*typed))))
         new = dynamodb_sql.attribute(_col("NewImage"), k)
         upsert = exp.Not(this=exp.Is(this=_col("NewImage"), expression=exp.null()))
         differs = exp.NullSafeNEQ(this=new, expression=key.copy())
         problems.append(exp.Paren(this=exp.And(this=upsert, expression=differs)))
+    return exp.select(exp.Count(this=exp.Star())).from_(records).where(exp.or_(*problems))
+
+
+def spilled_unkeyed_records_select(
+    records: exp.Table,
+    keys: Sequence[str],
+    key_image: Mapping[str, tuple[str, dynamodb_sql.ValueShape]],
+    new_image: Mapping[str, tuple[str, dynamodb_sql.ValueShape]],
+) -> exp.Select:
+    """:func:`unkeyed_records_select` over records staged as columns (DuckDB's Arrow stager).
+
+    ``key_image`` / ``new_image``: attribute → (staged column, value shape) of the Keys and
+    NewImage attributes; :data:`DELETED` marks records without a NewImage.
+    """
+
+    def part(col: str, of: dynamodb_sql.ValueShape, d: str) -> exp.Expression:
+        return dynamodb_sql.shaped_field(_col(col), of, d)
+
+    problems: list[exp.Expression] = []
+    for k in keys:
+        found = key_image.get(k)
+        if found is None:  # no record's Keys holds it
+            problems.append(exp.true())
+            continue
+        column, shape = found
+        typed = [
+            exp.Not(this=exp.Is(this=part(column, shape, d), expression=exp.null()))
+            for d in KEY_DESCRIPTORS
+        ]
+        problems.append(exp.Not(this=exp.Paren(this=exp.or_(*typed))))
+        image = new_image.get(k)
+        if image is None:
+            differs: exp.Condition = exp.true()
+        else:
+            new_column, new_shape = image
+            differs = exp.or_(
+                *(
+                    exp.NullSafeNEQ(
+                        this=part(new_column, new_shape, d), expression=part(column, shape, d)
+                    )
+                    for d in KEY_DESCRIPTORS
+                )
+            )
+        upsert = exp.Not(this=_col(DELETED))
+        problems.append(exp.Paren(this=exp.And(this=upsert, expression=exp.Paren(this=differs))))
     return exp.select(exp.Count(this=exp.Star())).from_(records).where(exp.or_(*problems))
 
 

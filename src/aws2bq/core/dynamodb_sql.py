@@ -497,7 +497,8 @@ def _at(value: exp.Expression, position: int) -> exp.Expression:
     )
 
 
-def _shaped_field(value: exp.Expression, shape: ValueShape, descriptor: str) -> exp.Expression:
+def shaped_field(value: exp.Expression, shape: ValueShape, descriptor: str) -> exp.Expression:
+    """The ``descriptor`` field of a staged value of ``shape`` (NULL if the shape has none)."""
     if descriptor not in shape.descriptors:
         return exp.null()
     return _at(value, shape.descriptors.index(descriptor) + 1)
@@ -511,7 +512,7 @@ def shaped_value_json(value: exp.Expression, shape: ValueShape, depth: int = 0) 
     """
     branches: list[tuple[exp.Expression, exp.Expression]] = []
     for descriptor in shape.descriptors:
-        x = _shaped_field(value, shape, descriptor)
+        x = shaped_field(value, shape, descriptor)
         text: exp.Expression
         if descriptor in ("S", "B", "SS", "BS"):
             text = _parse("CAST(to_json(:x) AS VARCHAR)", x=x)
@@ -586,7 +587,7 @@ def shaped_column_value(
         if shape.has("NULL"):
             return _parse(
                 "CASE WHEN :n THEN NULL ELSE :j END",
-                n=_shaped_field(value, shape, "NULL"),
+                n=shaped_field(value, shape, "NULL"),
                 j=body,
             )
         return body
@@ -600,7 +601,7 @@ def shaped_column_value(
         raise ValueError(f"no DynamoDB attribute maps to {ctype}")
     if not shape.has(descriptor):
         return exp.Cast(this=exp.null(), to=target)
-    x = _shaped_field(value, shape, descriptor)
+    x = shaped_field(value, shape, descriptor)
     if ctype.repeated and kind in numbers:
         var = exp.to_identifier("x")
         return _parse(

@@ -135,7 +135,7 @@ def bq_dataset(bq_emulator: BigQueryEmulator) -> Iterator[BqDataset]:
 
 def warehouse_url(emulator: BigQueryEmulator, dataset: str) -> str:
     """The warehouse URL of ``dataset`` on the emulator."""
-    return f"bigquery://{PROJECT}/{dataset}?endpoint={emulator.endpoint}"
+    return f"bigquery://{PROJECT}/{dataset}?endpoint={emulator.endpoint}&emulator=true"
 
 
 @pytest.fixture

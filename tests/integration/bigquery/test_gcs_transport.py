@@ -228,6 +228,9 @@ def test_rds_snapshot_export_through_gcs_equals_direct(
                 warehouse=wh.url,
                 transport=transport,
                 stream="shop",
+                # Per table: a table the emulator cannot load (NUMERIC beyond 18 digits) fails
+                # alone, the same way on both routes, and the others are compared.
+                per_table=True,
             )
             report = load_rds(request, warehouse=wh)
             assert report.transport["route"] == ("direct" if name == "direct" else "copy")

@@ -51,7 +51,7 @@ GOOD = [{"pk": {"S": f"k{i}"}, "v": {"N": str(i)}} for i in range(6)]
 @pytest.fixture
 def warehouse(bq_emulator: BigQueryEmulator) -> Iterator[BigQueryWarehouse]:
     dataset = f"h_{uuid.uuid4().hex[:10]}"
-    wh = connect(f"bigquery://{PROJECT}/{dataset}?endpoint={bq_emulator.endpoint}")
+    wh = connect(f"bigquery://{PROJECT}/{dataset}?endpoint={bq_emulator.endpoint}&emulator=true")
     assert isinstance(wh, BigQueryWarehouse)
     try:
         yield wh

@@ -152,7 +152,7 @@ def _target(name: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
     if name == "bigquery":
         emulator = request.getfixturevalue("bq_emulator")
         datasets = [f"f_{uuid.uuid4().hex[:10]}" for _ in range(2)]
-        url = "bigquery://{}/{}?endpoint=" + emulator.endpoint
+        url = "bigquery://{}/{}?emulator=true&endpoint=" + emulator.endpoint
         try:
             yield Target(name, url.format(PROJECT, datasets[0]), url.format(PROJECT, datasets[1]))
         finally:

@@ -168,7 +168,8 @@ def test_numbers_and_sparse_attributes_bigquery(tmp_path: Path, bq_emulator) -> 
             return  # a mix that needs BIGNUMERIC: not on the emulator
         dataset = f"p_{uuid.uuid4().hex[:10]}"
         target = Target(
-            "bigquery", f"bigquery://{PROJECT}/{dataset}?endpoint={bq_emulator.endpoint}"
+            "bigquery",
+            f"bigquery://{PROJECT}/{dataset}?endpoint={bq_emulator.endpoint}&emulator=true",
         )
         try:
             _check(target, tmp_path / f"r{next(counter)}", *drawn)

@@ -83,7 +83,15 @@ class Unsupported(Exception):
 
 
 class _BadFile(Exception):
-    """A file is not what an export holds (the message is completed with the file's key)."""
+    """A file is not what an export holds (the message is completed with the file's key).
+
+    ``line``: the 1-based line at fault, when known (lines are counted as parsed rows: an
+    export's file has no blank lines).
+    """
+
+    def __init__(self, message: str, *, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
 
 
 class _Names:
@@ -352,12 +360,17 @@ class ItemLines(Lines):
     images: ClassVar[dict[str, str]] = {"Item": "a"}
 
     def spill(self, table: pa.Table, result: _FileResult) -> pa.Table:
-        if table.schema.names != ["Item"]:
-            names = table.schema.names
-            raise _BadFile(f'has lines that are not {{"Item": {{...}}}} objects: {names}')
-        item = _column(table, "Item")
-        if item.null_count:
-            raise _BadFile(f"has {item.null_count} line(s) without an Item")
+        names = table.schema.names
+        item = _column(table, "Item") if "Item" in names else pa.nulls(table.num_rows)
+        # A line without an Item (``{}``, another field) cannot be keyed: refused, naming the
+        # line (``result.rows`` already counts this chunk).
+        bad = pc.is_null(item)
+        for other in names:
+            if other != "Item":
+                bad = pc.or_(bad, pc.is_valid(_column(table, other)))
+        if pc.any(bad).as_py():
+            line = result.rows - table.num_rows + int(pc.index(bad, True).as_py()) + 1
+            raise _BadFile('has no Item (each line is one {"Item": {...}} object)', line=line)
         columns = {}
         for attribute, name, values in self._flatten("Item", item):
             result.profile.add(attribute, value_acc(values))
@@ -553,8 +566,9 @@ def stage(
                     raise
         except _BadFile as exc:
             export = getattr(file, "export", "")
+            at = f"data file {file.key}" + (f" line {exc.line}" if exc.line else "")
             raise ExportError(
-                f"export {export}: data file {file.key} cannot be read: it {exc}",
+                f"export {export}: {at} cannot be read: it {exc}",
                 hint="the file is truncated or not an export's gzip JSON lines; export again",
             ) from exc
         finally:

@@ -220,7 +220,19 @@ class DuckDBDynamoDBIncrementalStaging(DuckDBHost, DynamoDBIncrementalStaging):
         return sorted(tuple(str(n) for n in r[0]) for r in rows if r[0] is not None)
 
     def unkeyed_dynamodb_records(self, staged: StagedExport, keys: Sequence[str]) -> int:
-        ((count,),) = self.query(inc.unkeyed_records_select(self._records(staged), keys))
+        handle: _Handle = staged.handle
+        if handle.spill is not None:
+            if not handle.spill.segments:
+                return 0
+            select = inc.spilled_unkeyed_records_select(
+                self._records(staged),
+                keys,
+                handle.spill.images.get("Keys", {}),
+                handle.spill.images.get("NewImage", {}),
+            )
+        else:
+            select = inc.unkeyed_records_select(self._records(staged), keys)
+        ((count,),) = self.query(select)
         return int(count)
 
     def dedup_dynamodb_changes(
