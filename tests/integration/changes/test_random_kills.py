@@ -121,12 +121,13 @@ def test_random_external_kills_then_a_rerun_equal_an_uninterrupted_run(
         proc = _start(mode, db, exports)
         _wait_ready(proc)
         time.sleep(delay)
-        killed = proc.poll() is None
-        if killed:
+        if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=120)
-        if killed:
-            assert proc.returncode == -signal.SIGKILL
+        # The run may finish between poll() and the signal (a loaded machine): that trial is a
+        # clean run, not a kill. Anything but a clean exit or our SIGKILL is a failure.
+        assert proc.returncode in (0, -signal.SIGKILL), f"exit {proc.returncode} (seed {seed})"
+        if proc.returncode == -signal.SIGKILL:
             kills += 1
             moments.append(f"{delay:.2f}s")
         _rerun(mode, db, exports)  # the re-run finishes what the killed one did not
