@@ -293,6 +293,8 @@ def _load(
                 caps=caps,
                 table_exists=wh.table_exists(TableRef(stream, dataset)),
                 layout=request.layout,
+                previous=previous,
+                widening=wh.dynamodb_widening(),
             )
         else:
             steps = snapshot_apply_steps(

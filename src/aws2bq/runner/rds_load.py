@@ -662,6 +662,7 @@ def _prepare(
             caps=caps,
             table_exists=wh.table_exists(TableRef(report.table)),
             layout=request.table_layouts.get(table.target),
+            previous=previous,
         )
     else:
         steps = snapshot_apply_steps(
