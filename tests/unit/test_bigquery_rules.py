@@ -42,11 +42,19 @@ def rules(sql: str) -> list[str]:
         ("INSERT INTO t (a) SELECT ARRAY(SELECT SAFE_CAST(x AS BOOL) FROM UNNEST(s) AS x) "
          "FROM u", ["array_null"]),
         ("INSERT INTO t (a) SELECT ARRAY(SELECT PARSE_NUMERIC(x) FROM UNNEST(s) AS x) FROM u", []),
+        ("INSERT INTO t (a) SELECT ARRAY(SELECT CAST(x AS NUMERIC) FROM UNNEST(s) AS x) "
+         "FROM u", []),
+        ("INSERT INTO t (a) SELECT ARRAY(SELECT SAFE_CAST(x AS NUMERIC) FROM UNNEST(s) AS x) "
+         "FROM u", ["array_null"]),
         ("INSERT INTO t (a) SELECT ARRAY(SELECT SAFE_CAST(x AS BOOL) FROM UNNEST(s) AS x "
          "WHERE SAFE_CAST(x AS BOOL) IS NOT NULL) FROM u", []),
         ("INSERT INTO t (a) SELECT [1, NULL]", ["array_null"]),
         ("INSERT INTO t (a) SELECT ARRAY_AGG(x) FROM u", ["array_null"]),
         ("INSERT INTO t (a) SELECT ARRAY_AGG(x IGNORE NULLS) FROM u", []),
+        # An ARRAY is cast only to its own type (issue 12 fault 6).
+        ("SELECT CAST(a AS ARRAY<NUMERIC>) FROM t", ["array_cast"]),
+        ("SELECT CAST(s AS ARRAY<STRING>) FROM t", ["array_cast"]),
+        ("SELECT CAST(NULL AS ARRAY<STRING>), CAST([] AS ARRAY<STRING>)", []),
     ],
 )  # fmt: skip
 def test_each_rule_catches_its_case(sql: str, broken: list[str]) -> None:

@@ -21,6 +21,7 @@ from aws2bq.core.widening import Widening
 
 if TYPE_CHECKING:
     from aws2bq.core.change_apply import TableLayout
+    from aws2bq.core.partition_split import PartitionSplit
 
 #: Suffix of the table a replace builds before swapping it in.
 NEW_SUFFIX = "__aws2bq_new"
@@ -78,6 +79,7 @@ def replace_steps(
     layout: TableLayout | None = None,
     previous: TableSchema | None = None,
     widening: Widening | None = None,
+    split: PartitionSplit | None = None,
 ) -> ApplySteps:
     """Make ``table`` equal to ``typed_rows`` and record ``entry``, atomically.
 
@@ -88,7 +90,9 @@ def replace_steps(
     types widened in place or by an atomic rebuild, :func:`~aws2bq.core.change_apply.
     evolution_steps`); the rows of a narrower new type are converted by ``widening`` and
     the ledger records the table's schema. With transactional DDL the table is rebuilt from
-    ``typed_rows`` and swapped in within the transaction.
+    ``typed_rows`` and swapped in within the transaction. ``split`` (BigQuery) deletes and
+    inserts by ranges of the partition column, each within the partitions one statement
+    may modify (:mod:`aws2bq.core.partition_split`).
     """
     # change_apply builds on this module: imported here, not at the top.
     from aws2bq.core.change_apply import (
@@ -152,11 +156,23 @@ def replace_steps(
         ]
     before.append(create_ledger(caps, dataset))
     names = [exp.to_identifier(c.name, quoted=True) for c in schema.columns]
-    transaction: list[exp.Expression] = [
-        exp.delete(target.copy(), where=exp.true()),
-        exp.insert(rows, cast(Any, exp.Schema(this=target.copy(), expressions=names))),
-        insert_entry(entry, caps, dataset),
-    ]
+
+    def insert(query: exp.Query) -> exp.Insert:
+        columns = exp.Schema(this=target.copy(), expressions=[n.copy() for n in names])
+        return exp.insert(query, cast(Any, columns))
+
+    transaction: list[exp.Expression]
+    if split is None:
+        transaction = [exp.delete(target.copy(), where=exp.true()), insert(rows)]
+    else:
+        # Every row is in exactly one range; all ranges run in the same transaction.
+        source = exp.Subquery(this=rows, alias=exp.TableAlias(this=exp.to_identifier("_aws2bq_p")))
+        transaction = [exp.delete(target.copy(), where=c) for c in split.conditions()]
+        transaction += [
+            insert(exp.select("*").from_(source.copy()).where(c))
+            for c in split.conditions("_aws2bq_p")
+        ]
+    transaction.append(insert_entry(entry, caps, dataset))
     return ApplySteps(before=before, transaction=transaction)
 
 

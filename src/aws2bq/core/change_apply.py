@@ -36,6 +36,7 @@ from aws2bq.core.apply import ApplySteps, Mode, column_comments
 from aws2bq.core.capabilities import Capabilities
 from aws2bq.core.dynamodb_types import widen
 from aws2bq.core.ledger import LedgerEntry, add_columns, create_ledger, insert_entry
+from aws2bq.core.partition_split import PartitionSplit
 from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
 from aws2bq.core.widening import Widening
 
@@ -112,6 +113,10 @@ class ChangeFeatures:
     cluster_kinds: frozenset[Kind] = frozenset()
     #: Most clustering columns a table takes.
     max_cluster_columns: int = 0
+    #: ``CAST`` converts an array's elements (DuckDB); BigQuery casts an ARRAY only to its own
+    #: type (https://cloud.google.com/bigquery/docs/reference/standard-sql/conversion_functions
+    #: #cast_as_array), so typed arrays are taken as they are there.
+    cast_arrays: bool = True
 
 
 #: By sqlglot dialect (``Capabilities.dialect``).
@@ -143,6 +148,7 @@ CHANGE_FEATURES: Mapping[str, ChangeFeatures] = MappingProxyType(
                 }
             ),
             max_cluster_columns=4,
+            cast_arrays=False,
             alter_type=frozenset(
                 {
                     (Kind.INT64, Kind.NUMERIC),
@@ -230,6 +236,8 @@ def _as(expression: exp.Expression, name: str) -> exp.Alias:
 def _cast(expression: exp.Expression, column: Column, caps: Capabilities) -> exp.Expression:
     if column.type.kind in _NO_CAST:
         return expression
+    if column.type.repeated and not features(caps).cast_arrays:
+        return expression  # already of the column's type: the only ARRAY cast BigQuery has
     return exp.Cast(this=expression, to=caps.data_type(column.type))
 
 
@@ -403,8 +411,9 @@ def evolution_steps(
             # In place, with the values converted as the typed SELECT would make them.
             using = widening.value(_col(column.name), before.type, column.type)
             action = exp.AlterColumn(this=_id(column.name), dtype=dtype, using=using)
-        elif pair in feats.alter_type and before.type.repeated == column.type.repeated:
-            # Only value-preserving coercions are allowed in place (INT64 → NUMERIC …).
+        elif pair in feats.alter_type and not before.type.repeated and not column.type.repeated:
+            # Only value-preserving coercions of scalars are allowed in place (INT64 → NUMERIC
+            # …; GoogleSQL refuses them for an ARRAY's element type).
             action = exp.AlterColumn(this=_id(column.name), dtype=dtype)
         else:
             rebuild = True
@@ -822,8 +831,10 @@ def _first_load(
     soft_delete: bool,
     system: Mapping[str, exp.Expression],
     caps: Capabilities,
+    where: exp.Expression | None = None,
 ) -> exp.Insert:
-    """Into an empty table: every upsert is a new row (a delete of an unknown key is moot)."""
+    """Into an empty table: every upsert is a new row (a delete of an unknown key is moot).
+    ``where``: only the changes it holds (a range of :class:`PartitionSplit`)."""
     values: list[exp.Expression] = []
     names: list[str] = []
     for c in schema.columns:
@@ -836,6 +847,8 @@ def _first_load(
         .from_(exp.Subquery(this=changes, alias=exp.TableAlias(this=_id(_SOURCE))))
         .where(_is(OP, _SOURCE, UPSERT))
     )
+    if where is not None:
+        rows = rows.where(where)
     return _insert(target, names, rows)
 
 
@@ -1077,6 +1090,7 @@ def change_steps(
     layout: TableLayout | None = None,
     widening: Widening | None = None,
     prune: KeyFilter | None = None,
+    split: PartitionSplit | None = None,
 ) -> ApplySteps:
     """Statements applying a change set to ``table`` in ``mode``, with ``entry``'s ledger row.
 
@@ -1084,7 +1098,9 @@ def change_steps(
     are added and changed types widened before the data changes. ``layout`` partitions and
     clusters the table when it is created (where the dialect can; by default by the key).
     ``prune`` (:func:`key_filter`) limits the target rows the merge / history statements read
-    to those the change set's keys can match. ``before`` holds the
+    to those the change set's keys can match. ``split`` writes a first load by ranges of
+    the partition column (a data column), each within the partitions one statement may
+    modify (:mod:`aws2bq.core.partition_split`). ``before`` holds the
     statements that must run outside the transaction (DDL where it is not transactional);
     ``transaction`` runs as one unit and includes the ledger row.
     """
@@ -1110,7 +1126,12 @@ def change_steps(
         ddl += evolution_steps(target, previous, schema, caps, extra, widening, layout)
 
     data: list[exp.Expression]
-    if not table_exists:
+    if not table_exists and split is not None:
+        data = [
+            _first_load(target, schema, deduped.copy(), mode, soft_delete, system, caps, where)
+            for where in split.conditions(_SOURCE)
+        ]
+    elif not table_exists:
         data = [_first_load(target, schema, deduped, mode, soft_delete, system, caps)]
     elif mode is Mode.HISTORY:
         data = _history(table, dataset, schema, deduped, system, caps, prune)

@@ -102,8 +102,9 @@ class Widening:
             )
         # BigQuery: ARRAY(SELECT f(x) FROM UNNEST(v) AS x WITH OFFSET AS o ORDER BY o)
         offset = exp.to_identifier("_aws2bq_o")
+        value = element(exp.column(x))
         select = (
-            exp.select(element(exp.column(x)))
+            exp.select(value)
             .from_(
                 exp.Unnest(
                     expressions=[v],
@@ -113,6 +114,12 @@ class Widening:
             )
             .order_by(exp.column(offset))
         )
+        if not isinstance(value, exp.Cast):
+            # A stored array has no NULL element and a conversion keeps a value non-NULL; the
+            # filter says so where it is not plain (BigQuery refuses arrays with NULL
+            # elements: https://cloud.google.com/bigquery/docs/reference/standard-sql/
+            # data-types#array_nulls).
+            select = select.where(exp.Not(this=exp.Is(this=value.copy(), expression=exp.null())))
         return exp.Array(expressions=[select])
 
     def _json(self, v: exp.Expression, old: ColumnType) -> exp.Expression:

@@ -30,6 +30,7 @@ from aws2bq.runner.change_modes import (
     check_soft_delete,
     describe_columns,
     dynamodb_keys,
+    first_write_split,
     snapshot_apply_steps,
 )
 from aws2bq.runner.context import failing_as
@@ -295,6 +296,14 @@ def _load(
                 layout=request.layout,
                 previous=previous,
                 widening=wh.dynamodb_widening(),
+                split=first_write_split(
+                    wh,
+                    request.layout,
+                    decision.schema,
+                    typed,
+                    TableRef(stream, dataset),
+                    replace=True,
+                ),
             )
         else:
             steps = snapshot_apply_steps(

@@ -56,6 +56,7 @@ from aws2bq.runner.change_modes import (
     NoKeyError,
     check_soft_delete,
     describe_columns,
+    first_write_split,
     require_keys,
     snapshot_apply_steps,
 )
@@ -663,6 +664,14 @@ def _prepare(
             table_exists=wh.table_exists(TableRef(report.table)),
             layout=request.table_layouts.get(table.target),
             previous=previous,
+            split=first_write_split(
+                wh,
+                request.table_layouts.get(table.target),
+                schema,
+                typed,
+                TableRef(report.table),
+                replace=True,
+            ),
         )
     else:
         steps = snapshot_apply_steps(
