@@ -99,7 +99,9 @@ class PartitionSpec(_Section):
     require_filter: bool = Field(
         False,
         description="Queries must filter on the partition column (BigQuery's "
-        "require_partition_filter).",
+        "require_partition_filter). Caution: aws2bq's own replace / merge / history "
+        "statements after the first load read the whole table without such a filter "
+        "(docs/bigquery.md).",
     )
 
 

@@ -8,6 +8,7 @@ the rows are replaced by DML inside the transaction.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, cast
@@ -80,6 +81,7 @@ def replace_steps(
     previous: TableSchema | None = None,
     widening: Widening | None = None,
     split: PartitionSplit | None = None,
+    existing: Mapping[str, str] | None = None,
 ) -> ApplySteps:
     """Make ``table`` equal to ``typed_rows`` and record ``entry``, atomically.
 
@@ -92,7 +94,8 @@ def replace_steps(
     the ledger records the table's schema. With transactional DDL the table is rebuilt from
     ``typed_rows`` and swapped in within the transaction. ``split`` (BigQuery) deletes and
     inserts by ranges of the partition column, each within the partitions one statement
-    may modify (:mod:`aws2bq.core.partition_split`).
+    may modify (:mod:`aws2bq.core.partition_split`). ``existing``: the table's column types
+    as the warehouse reports them (a rerun after a failed load does not convert twice).
     """
     # change_apply builds on this module: imported here, not at the top.
     from aws2bq.core.change_apply import (
@@ -136,7 +139,7 @@ def replace_steps(
     rows: exp.Query = typed_rows
     if table_exists and previous is not None:
         held = evolve_schema(previous, schema)
-        before = evolution_steps(target, previous, held, caps, (), widening, layout)
+        before = evolution_steps(target, previous, held, caps, (), widening, layout, existing)
         rows = _converted(typed_rows, schema, held, widening or Widening(caps))
         if held.columns != schema.columns:
             # A column the source dropped stays (NULL), a type stays wide: the ledger says so.

@@ -377,8 +377,14 @@ def evolution_steps(
     extra: Sequence[tuple[str, ColumnType]] = (),
     widening: Widening | None = None,
     layout: TableLayout | None = None,
+    existing: Mapping[str, str] | None = None,
 ) -> list[exp.Expression]:
     """DDL turning ``previous``'s table into ``schema``'s (columns added / widened).
+
+    ``existing`` (column name → the warehouse's type text, when known) tells which columns
+    already have their new type: a load that evolved the table and then failed before its
+    transaction committed leaves the ledger's ``previous`` behind, and its conversions must
+    not run twice on converted values.
 
     Added columns and the type changes the warehouse does in place become ``ALTER TABLE``
     (one statement where it takes several actions). When a type cannot change in place
@@ -397,6 +403,14 @@ def evolution_steps(
     feats = features(caps)
     widening = widening or Widening(caps)
     old = {c.name: c for c in previous.columns}
+    if existing is not None:
+        # Columns already of their new type count as such (see above).
+        have = {n: _type_text(t) for n, t in existing.items()}
+        for column in schema.columns:
+            if column.name in old and have.get(column.name) == _type_text(
+                caps.physical_type(column.type)
+            ):
+                old[column.name] = column
     changes: list[exp.Expression] = []
     rebuild = False
     for column in schema.columns:
@@ -420,12 +434,17 @@ def evolution_steps(
             break
         changes.append(exp.Alter(this=target.copy(), kind="TABLE", actions=[action]))
     if rebuild:
-        return [_rebuild(target, previous, schema, caps, extra, widening, layout)]
+        known = TableSchema(tuple(old.values()), previous.version, previous.keys)
+        return [_rebuild(target, known, schema, caps, extra, widening, layout)]
     # Added columns in as few ALTERs as the warehouse allows (one on BigQuery: each counts
     # against the table's metadata update rate limit).
     added = [(c.name, caps.data_type(c.type)) for c in schema.columns if c.name not in old]
     adds = add_columns(target, added, caps, if_not_exists=feats.add_column_if_not_exists)
     return [*adds, *changes]
+
+
+def _type_text(text: str) -> str:
+    return "".join(text.upper().split())
 
 
 def _rebuild(
@@ -1091,6 +1110,7 @@ def change_steps(
     widening: Widening | None = None,
     prune: KeyFilter | None = None,
     split: PartitionSplit | None = None,
+    existing: Mapping[str, str] | None = None,
 ) -> ApplySteps:
     """Statements applying a change set to ``table`` in ``mode``, with ``entry``'s ledger row.
 
@@ -1100,7 +1120,8 @@ def change_steps(
     ``prune`` (:func:`key_filter`) limits the target rows the merge / history statements read
     to those the change set's keys can match. ``split`` writes a first load by ranges of
     the partition column (a data column), each within the partitions one statement may
-    modify (:mod:`aws2bq.core.partition_split`). ``before`` holds the
+    modify (:mod:`aws2bq.core.partition_split`). ``existing``: the table's column types as
+    the warehouse reports them (:func:`evolution_steps`). ``before`` holds the
     statements that must run outside the transaction (DDL where it is not transactional);
     ``transaction`` runs as one unit and includes the ledger row.
     """
@@ -1123,7 +1144,7 @@ def change_steps(
         if caps.transactional_ddl:
             ddl += column_comments(target, schema)
     else:
-        ddl += evolution_steps(target, previous, schema, caps, extra, widening, layout)
+        ddl += evolution_steps(target, previous, schema, caps, extra, widening, layout, existing)
 
     data: list[exp.Expression]
     if not table_exists and split is not None:

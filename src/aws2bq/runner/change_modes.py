@@ -156,6 +156,7 @@ def snapshot_apply_steps(
         layout=layout,
         widening=widening,
         split=split,
+        existing=dict(existing) if existing is not None else None,
     )
 
 

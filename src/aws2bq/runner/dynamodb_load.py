@@ -292,9 +292,10 @@ def _load(
                 typed_rows=typed,
                 entry=entry,
                 caps=caps,
-                table_exists=wh.table_exists(TableRef(stream, dataset)),
+                table_exists=(columns := wh.table_columns(TableRef(stream, dataset))) is not None,
                 layout=request.layout,
                 previous=previous,
+                existing=dict(columns or []),
                 widening=wh.dynamodb_widening(),
                 split=first_write_split(
                     wh,

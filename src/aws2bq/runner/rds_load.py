@@ -661,9 +661,10 @@ def _prepare(
             typed_rows=typed,  # type: ignore[arg-type]  # a UNION when files differ in storage
             entry=entry,
             caps=caps,
-            table_exists=wh.table_exists(TableRef(report.table)),
+            table_exists=(columns := wh.table_columns(TableRef(report.table))) is not None,
             layout=request.table_layouts.get(table.target),
             previous=previous,
+            existing=dict(columns or []),
             split=first_write_split(
                 wh,
                 request.table_layouts.get(table.target),
