@@ -42,11 +42,19 @@ def rules(sql: str) -> list[str]:
         ("INSERT INTO t (a) SELECT ARRAY(SELECT SAFE_CAST(x AS BOOL) FROM UNNEST(s) AS x) "
          "FROM u", ["array_null"]),
         ("INSERT INTO t (a) SELECT ARRAY(SELECT PARSE_NUMERIC(x) FROM UNNEST(s) AS x) FROM u", []),
+        ("INSERT INTO t (a) SELECT ARRAY(SELECT CAST(x AS NUMERIC) FROM UNNEST(s) AS x) "
+         "FROM u", []),
+        ("INSERT INTO t (a) SELECT ARRAY(SELECT SAFE_CAST(x AS NUMERIC) FROM UNNEST(s) AS x) "
+         "FROM u", ["array_null"]),
         ("INSERT INTO t (a) SELECT ARRAY(SELECT SAFE_CAST(x AS BOOL) FROM UNNEST(s) AS x "
          "WHERE SAFE_CAST(x AS BOOL) IS NOT NULL) FROM u", []),
         ("INSERT INTO t (a) SELECT [1, NULL]", ["array_null"]),
         ("INSERT INTO t (a) SELECT ARRAY_AGG(x) FROM u", ["array_null"]),
         ("INSERT INTO t (a) SELECT ARRAY_AGG(x IGNORE NULLS) FROM u", []),
+        # An ARRAY is cast only to its own type (issue 12 fault 6).
+        ("SELECT CAST(a AS ARRAY<NUMERIC>) FROM t", ["array_cast"]),
+        ("SELECT CAST(s AS ARRAY<STRING>) FROM t", ["array_cast"]),
+        ("SELECT CAST(NULL AS ARRAY<STRING>), CAST([] AS ARRAY<STRING>)", []),
     ],
 )  # fmt: skip
 def test_each_rule_catches_its_case(sql: str, broken: list[str]) -> None:
@@ -84,17 +92,46 @@ def _partitioned_create(kind_name: str, granularity: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("kind_name", "granularity"),
+    ("kind_name", "granularity", "expression"),
     [
-        ("TIMESTAMP", "DAY"),
-        ("TIMESTAMP", "MONTH"),
-        pytest.param("DATE", "DAY", marks=pytest.mark.xfail(
-            strict=True, reason="issue 12 fault 8 (i12b): DATE(date_col) is not a partition "
-            "expression BigQuery allows (a DATE column partitions by itself)")),
-        pytest.param("DATETIME", "MONTH", marks=pytest.mark.xfail(
-            strict=True, reason="issue 12 fault 8 (i12b): TIMESTAMP_TRUNC of a DATETIME column "
-            "(BigQuery wants DATETIME_TRUNC)")),
+        ("TIMESTAMP", "HOUR", "TIMESTAMP_TRUNC(`at`, HOUR)"),
+        ("TIMESTAMP", "DAY", "DATE(`at`)"),
+        ("TIMESTAMP", "MONTH", "TIMESTAMP_TRUNC(`at`, MONTH)"),
+        ("TIMESTAMP", "YEAR", "TIMESTAMP_TRUNC(`at`, YEAR)"),
+        # Issue 12 fault 8: a DATE column partitions by itself, not DATE(date_col).
+        ("DATE", "DAY", "PARTITION BY `at`"),
+        ("DATE", "MONTH", "DATE_TRUNC(`at`, MONTH)"),
+        ("DATE", "YEAR", "DATE_TRUNC(`at`, YEAR)"),
+        # Issue 12 fault 8: DATETIME_TRUNC, not TIMESTAMP_TRUNC, for a DATETIME column.
+        ("DATETIME", "HOUR", "DATETIME_TRUNC(`at`, HOUR)"),
+        ("DATETIME", "DAY", "DATE(`at`)"),
+        ("DATETIME", "MONTH", "DATETIME_TRUNC(`at`, MONTH)"),
+        ("DATETIME", "YEAR", "DATETIME_TRUNC(`at`, YEAR)"),
     ],
-)  # fmt: skip
-def test_partition_ddl_follows_bigquerys_rules(kind_name: str, granularity: str) -> None:
-    assert rules(_partitioned_create(kind_name, granularity)) == []
+)
+def test_partition_ddl_follows_bigquerys_rules(
+    kind_name: str, granularity: str, expression: str
+) -> None:
+    sql = _partitioned_create(kind_name, granularity)
+    assert expression in sql
+    assert rules(sql) == []
+
+
+@pytest.mark.parametrize(
+    ("kind_name", "granularity"),
+    [("DATE", "HOUR"), ("STRING", "DAY"), ("INT64", "MONTH"), ("JSON", "DAY")],
+)
+def test_a_column_bigquery_cannot_partition_by_is_refused_before_any_sql(
+    kind_name: str, granularity: str
+) -> None:
+    with pytest.raises(ValueError, match="cannot partition by column 'at'"):
+        _partitioned_create(kind_name, granularity)
+
+
+def test_an_unknown_partition_column_is_named() -> None:
+    from aws2bq.core.capabilities import BIGQUERY
+    from aws2bq.core.change_apply import TableLayout, features, layout_properties
+    from aws2bq.core.schema import ColumnType, Kind
+
+    with pytest.raises(ValueError, match="'nope' is not a column"):
+        layout_properties(TableLayout("nope"), features(BIGQUERY), {"at": ColumnType(Kind.DATE)})

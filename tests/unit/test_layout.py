@@ -131,3 +131,29 @@ def test_key_clustering_stops_at_a_kind_bigquery_cannot_cluster() -> None:
         None, "DAY", ("k0", "k1", "k2", "k3")
     )
     assert key_clustered(None, schema(Kind.STRING), DUCKDB) is None
+
+
+@pytest.mark.parametrize("mode", ["replace", "merge", "history"])
+def test_partition_expiration_and_filter_requirement_reach_bigquery(mode: str) -> None:
+    """Issue 12 fault 8: ``expiration_days`` and ``require_filter`` were accepted by the config
+    and never applied; they are table options of the CREATE (DuckDB has no partitions)."""
+    settings = RdsTableSettings.model_validate(
+        {"partition_by": {"column": "created at", "expiration_days": 30, "require_filter": True}}
+    )
+    layout = table_layout(settings)
+    assert layout is not None
+    statements = (
+        _replace(BIGQUERY, layout) if mode == "replace" else _change(BIGQUERY, Mode(mode), layout)
+    )
+    (text,) = _creates(statements, BIGQUERY)
+    create = sqlglot.parse_one(text.rstrip(";"), read="bigquery")
+    options = {
+        p.name: p.args["value"].sql("bigquery")
+        for p in create.find_all(exp.Property)
+        if type(p) is exp.Property
+    }
+    assert options == {"partition_expiration_days": "30", "require_partition_filter": "TRUE"}
+    assert "PARTITION BY DATE(`created at`)" in text
+    duck = _replace(DUCKDB, layout) if mode == "replace" else _change(DUCKDB, Mode(mode), layout)
+    assert not any("expiration" in s.sql("duckdb") or "require_partition" in s.sql("duckdb")
+                   for s in duck)  # fmt: skip

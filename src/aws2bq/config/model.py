@@ -77,19 +77,31 @@ class _Section(BaseModel):
 
 # -- shared pieces ----------------------------------------------------------------------------
 class PartitionSpec(_Section):
-    """Time partitioning of a destination table (BigQuery; ignored by DuckDB)."""
+    """Time partitioning of a destination table (BigQuery only: DuckDB ignores it all).
+
+    DuckDB has no partitions: it keeps every row whatever ``expiration_days`` says and needs
+    no filter whatever ``require_filter`` says.
+    """
 
     column: str = Field(
-        description="The DATE/TIMESTAMP/DATETIME column to partition by (its destination name)."
+        description="The DATE/TIMESTAMP/DATETIME column to partition by (its destination name; "
+        "HOUR needs a TIMESTAMP or DATETIME column)."
     )
     granularity: Literal["HOUR", "DAY", "MONTH", "YEAR"] = Field(
         "DAY", description="Partition granularity."
     )
     expiration_days: int | None = Field(
-        None, ge=1, description="Drop partitions older than this many days (unset: keep)."
+        None,
+        ge=1,
+        description="BigQuery deletes partitions older than this many days "
+        "(partition_expiration_days; unset: keep).",
     )
     require_filter: bool = Field(
-        False, description="Queries must filter on the partition column (BigQuery option)."
+        False,
+        description="Queries must filter on the partition column (BigQuery's "
+        "require_partition_filter). Caution: aws2bq's own replace / merge / history "
+        "statements after the first load read the whole table without such a filter "
+        "(docs/bigquery.md).",
     )
 
 

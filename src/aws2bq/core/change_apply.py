@@ -25,7 +25,7 @@ How a dialect is driven is data (:data:`CHANGE_FEATURES`), never its name.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, cast
@@ -36,6 +36,7 @@ from aws2bq.core.apply import ApplySteps, Mode, column_comments
 from aws2bq.core.capabilities import Capabilities
 from aws2bq.core.dynamodb_types import widen
 from aws2bq.core.ledger import LedgerEntry, add_columns, create_ledger, insert_entry
+from aws2bq.core.partition_split import PartitionSplit
 from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
 from aws2bq.core.widening import Widening
 
@@ -112,6 +113,10 @@ class ChangeFeatures:
     cluster_kinds: frozenset[Kind] = frozenset()
     #: Most clustering columns a table takes.
     max_cluster_columns: int = 0
+    #: ``CAST`` converts an array's elements (DuckDB); BigQuery casts an ARRAY only to its own
+    #: type (https://cloud.google.com/bigquery/docs/reference/standard-sql/conversion_functions
+    #: #cast_as_array), so typed arrays are taken as they are there.
+    cast_arrays: bool = True
 
 
 #: By sqlglot dialect (``Capabilities.dialect``).
@@ -143,6 +148,7 @@ CHANGE_FEATURES: Mapping[str, ChangeFeatures] = MappingProxyType(
                 }
             ),
             max_cluster_columns=4,
+            cast_arrays=False,
             alter_type=frozenset(
                 {
                     (Kind.INT64, Kind.NUMERIC),
@@ -170,12 +176,21 @@ def features(caps: Capabilities) -> ChangeFeatures:
 
 @dataclass(frozen=True)
 class TableLayout:
-    """Partitioning / clustering of a target table (applied where the dialect has them)."""
+    """Partitioning / clustering of a target table (applied where the dialect has them).
+
+    DuckDB has neither: the whole layout, expiration and filter requirement included, is
+    ignored there (rows are kept whatever their age; queries need no filter).
+    """
 
     partition_column: str | None = None
     #: ``HOUR`` / ``DAY`` / ``MONTH`` / ``YEAR``.
     granularity: str = "DAY"
     cluster_by: tuple[str, ...] = field(default=())
+    #: BigQuery deletes partitions older than this many days (``partition_expiration_days``);
+    #: None: kept.
+    expiration_days: int | None = None
+    #: Queries must filter on the partition column (``require_partition_filter``).
+    require_filter: bool = False
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -221,6 +236,8 @@ def _as(expression: exp.Expression, name: str) -> exp.Alias:
 def _cast(expression: exp.Expression, column: Column, caps: Capabilities) -> exp.Expression:
     if column.type.kind in _NO_CAST:
         return expression
+    if column.type.repeated and not features(caps).cast_arrays:
+        return expression  # already of the column's type: the only ARRAY cast BigQuery has
     return exp.Cast(this=expression, to=caps.data_type(column.type))
 
 
@@ -338,86 +355,218 @@ def evolve_schema(previous: TableSchema | None, schema: TableSchema) -> TableSch
     return TableSchema(tuple(columns), version, schema.keys)
 
 
-def _evolution(
+def column_definition(
+    name: str, ctype: ColumnType, caps: Capabilities, description: str | None = None
+) -> exp.ColumnDef:
+    """``name type [OPTIONS(description = …)]`` (the description cut to what ``caps`` takes)."""
+    constraints: list[exp.Expression] = []
+    if description is not None:
+        options = exp.Properties(
+            expressions=[exp.Property(this=exp.var("description"),
+                                      value=exp.Literal.string(caps.description(description)))]
+        )  # fmt: skip
+        constraints.append(exp.ColumnConstraint(kind=options))
+    return exp.ColumnDef(this=_id(name), kind=caps.data_type(ctype), constraints=constraints)
+
+
+def evolution_steps(
     target: exp.Table,
     previous: TableSchema | None,
     schema: TableSchema,
     caps: Capabilities,
-    feats: ChangeFeatures,
-    extra: Sequence[tuple[str, ColumnType]],
-    widening: Widening,
+    extra: Sequence[tuple[str, ColumnType]] = (),
+    widening: Widening | None = None,
+    layout: TableLayout | None = None,
+    existing: Mapping[str, str] | None = None,
 ) -> list[exp.Expression]:
-    """ALTER statements turning ``previous``'s table into ``schema``'s (added / widened).
+    """DDL turning ``previous``'s table into ``schema``'s (columns added / widened).
 
-    Widened columns' old values are converted by ``widening``, so they read as the typed
+    ``existing`` (column name → the warehouse's type text, when known) tells which columns
+    already have their new type: a load that evolved the table and then failed before its
+    transaction committed leaves the ledger's ``previous`` behind, and its conversions must
+    not run twice on converted values.
+
+    Added columns and the type changes the warehouse does in place become ``ALTER TABLE``
+    (one statement where it takes several actions). When a type cannot change in place
+    (BigQuery: only INT64 → NUMERIC / BIGNUMERIC / FLOAT64 and NUMERIC → BIGNUMERIC / FLOAT64,
+    https://cloud.google.com/bigquery/docs/reference/standard-sql/data-definition-language
+    #alter_column_set_data_type_statement) the table is rebuilt by ONE ``CREATE OR REPLACE
+    TABLE … AS SELECT`` (atomic) that keeps what the table was created with: its partitioning
+    (BigQuery refuses another partitioning spec on a replace), clustering, partition options
+    and column descriptions, with every column (new ones NULL) and ``extra`` (the mode's).
+
+    Widened columns' old values are converted by ``widening`` so they read as the typed
     SELECT of the new type would read them (issue 10.2), never re-rendered by a plain CAST.
     """
     if previous is None:
         return []
+    feats = features(caps)
+    widening = widening or Widening(caps)
     old = {c.name: c for c in previous.columns}
-    out: list[exp.Expression] = []
-    rebuild: list[Column] = []
-
-    def alter(action: exp.Expression) -> exp.Alter:
-        return exp.Alter(this=target.copy(), kind="TABLE", actions=[action])
-
-    # Added columns in as few ALTERs as the warehouse allows (one on BigQuery: each counts
-    # against the table's metadata update rate limit).
-    added = [(c.name, caps.data_type(c.type)) for c in schema.columns if c.name not in old]
-    out += add_columns(target, added, caps, if_not_exists=feats.add_column_if_not_exists)
+    if existing is not None:
+        # Columns already of their new type count as such (see above).
+        have = {n: _type_text(t) for n, t in existing.items()}
+        for column in schema.columns:
+            if column.name in old and have.get(column.name) == _type_text(
+                caps.physical_type(column.type)
+            ):
+                old[column.name] = column
+    changes: list[exp.Expression] = []
+    rebuild = False
     for column in schema.columns:
         before = old.get(column.name)
         if before is None:
             continue
         dtype = caps.data_type(column.type)
-        if caps.data_type(before.type) != dtype:
-            pair = (before.type.kind, column.type.kind)
-            if feats.alter_type is None:
-                # In place, with the values converted as the typed SELECT would make them.
-                using = widening.value(_col(column.name), before.type, column.type)
-                out.append(alter(exp.AlterColumn(this=_id(column.name), dtype=dtype, using=using)))
-            elif pair in feats.alter_type and before.type.repeated == column.type.repeated:
-                # Only value-preserving coercions are allowed in place (INT64 → NUMERIC …).
-                out.append(alter(exp.AlterColumn(this=_id(column.name), dtype=dtype)))
-            else:
-                rebuild.append(column)
+        if caps.data_type(before.type) == dtype:
+            continue
+        pair = (before.type.kind, column.type.kind)
+        if feats.alter_type is None:
+            # In place, with the values converted as the typed SELECT would make them.
+            using = widening.value(_col(column.name), before.type, column.type)
+            action = exp.AlterColumn(this=_id(column.name), dtype=dtype, using=using)
+        elif pair in feats.alter_type and not before.type.repeated and not column.type.repeated:
+            # Only value-preserving coercions of scalars are allowed in place (INT64 → NUMERIC
+            # …; GoogleSQL refuses them for an ARRAY's element type).
+            action = exp.AlterColumn(this=_id(column.name), dtype=dtype)
+        else:
+            rebuild = True
+            break
+        changes.append(exp.Alter(this=target.copy(), kind="TABLE", actions=[action]))
     if rebuild:
-        # The warehouse cannot change these types in place: rebuild the table with the same
-        # rows, each widened column converted (TO_JSON for JSON, else CAST).
-        names = {c.name for c in rebuild}
-        projection: list[exp.Expression] = []
-        for column in [*schema.columns]:
-            if column.name not in old:
-                continue
-            value: exp.Expression = _col(column.name)
-            if column.name in names:
-                value = widening.value(value, old[column.name].type, column.type)
-            projection.append(_as(value, column.name))
-        projection += [_col(name) for name, _ in extra]
-        rebuilt = exp.select(*projection).from_(target.copy())
-        out.insert(
-            0, exp.Create(this=target.copy(), kind="TABLE", replace=True, expression=rebuilt)
+        known = TableSchema(tuple(old.values()), previous.version, previous.keys)
+        return [_rebuild(target, known, schema, caps, extra, widening, layout)]
+    # Added columns in as few ALTERs as the warehouse allows (one on BigQuery: each counts
+    # against the table's metadata update rate limit).
+    added = [(c.name, caps.data_type(c.type)) for c in schema.columns if c.name not in old]
+    adds = add_columns(target, added, caps, if_not_exists=feats.add_column_if_not_exists)
+    return [*adds, *changes]
+
+
+def _type_text(text: str) -> str:
+    return "".join(text.upper().split())
+
+
+def _rebuild(
+    target: exp.Table,
+    previous: TableSchema,
+    schema: TableSchema,
+    caps: Capabilities,
+    extra: Sequence[tuple[str, ColumnType]],
+    widening: Widening,
+    layout: TableLayout | None,
+) -> exp.Create:
+    """``CREATE OR REPLACE TABLE target (columns) <layout> AS SELECT <converted> FROM target``."""
+    old = {c.name: c for c in previous.columns}
+    projection: list[exp.Expression] = []
+    for column in schema.columns:
+        before = old.get(column.name)
+        if before is None:
+            value: exp.Expression = _null(column.type, caps)
+        else:
+            value = widening.value(_col(column.name), before.type, column.type)
+        projection.append(_as(value, column.name))
+    projection += [_col(name) for name, _ in extra]
+    definitions = [column_definition(c.name, c.type, caps, c.description) for c in schema.columns]
+    definitions += [column_definition(name, ctype, caps) for name, ctype in extra]
+    properties = layout_properties(
+        key_clustered(layout, schema, caps), features(caps), table_types(schema, extra)
+    )
+    return exp.Create(
+        this=exp.Schema(this=target.copy(), expressions=cast(list[Any], definitions)),
+        kind="TABLE",
+        replace=True,
+        properties=properties,
+        expression=exp.select(*projection).from_(target.copy()),
+    )
+
+
+#: Time units a partition column of each kind can be truncated to, and how (BigQuery's
+#: allowed partition expressions: https://cloud.google.com/bigquery/docs/reference/
+#: standard-sql/data-definition-language#partition_expression). DATE by DAY is the bare
+#: column; ``DATE(x)`` of a DATE, ``TIMESTAMP_TRUNC`` of a DATETIME and ``DATE_TRUNC(x, DAY)``
+#: are refused by BigQuery.
+_PARTITION_UNITS: Mapping[Kind, Mapping[str, str | None]] = MappingProxyType(
+    {
+        Kind.DATE: {"DAY": None, "MONTH": "DATE_TRUNC", "YEAR": "DATE_TRUNC"},
+        Kind.TIMESTAMP: {"HOUR": "TIMESTAMP_TRUNC", "DAY": "DATE", "MONTH": "TIMESTAMP_TRUNC",
+                         "YEAR": "TIMESTAMP_TRUNC"},
+        Kind.DATETIME: {"HOUR": "DATETIME_TRUNC", "DAY": "DATE", "MONTH": "DATETIME_TRUNC",
+                        "YEAR": "DATETIME_TRUNC"},
+    }
+)  # fmt: skip
+
+
+def partition_expression(column: str, ctype: ColumnType, granularity: str) -> exp.Expression:
+    """The ``PARTITION BY`` expression of ``column`` (of type ``ctype``) by ``granularity``.
+
+    Raises:
+        ValueError: the column's type cannot be partitioned by time at that granularity
+            (e.g. a STRING column, or HOUR on a DATE column).
+    """
+    unit = granularity.upper()
+    units = _PARTITION_UNITS.get(ctype.kind, {}) if not ctype.repeated else {}
+    if unit not in units:
+        allowed = ", ".join(f"{k.value} by {'/'.join(u)}" for k, u in _PARTITION_UNITS.items())
+        raise ValueError(
+            f"cannot partition by column {column!r} ({ctype.kind.value}"
+            f"{' array' if ctype.repeated else ''}) at {unit}: BigQuery partitions by "
+            f"{allowed}"
         )
-    return out
+    function = units[unit]
+    if function is None:
+        return _col(column)
+    if function == "DATE":
+        return exp.Anonymous(this="DATE", expressions=[_col(column)])
+    return exp.Anonymous(this=function, expressions=[_col(column), exp.var(unit)])
 
 
-def layout_properties(layout: TableLayout | None, feats: ChangeFeatures) -> exp.Properties | None:
-    """``PARTITION BY`` / ``CLUSTER BY`` of a ``CREATE TABLE`` (None where the dialect has none)."""
+def layout_properties(
+    layout: TableLayout | None,
+    feats: ChangeFeatures,
+    types: Mapping[str, ColumnType] | None = None,
+) -> exp.Properties | None:
+    """``PARTITION BY`` / ``CLUSTER BY`` / ``OPTIONS(partition_expiration_days,
+    require_partition_filter)`` of a ``CREATE TABLE`` (None where the dialect has none).
+
+    ``types`` are the table's column types (the partition expression depends on the column's
+    type: :func:`partition_expression`).
+
+    Raises:
+        ValueError: the partition column is not among ``types`` or cannot be partitioned.
+    """
     if layout is None or not feats.partitioning:
         return None
     props: list[exp.Expression] = []
     if layout.partition_column:
-        column = _col(layout.partition_column)
-        if layout.granularity.upper() == "DAY":
-            part: exp.Expression = exp.Anonymous(this="DATE", expressions=[column])
-        else:
-            part = exp.Anonymous(
-                this="TIMESTAMP_TRUNC", expressions=[column, exp.var(layout.granularity.upper())]
+        known = types or {}
+        if layout.partition_column not in known:
+            raise ValueError(
+                f"partition column {layout.partition_column!r} is not a column of the table "
+                f"(columns: {', '.join(sorted(known)) or 'unknown'})"
             )
+        part = partition_expression(
+            layout.partition_column, known[layout.partition_column], layout.granularity
+        )
         props.append(exp.PartitionedByProperty(this=part))
     if layout.cluster_by:
         props.append(exp.ClusterProperty(expressions=[_col(c) for c in layout.cluster_by]))
+    if layout.partition_column:
+        # https://cloud.google.com/bigquery/docs/reference/standard-sql/
+        # data-definition-language#table_option_list
+        if layout.expiration_days is not None:
+            days = exp.Literal.number(layout.expiration_days)
+            props.append(exp.Property(this=exp.var("partition_expiration_days"), value=days))
+        if layout.require_filter:
+            props.append(exp.Property(this=exp.var("require_partition_filter"), value=exp.true()))
     return exp.Properties(expressions=props) if props else None
+
+
+def table_types(
+    schema: TableSchema, extra: Sequence[tuple[str, ColumnType]] = ()
+) -> dict[str, ColumnType]:
+    """Column name → type of a table holding ``schema`` and the mode's ``extra`` columns."""
+    return {**{c.name: c.type for c in schema.columns}, **dict(extra)}
 
 
 def key_clustered(
@@ -440,9 +589,7 @@ def key_clustered(
         columns.append(column.name)
     if not columns:
         return layout
-    base = layout or TableLayout()
-    return TableLayout(base.partition_column, base.granularity,
-                       tuple(columns[: feats.max_cluster_columns]))  # fmt: skip
+    return replace(layout or TableLayout(), cluster_by=tuple(columns[: feats.max_cluster_columns]))
 
 
 def create_target(
@@ -467,7 +614,11 @@ def create_target(
         this=exp.Schema(this=_table(table, dataset), expressions=cast(list[Any], columns)),
         kind="TABLE",
         exists=exists,
-        properties=layout_properties(key_clustered(layout, schema, caps), features(caps)),
+        properties=layout_properties(
+            key_clustered(layout, schema, caps),
+            features(caps),
+            table_types(schema, mode_columns(mode, soft_delete)),
+        ),
     )
 
 
@@ -699,8 +850,10 @@ def _first_load(
     soft_delete: bool,
     system: Mapping[str, exp.Expression],
     caps: Capabilities,
+    where: exp.Expression | None = None,
 ) -> exp.Insert:
-    """Into an empty table: every upsert is a new row (a delete of an unknown key is moot)."""
+    """Into an empty table: every upsert is a new row (a delete of an unknown key is moot).
+    ``where``: only the changes it holds (a range of :class:`PartitionSplit`)."""
     values: list[exp.Expression] = []
     names: list[str] = []
     for c in schema.columns:
@@ -713,6 +866,8 @@ def _first_load(
         .from_(exp.Subquery(this=changes, alias=exp.TableAlias(this=_id(_SOURCE))))
         .where(_is(OP, _SOURCE, UPSERT))
     )
+    if where is not None:
+        rows = rows.where(where)
     return _insert(target, names, rows)
 
 
@@ -954,6 +1109,8 @@ def change_steps(
     layout: TableLayout | None = None,
     widening: Widening | None = None,
     prune: KeyFilter | None = None,
+    split: PartitionSplit | None = None,
+    existing: Mapping[str, str] | None = None,
 ) -> ApplySteps:
     """Statements applying a change set to ``table`` in ``mode``, with ``entry``'s ledger row.
 
@@ -961,7 +1118,10 @@ def change_steps(
     are added and changed types widened before the data changes. ``layout`` partitions and
     clusters the table when it is created (where the dialect can; by default by the key).
     ``prune`` (:func:`key_filter`) limits the target rows the merge / history statements read
-    to those the change set's keys can match. ``before`` holds the
+    to those the change set's keys can match. ``split`` writes a first load by ranges of
+    the partition column (a data column), each within the partitions one statement may
+    modify (:mod:`aws2bq.core.partition_split`). ``existing``: the table's column types as
+    the warehouse reports them (:func:`evolution_steps`). ``before`` holds the
     statements that must run outside the transaction (DDL where it is not transactional);
     ``transaction`` runs as one unit and includes the ledger row.
     """
@@ -984,10 +1144,15 @@ def change_steps(
         if caps.transactional_ddl:
             ddl += column_comments(target, schema)
     else:
-        ddl += _evolution(target, previous, schema, caps, feats, extra, widening or Widening(caps))
+        ddl += evolution_steps(target, previous, schema, caps, extra, widening, layout, existing)
 
     data: list[exp.Expression]
-    if not table_exists:
+    if not table_exists and split is not None:
+        data = [
+            _first_load(target, schema, deduped.copy(), mode, soft_delete, system, caps, where)
+            for where in split.conditions(_SOURCE)
+        ]
+    elif not table_exists:
         data = [_first_load(target, schema, deduped, mode, soft_delete, system, caps)]
     elif mode is Mode.HISTORY:
         data = _history(table, dataset, schema, deduped, system, caps, prune)

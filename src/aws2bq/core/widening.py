@@ -14,7 +14,8 @@ source:
 - RDS values to their exact text: the text the source prints for them; arrays to JSON.
 
 Every other widening (INT64 → NUMERIC, NUMERIC → BIGNUMERIC on BigQuery, DECIMAL(p,s) →
-DECIMAL(p',s')) is an exact CAST.
+DECIMAL(p',s')) is an exact CAST — of each element for arrays on BigQuery, which casts an
+ARRAY only to its own type.
 """
 
 from __future__ import annotations
@@ -65,6 +66,16 @@ class Widening:
                 return self.exact_text(v, old)
             if new.kind is Kind.STRING:
                 return self._source_text(v, old)
+        if old.repeated and new.repeated and self.caps.dialect != "duckdb":
+            # BigQuery casts an ARRAY only to its own type (https://cloud.google.com/bigquery/
+            # docs/reference/standard-sql/conversion_rules): convert element by element.
+            element = ColumnType(new.kind, False, new.precision, new.scale)
+            return self._each(v, lambda x: exp.Cast(this=x, to=caps.data_type(element)))
+        if old.repeated != new.repeated:
+            raise ValueError(
+                f"no conversion from {caps.physical_type(old)} to {caps.physical_type(new)}: "
+                "a column between a scalar and an array widens to JSON"
+            )
         return exp.Cast(this=v, to=target)
 
     # -- pieces --------------------------------------------------------------------------------
@@ -91,8 +102,9 @@ class Widening:
             )
         # BigQuery: ARRAY(SELECT f(x) FROM UNNEST(v) AS x WITH OFFSET AS o ORDER BY o)
         offset = exp.to_identifier("_aws2bq_o")
+        value = element(exp.column(x))
         select = (
-            exp.select(element(exp.column(x)))
+            exp.select(value)
             .from_(
                 exp.Unnest(
                     expressions=[v],
@@ -102,6 +114,12 @@ class Widening:
             )
             .order_by(exp.column(offset))
         )
+        if not isinstance(value, exp.Cast):
+            # A stored array has no NULL element and a conversion keeps a value non-NULL; the
+            # filter says so where it is not plain (BigQuery refuses arrays with NULL
+            # elements: https://cloud.google.com/bigquery/docs/reference/standard-sql/
+            # data-types#array_nulls).
+            select = select.where(exp.Not(this=exp.Is(this=value.copy(), expression=exp.null())))
         return exp.Array(expressions=[select])
 
     def _json(self, v: exp.Expression, old: ColumnType) -> exp.Expression:
@@ -112,11 +130,14 @@ class Widening:
             descriptor, content = self._descriptor(v, old)
             return self.json_value(descriptor, content)
         # RDS: the warehouse's own JSON of the typed value (arrays keep their elements).
-        function = "to_json" if self.caps.dialect == "duckdb" else "TO_JSON"
-        json = exp.Anonymous(this=function, expressions=[v])
         if self.caps.dialect == "duckdb":
+            json = exp.Anonymous(this="to_json", expressions=[v])
             return exp.Cast(this=json, to=self.caps.data_type(ColumnType(Kind.JSON)))
-        return json
+        # BigQuery's TO_JSON fails on a NUMERIC / BIGNUMERIC a JSON number cannot hold exactly
+        # and writes INT64 beyond 2^53 as a number readers round: such numbers become strings
+        # (https://cloud.google.com/bigquery/docs/reference/standard-sql/json_functions#to_json).
+        wide = exp.Kwarg(this=exp.var("stringify_wide_numbers"), expression=exp.true())
+        return exp.Anonymous(this="TO_JSON", expressions=[v, wide])
 
     def _descriptor(self, v: exp.Expression, old: ColumnType) -> tuple[str, exp.Expression]:
         """The DynamoDB descriptor a value of ``old`` came from, and its content."""

@@ -24,11 +24,13 @@ from aws2bq.core.change_apply import (
     OP,
     TableLayout,
     change_steps,
+    features,
     mode_columns,
     placeholder_changes,
     snapshot_changes,
 )
 from aws2bq.core.ledger import LEDGER_TABLE, LedgerEntry, select_history
+from aws2bq.core.partition_split import PartitionSplit, bounds_select, partition_split
 from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
 from aws2bq.core.widening import Widening
 from aws2bq.errors import Aws2BqError, ConfigError
@@ -58,6 +60,38 @@ def check_soft_delete(mode: Mode, soft_delete: bool) -> None:
             f"--soft-delete applies to --mode merge, not {mode}",
             hint="history mode always keeps deleted rows (_is_deleted)",
         )
+
+
+def first_write_split(
+    wh: Warehouse,
+    layout: TableLayout | None,
+    schema: TableSchema,
+    rows: exp.Query,
+    table: TableRef,
+    *,
+    replace: bool,
+) -> PartitionSplit | None:
+    """How to split the writes of a first load (or of any replace) into a table partitioned
+    by a data column, so no statement modifies more partitions than BigQuery allows (issue 12
+    fault 8; :mod:`aws2bq.core.partition_split`). One ``MIN``/``MAX`` query over the rows
+    (and, for a replace, the table's rows it deletes), only for HOUR / DAY partitions on a
+    warehouse with partitioning; None when one statement can write them all."""
+    if layout is None or not layout.partition_column or not features(wh.capabilities).partitioning:
+        return None
+    if layout.granularity.upper() not in ("HOUR", "DAY"):
+        return None
+    exists = wh.table_exists(table)
+    if exists and not replace:
+        return None  # later merges write the changed rows' partitions only
+    column = next((c for c in schema.columns if c.name == layout.partition_column
+                   and c.role is not Role.SYSTEM), None)  # fmt: skip
+    if column is None:
+        return None  # a system / mode column: one value per load
+    target = exp.table_(table.name, db=table.dataset, quoted=True) if exists else None
+    rows_bounds = wh.query(bounds_select(rows, column.name, target))
+    low, high = rows_bounds[0] if rows_bounds else (None, None)
+    return partition_split(column.name, column.type, layout.granularity, low, high,
+                           wh.capabilities)  # fmt: skip
 
 
 def snapshot_apply_steps(
@@ -94,6 +128,7 @@ def snapshot_apply_steps(
             )
     exists = existing is not None
     caps = wh.capabilities
+    split = None if exists else first_write_split(wh, layout, schema, snapshot, ref, replace=False)
     changes = snapshot_changes(
         mode=mode,
         soft_delete=soft_delete,
@@ -120,6 +155,8 @@ def snapshot_apply_steps(
         previous=previous if exists else None,
         layout=layout,
         widening=widening,
+        split=split,
+        existing=dict(existing) if existing is not None else None,
     )
 
 

@@ -30,6 +30,7 @@ from aws2bq.runner.change_modes import (
     check_soft_delete,
     describe_columns,
     dynamodb_keys,
+    first_write_split,
     snapshot_apply_steps,
 )
 from aws2bq.runner.context import failing_as
@@ -291,8 +292,19 @@ def _load(
                 typed_rows=typed,
                 entry=entry,
                 caps=caps,
-                table_exists=wh.table_exists(TableRef(stream, dataset)),
+                table_exists=(columns := wh.table_columns(TableRef(stream, dataset))) is not None,
                 layout=request.layout,
+                previous=previous,
+                existing=dict(columns or []),
+                widening=wh.dynamodb_widening(),
+                split=first_write_split(
+                    wh,
+                    request.layout,
+                    decision.schema,
+                    typed,
+                    TableRef(stream, dataset),
+                    replace=True,
+                ),
             )
         else:
             steps = snapshot_apply_steps(

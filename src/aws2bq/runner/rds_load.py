@@ -56,6 +56,7 @@ from aws2bq.runner.change_modes import (
     NoKeyError,
     check_soft_delete,
     describe_columns,
+    first_write_split,
     require_keys,
     snapshot_apply_steps,
 )
@@ -660,8 +661,18 @@ def _prepare(
             typed_rows=typed,  # type: ignore[arg-type]  # a UNION when files differ in storage
             entry=entry,
             caps=caps,
-            table_exists=wh.table_exists(TableRef(report.table)),
+            table_exists=(columns := wh.table_columns(TableRef(report.table))) is not None,
             layout=request.table_layouts.get(table.target),
+            previous=previous,
+            existing=dict(columns or []),
+            split=first_write_split(
+                wh,
+                request.table_layouts.get(table.target),
+                schema,
+                typed,
+                TableRef(report.table),
+                replace=True,
+            ),
         )
     else:
         steps = snapshot_apply_steps(

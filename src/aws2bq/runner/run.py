@@ -198,6 +198,8 @@ def table_layout(settings: TableLayoutMixin) -> TableLayout | None:
         partition_column=spec.column if spec else None,
         granularity=spec.granularity if spec else "DAY",
         cluster_by=tuple(settings.cluster_by),
+        expiration_days=spec.expiration_days if spec else None,
+        require_filter=spec.require_filter if spec else False,
     )
 
 

@@ -59,6 +59,8 @@ class Findings:
     errors: list[AnalysisError] = field(default_factory=list)
     violations: list[tuple[Violation, str]] = field(default_factory=list)
     kinds: Counter[str] = field(default_factory=Counter)
+    #: The analyzed statements' text, in order.
+    statements: list[str] = field(default_factory=list)
 
     def rule(self, name: str) -> list[str]:
         return [f"{v.message}" for v, _ in self.violations if v.rule == name]
@@ -97,6 +99,7 @@ def analyze(
             try:
                 for statement in analyzer.analyze_script(request.sql, catalog):
                     found.kinds[statement.kind] += 1
+                    found.statements.append(statement.sql)
             except AnalysisError as exc:
                 found.errors.append(exc)
                 dump = os.environ.get("AWS2BQ_DUMP_REFUSED_SQL")

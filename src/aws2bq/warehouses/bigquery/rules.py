@@ -26,6 +26,11 @@ are the limits and restrictions BigQuery adds, each from Google's documentation:
   #array_nulls. Checked where SQL builds arrays: ``ARRAY(SELECT e …)`` must filter
   ``e IS NOT NULL`` unless ``e`` cannot be NULL, ``ARRAY_AGG`` must say ``IGNORE NULLS``,
   and array literals may not list NULL.
+- ``array_cast``: BigQuery casts an ARRAY only to its own type (GoogleSQL's reference
+  analyzer also casts between element types): a ``CAST(… AS ARRAY<…>)`` of anything but NULL
+  or an array literal is refused; convert element by element:
+  https://cloud.google.com/bigquery/docs/reference/standard-sql/conversion_functions
+  #cast_as_array.
 
 :func:`check_sql` is pure (sqlglot only): the test suite runs it on every statement the
 warehouse sends, and :func:`check_fields` on every schema it sends through the API; nothing
@@ -50,7 +55,8 @@ RESERVED_PREFIXES = ("_TABLE_", "_FILE_", "_PARTITION", "_ROW_TIMESTAMP", "__ROO
 #: https://cloud.google.com/bigquery/docs/schemas#column_descriptions
 MAX_DESCRIPTION = 1024
 
-RULES = ("transaction", "partition", "query_length", "column_name", "description", "array_null")
+RULES = ("transaction", "partition", "query_length", "column_name", "description", "array_null",
+         "array_cast")  # fmt: skip
 
 _DML = (exp.Select, exp.Union, exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.TruncateTable)
 _TRUNC_UNITS = {"DAY", "HOUR", "MONTH", "YEAR"}
@@ -97,6 +103,7 @@ def check_sql(
         found += _partition_rule(statement, column_types or {})
         found += _column_rules(statement)
         found += _array_null_rule(statement)
+        found += _array_cast_rule(statement)
     return found
 
 
@@ -290,8 +297,8 @@ def _maybe_null(expression: exp.Expression) -> bool:
     (conservative: anything not known to keep non-NULL values non-NULL may)."""
     if isinstance(expression, exp.Null):
         return True
-    if isinstance(expression, exp.Column | exp.Literal):
-        return False
+    if isinstance(expression, exp.Column | exp.Literal | exp.DataType):
+        return False  # a CAST's target type is an argument sqlglot lists, not a value
     if isinstance(expression, exp.Coalesce):
         return all(_maybe_null(a) for a in [expression.this, *expression.expressions])
     keeps = isinstance(expression, _NOT_NULL_OF_NOT_NULL) or (
@@ -344,4 +351,17 @@ def _array_null_rule(statement: exp.Expression) -> list[Violation]:
         ):
             text = agg.sql(dialect="bigquery")[:160]
             out.append(Violation("array_null", f"ARRAY_AGG without IGNORE NULLS: {text}"))
+    return out
+
+
+def _array_cast_rule(statement: exp.Expression) -> list[Violation]:
+    out: list[Violation] = []
+    for cast in statement.find_all(exp.Cast):
+        target = cast.args.get("to")
+        if not isinstance(target, exp.DataType) or not target.is_type(exp.DataType.Type.ARRAY):
+            continue
+        if isinstance(cast.this, exp.Null | exp.Array):
+            continue
+        text = cast.sql(dialect="bigquery")[:160]
+        out.append(Violation("array_cast", f"CAST of a value to an ARRAY type: {text}"))
     return out
