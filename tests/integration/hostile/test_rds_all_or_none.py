@@ -1,8 +1,9 @@
 """11.5 / 11.6: an RDS export is verified whole and applied all or none.
 
 - A table whose Parquet footer is corrupt, whose folder is missing, whose files lack a column
-  the export's own metadata declares, or holding two rows with one key: the export is refused with one line naming the table (and file or column), nothing of it
-  is applied — even when export_info says COMPLETE and the other tables are fine.
+  the export's own metadata declares, or holding two rows with one key: the export is refused
+  with one line naming the table (and file or column), nothing of it is applied — even when
+  export_info says COMPLETE and the other tables are fine.
 - ``--per-table`` applies the good tables alone (and says the others failed).
 - A column dropped at the source (absent from the mappings too) loads as before.
 """
