@@ -8,13 +8,16 @@ it parses any JSON number. Each test here failed on the SQL before its fix.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import sqlglot
 import sqlglot.expressions as exp
 
+from aws2bq.core.apply import Mode
 from aws2bq.core.capabilities import BIGQUERY
+from aws2bq.core.change_apply import snapshot_changes
 from aws2bq.core.dynamodb_types import DESCRIPTORS
 from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
 from aws2bq.testing.googlesql import GoogleSqlAnalyzer
@@ -28,12 +31,14 @@ pytestmark = pytest.mark.slow
 _STAGE = "__items__"
 
 
-def _over(select: exp.Expression, relation: str) -> str:
-    """``select`` with the stand-in table replaced by ``relation`` (keeping its alias)."""
+def _over(select: exp.Expression, relation: str, name: str = _STAGE, **more: str) -> str:
+    """``select`` with the table ``name`` replaced by ``relation`` (keeping its alias), and
+    each table of ``more`` by its relation."""
+    relations = {name: relation, **more}
 
     def swap(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Table) and node.name == _STAGE:
-            sub = exp.Subquery(this=sqlglot.parse_one(relation, read="bigquery"))
+        if isinstance(node, exp.Table) and node.name in relations:
+            sub = exp.Subquery(this=sqlglot.parse_one(relations[node.name], read="bigquery"))
             alias = node.args.get("alias")
             if alias is not None:
                 sub.set("alias", alias.copy())
@@ -101,3 +106,75 @@ def test_incremental_key_names_with_a_dot_are_found(googlesql: GoogleSqlAnalyzer
     sql = _over(record_keys_select(exp.table_(_STAGE, quoted=True)), _items("Keys", records))
     (row,) = googlesql.evaluate(f"ARRAY(SELECT AS STRUCT * FROM ({sql}))")
     assert json.loads(next(iter(row.values()))) == ["line", "order.id"]
+
+
+# -- fault 3: a NULL array against the table's [] is no change ---------------------------------
+@pytest.mark.parametrize("mode", [Mode.MERGE, Mode.HISTORY])
+def test_a_null_set_against_the_stored_empty_array_is_no_change(
+    googlesql: GoogleSqlAnalyzer, mode: Mode
+) -> None:
+    """An item without its string set types NULL; BigQuery holds ``[]`` for it (a NULL array
+    is stored empty). The row hash told them apart: every load updated the row (merge) or
+    added a version (history). Now the diff finds no change."""
+    string = ColumnType(Kind.STRING)
+    schema = TableSchema(
+        (Column("pk", string, "pk", Role.KEY), Column("tags", ColumnType(Kind.STRING, True),
+         "tags"), Column("v", string, "v")),
+        1,
+        ("pk",),
+    )  # fmt: skip
+    snapshot = sqlglot.parse_one(
+        "SELECT * FROM UNNEST([STRUCT('1' AS pk, CAST(NULL AS ARRAY<STRING>) AS tags, 'x' AS v),"
+        " ('2', ['a', 'b'], 'y')])",
+        read="bigquery",
+    )
+    assert isinstance(snapshot, exp.Select)
+    history = ", TRUE AS _is_current, FALSE AS _is_deleted" if mode is Mode.HISTORY else ""
+    stored = (
+        f"SELECT '1' AS pk, ARRAY<STRING>[] AS tags, 'x' AS v{history} "
+        f"UNION ALL SELECT '2', ['a', 'b'], 'y'{history}"
+    )
+    changes = snapshot_changes(
+        mode=mode, soft_delete=False, table="__target__", dataset=None, schema=schema,
+        snapshot=snapshot, changed_at=datetime(2024, 1, 2, tzinfo=UTC), caps=BIGQUERY,
+        table_exists=True,
+    )  # fmt: skip
+    assert _rows(googlesql, _over(changes, stored, "__target__")) == []
+    # The hash still sees a real change of the set.
+    changed = stored.replace("ARRAY<STRING>[]", "['c']", 1)
+    (row,) = _rows(googlesql, _over(changes, changed, "__target__"))
+    assert (row["pk"], row["_aws2bq_op"]) == ("1", "upsert")
+
+
+def test_dynamodb_sets_reordered_or_absent_are_no_change(googlesql: GoogleSqlAnalyzer) -> None:
+    """The typed SELECT of an export whose sets are listed in another order, or absent,
+    against the table the first load wrote (sets sorted; absent sets ``[]``): no change."""
+    items = [
+        {"pk": {"S": "1"}, "tags": {"SS": ["b", "a", "c"]}, "nums": {"NS": ["10", "2", "-1.5"]},
+         "blobs": {"BS": ["Ag==", "AQ=="]}},
+        {"pk": {"S": "2"}},
+    ]  # fmt: skip
+    string = ColumnType(Kind.STRING)
+    schema = TableSchema(
+        (Column("pk", string, "pk", Role.KEY), Column("tags", ColumnType(Kind.STRING, True),
+         "tags"), Column("nums", ColumnType(Kind.NUMERIC, True), "nums"),
+         Column("blobs", ColumnType(Kind.BYTES, True), "blobs")),
+        1,
+        ("pk",),
+    )  # fmt: skip
+    typed = dynamodb_sql.typed_select(
+        exp.table_(_STAGE, quoted=True), schema, {}, BIGQUERY, exp.column("unused")
+    )
+    stored = (
+        "SELECT '1' AS pk, ['a', 'b', 'c'] AS tags, [NUMERIC '-1.5', 2, 10] AS nums,"
+        " [b'\\x01', b'\\x02'] AS blobs"
+        " UNION ALL SELECT '2', ARRAY<STRING>[], ARRAY<NUMERIC>[], ARRAY<BYTES>[]"
+    )
+    changes = snapshot_changes(
+        mode=Mode.MERGE, soft_delete=False, table="__target__", dataset=None, schema=schema,
+        snapshot=typed, changed_at=datetime(2024, 1, 2, tzinfo=UTC), caps=BIGQUERY,
+        table_exists=True,
+    )  # fmt: skip
+    relation = _items("Item", items)
+    assert _rows(googlesql, _over(typed, relation))[0]["tags"] == ["a", "b", "c"]
+    assert _rows(googlesql, _over(changes, relation, __target__=stored)) == []

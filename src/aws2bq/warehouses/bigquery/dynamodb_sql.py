@@ -243,18 +243,26 @@ def column_value(
             "IF(JSON_VALUE(__v__, '$.NULL') = 'true', NULL, PARSE_JSON(__c__))", v=value, c=call
         )
     if ctype.repeated:
+        # Sets are unordered: elements sorted, so that two exports listing a set differently
+        # give the same array (issue 12 fault 3). An absent set is [] (BigQuery stores a NULL
+        # array as an empty one: data-types#array_nulls).
         if kind in (Kind.INT64, Kind.NUMERIC, Kind.BIGNUMERIC, Kind.DECIMAL_TEXT):
             element = _number(exp.column("x"), kind)
             return _fill(
-                "ARRAY(SELECT __e__ FROM UNNEST(JSON_VALUE_ARRAY(__v__, '$.NS')) AS x)",
+                "ARRAY(SELECT __e__ AS e FROM UNNEST(JSON_VALUE_ARRAY(__v__, '$.NS')) AS x"
+                " ORDER BY e)",
                 e=element,
                 v=value,
             )
         if kind is Kind.STRING:
-            return _fill("JSON_VALUE_ARRAY(__v__, '$.SS')", v=value)
+            return _fill(
+                "ARRAY(SELECT x FROM UNNEST(JSON_VALUE_ARRAY(__v__, '$.SS')) AS x ORDER BY x)",
+                v=value,
+            )
         if kind is Kind.BYTES:
             return _fill(
-                "ARRAY(SELECT FROM_BASE64(x) FROM UNNEST(JSON_VALUE_ARRAY(__v__, '$.BS')) AS x)",
+                "ARRAY(SELECT FROM_BASE64(x) AS e FROM UNNEST(JSON_VALUE_ARRAY(__v__, '$.BS'))"
+                " AS x ORDER BY e)",
                 v=value,
             )
         raise ValueError(f"no DynamoDB set maps to {ctype}")
