@@ -200,6 +200,16 @@ def _table(name: str, dataset: str | None, alias: str | None = None) -> exp.Tabl
     return table
 
 
+def _aliased(table: exp.Table, alias: str = _TARGET) -> exp.Table:
+    """``table`` under ``alias``. Every generated query names the target through an alias:
+    unaliased, a table named like one of its columns reads as the table's row (a STRUCT) where
+    the column was meant (GoogleSQL resolves a range variable before a column; issue 12
+    fault 15). aws2bq's aliases start with ``_aws2bq_``, which no column name does."""
+    out = table.copy()
+    out.set("alias", exp.TableAlias(this=_id(alias)))
+    return out
+
+
 def _and(conditions: Sequence[exp.Expression]) -> exp.Expression:
     return cast(exp.Expression, exp.and_(*conditions)) if conditions else exp.true()
 
@@ -406,7 +416,7 @@ def _evolution(
                 value = widening.value(value, old[column.name].type, column.type)
             projection.append(_as(value, column.name))
         projection += [_col(name) for name, _ in extra]
-        rebuilt = exp.select(*projection).from_(target.copy())
+        rebuilt = exp.select(*projection).from_(_aliased(target))
         out.insert(
             0, exp.Create(this=target.copy(), kind="TABLE", replace=True, expression=rebuilt)
         )
@@ -588,7 +598,7 @@ def snapshot_changes(
     new = exp.select(*typed, *hashed(snap_values)).from_(snap)
     old = (
         exp.select(*[_col(c.name) for c in columns], *hashed([_col(c.name) for c in others]))
-        .from_(_table(table, dataset))
+        .from_(_table(table, dataset, alias=_TARGET))
         .where(current_filter(mode, soft_delete))
     )
     s, t = "_aws2bq_new", "_aws2bq_old"
@@ -851,12 +861,12 @@ def _delete_insert(
     exists = exp.Exists(
         this=exp.select(exp.Literal.number(1))
         .from_(_table(CHANGES_TABLE, None, alias=_SOURCE))
-        .where(_and([exp.EQ(this=_col(k, _SOURCE), expression=_col(k, target_name)) for k in keys]))
+        .where(_and([exp.EQ(this=_col(k, _SOURCE), expression=_col(k, _TARGET)) for k in keys]))
     )
     del staged
     return [
         _materialise(changes),
-        exp.delete(target.copy(), where=exists),
+        exp.delete(_table(target_name, dataset, alias=_TARGET), where=exists),
         _first_load(
             target,
             schema,
@@ -904,7 +914,7 @@ def _history(
     current = (
         exp.select(*[_col(c.name) for c in data_columns(schema)], _col(VALID_FROM),
                    _col(IS_DELETED))
-        .from_(_table(target_name, dataset))
+        .from_(_table(target_name, dataset, alias=_TARGET))
         .where(_col(IS_CURRENT) if prune is None
                else exp.and_(_col(IS_CURRENT), prune.condition()))
     )  # fmt: skip
@@ -925,7 +935,7 @@ def _history(
     )
     target = _table(target_name, dataset)
     close = exp.Update(
-        this=target.copy(),
+        this=_table(target_name, dataset, alias=_TARGET),
         expressions=[
             exp.EQ(this=_col(VALID_TO), expression=_col(CHANGE_AT, _SOURCE)),
             exp.EQ(this=_col(IS_CURRENT), expression=exp.false()),
@@ -933,11 +943,9 @@ def _history(
         from_=exp.From(this=_table(CHANGES_TABLE, None, alias=_SOURCE)),
         where=exp.Where(
             this=exp.and_(
-                _and(
-                    [exp.EQ(this=_col(k, target_name), expression=_col(k, _SOURCE)) for k in keys]
-                ),
-                _col(IS_CURRENT, target_name),
-                *([prune.condition(target_name)] if prune is not None else []),
+                _and([exp.EQ(this=_col(k, _TARGET), expression=_col(k, _SOURCE)) for k in keys]),
+                _col(IS_CURRENT, _TARGET),
+                *([prune.condition(_TARGET)] if prune is not None else []),
             )
         ),
     )

@@ -178,3 +178,59 @@ def test_dynamodb_sets_reordered_or_absent_are_no_change(googlesql: GoogleSqlAna
     relation = _items("Item", items)
     assert _rows(googlesql, _over(typed, relation))[0]["tags"] == ["a", "b", "c"]
     assert _rows(googlesql, _over(changes, relation, __target__=stored)) == []
+
+
+# -- fault 15: a table named like one of its columns --------------------------------------------
+def _entry(schema: TableSchema, mode: Mode) -> Any:
+    from aws2bq.core.ledger import LedgerEntry
+
+    at = datetime(2024, 1, 2, tzinfo=UTC)
+    return LedgerEntry("status", "dynamodb", "e2", "arn", "full", "s3://b/e2", at, str(mode),
+                       1, 1, 1, 1, schema, {}, at, 1.0, "0")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("mode", "soft"), [(Mode.MERGE, False), (Mode.MERGE, True), (Mode.HISTORY, False)],
+    ids=["merge", "soft", "history"],
+)  # fmt: skip
+def test_a_table_named_like_its_column_is_read_as_the_column(
+    googlesql: GoogleSqlAnalyzer, mode: Mode, soft: bool
+) -> None:
+    """Table ``status`` with a column ``status``: unaliased, ``SELECT status FROM status``
+    reads the table's row (a STRUCT), so the diff's hash and the history's close failed."""
+    from aws2bq.core.change_apply import change_steps, mode_columns
+    from aws2bq.testing.googlesql import Catalog
+
+    string = ColumnType(Kind.STRING)
+    schema = TableSchema(
+        (Column("pk", string, "pk", Role.KEY), Column("status", string, "status"),
+         Column("_aws2bq_export_id", string, "_aws2bq_export_id", Role.SYSTEM)),
+        1,
+        ("pk",),
+    )  # fmt: skip
+    snapshot = sqlglot.parse_one("SELECT `pk`, `status` FROM `d`.`stage`", read="bigquery")
+    assert isinstance(snapshot, exp.Select)
+    changes = snapshot_changes(
+        mode=mode, soft_delete=soft, table="status", dataset="d", schema=schema,
+        snapshot=snapshot, changed_at=datetime(2024, 1, 2, tzinfo=UTC), caps=BIGQUERY,
+        table_exists=True,
+    )  # fmt: skip
+    steps = change_steps(
+        mode=mode, soft_delete=soft, table="status", dataset="d", schema=schema,
+        changes=changes, entry=_entry(schema, mode), caps=BIGQUERY, table_exists=True,
+        previous=schema,
+    )  # fmt: skip
+    catalog = Catalog("p", "d")
+    catalog.add(["d", "stage"], [("pk", "STRING"), ("status", "STRING")])
+    columns = [(c.name, "STRING") for c in schema.columns]
+    columns += [(n, str(t)) for n, t in mode_columns(mode, soft)]
+    catalog.add(["d", "status"], columns)
+    script = ";\n".join(s.sql("bigquery") for s in steps.all())
+    # Merge analyzed before too: its hash read TO_JSON_STRING(STRUCT(<the row>)), valid SQL
+    # that differed on every load. Every read of the table goes through an alias.
+    targets = [t for s in steps.all() for t in s.find_all(exp.Table) if t.name == "status"]
+    readers = [t for t in targets
+               if not isinstance(t.parent, exp.Schema | exp.Alter | exp.Create | exp.Insert)]  # fmt: skip
+    assert readers and all(t.alias for t in readers), script
+    kinds = [a.kind for a in googlesql.analyze_script(script, catalog)]
+    assert ("ResolvedMergeStmt" if mode is Mode.MERGE else "ResolvedUpdateStmt") in kinds
