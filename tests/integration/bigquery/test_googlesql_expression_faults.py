@@ -229,8 +229,8 @@ def test_a_table_named_like_its_column_is_read_as_the_column(
     # Merge analyzed before too: its hash read TO_JSON_STRING(STRUCT(<the row>)), valid SQL
     # that differed on every load. Every read of the table goes through an alias.
     targets = [t for s in steps.all() for t in s.find_all(exp.Table) if t.name == "status"]
-    readers = [t for t in targets
-               if not isinstance(t.parent, exp.Schema | exp.Alter | exp.Create | exp.Insert)]  # fmt: skip
+    ddl = exp.Schema | exp.Alter | exp.Create | exp.Insert
+    readers = [t for t in targets if not isinstance(t.parent, ddl)]
     assert readers and all(t.alias for t in readers), script
     kinds = [a.kind for a in googlesql.analyze_script(script, catalog)]
     assert ("ResolvedMergeStmt" if mode is Mode.MERGE else "ResolvedUpdateStmt") in kinds
