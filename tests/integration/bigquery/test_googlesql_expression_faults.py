@@ -234,3 +234,66 @@ def test_a_table_named_like_its_column_is_read_as_the_column(
     assert readers and all(t.alias for t in readers), script
     kinds = [a.kind for a in googlesql.analyze_script(script, catalog)]
     assert ("ResolvedMergeStmt" if mode is Mode.MERGE else "ResolvedUpdateStmt") in kinds
+
+
+# -- fault 16: backticks and backslashes inside identifiers --------------------------------------
+def test_identifiers_with_a_backtick_and_a_backslash_reach_bigquery_as_named(
+    googlesql: GoogleSqlAnalyzer,
+) -> None:
+    """sqlglot wrote ``a`b\\c`` as `` `a``b\\c` ``: GoogleSQL reads a doubled backtick as the end
+    of one identifier and a backslash as an escape. The warehouse's renderer escapes them as
+    GoogleSQL's lexical rules say, and the analyzer finds the table and column by name."""
+    from aws2bq.core.change_apply import change_steps
+    from aws2bq.testing.googlesql import AnalysisError, Catalog
+    from aws2bq.warehouses.bigquery.dialect import quote_identifier, render
+
+    table, column = "t`x\\y", "a`b\\c"
+    assert quote_identifier(column) == "`a\\`b\\\\c`"
+    assert googlesql.evaluate(f"(SELECT AS STRUCT 1 AS {quote_identifier(column)})") == {column: 1}
+    string = ColumnType(Kind.STRING)
+    schema = TableSchema(
+        (Column("pk", string, "pk", Role.KEY), Column(column, string, column)), 1, ("pk",)
+    )
+    snapshot = exp.select(exp.column("pk", quoted=True), exp.column(column, quoted=True)).from_(
+        exp.table_("stage", db="d", quoted=True)
+    )
+    changes = snapshot_changes(
+        mode=Mode.MERGE, soft_delete=False, table=table, dataset="d", schema=schema,
+        snapshot=snapshot, changed_at=datetime(2024, 1, 2, tzinfo=UTC), caps=BIGQUERY,
+        table_exists=True,
+    )  # fmt: skip
+    steps = change_steps(
+        mode=Mode.MERGE, soft_delete=False, table=table, dataset="d", schema=schema,
+        changes=changes, entry=_entry(schema, Mode.MERGE), caps=BIGQUERY, table_exists=True,
+        previous=schema,
+    )  # fmt: skip
+
+    def catalog() -> Catalog:
+        out = Catalog("p", "d")
+        out.add(["d", "stage"], [("pk", "STRING"), (column, "STRING")])
+        out.add(["d", table], [("pk", "STRING"), (column, "STRING")])
+        return out
+
+    data = [s for s in steps.all() if isinstance(s, exp.Merge)]
+    kinds = [a.kind for a in googlesql.analyze_script(render(data[0]), catalog())]
+    assert kinds == ["ResolvedMergeStmt"]
+    with pytest.raises(AnalysisError):
+        googlesql.analyze_script(data[0].sql("bigquery"), catalog())
+
+
+def test_postgres_time_24_00_is_a_loss_never_midnight(googlesql: GoogleSqlAnalyzer) -> None:
+    """PostgreSQL's ``time`` holds 24:00:00, BigQuery's TIME stops at 23:59:59.999999. The
+    typed SELECT must report the value as a loss (the loader then widens the column to the
+    exact text: docs/type-contract.md, tests/integration/field/test_rds_text_values.py), never
+    read it as 00:00:00 (the emulator's SAFE_CAST does) nor abort the table some other way."""
+    from aws2bq.core.rds_types import Engine, Raw, RawType, SourceColumn
+    from aws2bq.testing.googlesql import AnalysisError
+
+    from .test_googlesql_semantics import typed_rows
+
+    column = SourceColumn("t", "time without time zone")
+    text = RawType(Raw.STRING)
+    got = typed_rows(googlesql, Engine.POSTGRES, column, text, ["23:59:59.999999", None])
+    assert got == ["23:59:59.999999", None]
+    with pytest.raises(AnalysisError, match=r"aws2bq-loss \[t\]: cannot convert exactly: 24:00:00"):
+        typed_rows(googlesql, Engine.POSTGRES, column, text, ["24:00:00"])

@@ -69,6 +69,20 @@ def dedup_select(stage: exp.Table, keys: Sequence[str], since: dt.datetime | Non
     return select.qualify(exp.EQ(this=window, expression=exp.Literal.number(1)))
 
 
+def expiring(at: dt.datetime) -> exp.Properties:
+    """``OPTIONS(expiration_timestamp=TIMESTAMP '…')``: a table a crashed run leaves behind
+    deletes itself (https://cloud.google.com/bigquery/docs/reference/standard-sql/
+    data-definition-language#table_option_list), like the staging tables made through the API
+    (``staging_expiration_hours``)."""
+    stamp = exp.Cast(
+        this=exp.Literal.string(at.astimezone(dt.UTC).isoformat()),
+        to=exp.DataType.build("TIMESTAMP", dialect="bigquery"),
+    )
+    return exp.Properties(
+        expressions=[exp.Property(this=exp.var("expiration_timestamp"), value=stamp)]
+    )
+
+
 def record_keys_select(stage: exp.Table) -> exp.Select:
     """The distinct sets of key attribute names the records' ``Keys`` hold, one row each: a
     JSON array of the names, verbatim (:func:`.dynamodb_sql.attribute_name`: JSON_KEYS
@@ -156,10 +170,12 @@ class BigQueryDynamoDBIncrementalStaging(BigQueryHost, DynamoDBIncrementalStagin
         self, staged: StagedExport, *, keys: Sequence[str], since: dt.datetime | None
     ) -> int:
         target = self._changes_ref(staged).expression()
+        expires = dt.datetime.now(dt.UTC) + dt.timedelta(hours=self.config.staging_expiration_hours)
         self.execute(
             exp.Create(
                 this=target,
                 kind="TABLE",
+                properties=expiring(expires),
                 expression=dedup_select(staged.table.expression(), keys, since),
             )
         )
