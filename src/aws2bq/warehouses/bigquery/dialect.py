@@ -12,6 +12,7 @@ sqlglot renders it.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import sqlglot.expressions as exp
 from sqlglot.dialects.bigquery import BigQuery
@@ -31,10 +32,14 @@ def quote_identifier(name: str) -> str:
     return f"`{_NEEDS_ESCAPE.sub(escape, name)}`"
 
 
+#: sqlglot types ``Dialect.Generator`` as a class variable: subclassed through ``Any``.
+_Generator: Any = BigQuery.Generator
+
+
 class Aws2bqBigQuery(BigQuery):
     """sqlglot's BigQuery dialect with :func:`quote_identifier` for identifiers."""
 
-    class Generator(BigQuery.Generator):
+    class Generator(_Generator):  # type: ignore[misc]
         def identifier_sql(self, expression: exp.Identifier) -> str:
             if _NEEDS_ESCAPE.search(expression.name):
                 return quote_identifier(expression.name)
