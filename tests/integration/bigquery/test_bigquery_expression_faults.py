@@ -1,4 +1,4 @@
-"""Issue 12 faults 2 and 16 on the emulator, through the real client and warehouse.
+"""Issue 12 faults 13 and 16 on the emulator, through the real client and warehouse.
 
 (What the emulator cannot show — JSON_KEYS quoting, NULL arrays stored empty, identifier
 escapes — is checked by GoogleSQL's evaluator in test_googlesql_expression_faults.py.)
@@ -7,12 +7,15 @@ escapes — is checked by GoogleSQL's evaluator in test_googlesql_expression_fau
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlglot.expressions as exp
 
 from aws2bq.core.progress import NullProgress
 from aws2bq.testing.bqemulator import BigQueryEmulator
@@ -91,3 +94,26 @@ def test_incremental_changes_table_reports_its_expiration(
     finally:
         wh.drop_dynamodb_incremental_staging(staged)
         wh.close()
+
+
+# -- fault 13: wide numbers in JSON ---------------------------------------------------------------
+@pytest.mark.slow
+def test_dynamodb_json_keeps_wide_numbers_exact_through_parse_json(
+    bq_emulator: BigQueryEmulator, dataset: str, googlesql: Any
+) -> None:
+    """PARSE_JSON's default (exact) mode refuses a number a double does not hold. The
+    DynamoDB JSON column's UDF (run by the emulator's V8) turns such numbers into their exact
+    text first, so GoogleSQL's PARSE_JSON of its output takes every value as it is."""
+    wh = _warehouse(bq_emulator, dataset)
+    wh._ensure_json_function()
+    value = {"M": {"big": {"N": "12345678901234567890123"}, "pi": {"N": "3.14159265358979323846"},
+                   "ok": {"N": "1.5"}, "ns": {"NS": ["1", "99999999999999999999999"]},
+                   "huge": {"N": "1E+125"}}}  # fmt: skip
+    call = exp.Anonymous(
+        this=wh._json_function(), expressions=[exp.Literal.string(json.dumps(value))]
+    )
+    ((text,),) = wh.query(exp.select(call))
+    wh.close()
+    parsed = googlesql.evaluate(f"PARSE_JSON({exp.Literal.string(text).sql('bigquery')})")
+    assert parsed == {"big": "12345678901234567890123", "pi": "3.14159265358979323846",
+                      "ok": 1.5, "ns": [1, "99999999999999999999999"], "huge": "1E+125"}  # fmt: skip

@@ -297,3 +297,39 @@ def test_postgres_time_24_00_is_a_loss_never_midnight(googlesql: GoogleSqlAnalyz
     assert got == ["23:59:59.999999", None]
     with pytest.raises(AnalysisError, match=r"aws2bq-loss \[t\]: cannot convert exactly: 24:00:00"):
         typed_rows(googlesql, Engine.POSTGRES, column, text, ["24:00:00"])
+
+
+# -- fault 13: wide numbers in MySQL JSON / PostgreSQL jsonb ---------------------------------------
+@pytest.mark.parametrize(
+    ("engine", "type_name"), [("MYSQL", "json"), ("POSTGRES", "jsonb")], ids=["mysql", "postgres"]
+)
+def test_rds_json_with_a_wide_number_is_a_loss_never_rounded(
+    googlesql: GoogleSqlAnalyzer, engine: str, type_name: str
+) -> None:
+    """``SAFE.PARSE_JSON`` in its default exact mode gives NULL for a document holding a
+    number a double does not hold; ``wide_number_mode=>'round'`` would round it silently. The
+    type contract: the value is a loss, the column widens to the document's exact text (the
+    loader's widening), and numbers a double holds stay JSON numbers."""
+    from aws2bq.core.rds_types import Engine, Raw, RawType, SourceColumn
+    from aws2bq.testing.googlesql import AnalysisError
+
+    from .test_googlesql_semantics import typed_rows
+
+    column = SourceColumn("doc", type_name)
+    text = RawType(Raw.STRING)
+    fine = ['{"a": 0.1, "b": 18446744073709551615, "c": 1e300}', None]
+    got = typed_rows(googlesql, Engine[engine], column, text, fine)
+    assert got == [{"a": 0.1, "b": 18446744073709551615, "c": 1e300}, None]
+    for wide in ('{"pi": 3.14159265358979323846}', '{"n": 12345678901234567890123}'):
+        with pytest.raises(AnalysisError, match=r"aws2bq-loss \[doc\]: cannot convert exactly"):
+            typed_rows(googlesql, Engine[engine], column, text, [wide])
+    plan_types = [str(t) for t in _json_plan(engine, type_name).wider_types()]
+    assert plan_types == ["STRING"]
+
+
+def _json_plan(engine: str, type_name: str) -> Any:
+    from aws2bq.core.rds_types import Engine, Raw, RawType, SourceColumn, plan_table
+
+    column = SourceColumn("doc", type_name)
+    plan = plan_table(Engine[engine], [column], {"doc": [RawType(Raw.STRING)]})
+    return plan.by_source()["doc"]
