@@ -118,3 +118,46 @@ def test_dynamodb_json_keeps_wide_numbers_exact_through_parse_json(
     wide = "99999999999999999999999"
     assert parsed == {"big": "12345678901234567890123", "pi": "3.14159265358979323846",
                       "ok": 1.5, "ns": [1, wide], "huge": "1E+125"}  # fmt: skip
+
+
+# -- fault 2: names JSON_KEYS escapes, end to end on the emulator ---------------------------------
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["a.b", "example.txt", "g\\h", "c d"],
+        pytest.param(
+            ["a.b", 'e"f', '"q'],
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="bqemulator: JSON subscript by a key holding a double quote fails "
+                "(Binder Error: JSON path error); BigQuery: GoogleSQL evaluator test",
+            ),
+        ),
+    ],
+    ids=["dots-backslash", "quotes"],
+)
+def test_attribute_names_with_dots_quotes_and_backslashes_load_their_values(
+    bq_emulator: BigQueryEmulator, dataset: str, tmp_path: Path, names: list[str]
+) -> None:
+    """The production path (CLOUD) on the emulator, whose JSON_KEYS lists names verbatim:
+    the name reading of fault 2's fix must keep every name there too (BigQuery's quoting is
+    checked by GoogleSQL's evaluator)."""
+    from bench.export_writer import item_line, write_export
+
+    from aws2bq.runner.dynamodb_load import DynamoDBLoadRequest, load_dynamodb
+    from aws2bq.warehouses.base import TableRef
+
+    item = {"pk": {"S": "1"}} | {n: {"S": f"v{i}"} for i, n in enumerate(names)}
+    folder = write_export(tmp_path / "src", [[item_line(item)]]).folder
+    wh = _warehouse(bq_emulator, dataset)
+    request = DynamoDBLoadRequest(export=str(folder), table="items", keys=("pk",),
+                                  warehouse=wh.url)  # fmt: skip
+    assert load_dynamodb(request, warehouse=wh).status == "applied"
+    described = wh.column_descriptions(TableRef("items"))
+    column = {d.removeprefix("source attribute: "): c for c, d in described.items() if d}
+    assert set(names) <= set(column)
+    select = exp.select(*(exp.column(column[n], quoted=True) for n in names)).from_(
+        exp.table_("items", quoted=True)
+    )
+    assert wh.query(select) == [tuple(f"v{i}" for i in range(len(names)))]
+    wh.close()
