@@ -117,6 +117,9 @@ class ChangeFeatures:
     #: type (https://cloud.google.com/bigquery/docs/reference/standard-sql/conversion_functions
     #: #cast_as_array), so typed arrays are taken as they are there.
     cast_arrays: bool = True
+    #: The warehouse stores a NULL array as an empty one, so the row hash must not tell them
+    #: apart (a snapshot's NULL set against the table's ``[]``: issue 12 fault 3).
+    null_array_is_empty: bool = False
 
 
 #: By sqlglot dialect (``Capabilities.dialect``).
@@ -149,6 +152,9 @@ CHANGE_FEATURES: Mapping[str, ChangeFeatures] = MappingProxyType(
             ),
             max_cluster_columns=4,
             cast_arrays=False,
+            # https://cloud.google.com/bigquery/docs/reference/standard-sql/data-types
+            # #array_nulls: "BigQuery translates a NULL ARRAY into an empty ARRAY".
+            null_array_is_empty=True,
             alter_type=frozenset(
                 {
                     (Kind.INT64, Kind.NUMERIC),
@@ -209,6 +215,16 @@ def _table(name: str, dataset: str | None, alias: str | None = None) -> exp.Tabl
     return table
 
 
+def _aliased(table: exp.Table, alias: str = _TARGET) -> exp.Table:
+    """``table`` under ``alias``. Every generated query names the target through an alias:
+    unaliased, a table named like one of its columns reads as the table's row (a STRUCT) where
+    the column was meant (GoogleSQL resolves a range variable before a column; issue 12
+    fault 15). aws2bq's aliases start with ``_aws2bq_``, which no column name does."""
+    out = table.copy()
+    out.set("alias", exp.TableAlias(this=_id(alias)))
+    return out
+
+
 def _and(conditions: Sequence[exp.Expression]) -> exp.Expression:
     return cast(exp.Expression, exp.and_(*conditions)) if conditions else exp.true()
 
@@ -239,6 +255,12 @@ def _cast(expression: exp.Expression, column: Column, caps: Capabilities) -> exp
     if column.type.repeated and not features(caps).cast_arrays:
         return expression  # already of the column's type: the only ARRAY cast BigQuery has
     return exp.Cast(this=expression, to=caps.data_type(column.type))
+
+
+def _empty_if_null(value: exp.Expression, column: Column, caps: Capabilities) -> exp.Expression:
+    """An array value with NULL read as the empty array of its type."""
+    empty = exp.Cast(this=exp.Array(expressions=[]), to=caps.data_type(column.type))
+    return exp.Coalesce(this=value, expressions=[empty])
 
 
 def data_columns(schema: TableSchema) -> list[Column]:
@@ -477,7 +499,7 @@ def _rebuild(
         kind="TABLE",
         replace=True,
         properties=properties,
-        expression=exp.select(*projection).from_(target.copy()),
+        expression=exp.select(*projection).from_(_aliased(target)),
     )
 
 
@@ -512,7 +534,6 @@ def partition_expression(column: str, ctype: ColumnType, granularity: str) -> ex
             f"cannot partition by column {column!r} ({ctype.kind.value}"
             f"{' array' if ctype.repeated else ''}) at {unit}: BigQuery partitions by "
             f"{allowed}"
-        )
     function = units[unit]
     if function is None:
         return _col(column)
@@ -718,13 +739,16 @@ def snapshot_changes(
     def hashed(values: list[exp.Expression]) -> list[exp.Expression]:
         if not others:
             return []
+        if feats.null_array_is_empty:
+            values = [_empty_if_null(v, c, caps) if c.type.repeated else v
+                      for v, c in zip(values, others, strict=True)]  # fmt: skip
         return [_as(feats.row_hash(values), _HASH)]
 
     snap_values = [value(c) for c in others]
     new = exp.select(*typed, *hashed(snap_values)).from_(snap)
     old = (
         exp.select(*[_col(c.name) for c in columns], *hashed([_col(c.name) for c in others]))
-        .from_(_table(table, dataset))
+        .from_(_table(table, dataset, alias=_TARGET))
         .where(current_filter(mode, soft_delete))
     )
     s, t = "_aws2bq_new", "_aws2bq_old"
@@ -991,12 +1015,12 @@ def _delete_insert(
     exists = exp.Exists(
         this=exp.select(exp.Literal.number(1))
         .from_(_table(CHANGES_TABLE, None, alias=_SOURCE))
-        .where(_and([exp.EQ(this=_col(k, _SOURCE), expression=_col(k, target_name)) for k in keys]))
+        .where(_and([exp.EQ(this=_col(k, _SOURCE), expression=_col(k, _TARGET)) for k in keys]))
     )
     del staged
     return [
         _materialise(changes),
-        exp.delete(target.copy(), where=exists),
+        exp.delete(_table(target_name, dataset, alias=_TARGET), where=exists),
         _first_load(
             target,
             schema,
@@ -1044,7 +1068,7 @@ def _history(
     current = (
         exp.select(*[_col(c.name) for c in data_columns(schema)], _col(VALID_FROM),
                    _col(IS_DELETED))
-        .from_(_table(target_name, dataset))
+        .from_(_table(target_name, dataset, alias=_TARGET))
         .where(_col(IS_CURRENT) if prune is None
                else exp.and_(_col(IS_CURRENT), prune.condition()))
     )  # fmt: skip
@@ -1065,7 +1089,7 @@ def _history(
     )
     target = _table(target_name, dataset)
     close = exp.Update(
-        this=target.copy(),
+        this=_table(target_name, dataset, alias=_TARGET),
         expressions=[
             exp.EQ(this=_col(VALID_TO), expression=_col(CHANGE_AT, _SOURCE)),
             exp.EQ(this=_col(IS_CURRENT), expression=exp.false()),
@@ -1073,11 +1097,9 @@ def _history(
         from_=exp.From(this=_table(CHANGES_TABLE, None, alias=_SOURCE)),
         where=exp.Where(
             this=exp.and_(
-                _and(
-                    [exp.EQ(this=_col(k, target_name), expression=_col(k, _SOURCE)) for k in keys]
-                ),
-                _col(IS_CURRENT, target_name),
-                *([prune.condition(target_name)] if prune is not None else []),
+                _and([exp.EQ(this=_col(k, _TARGET), expression=_col(k, _SOURCE)) for k in keys]),
+                _col(IS_CURRENT, _TARGET),
+                *([prune.condition(_TARGET)] if prune is not None else []),
             )
         ),
     )

@@ -393,6 +393,15 @@ def _number_cast(text: exp.Expression, kind: Kind, caps: Capabilities) -> exp.Ex
     return canonical_sql(text, DIALECT)
 
 
+def _sorted_set(values: exp.Expression) -> exp.Expression:
+    """A DynamoDB set's typed elements in ascending order (NULL stays NULL).
+
+    Sets are unordered (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/
+    HowItWorks.NamingRulesDataTypes.html#HowItWorks.DataTypes.SetTypes): two exports may list
+    the same set differently, which must not read as a change (issue 12 fault 3)."""
+    return exp.Anonymous(this="list_sort", expressions=[values])
+
+
 def column_value(value: exp.Expression, column: Column, caps: Capabilities) -> exp.Expression:
     """The typed value of one column from its attribute's descriptor struct."""
     ctype = column.type
@@ -409,19 +418,23 @@ def column_value(value: exp.Expression, column: Column, caps: Capabilities) -> e
     if ctype.repeated:
         if kind in (Kind.INT64, Kind.NUMERIC, Kind.BIGNUMERIC, Kind.DECIMAL_TEXT):
             x = exp.to_identifier("x")
-            return _parse(
-                "list_transform((:v).NS, :fn)",
-                v=value,
-                fn=exp.Lambda(this=_number_cast(exp.column(x), kind, caps), expressions=[x]),
+            return _sorted_set(
+                _parse(
+                    "list_transform((:v).NS, :fn)",
+                    v=value,
+                    fn=exp.Lambda(this=_number_cast(exp.column(x), kind, caps), expressions=[x]),
+                )
             )
         if kind is Kind.STRING:
-            return field(value, "SS")
+            return _sorted_set(field(value, "SS"))
         if kind is Kind.BYTES:
             x = exp.to_identifier("x")
-            return _parse(
-                "list_transform((:v).BS, :fn)",
-                v=value,
-                fn=exp.Lambda(this=_parse("from_base64(x)"), expressions=[x]),
+            return _sorted_set(
+                _parse(
+                    "list_transform((:v).BS, :fn)",
+                    v=value,
+                    fn=exp.Lambda(this=_parse("from_base64(x)"), expressions=[x]),
+                )
             )
         raise ValueError(f"no DynamoDB set maps to {ctype}")
     if kind in (Kind.INT64, Kind.NUMERIC, Kind.BIGNUMERIC, Kind.DECIMAL_TEXT):
@@ -604,17 +617,21 @@ def shaped_column_value(
     x = shaped_field(value, shape, descriptor)
     if ctype.repeated and kind in numbers:
         var = exp.to_identifier("x")
-        return _parse(
-            "list_transform(:v, :fn)",
-            v=x,
-            fn=exp.Lambda(this=_number_cast(exp.column(var), kind, caps), expressions=[var]),
+        return _sorted_set(
+            _parse(
+                "list_transform(:v, :fn)",
+                v=x,
+                fn=exp.Lambda(this=_number_cast(exp.column(var), kind, caps), expressions=[var]),
+            )
         )
     if kind in numbers:
         return _number_cast(x, kind, caps)
     if kind is Kind.BYTES:
         if ctype.repeated:
-            return _parse("list_transform(:v, x -> from_base64(x))", v=x)
+            return _sorted_set(_parse("list_transform(:v, x -> from_base64(x))", v=x))
         return _parse("from_base64(:v)", v=x)
+    if ctype.repeated:
+        return _sorted_set(exp.Cast(this=x, to=target))
     return exp.Cast(this=x, to=target)
 
 

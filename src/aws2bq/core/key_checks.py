@@ -70,7 +70,9 @@ def key_problems_select(rows: exp.Query, keys: Sequence[str], limit: int = 3) ->
     nulls = [exp.Is(this=col(k), expression=exp.null()) for k in keys]
     any_null = cast(exp.Expression, exp.or_(*nulls)) if len(nulls) > 1 else nulls[0]
     count = exp.Count(this=exp.Star())
-    source = exp.Subquery(this=rows.copy(), alias=exp.TableAlias(this=exp.to_identifier("_k")))
+    source = exp.Subquery(
+        this=rows.copy(), alias=exp.TableAlias(this=exp.to_identifier("_aws2bq_k"))
+    )
     return (
         exp.select(*[col(k) for k in keys], exp.alias_(count.copy(), _COUNT, quoted=True))
         .from_(source)

@@ -88,7 +88,7 @@ FROM (
           `n`,
           `tag`,
           FARM_FINGERPRINT(TO_JSON_STRING(STRUCT(`n` AS c0, `tag` AS c1))) AS `_aws2bq_hash`
-        FROM `ds`.`items`
+        FROM `ds`.`items` AS `_aws2bq_t`
         WHERE
           `_is_current` AND NOT `_is_deleted`
       ) AS `_aws2bq_old`
@@ -109,7 +109,7 @@ LEFT JOIN (
     `tag`,
     `_valid_from`,
     `_is_deleted`
-  FROM `ds`.`items`
+  FROM `ds`.`items` AS `_aws2bq_t`
   WHERE
     `_is_current`
 ) AS `_aws2bq_cur`
@@ -125,10 +125,10 @@ WHERE
       `_aws2bq_ch`.`_aws2bq_op` = 'upsert' OR NOT `_aws2bq_cur`.`_is_deleted`
     )
   );
-UPDATE `ds`.`items` SET `_valid_to` = `_aws2bq_s`.`_aws2bq_change_at`, `_is_current` = FALSE
+UPDATE `ds`.`items` AS `_aws2bq_t` SET `_valid_to` = `_aws2bq_s`.`_aws2bq_change_at`, `_is_current` = FALSE
 FROM `_aws2bq_changes` AS `_aws2bq_s`
 WHERE
-  `items`.`pk` = `_aws2bq_s`.`pk` AND `items`.`_is_current`;
+  `_aws2bq_t`.`pk` = `_aws2bq_s`.`pk` AND `_aws2bq_t`.`_is_current`;
 INSERT INTO `ds`.`items` (
   `pk`,
   `n`,

@@ -68,7 +68,7 @@ USING (
           "n",
           "tag",
           HASH("n", "tag") AS "_aws2bq_hash"
-        FROM "ds"."items"
+        FROM "ds"."items" AS "_aws2bq_t"
         WHERE
           TRUE
       ) AS "_aws2bq_old"

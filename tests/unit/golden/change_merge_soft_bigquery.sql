@@ -74,7 +74,7 @@ USING (
           `n`,
           `tag`,
           FARM_FINGERPRINT(TO_JSON_STRING(STRUCT(`n` AS c0, `tag` AS c1))) AS `_aws2bq_hash`
-        FROM `ds`.`items`
+        FROM `ds`.`items` AS `_aws2bq_t`
         WHERE
           NOT `_aws2bq_deleted`
       ) AS `_aws2bq_old`

@@ -2,9 +2,9 @@ SELECT
   (
     "Item"['pk']
   )."S" AS "pk",
-  LIST_TRANSFORM((
+  LIST_SORT(LIST_TRANSFORM((
     "Item"['b']
-  ).BS, x -> FROM_BASE64(x)) AS "b",
+  ).BS, x -> FROM_BASE64(x))) AS "b",
   CAST((
     "Item"['d']
   )."N" AS DECIMAL(38, 9)) AS "d",

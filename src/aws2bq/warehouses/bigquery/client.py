@@ -36,6 +36,7 @@ from aws2bq.core.capabilities import BIGQUERY, Capabilities
 from aws2bq.errors import ConfigError, WarehouseError, one_line
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.warehouses.base import ColumnDescriptions, JobStats, TableRef, Warehouse
+from aws2bq.warehouses.bigquery import dialect
 from aws2bq.warehouses.bigquery.capabilities import CLOUD, EMULATOR, BigQueryFeatures
 from aws2bq.warehouses.bigquery.configuration import BigQueryConfig
 from aws2bq.warehouses.bigquery.exceptions import rate_limited, translate
@@ -327,6 +328,10 @@ class BigQueryWarehouse(
             raise translate(exc, what, sql=sql) from exc
         self.record_job(job, "query", what)
         return rows
+
+    def render(self, statement: exp.Expression) -> str:
+        """GoogleSQL text: identifiers escaped as BigQuery reads them (:mod:`.dialect`)."""
+        return dialect.render(statement)
 
     def query(self, statement: exp.Expression) -> list[tuple[Any, ...]]:
         return self.run_sql(self.render(statement))

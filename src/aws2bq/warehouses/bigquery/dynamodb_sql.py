@@ -76,10 +76,18 @@ function conv(v) {
 return JSON.stringify(conv(JSON.parse(text)));
 """
 
+# An attribute whose listed name does not read its value back (v IS NULL: a DynamoDB value is
+# always a descriptor object, never absent) would profile as empty and load as NULL: fail.
 _PROFILE = r"""
 WITH entries AS (
-  SELECT k, v, JSON_KEYS(v, 1)[SAFE_OFFSET(0)] AS d
-  FROM (SELECT k, s.Item[k] AS v FROM __stage__ AS s, UNNEST(JSON_KEYS(s.Item, 1)) AS k)
+  SELECT k, v,
+    IF(v IS NULL, ERROR(CONCAT('aws2bq: attribute name not read back: ', k)),
+       JSON_KEYS(v, 1)[SAFE_OFFSET(0)]) AS d
+  FROM (
+    SELECT k, item[k] AS v
+    FROM (SELECT s.Item AS item, __name__ AS k
+          FROM __stage__ AS s, UNNEST(JSON_KEYS(s.Item, 1)) AS q)
+  )
 ),
 numbers AS (
   SELECT k, 'n' AS src, JSON_VALUE(v, '$.N') AS t FROM entries WHERE d = 'N'
@@ -152,13 +160,40 @@ def _fill(sql: str, **values: exp.Expression) -> exp.Expression:
     return _template(sql).copy().transform(swap)
 
 
+_NAME = (
+    "IF(STARTS_WITH(__q__, '\"') AND __j__[JSON_VALUE(SAFE.PARSE_JSON(__q__))] IS NOT NULL,"
+    " JSON_VALUE(SAFE.PARSE_JSON(__q__)), __q__)"
+)
+
+
+def attribute_name(item: exp.Expression, listed: exp.Expression) -> exp.Expression:
+    """The verbatim name of the attribute that ``listed``, an entry of
+    ``JSON_KEYS(item, 1)``, stands for (a STRING expression).
+
+    JSON_KEYS returns a key with a character that JSONPath would need escaped (``.``, ``"``,
+    ``\\``, control characters …) as a JSON string literal: ``a.b`` comes back as ``"a.b"``
+    (https://cloud.google.com/bigquery/docs/reference/standard-sql/json_functions#json_keys:
+    "keys containing special characters are escaped using double quotes"). Such an entry is
+    the JSON text of the name, so ``JSON_VALUE(PARSE_JSON(entry))`` is the name itself; it is
+    taken when ``item`` has that key (every key with a ``"`` is quoted, so an entry starting
+    with ``"`` is always a quoted one on BigQuery; the emulator lists names verbatim, where
+    the read-back keeps a name that merely starts with ``"``). Subscripting JSON with a
+    string reads the key verbatim (JSON subscript operator, operators#json_subscript_operator).
+    """
+    return _fill(_NAME, q=listed, j=item)
+
+
 def profile_select(stage: exp.Table) -> exp.Select:
-    """One query: per attribute, counts per descriptor and number statistics (N and NS)."""
+    """One query: per attribute, counts per descriptor and number statistics (N and NS).
+
+    Attribute names are the items' keys as they are (:func:`attribute_name`); a name that
+    does not read its value back stops the query (``ERROR``) instead of profiling as empty.
+    """
     counts = ", ".join(f"COUNTIF(d = '{d}') AS count_{d}" for d in DESCRIPTORS)
     columns = ", ".join(f"a.count_{d}" for d in DESCRIPTORS)
     # The descriptor list is a constant of the code, not data: safe to place in the template.
     sql = _PROFILE.replace("__counts__", counts).replace("__count_columns__", columns)
-    tree = _fill(sql)
+    tree = _fill(sql, name=attribute_name(exp.column("Item", table="s"), exp.column("q")))
 
     def stage_swap(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Table) and node.name == "__stage__":
@@ -208,18 +243,26 @@ def column_value(
             "IF(JSON_VALUE(__v__, '$.NULL') = 'true', NULL, PARSE_JSON(__c__))", v=value, c=call
         )
     if ctype.repeated:
+        # Sets are unordered: elements sorted, so that two exports listing a set differently
+        # give the same array (issue 12 fault 3). An absent set is [] (BigQuery stores a NULL
+        # array as an empty one: data-types#array_nulls).
         if kind in (Kind.INT64, Kind.NUMERIC, Kind.BIGNUMERIC, Kind.DECIMAL_TEXT):
             element = _number(exp.column("x"), kind)
             return _fill(
-                "ARRAY(SELECT __e__ FROM UNNEST(JSON_VALUE_ARRAY(__v__, '$.NS')) AS x)",
+                "ARRAY(SELECT __e__ AS e FROM UNNEST(JSON_VALUE_ARRAY(__v__, '$.NS')) AS x"
+                " ORDER BY e)",
                 e=element,
                 v=value,
             )
         if kind is Kind.STRING:
-            return _fill("JSON_VALUE_ARRAY(__v__, '$.SS')", v=value)
+            return _fill(
+                "ARRAY(SELECT x FROM UNNEST(JSON_VALUE_ARRAY(__v__, '$.SS')) AS x ORDER BY x)",
+                v=value,
+            )
         if kind is Kind.BYTES:
             return _fill(
-                "ARRAY(SELECT FROM_BASE64(x) FROM UNNEST(JSON_VALUE_ARRAY(__v__, '$.BS')) AS x)",
+                "ARRAY(SELECT FROM_BASE64(x) AS e FROM UNNEST(JSON_VALUE_ARRAY(__v__, '$.BS'))"
+                " AS x ORDER BY e)",
                 v=value,
             )
         raise ValueError(f"no DynamoDB set maps to {ctype}")

@@ -69,6 +69,33 @@ def dedup_select(stage: exp.Table, keys: Sequence[str], since: dt.datetime | Non
     return select.qualify(exp.EQ(this=window, expression=exp.Literal.number(1)))
 
 
+def expiring(at: dt.datetime) -> exp.Properties:
+    """``OPTIONS(expiration_timestamp=TIMESTAMP '…')``: a table a crashed run leaves behind
+    deletes itself (https://cloud.google.com/bigquery/docs/reference/standard-sql/
+    data-definition-language#table_option_list), like the staging tables made through the API
+    (``staging_expiration_hours``)."""
+    stamp = exp.Cast(
+        this=exp.Literal.string(at.astimezone(dt.UTC).isoformat()),
+        to=exp.DataType.build("TIMESTAMP", dialect="bigquery"),
+    )
+    return exp.Properties(
+        expressions=[exp.Property(this=exp.var("expiration_timestamp"), value=stamp)]
+    )
+
+
+def record_keys_select(stage: exp.Table) -> exp.Select:
+    """The distinct sets of key attribute names the records' ``Keys`` hold, one row each: a
+    JSON array of the names, verbatim (:func:`.dynamodb_sql.attribute_name`: JSON_KEYS
+    quotes a name with a dot), sorted."""
+    listed = exp.column("q")
+    names = dynamodb_sql._fill(
+        "TO_JSON_STRING(ARRAY(SELECT __n__ AS k FROM UNNEST(JSON_KEYS(__j__, 1)) AS q ORDER BY k))",
+        n=dynamodb_sql.attribute_name(_col("Keys"), listed),
+        j=_col("Keys"),
+    )
+    return exp.select(names).from_(stage).distinct()
+
+
 class BigQueryDynamoDBIncrementalStaging(BigQueryHost, DynamoDBIncrementalStaging):
     """The incremental-records ability of :class:`BigQueryWarehouse` (a mixin)."""
 
@@ -106,11 +133,7 @@ class BigQueryDynamoDBIncrementalStaging(BigQueryHost, DynamoDBIncrementalStagin
         return staged
 
     def dynamodb_record_keys(self, staged: StagedExport) -> list[tuple[str, ...]]:
-        names = dynamodb_sql._fill(
-            "TO_JSON_STRING(ARRAY(SELECT k FROM UNNEST(JSON_KEYS(__j__, 1)) AS k ORDER BY k))",
-            j=_col("Keys"),
-        )
-        rows = self.query(exp.select(names).from_(staged.table.expression()).distinct())
+        rows = self.query(record_keys_select(staged.table.expression()))
         return sorted(tuple(json.loads(r[0])) for r in rows if r[0] is not None)
 
     def unkeyed_dynamodb_records(self, staged: StagedExport, keys: Sequence[str]) -> int:
@@ -147,10 +170,12 @@ class BigQueryDynamoDBIncrementalStaging(BigQueryHost, DynamoDBIncrementalStagin
         self, staged: StagedExport, *, keys: Sequence[str], since: dt.datetime | None
     ) -> int:
         target = self._changes_ref(staged).expression()
+        expires = dt.datetime.now(dt.UTC) + dt.timedelta(hours=self.config.staging_expiration_hours)
         self.execute(
             exp.Create(
                 this=target,
                 kind="TABLE",
+                properties=expiring(expires),
                 expression=dedup_select(staged.table.expression(), keys, since),
             )
         )
