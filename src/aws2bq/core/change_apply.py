@@ -534,6 +534,7 @@ def partition_expression(column: str, ctype: ColumnType, granularity: str) -> ex
             f"cannot partition by column {column!r} ({ctype.kind.value}"
             f"{' array' if ctype.repeated else ''}) at {unit}: BigQuery partitions by "
             f"{allowed}"
+        )
     function = units[unit]
     if function is None:
         return _col(column)
