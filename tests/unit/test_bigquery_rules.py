@@ -48,6 +48,16 @@ def rules(sql: str) -> list[str]:
          "FROM u", ["array_null"]),
         ("INSERT INTO t (a) SELECT ARRAY(SELECT SAFE_CAST(x AS BOOL) FROM UNNEST(s) AS x "
          "WHERE SAFE_CAST(x AS BOOL) IS NOT NULL) FROM u", []),
+        # Only inspected (the loss guard's tests), not stored: no violation; the stored
+        # branch of the same CASE still has to filter.
+        ("INSERT INTO t (a) SELECT CASE WHEN NOT (ARRAY(SELECT SAFE_CAST(x AS BOOL) FROM "
+         "UNNEST(s) AS x) IS NULL) AND (SELECT COUNT(*) FROM UNNEST(ARRAY(SELECT SAFE_CAST(x "
+         "AS BOOL) FROM UNNEST(s) AS x)) AS y WHERE y IS NULL) = 0 THEN ARRAY(SELECT "
+         "SAFE_CAST(x AS BOOL) FROM UNNEST(s) AS x WHERE SAFE_CAST(x AS BOOL) IS NOT NULL) "
+         "END FROM u", []),
+        ("INSERT INTO t (a) SELECT CASE WHEN (SELECT COUNT(*) FROM UNNEST(ARRAY(SELECT "
+         "SAFE_CAST(x AS BOOL) FROM UNNEST(s) AS x)) AS y WHERE y IS NULL) = 0 THEN "
+         "ARRAY(SELECT SAFE_CAST(x AS BOOL) FROM UNNEST(s) AS x) END FROM u", ["array_null"]),
         ("INSERT INTO t (a) SELECT [1, NULL]", ["array_null"]),
         ("INSERT INTO t (a) SELECT ARRAY_AGG(x) FROM u", ["array_null"]),
         ("INSERT INTO t (a) SELECT ARRAY_AGG(x IGNORE NULLS) FROM u", []),

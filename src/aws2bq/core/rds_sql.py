@@ -271,6 +271,14 @@ TEMPLATES: Mapping[tuple[str, str], str] = {
         "FROM UNNEST(JSON_VALUE_ARRAY(IF(STARTS_WITH(:j, '[') AND NOT STARTS_WITH(:j, '[['), "
         ":j, '[]'))) AS x WITH OFFSET AS o ORDER BY o), NULL)"
     ),
+    # The same, as written once the loss guard saw no NULL element: the filter removes nothing
+    # then, but it makes "no NULL element is stored" hold by construction (BigQuery refuses
+    # such an array: data-types#array_nulls), as the rules check requires.
+    ("pg_array_stored", "bigquery"): (
+        "IF(STARTS_WITH(:j, '[') AND NOT STARTS_WITH(:j, '[['), ARRAY(SELECT :c "
+        "FROM UNNEST(JSON_VALUE_ARRAY(IF(STARTS_WITH(:j, '[') AND NOT STARTS_WITH(:j, '[['), "
+        ":j, '[]'))) AS x WITH OFFSET AS o WHERE :c IS NOT NULL ORDER BY o), NULL)"
+    ),
     ("pg_array_inner", "bigquery"): "x",
     # BigQuery cannot store a NULL element in an array: such arrays do not fit ARRAY<…>.
     ("no_null_element", "bigquery"): ("(SELECT COUNT(*) FROM UNNEST(:a) AS y WHERE y IS NULL) = 0"),
@@ -315,6 +323,10 @@ class Conversion:
     null_ok: exp.Expression | None = None
     #: When the value was converted exactly (None: when it is not NULL).
     fits: exp.Expression | None = None
+    #: What is written when ``fits`` holds, if not ``value`` itself: the same value in a form
+    #: that shows a property ``fits`` already guarantees (a BigQuery array filtered of NULL
+    #: elements, which ``fits`` has ruled out, so that no statement can store one).
+    stored: exp.Expression | None = None
 
     def converted(self) -> exp.Expression:
         """True when the value was converted exactly."""
@@ -413,7 +425,8 @@ def convert(
             exp.Not(this=exp.Paren(this=_is_null(value))),
             render("no_null_element", caps, a=value),
         )
-        return guarded(value, cast(exp.Expression, fits))
+        stored = render("pg_array_stored", caps, j=parsed, c=inner)
+        return Conversion(value, _is_null(v), cast(exp.Expression, fits), stored)
     if s in (Semantic.INTEGER, Semantic.UNSIGNED_BIGINT, Semantic.FLOAT):
         if r in (Raw.INT, Raw.DECIMAL, Raw.FLOAT) and not (
             s is not Semantic.FLOAT and r is Raw.FLOAT
@@ -535,7 +548,7 @@ def _guard(
     if conversion.fits is not None:
         return exp.Case(
             ifs=[
-                exp.If(this=conversion.fits, true=conversion.value),
+                exp.If(this=conversion.fits, true=conversion.stored or conversion.value),
                 exp.If(this=conversion.null_ok, true=typed_null),
             ],
             default=fail,

@@ -213,13 +213,7 @@ CASES = [
 ]
 #: Faults of issue 12 owned by other branches that these checks expose (strict: the merge
 #: that fixes them turns the case green, and the mark must go).
-KNOWN_FAULTS = {
-    **{
-        ("rds_postgres", mode): "issue 12 fault 4 (i10): PostgreSQL text[] → ARRAY(SELECT "
-        "SAFE_CAST(…)) may hold NULL elements, which BigQuery refuses to store"
-        for mode in ("replace", "merge", "soft", "history")
-    },
-}
+KNOWN_FAULTS: dict[tuple[str, str], str] = {}
 
 
 @dataclass

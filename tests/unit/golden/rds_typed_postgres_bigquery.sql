@@ -283,6 +283,10 @@ SELECT
           ),
           '$'
         )) AS x WITH OFFSET AS o
+        WHERE
+          NOT (
+            SAFE_CAST(x AS INT64)
+          ) IS NULL
         ORDER BY
           o
       ),
@@ -394,6 +398,10 @@ SELECT
           ),
           '$'
         )) AS x WITH OFFSET AS o
+        WHERE
+          NOT (
+            SAFE_CAST(x AS STRING)
+          ) IS NULL
         ORDER BY
           o
       ),

@@ -327,11 +327,24 @@ def _filters_not_null(select: exp.Select, element: exp.Expression) -> bool:
     return False
 
 
+def _only_inspected(array: exp.Expression, statement: exp.Expression) -> bool:
+    """True when ``array`` is only looked at, never stored: unnested or tested for NULL (the
+    loss guard's "no NULL element" count and "is not NULL" test of the value it guards)."""
+    node = array.parent
+    while node is not None and node is not statement:
+        if isinstance(node, exp.Unnest | exp.Is):
+            return True
+        node = node.parent
+    return False
+
+
 def _array_null_rule(statement: exp.Expression) -> list[Violation]:
     if not isinstance(statement, exp.Insert | exp.Merge | exp.Create | exp.Update):
         return []
     out: list[Violation] = []
     for array in statement.find_all(exp.Array):
+        if _only_inspected(array, statement):
+            continue
         for element in array.expressions:
             if isinstance(element, exp.Null):
                 out.append(Violation("array_null", f"NULL in {array.sql(dialect='bigquery')}"))
