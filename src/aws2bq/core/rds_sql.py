@@ -16,7 +16,7 @@ column and picks an example for the error message.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import cast
 
@@ -577,10 +577,13 @@ class Source:
     raws: Mapping[str, RawType]
     #: The group's files (keys as the export names them), for messages.
     files: tuple[str, ...] = ()
+    #: Source column name → the relation's column where they differ (a name the staging
+    #: could not load under: :func:`aws2bq.core.naming.staging_names`).
+    staged_names: Mapping[str, str] = field(default_factory=dict)
 
-
-def _raw_column(name: str) -> exp.Column:
-    return exp.column(name, quoted=True)
+    def column(self, name: str) -> exp.Column:
+        """The relation's column holding source column ``name``."""
+        return exp.column(self.staged_names.get(name, name), quoted=True)
 
 
 def typed_select(
@@ -610,7 +613,7 @@ def typed_select(
             elif source is None or column.source_name not in source.raws:
                 value = exp.Cast(this=exp.null(), to=target)
             else:
-                raw = _raw_column(column.source_name)
+                raw = source.column(column.source_name)
                 conversion = convert(
                     by_source[column.source_name],
                     source.raws[column.source_name],
@@ -651,7 +654,7 @@ def loss_select(
         for p in plan.columns:
             if p.source.name not in source.raws:
                 continue
-            raw = _raw_column(p.source.name)
+            raw = source.column(p.source.name)
             conversion = convert(
                 by_source[p.source.name],
                 source.raws[p.source.name],
