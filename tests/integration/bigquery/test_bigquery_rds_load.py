@@ -137,6 +137,7 @@ def test_geometry_srid_4326_is_geography_other_srids_keep_their_bytes(
     assert kinds == [("ST_Point",), ("ST_MultiPolygon",)]
 
 
+@pytest.mark.slow  # two exports and loads of a 61-column table: ~30 s on a loaded machine
 def test_merge_of_a_wide_table_reads_its_typed_rows_from_a_staged_table(
     sandbox: Sandbox,
     mariadb: Database,
