@@ -145,3 +145,15 @@ def test_an_unknown_partition_column_is_named() -> None:
 
     with pytest.raises(ValueError, match="'nope' is not a column"):
         layout_properties(TableLayout("nope"), features(BIGQUERY), {"at": ColumnType(Kind.DATE)})
+
+
+def test_parquet_load_fields_follow_the_classic_column_names() -> None:
+    """Issue 12.10: a table loaded from Parquet takes no flexible column names."""
+    from aws2bq.warehouses.bigquery.rules import check_parquet_load_fields
+
+    ok = [{"name": "id"}, {"name": "_aws2bq_c2"}, {"name": "a_b1"}]
+    assert check_parquet_load_fields(ok) == []
+    bad = [{"name": n} for n in ("a.b", "price$", "1st", "名前", "x y")]
+    assert [v.rule for v in check_parquet_load_fields(bad)] == ["parquet_column_name"] * 5
+    twice = check_parquet_load_fields([{"name": "Name"}, {"name": "name"}])
+    assert [v.rule for v in twice] == ["column_name"]

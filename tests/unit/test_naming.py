@@ -70,3 +70,23 @@ def test_replaced_names_collide_with_verbatim_ones_deterministically() -> None:
 def test_taken_names_are_avoided_case_insensitively() -> None:
     assert assign_names(["Name"], taken=["name"]) == {"Name": "Name_2"}
     assert assign_names(["名前"], taken=["名前"], rule=DUCKDB_NAMES) == {"名前": "名前_2"}
+
+
+def test_staging_names_keep_loadable_names_and_rename_the_rest() -> None:
+    """Issue 12.10: what a BigQuery Parquet load refuses (not the classic convention, a
+    reserved or aws2bq prefix, names equal ignoring case) gets a positional staging name."""
+    from aws2bq.core.naming import staging_names
+
+    names = ["id", "a.b", "price$", "Name", "name", "1st", "_PARTITIONTIME", "_aws2bq_x", "ok_2"]
+    assert staging_names(names) == {
+        "id": "id",
+        "a.b": "_aws2bq_c2",
+        "price$": "_aws2bq_c3",
+        "Name": "_aws2bq_c4",
+        "name": "_aws2bq_c5",
+        "1st": "_aws2bq_c6",
+        "_PARTITIONTIME": "_aws2bq_c7",
+        "_aws2bq_x": "_aws2bq_c8",
+        "ok_2": "ok_2",
+    }
+    assert staging_names(["x" * 300, "y" * 301]) == {"x" * 300: "x" * 300, "y" * 301: "_aws2bq_c2"}

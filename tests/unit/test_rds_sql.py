@@ -105,3 +105,20 @@ def test_duckdb_pg_array_text_with_quotes_nulls_and_multi_dimensional_refused() 
     con.execute("INSERT INTO src VALUES ('{{1,2},{3,4}}')")
     with pytest.raises(duckdb.Error, match="aws2bq-loss"):
         con.execute(typed.sql("duckdb")).fetchall()
+
+
+def test_duckdb_geography_table_widened_to_bytes_keeps_mysql_bytes() -> None:
+    """Issue 12.14: a GEOGRAPHY column (SRID 4326 WKB) joined with a widened BYTES one gives
+    BYTES, and its old values become MySQL's bytes again (SRID 4326 prefix + WKB)."""
+    from aws2bq.core.change_apply import widen_type
+    from aws2bq.core.schema import ColumnType, Kind
+    from aws2bq.core.widening import Widening
+
+    geography, raw_bytes = ColumnType(Kind.GEOGRAPHY), ColumnType(Kind.BYTES)
+    assert widen_type(geography, raw_bytes) == raw_bytes == widen_type(raw_bytes, geography)
+    wkb = "0101000000000000000000F03F0000000000000040"  # POINT(1 2)
+    value = Widening(DUCKDB).value(exp.Unhex(this=exp.Literal.string(wkb)), geography, raw_bytes)
+    (row,) = duckdb.sql(f"SELECT hex({value.sql('duckdb')})").fetchall()
+    assert row[0] == "E6100000" + wkb
+    bigquery = Widening(BIGQUERY).value(exp.column("g"), geography, raw_bytes).sql("bigquery")
+    assert bigquery == "CONCAT(FROM_HEX('e6100000'), ST_ASBINARY(g))"

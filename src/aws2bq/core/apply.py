@@ -38,10 +38,13 @@ class Mode(StrEnum):
 
 @dataclass(frozen=True)
 class ApplySteps:
-    """``before`` run one by one (each safe alone); ``transaction`` runs as one unit."""
+    """``before`` run one by one (each safe alone); ``transaction`` runs as one unit;
+    ``after`` (clean-up of what ``before`` staged) once the transaction is over, committed
+    or not, best effort."""
 
     before: list[exp.Expression] = field(default_factory=list)
     transaction: list[exp.Expression] = field(default_factory=list)
+    after: list[exp.Expression] = field(default_factory=list)
 
     def all(self) -> list[exp.Expression]:
         return [*self.before, *self.transaction]

@@ -332,6 +332,9 @@ def widen_type(old: ColumnType, new: ColumnType) -> ColumnType:
     for a, b in ((old, new), (new, old)):
         if a == text and not b.repeated and b.kind in _TEXT_JOINS:
             return text
+        # A geometry column whose values left SRID 4326 keeps MySQL's bytes (issue 12.14).
+        if a == ColumnType(Kind.BYTES) and b == ColumnType(Kind.GEOGRAPHY):
+            return a
         if a.kind is Kind.JSON and not a.repeated and b.repeated:
             return a
     if (

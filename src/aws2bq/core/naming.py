@@ -21,7 +21,9 @@ collisions — case-insensitive — are resolved in sorted order of the source n
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -137,3 +139,39 @@ def assign_names(
         used.add(candidate.lower())
         result[source] = candidate
     return result
+
+
+#: The classic column-name convention (letters, digits, underscores; not starting with a
+#: digit), all a BigQuery Parquet load accepts: "Loading Parquet data follows the column
+#: naming convention and doesn't support flexible column names"
+#: (https://cloud.google.com/bigquery/docs/loading-data-cloud-storage-parquet#limitations).
+_CLASSIC_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,299}")
+#: Prefix of a renamed staging column (``_aws2bq_c1`` …: aws2bq's own, never a kept name).
+STAGING_PREFIX = "_aws2bq_c"
+
+
+def staging_names(names: Sequence[str]) -> dict[str, str]:
+    """A staging column name for each column of a Parquet file, in file order.
+
+    A name is kept when a BigQuery Parquet load accepts it as is: the classic convention,
+    no reserved prefix (aws2bq's own included), and no other name in the file equal to it
+    ignoring case (BigQuery matches a Parquet file's columns to the table's ignoring case,
+    https://cloud.google.com/bigquery/docs/schemas#column_names). Any other becomes
+    ``_aws2bq_c<position>`` (1-based), so the staged file and table can be loaded; the typed
+    SELECT reads it back under its source name (:class:`aws2bq.core.rds_sql.Source`).
+
+    Example:
+        >>> staging_names(["id", "a.b", "Name", "name"])
+        {'id': 'id', 'a.b': '_aws2bq_c2', 'Name': '_aws2bq_c3', 'name': '_aws2bq_c4'}
+    """
+    folded = Counter(n.lower() for n in names)
+    out: dict[str, str] = {}
+    for position, name in enumerate(names, start=1):
+        lowered = name.lower()
+        kept = (
+            _CLASSIC_NAME.fullmatch(name) is not None
+            and folded[lowered] == 1
+            and not lowered.startswith(RESERVED_PREFIXES)
+        )
+        out[name] = name if kept else f"{STAGING_PREFIX}{position}"
+    return out

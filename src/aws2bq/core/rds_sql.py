@@ -16,7 +16,7 @@ column and picks an example for the error message.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import cast
 
@@ -253,9 +253,25 @@ TEMPLATES: Mapping[tuple[str, str], str] = {
     ("bytea_text", "bigquery"): (
         "IF(REGEXP_CONTAINS(:v, r'^\\\\x([0-9a-fA-F]{2})*$'), FROM_HEX(SUBSTR(:v, 3)), NULL)"
     ),
-    # MySQL's internal geometry: a 4-byte SRID, then WKB.
-    ("geometry", "duckdb"): "unhex(substr(hex(:v), 9))",
-    ("geometry", "bigquery"): "SAFE.ST_GEOGFROMWKB(SUBSTR(:v, 5))",
+    # MySQL's internal geometry: a 4-byte little-endian SRID, then WKB (x = longitude for
+    # SRID 4326). Only SRID 4326 (E6 10 00 00) is a GEOGRAPHY; any other SRID gives NULL, a
+    # loss, and the column widens to BYTES holding the value verbatim (ColumnPlan.wider_types).
+    # BigQuery (https://cloud.google.com/bigquery/docs/reference/standard-sql/
+    # geography_functions#st_geogfromwkb): edges as spherical geodesics (planar => FALSE: MySQL
+    # computes SRID 4326 on the ellipsoid), an invalid polygon repaired (make_valid => TRUE)
+    # instead of failing. DuckDB has no spatial extension here: the WKB without the SRID.
+    ("geometry", "duckdb"): (
+        "CASE WHEN substr(hex(:v), 1, 8) = 'E6100000' THEN unhex(substr(hex(:v), 9)) END"
+    ),
+    # (Through hexadecimal text: bqemulator refuses SUBSTR of BYTES; same value on BigQuery.)
+    ("geometry", "bigquery"): (
+        "IF(STARTS_WITH(TO_HEX(:v), 'e6100000'), SAFE.ST_GEOGFROMWKB("
+        "FROM_HEX(SUBSTR(TO_HEX(:v), 9)), planar => FALSE, make_valid => TRUE), NULL)"
+    ),
+    # Bytes in a message or an example: hexadecimal (BigQuery's CAST(BYTES AS STRING) fails
+    # on bytes that are not UTF-8, such as WKB).
+    ("hex", "duckdb"): "hex(:v)",
+    ("hex", "bigquery"): "TO_HEX(:v)",
     # PostgreSQL arrays: ``:j`` is the parser's JSON text (typed leaves, nesting kept, a
     # decorated array as an object). A one-dimensional array becomes an ARRAY of its type.
     # ``:c`` is a TRY_CAST of ``CAST(:j AS JSON)`` to the array type (DuckDB) or of each
@@ -519,6 +535,8 @@ def convert(
         if r is Raw.STRING:
             return guarded(render("bytea_text", caps, v=v))
     elif s is Semantic.GEOMETRY and r is Raw.BINARY:
+        if ctype.kind is Kind.BYTES:  # widened: MySQL's SRID + WKB, verbatim
+            return Conversion(v.copy())
         return guarded(render("geometry", caps, v=v))
     raise UnsupportedStorage(
         f"column {plan.source.name!r} ({plan.source.original_type}) is stored as {raw}, "
@@ -531,16 +549,23 @@ def loss_message(column: str) -> exp.Literal:
     return exp.Literal.string(f"{LOSS_MARKER} [{column}]: cannot convert exactly: ")
 
 
+def _raw_text(raw: exp.Expression, stored: RawType, caps: Capabilities) -> exp.Expression:
+    """A raw value as text for messages and examples (bytes in hexadecimal)."""
+    return render("hex" if stored.raw is Raw.BINARY else "text", caps, v=raw)
+
+
 def _guard(
     conversion: Conversion,
     raw: exp.Expression,
+    stored: RawType,
     column: str,
     caps: Capabilities,
     target: exp.DataType,
 ) -> exp.Expression:
     if conversion.null_ok is None:
         return conversion.value
-    fail = render("error", caps, m=loss_message(column), v=raw)
+    shown = render("hex", caps, v=raw) if stored.raw is Raw.BINARY else raw
+    fail = render("error", caps, m=loss_message(column), v=shown)
     # The NULL is typed: GoogleSQL gives ERROR() the type of its context, but a CASE of an
     # untyped NULL and ERROR() is INT64, and COALESCE(DATE, INT64) has no signature (found by
     # the GoogleSQL analyzer: every RDS load with a DATE / JSON column failed on BigQuery).
@@ -565,10 +590,13 @@ class Source:
     raws: Mapping[str, RawType]
     #: The group's files (keys as the export names them), for messages.
     files: tuple[str, ...] = ()
+    #: Source column name → the relation's column where they differ (a name the staging
+    #: could not load under: :func:`aws2bq.core.naming.staging_names`).
+    staged_names: Mapping[str, str] = field(default_factory=dict)
 
-
-def _raw_column(name: str) -> exp.Column:
-    return exp.column(name, quoted=True)
+    def column(self, name: str) -> exp.Column:
+        """The relation's column holding source column ``name``."""
+        return exp.column(self.staged_names.get(name, name), quoted=True)
 
 
 def typed_select(
@@ -598,7 +626,7 @@ def typed_select(
             elif source is None or column.source_name not in source.raws:
                 value = exp.Cast(this=exp.null(), to=target)
             else:
-                raw = _raw_column(column.source_name)
+                raw = source.column(column.source_name)
                 conversion = convert(
                     by_source[column.source_name],
                     source.raws[column.source_name],
@@ -607,7 +635,8 @@ def typed_select(
                     engine,
                     array_function,
                 )
-                value = _guard(conversion, raw, column.name, caps, target)
+                stored = source.raws[column.source_name]
+                value = _guard(conversion, raw, stored, column.name, caps, target)
             projections.append(_as(value, column.name))
         select = exp.select(*projections)
         select = select.limit(0) if source is None else select.from_(source.relation.copy())
@@ -638,7 +667,7 @@ def loss_select(
         for p in plan.columns:
             if p.source.name not in source.raws:
                 continue
-            raw = _raw_column(p.source.name)
+            raw = source.column(p.source.name)
             conversion = convert(
                 by_source[p.source.name],
                 source.raws[p.source.name],
@@ -656,7 +685,7 @@ def loss_select(
                     exp.Not(this=exp.Paren(this=conversion.null_ok)),
                 ),
             )
-            checks[p.column.name] = (lost, render("text", caps, v=raw))
+            checks[p.column.name] = (lost, _raw_text(raw, source.raws[p.source.name], caps))
         per_source.append(checks)
     for p in plan.columns:
         if any(p.column.name in checks for checks in per_source):

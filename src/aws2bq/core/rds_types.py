@@ -18,7 +18,8 @@ MySQL / MariaDB (``originalType``)                 → logical type
 - json                                                → JSON
 - bit(1) / bit(n ≤ 63) / bit(64)                      → BOOL / INT64 / DECIMAL(20,0)
 - binary, varbinary, *blob                            → BYTES
-- geometry & co (SRID + WKB)                          → GEOGRAPHY (DuckDB: WKB BLOB)
+- geometry & co (SRID + WKB)                          → GEOGRAPHY (DuckDB: WKB BLOB) when
+  every value has SRID 4326; else BYTES holding MySQL's SRID + WKB verbatim (widened)
 
 PostgreSQL (everything but integers, floats, boolean and bytea arrives as text)
 - smallint, integer, bigint → INT64; real, double precision → FLOAT64; boolean → BOOL;
@@ -210,9 +211,15 @@ class ColumnPlan:
 
         An array becomes JSON (nesting, NULL elements and lower bounds kept), then its exact
         text; a value converted from text (dates, times, intervals, booleans, JSON, bytea,
-        numbers stored as text) its exact text. Other columns cannot fail to convert.
+        numbers stored as text) its exact text; a geometry not in SRID 4326 (or not
+        readable as a GEOGRAPHY) its bytes as MySQL stores them. Other columns cannot fail
+        to convert.
         """
         text = ColumnType(Kind.STRING)
+        if self.semantic is Semantic.GEOMETRY:
+            # A GEOGRAPHY holds SRID 4326 only: other SRIDs (0, projected) keep MySQL's
+            # SRID + WKB bytes, nothing reinterpreted (docs/type-contract.md).
+            return (ColumnType(Kind.BYTES),)
         if self.semantic is Semantic.ARRAY:
             return (JSON_TYPE, text)
         if self.semantic is Semantic.ARRAY_JSON or self.semantic in _TEXT_CONVERTED:

@@ -59,6 +59,8 @@ class Widening:
             return exp.Cast(this=exp.null(), to=target)
         if new.kind is Kind.JSON and not new.repeated:
             return self._json(v, old)
+        if old.kind is Kind.GEOGRAPHY and new.kind is Kind.BYTES and not new.repeated:
+            return self._geometry_bytes(v)
         if old.repeated and new.repeated and old.kind in _EXACT and self._is_text(new):
             return self._each(v, lambda x: self.exact_text(x, ColumnType(old.kind)))
         if not old.repeated and not new.repeated:
@@ -79,6 +81,16 @@ class Widening:
         return exp.Cast(this=v, to=target)
 
     # -- pieces --------------------------------------------------------------------------------
+    def _geometry_bytes(self, v: exp.Expression) -> exp.Expression:
+        """A GEOGRAPHY (SRID 4326) as MySQL stores a geometry: the SRID (E6 10 00 00), then
+        WKB (BigQuery: ``ST_ASBINARY``; DuckDB's GEOGRAPHY already holds the WKB)."""
+        if self.caps.dialect == "duckdb":
+            srid = exp.Anonymous(this="unhex", expressions=[exp.Literal.string("E6100000")])
+            return exp.DPipe(this=srid, expression=v)
+        srid = exp.Anonymous(this="FROM_HEX", expressions=[exp.Literal.string("e6100000")])
+        wkb = exp.Anonymous(this="ST_ASBINARY", expressions=[v])
+        return exp.Concat(expressions=[srid, wkb])
+
     def _text(self) -> exp.DataType:
         return self.caps.data_type(ColumnType(Kind.STRING))
 

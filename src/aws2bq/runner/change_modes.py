@@ -9,7 +9,7 @@ ledger row in one transaction (:func:`aws2bq.core.change_apply.change_steps`).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -31,7 +31,9 @@ from aws2bq.core.change_apply import (
 )
 from aws2bq.core.ledger import LEDGER_TABLE, LedgerEntry, select_history
 from aws2bq.core.partition_split import PartitionSplit, bounds_select, partition_split
+from aws2bq.core.progress import Progress
 from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
+from aws2bq.core.typed_staging import stage_typed_rows
 from aws2bq.core.widening import Widening
 from aws2bq.errors import Aws2BqError, ConfigError
 from aws2bq.warehouses.base import ColumnDescriptions, TableRef, Warehouse
@@ -129,6 +131,14 @@ def snapshot_apply_steps(
     exists = existing is not None
     caps = wh.capabilities
     split = None if exists else first_write_split(wh, layout, schema, snapshot, ref, replace=False)
+    # Wide tables: the typed rows go into a table of their own first, so the apply script
+    # names columns instead of carrying every conversion (issue 12.12).
+    stage = None
+    if wh.typed_staging_hours is not None:
+        stage = stage_typed_rows(
+            snapshot, table=table, dataset=dataset, hours=wh.typed_staging_hours
+        )
+        snapshot = stage.rows
     changes = snapshot_changes(
         mode=mode,
         soft_delete=soft_delete,
@@ -142,7 +152,7 @@ def snapshot_apply_steps(
         snapshot_types=snapshot_types,
         widening=widening,
     )
-    return change_steps(
+    steps = change_steps(
         mode=mode,
         soft_delete=soft_delete,
         table=table,
@@ -158,6 +168,23 @@ def snapshot_apply_steps(
         split=split,
         existing=dict(existing) if existing is not None else None,
     )
+    if stage is None:
+        return steps
+    return ApplySteps(
+        before=[stage.create, *steps.before],
+        transaction=steps.transaction,
+        after=[stage.drop, *steps.after],
+    )
+
+
+def run_after(wh: Warehouse, steps: Sequence[ApplySteps], progress: Progress) -> None:
+    """Run the ``after`` statements of ``steps`` (clean-up: a failure is reported, not
+    raised; what they drop expires on its own)."""
+    for statement in (s for step in steps for s in step.after):
+        try:
+            wh.execute(statement)
+        except Aws2BqError as exc:
+            progress.event("clean-up failed", error=str(exc)[:300])
 
 
 def describe_columns(wh: Warehouse, table: TableRef, schema: TableSchema) -> None:

@@ -17,7 +17,7 @@ import sqlglot.expressions as exp
 
 from aws2bq import __version__
 from aws2bq.core import dynamodb_incremental as inc
-from aws2bq.core.apply import Mode
+from aws2bq.core.apply import ApplySteps, Mode
 from aws2bq.core.change_apply import (
     PRUNE_LIST_MAX,
     KeyFilter,
@@ -35,8 +35,9 @@ from aws2bq.core.ledger import (
 )
 from aws2bq.core.progress import Progress
 from aws2bq.core.schema import TableSchema
+from aws2bq.core.typed_staging import TypedStage, stage_typed_rows
 from aws2bq.errors import ConfigError, ExportError
-from aws2bq.runner.change_modes import describe_columns
+from aws2bq.runner.change_modes import describe_columns, run_after
 from aws2bq.runner.context import failing_as
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.runner.dynamodb_load import DynamoDBLoadRequest, LoadReport
@@ -125,6 +126,7 @@ def load_incremental(
     staged = wh.stage_dynamodb_incremental(landed.files, stream=stream, progress=progress)
     timings["stage"] = time.monotonic() - t
     crashpoint("staged")
+    typed_stage: TypedStage | None = None
     try:
         check_staged_counts(
             export.location,
@@ -170,6 +172,14 @@ def load_incremental(
             previous, stats, keys=keys, names=wh.capabilities.column_names
         )
         changes_sql = wh.dynamodb_changes_select(staged, schema_decision.schema)
+        if wh.typed_staging_hours is not None:
+            # Wide tables: the typed change set in a table of its own first, so the apply
+            # script names columns instead of carrying every conversion (issue 12.12).
+            typed_stage = stage_typed_rows(
+                changes_sql, table=stream, dataset=dataset, hours=wh.typed_staging_hours
+            )
+            wh.execute(typed_stage.create)
+            changes_sql = typed_stage.rows
         crashpoint("typed")
         entry = LedgerEntry(
             stream=stream,
@@ -231,6 +241,8 @@ def load_incremental(
         progress.advance("apply", rows=kept)
         timings["apply"] = time.monotonic() - t
     finally:
+        if typed_stage is not None:
+            run_after(wh, [ApplySteps(after=[typed_stage.drop])], progress)
         wh.drop_dynamodb_incremental_staging(staged)
 
     report.rows = kept

@@ -31,6 +31,7 @@ from aws2bq.runner.change_modes import (
     describe_columns,
     dynamodb_keys,
     first_write_split,
+    run_after,
     snapshot_apply_steps,
 )
 from aws2bq.runner.context import failing_as
@@ -323,10 +324,13 @@ def _load(
             )
         t = time.monotonic()
         progress.start("apply", rows=staged.rows)
-        for statement in steps.before:
-            wh.execute(statement)
-        crashpoint("apply:begin")
-        wh.transaction(steps.transaction)
+        try:
+            for statement in steps.before:
+                wh.execute(statement)
+            crashpoint("apply:begin")
+            wh.transaction(steps.transaction)
+        finally:
+            run_after(wh, [steps], progress)
         crashpoint("applied")
         landed.release(progress)
         describe_columns(wh, TableRef(stream, dataset), decision.schema)

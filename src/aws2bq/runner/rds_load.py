@@ -58,6 +58,7 @@ from aws2bq.runner.change_modes import (
     describe_columns,
     first_write_split,
     require_keys,
+    run_after,
     snapshot_apply_steps,
 )
 from aws2bq.runner.context import failing_as
@@ -705,11 +706,14 @@ def _execute(
     rows = sum(p.staged.rows for p in prepared)
     progress.start("apply", rows=rows)
     try:
-        for p in prepared:
-            for statement in p.steps.before:
-                wh.execute(statement)
-        crashpoint("apply:begin")
-        wh.transaction([s for p in prepared for s in p.steps.transaction])
+        try:
+            for p in prepared:
+                for statement in p.steps.before:
+                    wh.execute(statement)
+            crashpoint("apply:begin")
+            wh.transaction([s for p in prepared for s in p.steps.transaction])
+        finally:
+            run_after(wh, [p.steps for p in prepared], progress)
     except WarehouseError as exc:
         if LOSS_MARKER not in str(exc):
             raise

@@ -160,6 +160,11 @@ class Warehouse(ABC):
     #: The URL this warehouse was opened from (for messages and the ledger).
     url: str
 
+    #: Merge / history loads of full exports stage their typed rows in a table first (a
+    #: statement of its own) that expires after this many hours; None: the apply reads the
+    #: typed SELECT inline. BigQuery stages them (1 MB query length: issue 12.12).
+    typed_staging_hours: int | None = None
+
     @abstractmethod
     def close(self) -> None:
         """Release connections, locks and temporary files."""

@@ -21,7 +21,12 @@ from typing import Any
 
 from aws2bq.testing.googlesql import AnalysisError, Catalog, GoogleSqlAnalyzer
 from aws2bq.warehouses.bigquery.client import BigQueryWarehouse, Request, standard_type
-from aws2bq.warehouses.bigquery.rules import Violation, check_fields, check_sql
+from aws2bq.warehouses.bigquery.rules import (
+    Violation,
+    check_fields,
+    check_parquet_load_fields,
+    check_sql,
+)
 
 
 @dataclass
@@ -75,7 +80,10 @@ def analyze(
     for request in recorder.of(dataset):
         if request.kind in ("create_table", "update_table"):
             fields = [f.to_api_repr() for f in request.fields]
-            found.violations += [(v, request.kind) for v in check_fields(fields)]
+            # RDS staging tables are loaded from Parquet: the classic names only (fault 10).
+            rds_staging = (request.table or "").split(".")[-1].startswith("_aws2bq_rds_")
+            check = check_parquet_load_fields if rds_staging else check_fields
+            found.violations += [(v, request.kind) for v in check(fields)]
         if request.kind == "create_table" and request.table:
             catalog.add(
                 request.table.split("."), [(f.name, standard_type(f)) for f in request.fields]

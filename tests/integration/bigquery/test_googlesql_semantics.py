@@ -85,3 +85,37 @@ def test_json_keys_quotes_names_with_a_dot(googlesql: GoogleSqlAnalyzer) -> None
         '"a.b"',
         "c",
     ]
+
+
+def test_geometry_of_srid_4326_only_becomes_geography(googlesql: GoogleSqlAnalyzer) -> None:
+    """Issue 12.14: MySQL's geometry (4-byte SRID, then WKB) is a GEOGRAPHY only for SRID
+    4326, with geodesic edges and invalid polygons repaired (ST_GEOGFROMWKB's ``planar`` and
+    ``make_valid``); another SRID is a loss that widens the column to BYTES, taken verbatim.
+    The reference implementation has no geography functions: the analyzer checks the
+    signature (named arguments included), the SQL what is asked of it."""
+    from aws2bq.testing.googlesql import Catalog
+
+    geo = SourceColumn("g", "geometry")
+    stored = RawType(Raw.BINARY)
+    catalog = Catalog("p", "d")
+    catalog.add(["staging"], [("g", "BYTES")])
+    source = rds_sql.Source(exp.to_table("staging"), {"g": stored})
+    plan = plan_table(Engine.MYSQL, [geo], {"g": [stored]})
+    typed = rds_sql.typed_select(plan, [source], SYSTEM, BIGQUERY, Engine.MYSQL)
+    losses = rds_sql.loss_select(plan, [source], BIGQUERY, Engine.MYSQL)
+    assert losses is not None
+    for query in (typed, losses):
+        googlesql.analyze_script(query.sql("bigquery"), catalog)
+    sql = typed.sql("bigquery")
+    assert "IF(STARTS_WITH(TO_HEX(`g`), 'e6100000'), SAFE.ST_GEOGFROMWKB(" in sql
+    assert "FROM_HEX(SUBSTR(TO_HEX(`g`), 9))" in sql
+    assert "planar => FALSE, make_valid => TRUE)" in sql
+    # the example of a lost value is hexadecimal (CAST(BYTES AS STRING) fails on WKB)
+    assert "TO_HEX(`g`) AS `g__raw`" in losses.sql("bigquery")
+    widened = plan_table(
+        Engine.MYSQL, [geo], {"g": [stored]}, widened={"g": plan.columns[0].wider_types()[0]}
+    )
+    assert str(widened.columns[0].column.type) == "BYTES"
+    kept = rds_sql.typed_select(widened, [source], SYSTEM, BIGQUERY, Engine.MYSQL)
+    googlesql.analyze_script(kept.sql("bigquery"), catalog)
+    assert kept.sql("bigquery").startswith("SELECT `g` AS `g`")

@@ -143,7 +143,8 @@ def _expected_mysql(name: str, value: Any) -> Any:
     if name in ("b12", "b64"):
         return int.from_bytes(value, "big")
     if name == "geo":
-        return bytes(value[4:])  # SRID stripped: WKB
+        # One SRID 0 value: the column keeps MySQL's SRID + WKB verbatim (issue 12.14).
+        return bytes(value)
     if name == "d65":
         return Decimal(value)
     if name == "f":
@@ -553,3 +554,46 @@ def test_500k_rows_over_several_partitions_and_mixed_decimal_storage(
     assert len(loaded) == 500_000
     # pymysql gives BIGINT UNSIGNED as int, DuckDB's DECIMAL(20,0) as Decimal: same numbers
     assert loaded == [(i, Decimal(u), *rest) for i, u, *rest in source]
+
+
+# -- geometry: SRID 4326 → GEOGRAPHY, any other SRID → the bytes verbatim (issue 12.14) --------
+_WGS84 = "E6100000"  # SRID 4326, little-endian, before MySQL's WKB
+
+
+@pytest.mark.mariadb
+def test_geometry_by_srid_4326_is_geography_others_keep_their_bytes(
+    aws_env: Sandbox, mariadb: Database, bucket: str, unique: str, tmp_path: Path, cli: Cli
+) -> None:
+    mariadb.execute(
+        "CREATE TABLE geo_wgs (id INT PRIMARY KEY, g GEOMETRY)",
+        # a point and a self-intersecting (invalid) polygon, both SRID 4326
+        "INSERT INTO geo_wgs VALUES (1, ST_GeomFromText('POINT(1 2)', 4326)), "
+        "(2, ST_GeomFromText('POLYGON((0 0, 1 1, 1 0, 0 1, 0 0))', 4326)), (3, NULL)",
+        "CREATE TABLE geo_mixed (id INT PRIMARY KEY, g GEOMETRY)",
+        # SRID 0 with projected (metre) coordinates beside a SRID 4326 point
+        "INSERT INTO geo_mixed VALUES (1, ST_GeomFromText('POINT(500000 4649776)', 0)), "
+        "(2, ST_GeomFromText('POINT(1 2)', 4326))",
+    )
+    target = export(aws_env, mariadb, bucket, f"geo-{unique}")
+    db_file = tmp_path / "w.duckdb"
+    name = mariadb.name
+    code, summary, err = load(cli, target, db_file)
+    assert code == 0, err
+    tables = by_table(summary)
+    source = dict(_mysql_source(mariadb, "SELECT id, g FROM geo_wgs"))
+    # SRID 4326 only: GEOGRAPHY, DuckDB's BLOB of the WKB after the SRID, nothing widened
+    assert tables[f"{name}__geo_wgs"]["columns"]["g"] == "GEOGRAPHY"
+    assert not tables[f"{name}__geo_wgs"]["widened"]
+    assert {r[0]: r[1] for r in rows(db_file, f"SELECT id, g FROM {name}__geo_wgs")} == {
+        i: None if v is None else bytes(v[4:]) for i, v in source.items()
+    }
+    assert all(v is None or bytes(v[:4]).hex().upper() == _WGS84 for v in source.values())
+    # Another SRID: the column widens to BYTES and keeps every value as MySQL stores it
+    mixed = tables[f"{name}__geo_mixed"]
+    assert mixed["columns"]["g"] == "BYTES"
+    (widened,) = mixed["widened"]
+    assert (widened["column"], widened["from"], widened["to"]) == ("g", "GEOGRAPHY", "BYTES")
+    assert widened["values"] == 1 and widened["example"].upper().startswith("00000000")
+    assert dict(rows(db_file, f"SELECT id, g FROM {name}__geo_mixed")) == {
+        i: bytes(v) for i, v in _mysql_source(mariadb, "SELECT id, g FROM geo_mixed")
+    }

@@ -72,7 +72,11 @@ SELECT
     CASE
       WHEN `b1` IS NULL
       THEN CAST(NULL AS BOOL)
-      ELSE ERROR(CONCAT('aws2bq-loss [b1]: cannot convert exactly: ', CAST(`b1` AS STRING)))
+      ELSE ERROR(
+        CONCAT('aws2bq-loss [b1]: cannot convert exactly: ', CAST((
+          TO_HEX(`b1`)
+        ) AS STRING))
+      )
     END
   ) AS `b1`,
   COALESCE(
@@ -80,7 +84,11 @@ SELECT
     CASE
       WHEN `b12` IS NULL
       THEN CAST(NULL AS INT64)
-      ELSE ERROR(CONCAT('aws2bq-loss [b12]: cannot convert exactly: ', CAST(`b12` AS STRING)))
+      ELSE ERROR(
+        CONCAT('aws2bq-loss [b12]: cannot convert exactly: ', CAST((
+          TO_HEX(`b12`)
+        ) AS STRING))
+      )
     END
   ) AS `b12`,
   COALESCE(
@@ -88,16 +96,28 @@ SELECT
     CASE
       WHEN `b64` IS NULL
       THEN CAST(NULL AS NUMERIC)
-      ELSE ERROR(CONCAT('aws2bq-loss [b64]: cannot convert exactly: ', CAST(`b64` AS STRING)))
+      ELSE ERROR(
+        CONCAT('aws2bq-loss [b64]: cannot convert exactly: ', CAST((
+          TO_HEX(`b64`)
+        ) AS STRING))
+      )
     END
   ) AS `b64`,
   `bl` AS `bl`,
   COALESCE(
-    SAFE.ST_GEOGFROMWKB(SUBSTR(`geo`, 5)),
+    IF(
+      STARTS_WITH(TO_HEX(`geo`), 'e6100000'),
+      SAFE.ST_GEOGFROMWKB(FROM_HEX(SUBSTR(TO_HEX(`geo`), 9)), planar => FALSE, make_valid => TRUE),
+      NULL
+    ),
     CASE
       WHEN `geo` IS NULL
       THEN CAST(NULL AS GEOGRAPHY)
-      ELSE ERROR(CONCAT('aws2bq-loss [geo]: cannot convert exactly: ', CAST(`geo` AS STRING)))
+      ELSE ERROR(
+        CONCAT('aws2bq-loss [geo]: cannot convert exactly: ', CAST((
+          TO_HEX(`geo`)
+        ) AS STRING))
+      )
     END
   ) AS `geo`,
   CAST('exp\'1' AS STRING) AS `_aws2bq_export_id`,
@@ -189,7 +209,7 @@ FROM (
     AND NOT (
       `b1` IS NULL
     ) AS `b1__lost`,
-    CAST(`b1` AS STRING) AS `b1__raw`,
+    TO_HEX(`b1`) AS `b1__raw`,
     NOT (
       NOT (
         CAST(SAFE_CAST(CONCAT('0x', TO_HEX(`b12`)) AS INT64) AS INT64) IS NULL
@@ -198,7 +218,7 @@ FROM (
     AND NOT (
       `b12` IS NULL
     ) AS `b12__lost`,
-    CAST(`b12` AS STRING) AS `b12__raw`,
+    TO_HEX(`b12`) AS `b12__raw`,
     NOT (
       NOT (
         CAST(CAST(SAFE_CAST(CONCAT('0x', SUBSTR(TO_HEX(`b64`), 1, 8)) AS INT64) AS NUMERIC) * 4294967296 + SAFE_CAST(CONCAT('0x', SUBSTR(TO_HEX(`b64`), 9)) AS INT64) AS NUMERIC) IS NULL
@@ -207,15 +227,19 @@ FROM (
     AND NOT (
       `b64` IS NULL
     ) AS `b64__lost`,
-    CAST(`b64` AS STRING) AS `b64__raw`,
+    TO_HEX(`b64`) AS `b64__raw`,
     NOT (
       NOT (
-        SAFE.ST_GEOGFROMWKB(SUBSTR(`geo`, 5)) IS NULL
+        IF(
+          STARTS_WITH(TO_HEX(`geo`), 'e6100000'),
+          SAFE.ST_GEOGFROMWKB(FROM_HEX(SUBSTR(TO_HEX(`geo`), 9)), planar => FALSE, make_valid => TRUE),
+          NULL
+        ) IS NULL
       )
     )
     AND NOT (
       `geo` IS NULL
     ) AS `geo__lost`,
-    CAST(`geo` AS STRING) AS `geo__raw`
+    TO_HEX(`geo`) AS `geo__raw`
   FROM `stage`.`main`.`g1`
 ) AS checked

@@ -102,7 +102,9 @@ SELECT
     CASE
       WHEN "b1" IS NULL
       THEN CAST(NULL AS BOOLEAN)
-      ELSE ERROR('aws2bq-loss [b1]: cannot convert exactly: ' || CAST("b1" AS TEXT))
+      ELSE ERROR('aws2bq-loss [b1]: cannot convert exactly: ' || CAST((
+        HEX("b1")
+      ) AS TEXT))
     END
   ) AS "b1",
   COALESCE(
@@ -112,7 +114,9 @@ SELECT
     CASE
       WHEN "b12" IS NULL
       THEN CAST(NULL AS BIGINT)
-      ELSE ERROR('aws2bq-loss [b12]: cannot convert exactly: ' || CAST("b12" AS TEXT))
+      ELSE ERROR('aws2bq-loss [b12]: cannot convert exactly: ' || CAST((
+        HEX("b12")
+      ) AS TEXT))
     END
   ) AS "b12",
   COALESCE(
@@ -122,16 +126,23 @@ SELECT
     CASE
       WHEN "b64" IS NULL
       THEN CAST(NULL AS DECIMAL(20, 0))
-      ELSE ERROR('aws2bq-loss [b64]: cannot convert exactly: ' || CAST("b64" AS TEXT))
+      ELSE ERROR('aws2bq-loss [b64]: cannot convert exactly: ' || CAST((
+        HEX("b64")
+      ) AS TEXT))
     END
   ) AS "b64",
   "bl" AS "bl",
   COALESCE(
-    UNHEX(SUBSTRING(HEX("geo"), 9)),
+    CASE
+      WHEN SUBSTRING(HEX("geo"), 1, 8) = 'E6100000'
+      THEN UNHEX(SUBSTRING(HEX("geo"), 9))
+    END,
     CASE
       WHEN "geo" IS NULL
       THEN CAST(NULL AS BLOB)
-      ELSE ERROR('aws2bq-loss [geo]: cannot convert exactly: ' || CAST("geo" AS TEXT))
+      ELSE ERROR('aws2bq-loss [geo]: cannot convert exactly: ' || CAST((
+        HEX("geo")
+      ) AS TEXT))
     END
   ) AS "geo",
   CAST('exp''1' AS TEXT) AS "_aws2bq_export_id",
@@ -214,7 +225,7 @@ FROM (
     AND NOT (
       "b1" IS NULL
     ) AS "b1__lost",
-    CAST("b1" AS TEXT) AS "b1__raw",
+    HEX("b1") AS "b1__raw",
     NOT (
       NOT (
         CAST(TRY_CAST((
@@ -225,7 +236,7 @@ FROM (
     AND NOT (
       "b12" IS NULL
     ) AS "b12__lost",
-    CAST("b12" AS TEXT) AS "b12__raw",
+    HEX("b12") AS "b12__raw",
     NOT (
       NOT (
         CAST(TRY_CAST((
@@ -236,15 +247,18 @@ FROM (
     AND NOT (
       "b64" IS NULL
     ) AS "b64__lost",
-    CAST("b64" AS TEXT) AS "b64__raw",
+    HEX("b64") AS "b64__raw",
     NOT (
       NOT (
-        UNHEX(SUBSTRING(HEX("geo"), 9)) IS NULL
+        CASE
+          WHEN SUBSTRING(HEX("geo"), 1, 8) = 'E6100000'
+          THEN UNHEX(SUBSTRING(HEX("geo"), 9))
+        END IS NULL
       )
     )
     AND NOT (
       "geo" IS NULL
     ) AS "geo__lost",
-    CAST("geo" AS TEXT) AS "geo__raw"
+    HEX("geo") AS "geo__raw"
   FROM "stage"."main"."g1"
 ) AS checked

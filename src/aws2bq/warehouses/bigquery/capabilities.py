@@ -52,6 +52,9 @@ class BigQueryFeatures:
     restart_failed_jobs: bool = True
     #: How long a load job refused for a rate limit is sent again (with backoff).
     load_backoff_seconds: float = 300.0
+    #: Merge / history stage the typed rows in a table first (``CREATE OR REPLACE TABLE … AS
+    #: SELECT``), so the apply script stays under the 1 MB query length for wide tables.
+    typed_staging: bool = True
 
 
 #: Google BigQuery itself.

@@ -183,6 +183,8 @@ class BigQueryWarehouse(
         self.config = config
         self.url = config.url or f"bigquery://{config.project}/{config.dataset}"
         self.features: BigQueryFeatures = features or (EMULATOR if config.emulator else CLOUD)
+        if self.features.typed_staging:
+            self.typed_staging_hours = config.staging_expiration_hours
         if client is None:
             from google.auth.exceptions import GoogleAuthError
 

@@ -28,6 +28,7 @@ from typing import IO, TYPE_CHECKING, Any
 import sqlglot.expressions as exp
 
 from aws2bq.core import pg_array, rds_sql
+from aws2bq.core.naming import staging_names
 from aws2bq.core.progress import Progress
 from aws2bq.core.rds_types import Engine, NumberProfile, Raw, RawType, TablePlan
 from aws2bq.errors import ExportError
@@ -69,23 +70,39 @@ def _open_binary(path: Path) -> IO[bytes]:
     return path.open("rb")
 
 
-def join_parquet(paths: Sequence[Path], out: Path) -> Path:
-    """Write the row groups of ``paths`` (one schema) into one Parquet file ``out``, one row
-    group at a time (memory: one row group)."""
+def join_parquet(paths: Sequence[Any], out: Path, names: Mapping[str, str] | None = None) -> Path:
+    """Write the row groups of ``paths`` (one schema; paths or seekable readers) into one
+    Parquet file ``out``, one row group at a time (memory: one row group), each column
+    renamed by ``names`` (source name → staging name, :func:`aws2bq.core.naming
+    .staging_names`) when given."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     writer = None
     try:
         for path in paths:
             source = pq.ParquetFile(path)
+            schema = source.schema_arrow
+            if names:
+                schema = pa.schema([f.with_name(names.get(f.name, f.name)) for f in schema])
             if writer is None:
-                writer = pq.ParquetWriter(out, source.schema_arrow)
+                writer = pq.ParquetWriter(out, schema)
             for i in range(source.num_row_groups):
-                writer.write_table(source.read_row_group(i))
+                group = source.read_row_group(i)
+                writer.write_table(group.rename_columns(schema.names) if names else group)
     finally:
         if writer is not None:
             writer.close()
     return out
+
+
+def staging_columns(schema: Any) -> tuple[list[tuple[str, str, RawType]], dict[str, str]]:
+    """(per Parquet column: its source name, BigQuery staging type and storage; the staging
+    names that differ from the source names). BigQuery loads Parquet under the classic
+    column names only, matched ignoring case (:func:`aws2bq.core.naming.staging_names`)."""
+    columns = [(fld.name, *bigquery_column(fld.type)) for fld in schema]
+    names = staging_names([name for name, _, _ in columns])
+    return columns, {k: v for k, v in names.items() if k != v}
 
 
 def bigquery_column(arrow_type: Any) -> tuple[str, RawType]:
@@ -175,10 +192,13 @@ class BigQueryRdsStaging(BigQueryHost, RdsStaging):
             try:
                 for n, (signature, members) in enumerate(groups.items(), start=1):
                     table = self.qualified(TableRef(f"{base}_g{n}"))
-                    columns = [(fld.name, *bigquery_column(fld.type)) for fld in schemas[signature]]
+                    columns, renamed = staging_columns(schemas[signature])
                     self.create_table(
                         table,
-                        [bigquery.SchemaField(name, bq) for name, bq, _ in columns],
+                        [
+                            bigquery.SchemaField(renamed.get(name, name), bq)
+                            for name, bq, _ in columns
+                        ],
                         description=f"aws2bq RDS staging for stream {stream}",
                         expires=expires,
                     )
@@ -190,10 +210,11 @@ class BigQueryRdsStaging(BigQueryHost, RdsStaging):
                         decimal_target_types=["NUMERIC", "BIGNUMERIC", "STRING"],
                     )
                     # One load job per group (few jobs per table: quotas in staging.py): the
-                    # group's files joined into one Parquet file, row group by row group.
+                    # group's files joined into one Parquet file, row group by row group,
+                    # columns BigQuery cannot load under their own names renamed.
                     paths_of = [path for _, path in members]
-                    upload = paths_of[0] if len(paths_of) == 1 else join_parquet(
-                        paths_of, Path(tmp) / f"group{n}.parquet"
+                    upload = paths_of[0] if len(paths_of) == 1 and not renamed else join_parquet(
+                        paths_of, Path(tmp) / f"group{n}.parquet", renamed
                     )  # fmt: skip
                     keys = [f.key for f, _ in members]
                     # No size: always the resumable upload (the emulator rejects the
@@ -219,6 +240,7 @@ class BigQueryRdsStaging(BigQueryHost, RdsStaging):
                             table.expression(),
                             {name: raw for name, _, raw in columns},
                             tuple(f.key for f, _ in members),
+                            renamed,
                         )
                     )
             except BaseException:
@@ -236,7 +258,8 @@ class BigQueryRdsStaging(BigQueryHost, RdsStaging):
             present = [c for c in columns if c in source.raws]
             if not present:
                 continue
-            row = self.query(profile_select(present, source.relation))[0]
+            staged_as = [source.staged_names.get(c, c) for c in present]
+            row = self.query(profile_select(staged_as, source.relation))[0]
             for name, p in rds_sql.read_number_profiles(present, row).items():
                 total[name] = total[name].merge(p)
         return total

@@ -19,6 +19,11 @@ are the limits and restrictions BigQuery adds, each from Google's documentation:
 - ``column_name``: at most 300 characters, no reserved prefix (``_TABLE_``, ``_FILE_``,
   ``_PARTITION``, ``_ROW_TIMESTAMP``, ``__ROOT__``, ``_COLIDENTIFIER``), unique ignoring
   case: https://cloud.google.com/bigquery/docs/schemas#column_names.
+- ``parquet_column_name``: a table loaded from Parquet has column names of the classic
+  convention (letters, digits, underscores, not starting with a digit; flexible column names
+  are not supported for Parquet loads), and a Parquet file's names are matched ignoring
+  case: https://cloud.google.com/bigquery/docs/loading-data-cloud-storage-parquet
+  #limitations, https://cloud.google.com/bigquery/docs/schemas#column_names.
 - ``description``: a column description is at most 1,024 characters:
   https://cloud.google.com/bigquery/docs/schemas#column_descriptions.
 - ``array_null``: an ARRAY written to a table may not hold NULL elements ("Array cannot have a
@@ -39,6 +44,7 @@ here talks to BigQuery.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -55,8 +61,18 @@ RESERVED_PREFIXES = ("_TABLE_", "_FILE_", "_PARTITION", "_ROW_TIMESTAMP", "__ROO
 #: https://cloud.google.com/bigquery/docs/schemas#column_descriptions
 MAX_DESCRIPTION = 1024
 
-RULES = ("transaction", "partition", "query_length", "column_name", "description", "array_null",
-         "array_cast")  # fmt: skip
+RULES = (
+    "transaction",
+    "partition",
+    "query_length",
+    "column_name",
+    "parquet_column_name",
+    "description",
+    "array_null",
+    "array_cast",
+)
+#: The classic column-name convention, all a Parquet load accepts (see the module docstring).
+PARQUET_LOAD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 _DML = (exp.Select, exp.Union, exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.TruncateTable)
 _TRUNC_UNITS = {"DAY", "HOUR", "MONTH", "YEAR"}
@@ -123,6 +139,19 @@ def check_fields(fields: Sequence[Mapping[str, Any]]) -> list[Violation]:
                     f"column {name[:40]}: description of {len(description)} characters "
                     f"> {MAX_DESCRIPTION}",
                 )
+            )
+    return out
+
+
+def check_parquet_load_fields(fields: Sequence[Mapping[str, Any]]) -> list[Violation]:
+    """The rules for the schema of a table loaded from Parquet files (``fields`` in API
+    form): :func:`check_fields`, and every name of the classic convention."""
+    out = check_fields(fields)
+    for field in fields:
+        name = str(field.get("name", ""))
+        if not PARQUET_LOAD_NAME.fullmatch(name):
+            out.append(
+                Violation("parquet_column_name", f"{name[:40]}: not a Parquet load column name")
             )
     return out
 

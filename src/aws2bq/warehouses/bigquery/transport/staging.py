@@ -304,7 +304,7 @@ class BigQueryGcsStaging(BigQueryHost, StagingBucket):
         each group loaded from gs:// into its own staging table."""
         from google.cloud import bigquery
 
-        from aws2bq.warehouses.bigquery.rds_staging import bigquery_column, parquet_footer
+        from aws2bq.warehouses.bigquery.rds_staging import parquet_footer, staging_columns
 
         landing = _digest(*sorted(f"{o.uri} {o.size}" for o in objects))[:12]
         base = f"_aws2bq_rds_{_safe(stream)}_{landing}"
@@ -330,10 +330,10 @@ class BigQueryGcsStaging(BigQueryHost, StagingBucket):
         self.load_jobs_run = self.load_jobs_reused = 0
         try:
             for n, (signature, members) in enumerate(groups.items(), start=1):
-                columns = [(fld.name, *bigquery_column(fld.type)) for fld in schemas[signature]]
+                columns, renamed = staging_columns(schemas[signature])
                 table, incarnation = self._resumable_table(
                     f"{base}_g{n}",
-                    [bigquery.SchemaField(name, bq) for name, bq, _ in columns],
+                    [bigquery.SchemaField(renamed.get(name, name), bq) for name, bq, _ in columns],
                     description=f"aws2bq RDS staging for stream {stream} (from gs://)",
                 )
                 tables.append(table)
@@ -348,10 +348,17 @@ class BigQueryGcsStaging(BigQueryHost, StagingBucket):
                     for o in members
                 ]
                 loadable = [o for o in rows if o.expected_rows]
+                if renamed:  # names a Parquet load refuses: load renamed copies instead
+                    loadable = [_renamed_copy(o, renamed) for o in loadable]
                 self._load_batches(loadable, table, incarnation, config, progress)
                 self._check_total(table, rows, f"stream {stream}")
                 staged.sources.append(
-                    rds_sql.Source(table.expression(), {name: raw for name, _, raw in columns})
+                    rds_sql.Source(
+                        table.expression(),
+                        {name: raw for name, _, raw in columns},
+                        tuple(o.key for o in members),
+                        renamed,
+                    )
                 )
         except BaseException as exc:
             if not isinstance(exc, TransientError):
@@ -363,6 +370,36 @@ class BigQueryGcsStaging(BigQueryHost, StagingBucket):
             groups=len(tables), load_jobs=self.load_jobs_run, load_jobs_reused=self.load_jobs_reused
         )
         return staged
+
+
+#: Suffix of the renamed copy of a landed Parquet object (in the landing folder, so the
+#: landing's release and the bucket's lifecycle rule delete it with the rest).
+RENAMED_SUFFIX = ".aws2bq-renamed.parquet"
+
+
+def _renamed_copy(o: StagedObject, names: dict[str, str]) -> StagedObject:
+    """A copy of ``o`` beside it with columns renamed (``names``: source → staging name).
+
+    BigQuery cannot rename columns in a load job, and a Parquet load refuses the names
+    :func:`aws2bq.core.naming.staging_names` replaces, so such a table's objects go through
+    the runner once (read by ranged reads, rewritten row group by row group, uploaded);
+    tables with loadable names are still loaded from the landed objects, no bytes moved.
+    The copy's name is deterministic, so a re-run's load jobs (ids from their URIs) are the
+    same jobs; rewriting it again gives the same rows.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from aws2bq.warehouses.bigquery.rds_staging import join_parquet
+
+    blob = o.blob.bucket.blob(o.blob.name + RENAMED_SUFFIX)
+    with tempfile.TemporaryDirectory(prefix="aws2bq-rename-") as tmp:
+        out = Path(tmp) / "renamed.parquet"
+        with o.open() as reader:
+            join_parquet([reader], out, names)
+        blob.upload_from_filename(str(out), content_type="application/octet-stream")
+        size = out.stat().st_size
+    return StagedObject(o.key, o.uri + RENAMED_SUFFIX, size, o.expected_rows, None, blob)
 
 
 __all__ = ["BigQueryGcsStaging"]
