@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from aws2bq.errors import WarehouseError
 from aws2bq.sandbox import Sandbox
 
 from .conftest import Target, rds_exporter
@@ -168,10 +169,27 @@ def _bigquery_values(
 
 @pytest.mark.slow
 def test_a_later_snapshot_keeps_a_widened_column_and_old_rows_read_alike(
-    rds_target: Target, sandbox: Sandbox, postgres, unique: str, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+    rds_target: Target,
+    sandbox: Sandbox,
+    postgres,  # type: ignore[no-untyped-def]
+    unique: str,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
     """Merge mode: snapshot 1 has plain dates, snapshot 2 a value the type cannot hold, so the
     column widens; the old rows read as a replace load of the same data reads them."""
+    if rds_target.is_bigquery:
+        # The array column widens to JSON by TO_JSON(a, stringify_wide_numbers => TRUE), which
+        # BigQuery needs for exact wide numbers (issue 12 fault 6); the BigQuery semantics are
+        # checked by GoogleSQL's evaluator (test_schema_evolution_bigquery.py).
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                raises=WarehouseError,
+                reason="bqemulator: TO_JSON has no stringify_wide_numbers argument "
+                "(DuckDB's to_json)",
+            )
+        )
     postgres.execute(
         "CREATE TABLE w (id int PRIMARY KEY, a integer[], d date)",
         "INSERT INTO w VALUES (1, '{1,2}', '2024-02-29'), (2, '{3}', '1999-12-31')",
