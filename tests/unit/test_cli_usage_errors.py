@@ -15,25 +15,12 @@ import typer.main
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aws2bq.cli import app, main
+from aws2bq.cli import app
+from tests.integration.load.conftest import run_cli as run
 
 from .test_cli import COMMANDS
 
 LEAVES = [path for path, cmd in COMMANDS if path and not getattr(cmd, "commands", None)]
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    old = sys.argv
-    sys.argv = ["aws2bq", *argv]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    finally:
-        sys.argv = old
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def assert_one_line_usage_error(code: int, err: str, command: str) -> str:

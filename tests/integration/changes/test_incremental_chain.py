@@ -7,8 +7,6 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
-import sys
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -18,26 +16,12 @@ from typing import Any
 import duckdb
 import pytest
 
-from aws2bq.cli import main
 from aws2bq.sandbox import Sandbox
+from tests.integration.load.conftest import run_cli as _cli
 from tests.integration.sandbox.test_dynamodb_exports import read_export
 
 SYSTEM = {"_aws2bq_export_id", "_aws2bq_exported_at"}
 HISTORY = {"_valid_from", "_valid_to", "_is_current", "_is_deleted"}
-
-
-def _cli(args: Sequence[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    old = sys.argv
-    sys.argv = ["aws2bq", *args]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    finally:
-        sys.argv = old
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _plain(value: dict[str, Any]) -> Any:

@@ -4,8 +4,7 @@ recorded instead of slept."""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,12 +12,12 @@ from typing import Any
 import duckdb
 import pytest
 
-from aws2bq.cli import main
 from aws2bq.config import Config
 from aws2bq.config.loader import parse_config
 from aws2bq.runner.run import RunOptions, RunSummary, run_streams
 from aws2bq.runner.schedule import PollPolicy, RetryPolicy
 from aws2bq.sandbox import Sandbox
+from tests.integration.load.conftest import run_cli
 
 
 @pytest.fixture
@@ -101,20 +100,6 @@ class Runner:
 @pytest.fixture
 def runner(aws_env: Sandbox, db_file: Path) -> Runner:
     return Runner(aws_env, db_file)
-
-
-def run_cli(args: Sequence[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    old = sys.argv
-    sys.argv = ["aws2bq", *args]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    finally:
-        sys.argv = old
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture
