@@ -13,6 +13,7 @@ covered automatically: they go through the same send path.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -130,3 +131,11 @@ def _type_text(zetasql_type: Any) -> str:
 
     kind = TypeKind(zetasql_type.type_kind).name if zetasql_type.type_kind is not None else ""
     return names.get(kind, kind.removeprefix("TYPE_"))
+
+
+def rebuilds_a_table(sql: str) -> bool:
+    """A ``CREATE OR REPLACE TABLE`` of a user's table (not the typed rows merge and history
+    stage in ``_aws2bq_typed_<table>`` first: issue 12 fault 12)."""
+    return re.match(r"CREATE OR REPLACE TABLE (`[^`]+`\.)*`_aws2bq_typed_", sql) is None and (
+        sql.upper().startswith("CREATE OR REPLACE TABLE")
+    )

@@ -82,6 +82,7 @@ def test_plan_shows_the_history_steps(
     config = _ready_second_export(runner, "versions", table, bucket, "history")
     sql = _plan_sql(cli, config)
     text = "\n".join(sql)
-    assert 'UPDATE "versions" SET "_valid_to"' in text
+    # The target is always read through its alias (issue 12 fault 15).
+    assert 'UPDATE "versions" AS "_aws2bq_t" SET "_valid_to"' in text
     assert 'INSERT INTO "versions"' in text and "MERGE" not in text
     assert runner.rows('SELECT count(*) FROM "versions"') == [(3,)]
