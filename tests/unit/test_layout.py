@@ -9,10 +9,11 @@ import sqlglot
 import sqlglot.expressions as exp
 
 from aws2bq.config.model import RdsTableSettings
-from aws2bq.core.apply import Mode, replace_steps
+from aws2bq.core.apply import Mode
 from aws2bq.core.capabilities import BIGQUERY, DUCKDB, Capabilities
 from aws2bq.core.change_apply import TableLayout, change_steps, snapshot_changes
 from aws2bq.core.ledger import LedgerEntry
+from aws2bq.core.replace_apply import replace_steps
 from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
 from aws2bq.runner.run import table_layout
 

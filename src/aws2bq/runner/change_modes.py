@@ -370,8 +370,11 @@ def plan_targets(
     export only when configured (``[…tables."db.table"]`` with ``keys``).
     """
     from aws2bq.config.model import DynamoDBStream
-    from aws2bq.runner.ledger_view import dynamodb_destination
-    from aws2bq.runner.rds_load import MYSQL_TEMPLATE, POSTGRES_TEMPLATE
+    from aws2bq.runner.ledger_view import (
+        MYSQL_TEMPLATE,
+        POSTGRES_TEMPLATE,
+        dynamodb_destination,
+    )
 
     if isinstance(stream, DynamoDBStream):
         mode = Mode(stream.mode)

@@ -40,7 +40,7 @@ from aws2bq.errors import ConfigError, ExportError
 from aws2bq.runner.change_modes import describe_columns, run_after
 from aws2bq.runner.context import failing_as
 from aws2bq.runner.crashpoints import crashpoint
-from aws2bq.runner.dynamodb_load import DynamoDBLoadRequest, LoadReport
+from aws2bq.runner.dynamodb_request import DynamoDBLoadRequest, LoadReport
 from aws2bq.runner.key_checks import HINT
 from aws2bq.runner.landing import land_export
 from aws2bq.sources.dynamodb import check_staged_counts

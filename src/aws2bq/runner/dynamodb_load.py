@@ -10,21 +10,18 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import sqlglot.expressions as exp
 
 from aws2bq import __version__
-from aws2bq.aws_clients import AwsTarget
-from aws2bq.core.apply import NEW_SUFFIX, Mode, replace_steps
-from aws2bq.core.change_apply import TableLayout
+from aws2bq.core.apply import NEW_SUFFIX, Mode
 from aws2bq.core.dynamodb_types import decide_schema
 from aws2bq.core.ledger import LEDGER_TABLE, LedgerEntry, select_history
 from aws2bq.core.progress import NullProgress, Progress
+from aws2bq.core.replace_apply import replace_steps
 from aws2bq.core.schema import TableSchema
-from aws2bq.core.transport import DIRECT, TransportSpec
 from aws2bq.errors import ConfigError, ExportError
 from aws2bq.runner.change_modes import (
     check_soft_delete,
@@ -36,79 +33,18 @@ from aws2bq.runner.change_modes import (
 )
 from aws2bq.runner.context import failing_as
 from aws2bq.runner.crashpoints import crashpoint
+
+# Re-exported: callers import the request and the report with load_dynamodb.
+from aws2bq.runner.dynamodb_request import DynamoDBLoadRequest as DynamoDBLoadRequest
+from aws2bq.runner.dynamodb_request import LoadReport as LoadReport
 from aws2bq.runner.key_checks import check_keys, dynamodb_finders
 from aws2bq.runner.landing import land_export
 from aws2bq.sources.dynamodb import DynamoDBExport, check_staged_counts, read_export
-from aws2bq.warehouses import DEFAULT_URL, connect, parse_url, resolved_location
+from aws2bq.warehouses import connect, parse_url
 from aws2bq.warehouses.base import DynamoDBStaging, TableRef, Warehouse
 
 # BigQuery table names: letters, marks, numbers, connectors, dashes, spaces; ≤1024 bytes.
 _TABLE_NAME = re.compile(r"[\w\- ]+")
-
-
-@dataclass(frozen=True)
-class DynamoDBLoadRequest:
-    """What ``aws2bq load dynamodb`` asks for."""
-
-    export: str
-    table: str
-    keys: tuple[str, ...] = ()
-    mode: Mode = Mode.REPLACE
-    warehouse: str = DEFAULT_URL
-    force: bool = False
-    #: Merge mode: keep deleted items flagged (``_aws2bq_deleted``) instead of removing them.
-    soft_delete: bool = False
-    #: Partitioning / clustering of the table when a load creates it (BigQuery; any mode).
-    layout: TableLayout | None = None
-    #: How the files reach the warehouse (direct, or staged in GCS; see core.transport).
-    transport: TransportSpec = DIRECT
-    #: Region and profile of the AWS calls (S3 reads, DescribeTable); None: the environment's.
-    aws: AwsTarget = field(default_factory=AwsTarget)
-
-
-@dataclass
-class LoadReport:
-    """What a load did (the run summary)."""
-
-    stream: str
-    export_id: str
-    export_location: str
-    warehouse: str
-    status: str  # "applied" | "already_applied"
-    rows: int = 0
-    files: int = 0
-    bytes: int = 0
-    columns_added: list[str] = field(default_factory=list)
-    columns_widened: list[tuple[str, str, str]] = field(default_factory=list)
-    schema_version: int = 0
-    seconds: float = 0.0
-    timings: dict[str, float] = field(default_factory=dict)
-    #: How the files got there: route, bytes moved, transfer and load jobs, seconds.
-    transport: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def warehouse_location(self) -> str:
-        """The DuckDB file's absolute path / the BigQuery dataset the URL names."""
-        return resolved_location(self.warehouse)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "stream": self.stream,
-            "export_id": self.export_id,
-            "export": self.export_location,
-            "warehouse": self.warehouse,
-            "warehouse_location": self.warehouse_location,
-            "status": self.status,
-            "rows": self.rows,
-            "files": self.files,
-            "bytes": self.bytes,
-            "columns_added": self.columns_added,
-            "columns_widened": [list(w) for w in self.columns_widened],
-            "schema_version": self.schema_version,
-            "seconds": round(self.seconds, 3),
-            "timings": {k: round(v, 3) for k, v in self.timings.items()},
-            "transport": self.transport,
-        }
 
 
 def _check_table_name(name: str) -> None:

@@ -20,6 +20,10 @@ from aws2bq.core.ledger import LEDGER_TABLE, ledger_table
 from aws2bq.runner.schedule import utc
 from aws2bq.warehouses.base import TableRef, Warehouse
 
+#: Default destination table names of RDS tables (MySQL: no schema level; PostgreSQL: one).
+MYSQL_TEMPLATE = "{db}__{table}"
+POSTGRES_TEMPLATE = "{db}__{schema}__{table}"
+
 _COLUMNS = (
     "stream",
     "source",

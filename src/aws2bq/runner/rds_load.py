@@ -30,7 +30,7 @@ import sqlglot.expressions as exp
 
 from aws2bq import __version__
 from aws2bq.aws_clients import AwsTarget
-from aws2bq.core.apply import NEW_SUFFIX, ApplySteps, Mode, replace_steps
+from aws2bq.core.apply import NEW_SUFFIX, ApplySteps, Mode
 from aws2bq.core.change_apply import TableLayout, evolve_schema
 from aws2bq.core.ledger import LEDGER_TABLE, LedgerEntry, select_history
 from aws2bq.core.progress import NullProgress, Progress
@@ -43,6 +43,7 @@ from aws2bq.core.rds_types import (
     next_version,
     plan_table,
 )
+from aws2bq.core.replace_apply import replace_steps
 from aws2bq.core.schema import ColumnType, TableSchema
 from aws2bq.core.transport import DIRECT, TransportSpec
 from aws2bq.errors import (
@@ -65,12 +66,11 @@ from aws2bq.runner.context import failing_as
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.runner.key_checks import check_keys
 from aws2bq.runner.landing import land
+from aws2bq.runner.ledger_view import MYSQL_TEMPLATE, POSTGRES_TEMPLATE
 from aws2bq.sources.rds import RdsExport, RdsTable, read_export
 from aws2bq.warehouses import DEFAULT_URL, connect, parse_url, resolved_location
 from aws2bq.warehouses.base import RawFile, RdsStaging, StagedRdsTable, TableRef, Warehouse
 
-MYSQL_TEMPLATE = "{db}__{table}"
-POSTGRES_TEMPLATE = "{db}__{schema}__{table}"
 _NOT_IN_NAME = re.compile(r"[^\w\- ]+")
 
 

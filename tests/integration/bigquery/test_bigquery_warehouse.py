@@ -18,11 +18,11 @@ import sqlglot
 import sqlglot.expressions as exp
 from google.api_core import exceptions as gexc
 
-from aws2bq.core.apply import replace_steps
 from aws2bq.core.capabilities import BIGQUERY
 from aws2bq.core.dynamodb_types import AttributeStats, NumberStats
 from aws2bq.core.ledger import LEDGER_TABLE, LedgerEntry
 from aws2bq.core.progress import NullProgress
+from aws2bq.core.replace_apply import replace_steps
 from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
 from aws2bq.errors import (
     ConfigError,

@@ -232,8 +232,8 @@ def test_a_long_history_is_written_by_ranges_of_partitions(
     modifying more than 4,000. The loader's bounds query finds the span, and the replace
     writes (and deletes) by ranges; every row lands once. (The emulator has no partition
     limit: what is checked is that no statement's range holds more than 4,000 days.)"""
-    from aws2bq.core.apply import replace_steps
     from aws2bq.core.ledger import LedgerEntry
+    from aws2bq.core.replace_apply import replace_steps
     from aws2bq.runner.change_modes import first_write_split
 
     wh = _warehouse(bq_emulator, dataset, features=CLOUD)
