@@ -15,18 +15,16 @@ import json
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aws2bq.errors import SandboxError
-
-if TYPE_CHECKING:
-    from aws2bq.sandbox.api import Sandbox
+from aws2bq.sandbox.handle import SandboxHandle
 
 
 class DynamoDBSandbox:
     """DynamoDB tables and exports of one sandbox."""
 
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox: SandboxHandle) -> None:
         self.sandbox = sandbox
         self.client = sandbox.client("dynamodb")
 

@@ -17,13 +17,11 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aws2bq.errors import SandboxError
+from aws2bq.sandbox.handle import SandboxHandle
 from aws2bq.sandbox.rds_exports import BACKING_TAG, TERMINAL
-
-if TYPE_CHECKING:
-    from aws2bq.sandbox.api import Sandbox
 
 _TRUST = {
     "Version": "2012-10-17",
@@ -40,7 +38,7 @@ _TRUST = {
 class RdsSandbox:
     """RDS helpers bound to one :class:`~aws2bq.sandbox.api.Sandbox`."""
 
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox: SandboxHandle) -> None:
         self.sandbox = sandbox
         self.client = sandbox.client("rds")
 

@@ -24,7 +24,6 @@ import datetime as dt
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
 from typing import IO, Any, ClassVar
 
 import sqlglot.expressions as exp
@@ -42,6 +41,7 @@ from aws2bq.warehouses.bigquery.configuration import BigQueryConfig
 from aws2bq.warehouses.bigquery.exceptions import rate_limited, translate
 from aws2bq.warehouses.bigquery.incremental_staging import BigQueryDynamoDBIncrementalStaging
 from aws2bq.warehouses.bigquery.rds_staging import BigQueryRdsStaging
+from aws2bq.warehouses.bigquery.requests import Request as Request
 from aws2bq.warehouses.bigquery.staging import BigQueryDynamoDBStaging
 from aws2bq.warehouses.bigquery.transport.staging import BigQueryGcsStaging
 
@@ -133,26 +133,6 @@ def make_client(config: BigQueryConfig) -> Any:
             "Default Credentials (gcloud auth application-default login); for the emulator "
             "add ?emulator=true to the warehouse URL",
         ) from exc
-
-
-@dataclass(frozen=True)
-class Request:
-    """One request the warehouse is about to send to BigQuery (what observers see).
-
-    ``kind``: ``query`` (``sql`` is the statement or script), ``create_table`` (``table``,
-    ``fields``: the ``SchemaField``s), ``drop_table``, ``load`` (``table``, ``sources``: the
-    files or URIs of that one job), ``update_table`` (``table``, ``fields``: the new schema),
-    ``routine`` (``table`` is the routine id, ``signature`` its argument types and return
-    type).
-    """
-
-    kind: str
-    sql: str | None = None
-    table: str | None = None
-    fields: tuple[Any, ...] = ()
-    sources: tuple[str, ...] = ()
-    what: str = ""
-    signature: tuple[tuple[str, ...], str] | None = None
 
 
 #: Called with every :class:`Request` before it is sent (tests record; the live suite dry-runs).

@@ -19,8 +19,8 @@ from aws2bq.warehouses.base import StagedExport, StagedRdsTable, TableRef
 
 if TYPE_CHECKING:
     from aws2bq.warehouses.bigquery.capabilities import BigQueryFeatures
-    from aws2bq.warehouses.bigquery.client import Request
     from aws2bq.warehouses.bigquery.configuration import BigQueryConfig
+    from aws2bq.warehouses.bigquery.requests import Request
 
 
 class BigQueryHost:

@@ -181,8 +181,8 @@ class BigQueryGcsStaging(BigQueryHost, StagingBucket):
         from google.api_core import exceptions as gexc
         from google.api_core.retry import exponential_sleep_generator
 
-        from aws2bq.warehouses.bigquery.client import Request
         from aws2bq.warehouses.bigquery.exceptions import reasons, translate
+        from aws2bq.warehouses.bigquery.requests import Request
 
         what = f"load of {len(uris)} staged file(s) {files[0].key}" + (
             f" … {files[-1].key}" if len(files) > 1 else ""
