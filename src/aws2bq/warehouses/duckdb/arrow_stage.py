@@ -262,8 +262,9 @@ def _gunzip(stream: Any, progress: Progress, result: _FileResult) -> Iterator[by
         raise _BadFile("is truncated (the gzip stream ends early)")
 
 
-def _chunks(blocks: Iterator[bytes]) -> Iterator[bytes]:
-    """Whole lines, about :data:`CHUNK_BYTES` at a time."""
+def _chunks(blocks: Iterator[bytes]) -> Iterator[memoryview]:
+    """Whole lines, about :data:`CHUNK_BYTES` at a time (views: the lines are not copied
+    again once joined; only the partial line at the end is)."""
     parts: list[bytes] = []
     size = 0
     for block in blocks:
@@ -276,12 +277,12 @@ def _chunks(blocks: Iterator[bytes]) -> Iterator[bytes]:
         if cut == 0:
             parts, size = [data], len(data)
             continue
-        yield data[:cut]
+        yield memoryview(data)[:cut]
         rest = data[cut:]
         parts, size = ([rest], len(rest)) if rest else ([], 0)
     data = b"".join(parts)
     if data.strip():
-        yield data
+        yield memoryview(data)
 
 
 class Segments:
