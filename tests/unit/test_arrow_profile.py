@@ -97,6 +97,40 @@ def test_integers_take_the_fast_path_and_agree(values: list[int]) -> None:
     assert number_acc(pa.array(texts)) == NumberAcc(len(texts), digits, 0, fits)
 
 
+_digits = st.text(alphabet="0123456789", min_size=1, max_size=24)
+
+
+@st.composite
+def plain_texts(draw: st.DrawFn) -> str:
+    """``-?digits[.digits]`` with leading and trailing zeros: the counted-around-the-point path."""
+    sign = draw(st.sampled_from(["", "-"]))
+    fraction = draw(st.one_of(st.just(""), _digits.map(lambda d: "." + d)))
+    return sign + draw(_digits) + fraction
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(plain_texts(), min_size=1, max_size=30))
+def test_plain_numbers_are_counted_as_the_exact_reference(texts: list[str]) -> None:
+    expected = NumberAcc()
+    for text in texts:
+        digits, scale, fits = number_parts(text)
+        expected.add(NumberAcc(1, digits, scale, fits))
+    assert number_acc(pa.array(texts)) == expected
+
+
+@pytest.mark.parametrize(
+    ("texts", "expected"),
+    [
+        (["-012.30", "0.0012"], NumberAcc(2, 2, 4, False)),
+        (["5.00", "-0.000", "00"], NumberAcc(3, 1, 0, True)),
+        (["9223372036854775807.0"], NumberAcc(1, 19, 0, True)),
+        (["9223372036854775808.00"], NumberAcc(1, 19, 0, False)),
+    ],
+)
+def test_plain_number_examples(texts: list[str], expected: NumberAcc) -> None:
+    assert number_acc(pa.array(texts)) == expected
+
+
 VALUE = pa.struct(
     [("N", pa.string()), ("NULL", pa.bool_()), ("NS", pa.list_(pa.string())), ("S", pa.string())]
 )

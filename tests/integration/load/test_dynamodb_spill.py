@@ -3,6 +3,7 @@ parsing (present values only), incremental records on the same path."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -300,3 +301,39 @@ def test_an_error_raised_while_fetching_is_a_warehouse_error(tmp_path: Path) -> 
             list(wh.arrow_batches(sqlglot.parse_one(late, read="duckdb"), 1000))  # type: ignore[attr-defined]
     finally:
         wh.close()
+
+
+def test_one_file_is_parsed_by_the_pool_and_a_bad_line_named_exactly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An export of one file keeps the cores busy: its chunks are parsed by the parser pool,
+    ahead of the reader, yet spilled in file order, so rows and line numbers stay exact."""
+    monkeypatch.setattr(arrow_stage, "CHUNK_BYTES", 8192)
+    parsed_by: set[str] = set()
+    parse = arrow_stage._parse_chunk
+
+    def spy(data: Any, learned: Any) -> Any:
+        parsed_by.add(threading.current_thread().name)
+        return parse(data, learned)
+
+    monkeypatch.setattr(arrow_stage, "_parse_chunk", spy)
+    lines = [item_line({"pk": {"S": f"k{i}"}, "v": {"N": str(i)}}) for i in range(3000)]
+    folder = write_export(tmp_path / "ok", [lines]).folder
+    spill = arrow_stage.stage(
+        read_export(str(folder)).files, tmp_path / "spill", lines=arrow_stage.ItemLines(), workers=2
+    )
+    assert sum(spill.rows.values()) == 3000
+    assert spill.profile.result()["v"].numbers is not None
+    assert sum(b.num_rows for b in spill.relation().batches()) == 3000  # type: ignore[union-attr]
+    assert parsed_by and all(name.startswith("aws2bq-parse") for name in parsed_by)
+
+    lines[2345] = b'{"NotAnItem":{"pk":{"S":"x"}}}\n'  # many chunks into the file
+    export = write_export(tmp_path / "bad", [lines])
+    with pytest.raises(ExportError) as info:
+        arrow_stage.stage(
+            read_export(str(export.folder)).files,
+            tmp_path / "spill2",
+            lines=arrow_stage.ItemLines(),
+            workers=2,
+        )
+    assert f"{export.data_files[0].name} line 2346 " in str(info.value)

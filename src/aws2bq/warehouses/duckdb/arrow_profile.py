@@ -28,7 +28,9 @@ from aws2bq.core.dynamodb_types import DESCRIPTORS, AttributeStats, NumberStats
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 
-_PLAIN_INTEGER = r"^-?[0-9]+$"
+#: Plain numbers (no exponent, no "+"): the digits are counted around the point, no regex
+#: extraction (most numbers in exports look like this: counters, prices, coordinates).
+_PLAIN = r"^-?[0-9]+(?:\.[0-9]+)?$"
 _NUMBER = r"^(?P<sign>[+-]?)(?P<i>[0-9]*)(?:\.(?P<f>[0-9]*))?(?:[eE](?P<e>[+-]?[0-9]+))?$"
 
 
@@ -86,15 +88,8 @@ def number_acc(texts: pa.Array) -> NumberAcc:
     count = len(texts)
     if not count:
         return NumberAcc()
-    if pc.all(pc.match_substring_regex(texts, _PLAIN_INTEGER)).as_py():
-        try:
-            ints = pc.cast(texts, pa.int64())
-        except pa.ArrowInvalid:
-            ints = None  # beyond int64: the general path says how many digits
-        if ints is not None:
-            low, high = (v.as_py() for v in pc.min_max(ints).values())
-            biggest = max(abs(low), abs(high))
-            return NumberAcc(count, len(str(biggest)) if biggest else 0, 0, True)
+    if pc.all(pc.match_substring_regex(texts, _PLAIN)).as_py():
+        return _plain_acc(texts)
     parts = pc.extract_regex(texts, _NUMBER)
     if parts.null_count:  # not DynamoDB's grammar: the exact reference decides (or refuses)
         return _python_acc(texts)
@@ -117,8 +112,38 @@ def number_acc(texts: pa.Array) -> NumberAcc:
         0,
         pc.max_element_wise(pc.subtract(pc.utf8_length(pc.utf8_rtrim(digits, "0")), point), 0),
     )
+    return _acc(texts, int_digits, pc.max(scale).as_py())
+
+
+def _plain_acc(texts: pa.Array) -> NumberAcc:
+    """:func:`number_acc` of texts all matching :data:`_PLAIN` (ASCII ``-?digits[.digits]``).
+
+    Integer digits: the characters before the point (or all) less the leading ``-``/zeros;
+    scale: the characters after the point less the trailing zeros (``-012.30`` → 2 and 1,
+    ``0.0012`` → 0 and 4, ``5.00`` → 1 and 0).
+    """
+    point = pc.find_substring(texts, ".")
+    dotted = pc.greater_equal(point, 0)
+    if not pc.any(dotted).as_py():
+        try:
+            ints = pc.cast(texts, pa.int64())
+        except pa.ArrowInvalid:
+            ints = None  # beyond int64: counted below
+        if ints is not None:
+            low, high = (v.as_py() for v in pc.min_max(ints).values())
+            biggest = max(abs(low), abs(high))
+            return NumberAcc(len(texts), len(str(biggest)) if biggest else 0, 0, True)
+    length = pc.binary_length(texts)
+    leading = pc.subtract(length, pc.binary_length(pc.ascii_ltrim(texts, "-0")))
+    int_digits = pc.max_element_wise(pc.subtract(pc.if_else(dotted, point, length), leading), 0)
+    after = pc.subtract(pc.subtract(pc.binary_length(pc.ascii_rtrim(texts, "0")), point), 1)
+    scale = pc.max(pc.if_else(dotted, after, 0)).as_py()
+    return _acc(texts, int_digits, scale)
+
+
+def _acc(texts: pa.Array, int_digits: pa.Array, max_scale: int) -> NumberAcc:
+    """The :class:`NumberAcc` of ``texts`` (no nulls) given each value's integer digits."""
     max_digits = pc.max(int_digits).as_py()
-    max_scale = pc.max(scale).as_py()
     if max_scale > 0 or max_digits > 19:
         fits = False
     elif max_digits < 19:
@@ -126,7 +151,7 @@ def number_acc(texts: pa.Array) -> NumberAcc:
     else:  # 19 integer digits: compare exactly (few values)
         wide = texts.filter(pc.equal(int_digits, 19))
         fits = all(number_parts(t)[2] for t in wide.to_pylist())
-    return NumberAcc(count, max_digits, max_scale, fits)
+    return NumberAcc(len(texts), max_digits, max_scale, fits)
 
 
 def _python_acc(texts: pa.Array) -> NumberAcc:

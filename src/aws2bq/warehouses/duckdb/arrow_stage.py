@@ -2,12 +2,14 @@
 
 Each data file is read once, as a stream: the bytes are MD5-verified as they arrive
 (:meth:`aws2bq.warehouses.base.RawFile.open`), decompressed (zlib releases the GIL) and cut
-into chunks of whole lines, and each chunk is parsed by Arrow in native code, one file per
-worker thread. A parsed chunk is profiled on the spot (:mod:`.arrow_profile`: the statistics
-are computed while the batches are produced, not by a second pass) and written to an Arrow
-IPC file in the run's scratch folder, so memory holds a few chunks whatever the export's size
-and time grows linearly with it. The spilled files are read back once, by the typed SELECT,
-as one re-scannable Arrow stream (:class:`SpilledRows`), one batch at a time.
+into chunks of whole lines by one reader thread per file, and each chunk is parsed by Arrow in
+native code in a pool of parser threads while the reader decompresses the next ones (both
+release the GIL), so every core is busy whatever the number of files. A parsed chunk is
+profiled on the spot (:mod:`.arrow_profile`: the statistics are computed while the batches
+are produced, not by a second pass) and written, in file order, to an Arrow IPC file in the
+run's scratch folder, so memory holds a few chunks whatever the export's size and time grows
+linearly with it. The spilled files are read back once, by the typed SELECT, as one
+re-scannable Arrow stream (:class:`SpilledRows`), one batch at a time.
 
 Two line shapes (:class:`Lines`): full exports ``{"Item": {...}}`` (each attribute becomes a
 column ``a0``, ``a1``, …, profiled) and incremental exports ``{"Metadata": …, "Keys": …,
@@ -36,8 +38,9 @@ from __future__ import annotations
 
 import threading
 import zlib
+from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -64,6 +67,8 @@ MAX_DEPTH = 24
 CHUNK_BYTES = 4 << 20
 #: Compressed bytes read from a file at a time.
 READ_BYTES = 1 << 20
+#: Chunks of one file parsed ahead of the one being spilled (bounds memory per file reader).
+AHEAD = 2
 #: Parsed chunks per spilled IPC file: a reader of the spill holds about one file per thread
 #: (pyarrow reads a fragment's batches ahead), so smaller files keep memory bounded.
 SEGMENT_CHUNKS = 8
@@ -262,8 +267,9 @@ def _gunzip(stream: Any, progress: Progress, result: _FileResult) -> Iterator[by
         raise _BadFile("is truncated (the gzip stream ends early)")
 
 
-def _chunks(blocks: Iterator[bytes]) -> Iterator[bytes]:
-    """Whole lines, about :data:`CHUNK_BYTES` at a time."""
+def _chunks(blocks: Iterator[bytes]) -> Iterator[memoryview]:
+    """Whole lines, about :data:`CHUNK_BYTES` at a time (views: the lines are not copied
+    again once joined; only the partial line at the end is)."""
     parts: list[bytes] = []
     size = 0
     for block in blocks:
@@ -276,12 +282,12 @@ def _chunks(blocks: Iterator[bytes]) -> Iterator[bytes]:
         if cut == 0:
             parts, size = [data], len(data)
             continue
-        yield data[:cut]
+        yield memoryview(data)[:cut]
         rest = data[cut:]
         parts, size = ([rest], len(rest)) if rest else ([], 0)
     data = b"".join(parts)
     if data.strip():
-        yield data
+        yield memoryview(data)
 
 
 class Segments:
@@ -545,25 +551,44 @@ def stage(
     folder.mkdir(parents=True, exist_ok=True)
     learned = _Schema()
     stop = threading.Event()
+    workers = max(1, workers)
+    # Files are read (verified, decompressed, cut) by up to ``workers`` threads, one file
+    # each; their chunks are parsed by a pool of ``workers`` threads, AHEAD chunks ahead of
+    # the one being spilled. An export of fewer files than cores (an incremental export, a
+    # small table) keeps every core busy too, and decompression overlaps parsing.
+    parsers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aws2bq-parse")
 
     def one(index: int, file: RawFile) -> _FileResult:
         result = _FileResult(segments=Segments(folder, index))
         assert result.segments is not None
+        parsing: deque[Future[pa.Table]] = deque()
+
+        def spill_next() -> None:
+            table = parsing.popleft().result()
+            result.rows += table.num_rows  # in file order: line numbers stay exact
+            assert result.segments is not None
+            result.segments.write(lines.spill(table, result))
+
         try:
             with file.open() as stream:
                 try:
                     for data in _chunks(_gunzip(stream, progress, result)):
                         if stop.is_set():
                             raise Unsupported("stopped: another file failed")
-                        table = _parse_chunk(pa.py_buffer(data), learned)
-                        result.rows += table.num_rows
-                        result.segments.write(lines.spill(table, result))
+                        parsing.append(parsers.submit(_parse_chunk, pa.py_buffer(data), learned))
+                        if len(parsing) > AHEAD:
+                            spill_next()
+                    while parsing:
+                        spill_next()
                 except _BadFile:
                     # A corrupt file is reported as such: reading it to its end checks its
                     # MD5 (an ExportError saying so) before the parse error is reported.
                     while stream.read(READ_BYTES):
                         pass
                     raise
+                finally:
+                    for future in parsing:
+                        future.cancel()
         except _BadFile as exc:
             export = getattr(file, "export", "")
             at = f"data file {file.key}" + (f" line {exc.line}" if exc.line else "")
@@ -578,7 +603,7 @@ def stage(
         progress.advance("stage", files=1, rows=result.rows)
         return result
 
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    with parsers, ThreadPoolExecutor(max_workers=min(workers, max(1, len(files)))) as pool:
         futures = [pool.submit(one, i, f) for i, f in enumerate(files)]
         try:
             results = [f.result() for f in futures]
