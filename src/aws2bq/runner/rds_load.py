@@ -67,7 +67,7 @@ from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.runner.key_checks import check_keys
 from aws2bq.runner.landing import land
 from aws2bq.runner.ledger_view import MYSQL_TEMPLATE, POSTGRES_TEMPLATE
-from aws2bq.sources.rds import RdsExport, RdsTable, read_export
+from aws2bq.sources.rds.export import RdsExport, RdsTable, read_export
 from aws2bq.warehouses import DEFAULT_URL, connect, parse_url, resolved_location
 from aws2bq.warehouses.base import RawFile, RdsStaging, StagedRdsTable, TableRef, Warehouse
 

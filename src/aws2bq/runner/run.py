@@ -921,8 +921,8 @@ class _StreamRun:
         assert export.location
         try:
             if isinstance(self.stream, DynamoDBStream):
-                from aws2bq.sources.dynamodb import read_export
-                from aws2bq.sources.dynamodb_incremental import (
+                from aws2bq.sources.dynamodb.export import read_export
+                from aws2bq.sources.dynamodb.incremental import (
                     INCREMENTAL,
                     export_type,
                     read_incremental_export,
@@ -934,7 +934,7 @@ class _StreamRun:
                     files = list(read_export(export.location).files)
                 stream = dynamodb_destination(self.stream)
             else:
-                from aws2bq.sources.rds import read_export as read_rds_export
+                from aws2bq.sources.rds.export import read_export as read_rds_export
 
                 files = [f for t in read_rds_export(export.location).tables for f in t.files]
                 stream = self.stream.name
