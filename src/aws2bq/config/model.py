@@ -543,14 +543,18 @@ class RdsStream(TransportMixin):
             >>> s.destination_for("app", "users", "public", engine="postgres")
             'app__public__users'
         """
+        # The one naming rule (aws2bq.sources.rds.names), imported here: the config model
+        # sits below the sources.
+        from aws2bq.sources.rds.names import MYSQL_TEMPLATE, POSTGRES_TEMPLATE, destination_name
+
         own = self.settings_for(db, table, schema)
         if own.destination:
             return own.destination
         engine = engine or self.engine or ("postgres" if schema is not None else "mysql")
         template = self.table_name_template or (
-            "{db}__{schema}__{table}" if engine == "postgres" else "{db}__{table}"
+            POSTGRES_TEMPLATE if engine == "postgres" else MYSQL_TEMPLATE
         )
-        return template.format(db=db, schema=schema or "", table=table)
+        return destination_name(db, schema, table, template)
 
 
 # -- stream union -----------------------------------------------------------------------------
