@@ -6,6 +6,16 @@ imported only when a stream of that kind is used. Adding a source is adding such
 :func:`source_for` finds it by name and :func:`kinds` lists every folder, so nothing here or
 in the runner has to change. ``blobs`` (local folders and S3, shared by every source) lives
 beside the folders.
+
+Adding a source ``K``:
+
+1. ``aws2bq/sources/K/config.py``: the ``[streams.NAME]`` model (a pydantic model built from
+   :mod:`aws2bq.config.sections`, with ``kind: Literal["K"]``); add it to the ``Stream`` union
+   and ``STREAM_KINDS`` in :mod:`aws2bq.config.model` and to ``SECTIONS`` in
+   :mod:`aws2bq.config.docs` (the config's one list of stream kinds and their docs);
+2. ``aws2bq/sources/K/source.py``: ``SOURCE``, a :class:`~aws2bq.sources.base.Source` whose
+   ``run`` discovers and starts the stream's exports and whose ``appliers`` read and apply
+   them; the runner, ``plan`` and ``status`` then serve the kind with no other change.
 """
 
 from __future__ import annotations

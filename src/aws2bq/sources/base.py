@@ -36,7 +36,8 @@ from aws2bq.core.transport import DIRECT, TransportSpec
 from aws2bq.errors import ConfigError
 
 if TYPE_CHECKING:
-    from aws2bq.config.model import Config, TableLayoutMixin
+    from aws2bq.config.model import Config
+    from aws2bq.config.sections import TableLayoutMixin
     from aws2bq.core.apply import Mode
     from aws2bq.core.change_apply import TableLayout
     from aws2bq.core.progress import Progress

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from aws2bq.aws_clients import AwsTarget
-from aws2bq.config.model import DynamoDBStream
 from aws2bq.core.apply import Mode
 from aws2bq.runner import discovery as disc
 from aws2bq.runner.discovery import IN_PROGRESS, KnownExport
@@ -28,6 +27,7 @@ from aws2bq.sources.base import (
     table_layout,
 )
 from aws2bq.sources.blobs import ExportFile
+from aws2bq.sources.dynamodb.config import DynamoDBStream
 from aws2bq.sources.dynamodb.trigger import start_export
 
 

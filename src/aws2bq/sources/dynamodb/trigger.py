@@ -15,12 +15,12 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from aws2bq.config.model import DynamoDBStream
 from aws2bq.runner import discovery as disc
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.runner.discovery import KnownExport
 from aws2bq.runner.schedule import client_token, incremental_window, rebaseline_due
 from aws2bq.sources.base import StreamJob
+from aws2bq.sources.dynamodb.config import DynamoDBStream
 
 
 def start_export(

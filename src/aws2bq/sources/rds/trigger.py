@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws2bq.config.model import RdsStream
 from aws2bq.runner import discovery as disc
 from aws2bq.runner.aws import AwsCallError
 from aws2bq.runner.crashpoints import crashpoint
@@ -27,6 +26,7 @@ from aws2bq.runner.schedule import (
     utc,
 )
 from aws2bq.sources.base import StreamJob
+from aws2bq.sources.rds.config import RdsStream
 
 #: ``snapshot`` setting → the SnapshotType to list.
 _SNAPSHOT_TYPE = {
