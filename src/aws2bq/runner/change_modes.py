@@ -218,7 +218,7 @@ def dynamodb_keys(
     found: tuple[str, ...] = ()
     if table_arn:
         from aws2bq.runner.aws import Aws
-        from aws2bq.runner.discovery import describe_table
+        from aws2bq.sources.dynamodb.discovery import describe_table
 
         try:
             target = aws or AwsTarget()

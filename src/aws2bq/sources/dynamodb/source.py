@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 
 from aws2bq.aws_clients import AwsTarget
 from aws2bq.core.apply import Mode
-from aws2bq.runner import discovery as disc
 from aws2bq.runner.discovery import IN_PROGRESS, KnownExport
 from aws2bq.runner.schedule import full_export_due
 from aws2bq.sources.base import (
@@ -27,6 +26,7 @@ from aws2bq.sources.base import (
     table_layout,
 )
 from aws2bq.sources.blobs import ExportFile
+from aws2bq.sources.dynamodb import discovery as disc
 from aws2bq.sources.dynamodb.config import DynamoDBStream
 from aws2bq.sources.dynamodb.trigger import start_export
 

@@ -15,11 +15,11 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from aws2bq.runner import discovery as disc
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.runner.discovery import KnownExport
 from aws2bq.runner.schedule import client_token, incremental_window, rebaseline_due
 from aws2bq.sources.base import StreamJob
+from aws2bq.sources.dynamodb import discovery as disc
 from aws2bq.sources.dynamodb.config import DynamoDBStream
 
 
@@ -52,22 +52,46 @@ def start_export(
     return start_full(job, s, table_arn, slot, reason)
 
 
-def _common(s: DynamoDBStream, table_arn: str) -> dict[str, Any]:
-    return {
+def _request(
+    s: DynamoDBStream, table_arn: str, token: str, export_type: str, **extra: Any
+) -> dict[str, Any]:
+    """The ExportTableToPointInTime parameters (``extra``: the incremental specification)."""
+    request: dict[str, Any] = {
         "TableArn": table_arn,
         "S3Bucket": s.export_bucket,
         "S3Prefix": s.prefix,
         "ExportFormat": "DYNAMODB_JSON",
+        "ExportType": export_type,
+        **extra,
+        "S3SseAlgorithm": s.sse_algorithm,
+        "ClientToken": token,
     }
-
-
-def _encryption(s: DynamoDBStream, request: dict[str, Any], token: str) -> None:
-    request["S3SseAlgorithm"] = s.sse_algorithm
-    request["ClientToken"] = token
     if s.kms_key_id:
         request["S3SseKmsKeyId"] = s.kms_key_id
     if s.export_bucket_owner:
         request["S3BucketOwner"] = s.export_bucket_owner
+    return request
+
+
+def _start(
+    job: StreamJob,
+    s: DynamoDBStream,
+    request: dict[str, Any],
+    entry: dict[str, Any],
+    **event: Any,
+) -> KnownExport | None:
+    """Make the call (``plan_only``: only list it) and report the export started."""
+    if job.plan_only:
+        job.result.started.append({**entry, "export_id": None})
+        return None
+    description = job.aws.call(
+        "dynamodb", "ExportTableToPointInTime", resource=request["TableArn"], **request
+    )["ExportDescription"]
+    export = disc.dynamodb_export(description)
+    job.result.started.append({**entry, "export_id": export.export_id})
+    job.progress.event("export started", stream=s.name, export_id=export.export_id, **event)
+    crashpoint("run:started")
+    return export
 
 
 def start_full(
@@ -75,9 +99,6 @@ def start_full(
 ) -> KnownExport | None:
     """Start the full export of ``slot`` (with ``plan_only``: only list it)."""
     token = client_token(s.name, table_arn, slot)
-    request = _common(s, table_arn)
-    request["ExportType"] = "FULL_EXPORT"
-    _encryption(s, request, token)
     entry = {
         "kind": "full",
         "slot": slot.isoformat(),
@@ -85,17 +106,7 @@ def start_full(
         "client_token": token,
         "destination": f"s3://{s.export_bucket}/{s.prefix}/",
     }
-    if job.plan_only:
-        job.result.started.append({**entry, "export_id": None})
-        return None
-    description = job.aws.call(
-        "dynamodb", "ExportTableToPointInTime", resource=table_arn, **request
-    )["ExportDescription"]
-    export = disc.dynamodb_export(description)
-    job.result.started.append({**entry, "export_id": export.export_id})
-    job.progress.event("export started", stream=s.name, export_id=export.export_id)
-    crashpoint("run:started")
-    return export
+    return _start(job, s, _request(s, table_arn, token, "FULL_EXPORT"), entry)
 
 
 def start_incremental(
@@ -121,14 +132,14 @@ def start_incremental(
     parts = ("dynamodb-incremental", s.name, table_arn, window.start, window.end)
     digest = hashlib.sha256("\n".join(map(str, parts)).encode()).hexdigest()
     token = "aws2bq-" + digest[:32]
-    request = _common(s, table_arn)
-    request["ExportType"] = "INCREMENTAL_EXPORT"
-    request["IncrementalExportSpecification"] = {
+    spec = {
         "ExportFromTime": window.start,
         "ExportToTime": window.end,
         "ExportViewType": s.export_view_type,
     }
-    _encryption(s, request, token)
+    request = _request(
+        s, table_arn, token, "INCREMENTAL_EXPORT", IncrementalExportSpecification=spec
+    )
     entry = {
         "kind": "incremental",
         "window": [window.start.isoformat(), window.end.isoformat()],
@@ -136,16 +147,4 @@ def start_incremental(
         "client_token": token,
         "destination": f"s3://{s.export_bucket}/{s.prefix}/",
     }
-    if job.plan_only:
-        job.result.started.append({**entry, "export_id": None})
-        return None
-    description = job.aws.call(
-        "dynamodb", "ExportTableToPointInTime", resource=table_arn, **request
-    )["ExportDescription"]
-    export = disc.dynamodb_export(description)
-    job.result.started.append({**entry, "export_id": export.export_id})
-    job.progress.event(
-        "export started", stream=s.name, export_id=export.export_id, kind="incremental"
-    )
-    crashpoint("run:started")
-    return export
+    return _start(job, s, request, entry, kind="incremental")

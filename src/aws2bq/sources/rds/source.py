@@ -15,7 +15,6 @@ from collections.abc import Mapping, Sequence
 
 from aws2bq.aws_clients import AwsTarget
 from aws2bq.core.apply import Mode
-from aws2bq.runner import discovery as disc
 from aws2bq.runner.discovery import IN_PROGRESS, KnownExport
 from aws2bq.sources.base import (
     Applied,
@@ -29,6 +28,7 @@ from aws2bq.sources.base import (
     table_layout,
 )
 from aws2bq.sources.blobs import ExportFile
+from aws2bq.sources.rds import discovery as disc
 from aws2bq.sources.rds.config import RdsStream
 from aws2bq.sources.rds.names import split_target
 from aws2bq.sources.rds.trigger import start_export

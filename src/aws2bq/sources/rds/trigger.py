@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws2bq.runner import discovery as disc
 from aws2bq.runner.aws import AwsCallError
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.runner.discovery import FAILED, KnownExport
@@ -26,6 +25,7 @@ from aws2bq.runner.schedule import (
     utc,
 )
 from aws2bq.sources.base import StreamJob
+from aws2bq.sources.rds import discovery as disc
 from aws2bq.sources.rds.config import RdsStream
 
 #: ``snapshot`` setting → the SnapshotType to list.
