@@ -121,16 +121,7 @@ def snapshots(
             DBClusterIdentifier=cluster,
             **params,
         )
-        return [
-            Snapshot(
-                identifier=str(s["DBClusterSnapshotIdentifier"]),
-                arn=str(s["DBClusterSnapshotArn"]),
-                created=aws_time(s.get("SnapshotCreateTime")),
-                kind=str(s.get("SnapshotType", "")),
-                status=str(s.get("Status", "")),
-            )
-            for s in items
-        ]
+        return [_snapshot(s, "DBCluster") for s in items]
     assert instance is not None
     items = _paginate(
         aws,
@@ -140,13 +131,16 @@ def snapshots(
         DBInstanceIdentifier=instance,
         **params,
     )
-    return [
-        Snapshot(
-            identifier=str(s["DBSnapshotIdentifier"]),
-            arn=str(s["DBSnapshotArn"]),
-            created=aws_time(s.get("SnapshotCreateTime")),
-            kind=str(s.get("SnapshotType", "")),
-            status=str(s.get("Status", "")),
-        )
-        for s in items
-    ]
+    return [_snapshot(s, "DB") for s in items]
+
+
+def _snapshot(item: dict[str, Any], level: str) -> Snapshot:
+    """A :class:`Snapshot` from a DBSnapshot (``level`` "DB") or DBClusterSnapshot
+    ("DBCluster"): the two differ only in the prefix of their identifier and ARN fields."""
+    return Snapshot(
+        identifier=str(item[f"{level}SnapshotIdentifier"]),
+        arn=str(item[f"{level}SnapshotArn"]),
+        created=aws_time(item.get("SnapshotCreateTime")),
+        kind=str(item.get("SnapshotType", "")),
+        status=str(item.get("Status", "")),
+    )
