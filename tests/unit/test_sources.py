@@ -167,6 +167,22 @@ def fake_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
         del sys.modules[name]
 
 
+def test_a_folder_without_a_source_module_is_no_stream_kind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A source being written (a folder without ``source.py`` yet) stays out of the kinds."""
+    (tmp_path / "half").mkdir()
+    (tmp_path / "half" / "__init__.py").write_text("")
+    monkeypatch.setattr(sources, "__path__", [*sources.__path__, str(tmp_path)])
+    try:
+        assert "half" not in sources.kinds()
+        with pytest.raises(ConfigError, match="unknown stream kind 'half'"):
+            sources.source_for("half")
+    finally:
+        sources.source_for.cache_clear()
+        sys.modules.pop("aws2bq.sources.half", None)
+
+
 @pytest.mark.usefixtures("fake_source")
 def test_a_new_source_is_one_folder() -> None:
     """A folder with a ``source`` module is a stream kind: found by name, its appliers

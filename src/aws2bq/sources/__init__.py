@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import importlib.util
 import pkgutil
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -33,8 +34,13 @@ if TYPE_CHECKING:
 
 
 def kinds() -> list[str]:
-    """The source kinds this build has (every sub-package of ``aws2bq.sources``), sorted."""
-    return sorted(m.name for m in pkgutil.iter_modules(__path__) if m.ispkg)
+    """The source kinds this build has (every sub-package of ``aws2bq.sources`` with a
+    ``source`` module), sorted."""
+    return sorted(
+        m.name
+        for m in pkgutil.iter_modules(__path__)
+        if m.ispkg and importlib.util.find_spec(f"{__name__}.{m.name}.source") is not None
+    )
 
 
 @cache
