@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 #: BigQuery: at most four clustering columns.
 MAX_CLUSTER_COLUMNS = 4
@@ -103,6 +103,21 @@ def check_prefix(value: str | None) -> str | None:
         # <prefix>/AWSDynamoDB/data/: one prefix per stream keeps streams apart.
         raise ValueError("export_prefix must not be empty; use e.g. aws2bq/<stream>")
     return stripped
+
+
+class ExportLocationChecks(Section):
+    """The checks of a stream's ``export_bucket`` and ``export_prefix`` (the stream declares
+    the fields, each with its own description)."""
+
+    @field_validator("export_bucket", check_fields=False)
+    @classmethod
+    def _bucket(cls, value: str) -> str:
+        return check_bucket(value)
+
+    @field_validator("export_prefix", check_fields=False)
+    @classmethod
+    def _prefix(cls, value: str | None) -> str | None:
+        return check_prefix(value)
 
 
 def check_keys(value: list[str]) -> list[str]:

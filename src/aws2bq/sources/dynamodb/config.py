@@ -10,12 +10,11 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from aws2bq.config.durations import Duration, format_duration
 from aws2bq.config.sections import (
+    ExportLocationChecks,
     Mode,
     TableLayoutMixin,
     TransportMixin,
-    check_bucket,
     check_keys,
-    check_prefix,
 )
 
 #: AWS: incremental export windows must be between 15 minutes and 24 hours
@@ -26,7 +25,7 @@ _TABLE_NAME = re.compile(r"[A-Za-z0-9_.\-]{3,255}")
 _TABLE_ARN = re.compile(r"arn:aws[a-z\-]*:dynamodb:[a-z0-9\-]+:\d{12}:table/[A-Za-z0-9_.\-]{3,255}")
 
 
-class DynamoDBStream(TableLayoutMixin, TransportMixin):
+class DynamoDBStream(TableLayoutMixin, TransportMixin, ExportLocationChecks):
     """A DynamoDB table exported with ExportTableToPointInTime (full or incremental)."""
 
     kind: Literal["dynamodb"] = Field(
@@ -103,16 +102,6 @@ class DynamoDBStream(TableLayoutMixin, TransportMixin):
         if isinstance(data, dict) and data.get("cadence") == "incremental" and "every" not in data:
             data = {**data, "every": "1h"}
         return data
-
-    @field_validator("export_bucket")
-    @classmethod
-    def _bucket(cls, value: str) -> str:
-        return check_bucket(value)
-
-    @field_validator("export_prefix")
-    @classmethod
-    def _prefix(cls, value: str | None) -> str | None:
-        return check_prefix(value)
 
     @field_validator("keys")
     @classmethod

@@ -14,12 +14,11 @@ from pydantic import Field, field_validator, model_validator
 from aws2bq.config.durations import Duration
 from aws2bq.config.sections import (
     ROLE_ARN,
+    ExportLocationChecks,
     Mode,
     TableLayoutMixin,
     TransportMixin,
-    check_bucket,
     check_keys,
-    check_prefix,
 )
 
 #: AWS: the ExportOnly list may not exceed 200 KB (API_StartExportTask).
@@ -54,7 +53,7 @@ SnapshotChoice = Literal["newest", "newest_automated", "newest_manual", "create_
 _TEMPLATE_FIELDS = {"db", "schema", "table"}
 
 
-class RdsStream(TransportMixin):
+class RdsStream(TransportMixin, ExportLocationChecks):
     """An RDS DB instance or Aurora cluster whose snapshots are exported with StartExportTask."""
 
     kind: Literal["rds"] = Field(
@@ -118,16 +117,6 @@ class RdsStream(TransportMixin):
         "every table is verified first and the export is applied all or none, in one "
         "transaction.",
     )
-
-    @field_validator("export_bucket")
-    @classmethod
-    def _bucket(cls, value: str) -> str:
-        return check_bucket(value)
-
-    @field_validator("export_prefix")
-    @classmethod
-    def _prefix(cls, value: str | None) -> str | None:
-        return check_prefix(value)
 
     @field_validator("instance", "cluster")
     @classmethod
