@@ -166,17 +166,16 @@ class StreamJob(Protocol):
     #: The run's clock (UTC), read once at the start of the stream.
     now: datetime
     plan_only: bool
-
-    @property
-    def result(self) -> RunNotes:
-        """Where the source writes notes and the exports it started."""
-        ...
-
     #: Key attributes of the destination (a source may set them before applying).
     keys: tuple[str, ...]
     #: The newest export time the ledger (or this run) applied, and the applied export ids.
     last_applied: datetime | None
     applied_ids: set[str]
+
+    @property
+    def result(self) -> RunNotes:
+        """Where the source writes notes and the exports it started."""
+        ...
 
     def read_ledger(self) -> list[LedgerRow]:
         """The stream's ledger rows (sets ``applied_ids`` and ``last_applied``)."""
