@@ -11,13 +11,17 @@ ExportTableToPointInTime, "ClientToken … idempotent for 8 hours").
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from typing import Any
 
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.runner.discovery import KnownExport
-from aws2bq.runner.schedule import client_token, incremental_window, rebaseline_due
+from aws2bq.runner.schedule import (
+    client_token,
+    incremental_client_token,
+    incremental_window,
+    rebaseline_due,
+)
 from aws2bq.sources.base import StreamJob
 from aws2bq.sources.dynamodb import discovery as disc
 from aws2bq.sources.dynamodb.config import DynamoDBStream
@@ -129,9 +133,7 @@ def start_incremental(
             f"no incremental export due: less than 15 minutes since {job.last_applied.isoformat()}"
         )
         return None
-    parts = ("dynamodb-incremental", s.name, table_arn, window.start, window.end)
-    digest = hashlib.sha256("\n".join(map(str, parts)).encode()).hexdigest()
-    token = "aws2bq-" + digest[:32]
+    token = incremental_client_token(s.name, table_arn, window)
     spec = {
         "ExportFromTime": window.start,
         "ExportToTime": window.end,
