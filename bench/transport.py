@@ -98,7 +98,7 @@ class _lazy(list):  # type: ignore[type-arg]
 def child(mode: str, export: str, endpoint: str, chunk: int) -> None:
     from aws2bq.core.progress import NullProgress
     from aws2bq.core.transport import Route, TransportSpec
-    from aws2bq.sources.dynamodb import read_export
+    from aws2bq.sources.dynamodb.export import read_export
     from aws2bq.warehouses import connect
     from aws2bq.warehouses.bigquery.client import BigQueryWarehouse
 

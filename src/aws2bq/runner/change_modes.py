@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 import sqlglot.expressions as exp
 
@@ -37,9 +36,6 @@ from aws2bq.core.typed_staging import stage_typed_rows
 from aws2bq.core.widening import Widening
 from aws2bq.errors import Aws2BqError, ConfigError
 from aws2bq.warehouses.base import ColumnDescriptions, TableRef, Warehouse
-
-if TYPE_CHECKING:
-    from aws2bq.config.model import DynamoDBStream, RdsStream
 
 
 class NoKeyError(Aws2BqError):
@@ -222,7 +218,7 @@ def dynamodb_keys(
     found: tuple[str, ...] = ()
     if table_arn:
         from aws2bq.runner.aws import Aws
-        from aws2bq.runner.discovery import describe_table
+        from aws2bq.sources.dynamodb.discovery import describe_table
 
         try:
             target = aws or AwsTarget()
@@ -359,46 +355,3 @@ def _planned_schema(wh: Warehouse, stream: str, keys: tuple[str, ...]) -> TableS
                Role.SYSTEM),
     ]  # fmt: skip
     return TableSchema(tuple(columns), 0, keys)
-
-
-def plan_targets(
-    stream: DynamoDBStream | RdsStream, keys: tuple[str, ...]
-) -> list[tuple[str, str, tuple[str, ...], Mode, bool]]:
-    """(table, ledger stream, keys, mode, soft delete) of a stream's merge / history tables.
-
-    A DynamoDB stream has one destination; an RDS stream's tables are known without the
-    export only when configured (``[…tables."db.table"]`` with ``keys``).
-    """
-    from aws2bq.config.model import DynamoDBStream
-    from aws2bq.runner.ledger_view import (
-        MYSQL_TEMPLATE,
-        POSTGRES_TEMPLATE,
-        dynamodb_destination,
-    )
-
-    if isinstance(stream, DynamoDBStream):
-        mode = Mode(stream.mode)
-        if mode is Mode.REPLACE or not keys:
-            return []
-        table = dynamodb_destination(stream)
-        return [(table, table, keys, mode, stream.soft_delete)]
-    out: list[tuple[str, str, tuple[str, ...], Mode, bool]] = []
-    for target, settings in sorted(stream.tables.items()):
-        mode = Mode(settings.mode or stream.mode)
-        if mode is Mode.REPLACE or not settings.keys:
-            continue
-        # The stream's engine says how a target splits (a MySQL table name may hold dots);
-        # unset, a PostgreSQL target is the one with a schema level.
-        parts = target.split(".")
-        schema: str | None
-        if stream.engine == "mysql" or (stream.engine is None and len(parts) == 2):
-            db, schema, name = parts[0], None, ".".join(parts[1:])
-        else:
-            db, schema, name = parts[0], parts[1], ".".join(parts[2:])
-        template = stream.table_name_template or (
-            MYSQL_TEMPLATE if schema is None else POSTGRES_TEMPLATE
-        )
-        table = settings.destination or template.format(db=db, schema=schema or "", table=name)
-        soft = stream.soft_delete if settings.soft_delete is None else settings.soft_delete
-        out.append((table, f"rds:{target}", tuple(settings.keys), mode, soft))
-    return out

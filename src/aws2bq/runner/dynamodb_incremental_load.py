@@ -43,9 +43,9 @@ from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.runner.dynamodb_request import DynamoDBLoadRequest, LoadReport
 from aws2bq.runner.key_checks import HINT
 from aws2bq.runner.landing import land_export
-from aws2bq.sources.dynamodb import check_staged_counts
-from aws2bq.sources.dynamodb_incremental import IncrementalExport
-from aws2bq.sources.dynamodb_lines import first_unkeyed_record
+from aws2bq.sources.dynamodb.export import check_staged_counts
+from aws2bq.sources.dynamodb.incremental import IncrementalExport
+from aws2bq.sources.dynamodb.lines import first_unkeyed_record
 from aws2bq.warehouses.base import (
     DynamoDBIncrementalStaging,
     DynamoDBStaging,
@@ -269,7 +269,7 @@ def load_incremental_export(
     warehouse: Warehouse | None = None,
 ) -> LoadReport:
     """``aws2bq load dynamodb`` on an incremental export: read, verify, apply."""
-    from aws2bq.sources.dynamodb_incremental import read_incremental_export
+    from aws2bq.sources.dynamodb.incremental import read_incremental_export
     from aws2bq.warehouses import connect
 
     started = time.monotonic()

@@ -39,7 +39,7 @@ from aws2bq.runner.dynamodb_request import DynamoDBLoadRequest as DynamoDBLoadRe
 from aws2bq.runner.dynamodb_request import LoadReport as LoadReport
 from aws2bq.runner.key_checks import check_keys, dynamodb_finders
 from aws2bq.runner.landing import land_export
-from aws2bq.sources.dynamodb import DynamoDBExport, check_staged_counts, read_export
+from aws2bq.sources.dynamodb.export import DynamoDBExport, check_staged_counts, read_export
 from aws2bq.warehouses import connect, parse_url
 from aws2bq.warehouses.base import DynamoDBStaging, TableRef, Warehouse
 
@@ -83,7 +83,7 @@ def load_dynamodb(
 ) -> LoadReport:
     """Apply one full DynamoDB export to ``request.table`` (see module docstring)."""
     progress = progress or NullProgress()
-    from aws2bq.sources.dynamodb_incremental import INCREMENTAL, export_type
+    from aws2bq.sources.dynamodb.incremental import INCREMENTAL, export_type
 
     # Usage first (exit 2 before anything is read): the warehouse URL, the table name.
     if warehouse is None:

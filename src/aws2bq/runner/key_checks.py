@@ -1,7 +1,7 @@
 """Refuse an export whose rows cannot be keyed, or that holds one key twice (issue 11.3/11.4).
 
 The query runs in the warehouse (:mod:`aws2bq.core.key_checks`); when it finds something,
-the export's files are read again to name the culprit (:mod:`aws2bq.sources.dynamodb_lines`):
+the export's files are read again to name the culprit (:mod:`aws2bq.sources.dynamodb.lines`):
 the file and line of an item without its key, every line of a duplicated key. RDS snapshots
 name the table and the key (their Parquet rows have no line numbers).
 """
@@ -21,7 +21,7 @@ from aws2bq.core.key_checks import (
 )
 from aws2bq.core.schema import TableSchema
 from aws2bq.errors import ExportError
-from aws2bq.sources.dynamodb_lines import (
+from aws2bq.sources.dynamodb.lines import (
     LineFile,
     Place,
     describe_key,

@@ -1,9 +1,10 @@
 """Reading the ledger for the runner: which exports each stream has applied, and when.
 
 The loaders write the ledger (``aws2bq.core.ledger``); the runner only reads it, through
-these helpers, to decide what is new. A DynamoDB stream's rows carry the destination table
-as ``stream``; an RDS stream's rows are per table (``rds:<db>.<table>``) and are found by
-their export location under the stream's ``s3://bucket/prefix/``.
+these helpers, to decide what is new. Which rows are a stream's is its source's
+:class:`~aws2bq.sources.base.StreamIdentity` (DynamoDB: the destination table in ``stream``;
+RDS: per-table rows found by their export location under the stream's
+``s3://bucket/prefix/``); :func:`rows_of` is the one view run, plan and status read.
 """
 
 from __future__ import annotations
@@ -15,14 +16,9 @@ from typing import Any
 
 import sqlglot.expressions as exp
 
-from aws2bq.config.model import DynamoDBStream, RdsStream
 from aws2bq.core.ledger import LEDGER_TABLE, ledger_table
 from aws2bq.runner.schedule import utc
 from aws2bq.warehouses.base import TableRef, Warehouse
-
-#: Default destination table names of RDS tables (MySQL: no schema level; PostgreSQL: one).
-MYSQL_TEMPLATE = "{db}__{table}"
-POSTGRES_TEMPLATE = "{db}__{schema}__{table}"
 
 _COLUMNS = (
     "stream",
@@ -92,23 +88,9 @@ def read_ledger(wh: Warehouse) -> list[LedgerRow]:
     return out
 
 
-def dynamodb_destination(stream: DynamoDBStream) -> str:
-    """The destination table (and ledger stream) of a DynamoDB stream."""
-    return stream.destination or stream.name
+def rows_of(stream: Any, ledger: list[LedgerRow]) -> list[LedgerRow]:
+    """The ledger rows that belong to ``stream`` (by its source's identity of it)."""
+    from aws2bq.sources import source_of
 
-
-def rds_location_prefix(stream: RdsStream) -> str:
-    return f"s3://{stream.export_bucket}/{stream.prefix}/"
-
-
-def rows_of(stream: DynamoDBStream | RdsStream, ledger: list[LedgerRow]) -> list[LedgerRow]:
-    """The ledger rows that belong to ``stream``."""
-    if isinstance(stream, DynamoDBStream):
-        name = dynamodb_destination(stream)
-        return [r for r in ledger if r.source == "dynamodb" and r.stream == name]
-    prefix = rds_location_prefix(stream)
-    return [
-        r
-        for r in ledger
-        if r.source == "rds" and (r.export_location.rstrip("/") + "/").startswith(prefix)
-    ]
+    identity = source_of(stream).identity(stream)
+    return [r for r in ledger if identity.owns(r)]

@@ -19,7 +19,6 @@ than the one applied is refused unless forced.
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ import sqlglot.expressions as exp
 
 from aws2bq import __version__
 from aws2bq.aws_clients import AwsTarget
-from aws2bq.core.apply import NEW_SUFFIX, ApplySteps, Mode
+from aws2bq.core.apply import ApplySteps, Mode
 from aws2bq.core.change_apply import TableLayout, evolve_schema
 from aws2bq.core.ledger import LEDGER_TABLE, LedgerEntry, select_history
 from aws2bq.core.progress import NullProgress, Progress
@@ -66,12 +65,10 @@ from aws2bq.runner.context import failing_as
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.runner.key_checks import check_keys
 from aws2bq.runner.landing import land
-from aws2bq.runner.ledger_view import MYSQL_TEMPLATE, POSTGRES_TEMPLATE
-from aws2bq.sources.rds import RdsExport, RdsTable, read_export
+from aws2bq.sources.rds.export import RdsExport, RdsTable, read_export
+from aws2bq.sources.rds.names import table_name
 from aws2bq.warehouses import DEFAULT_URL, connect, parse_url, resolved_location
 from aws2bq.warehouses.base import RawFile, RdsStaging, StagedRdsTable, TableRef, Warehouse
-
-_NOT_IN_NAME = re.compile(r"[^\w\- ]+")
 
 
 @dataclass(frozen=True)
@@ -184,25 +181,6 @@ class RdsLoadReport:
             "seconds": round(self.seconds, 3),
             "transport": self.transport,
         }
-
-
-def table_name(table: RdsTable, template: str | None) -> str:
-    """The destination table of an exported table (invalid characters become ``_``)."""
-    if template is None:
-        template = MYSQL_TEMPLATE if table.schema is None else POSTGRES_TEMPLATE
-    try:
-        name = template.format(db=table.database, schema=table.schema or "", table=table.name)
-    except (KeyError, IndexError, ValueError) as exc:
-        raise ConfigError(
-            f"bad table name template {template!r}: {exc}",
-            hint="use {db}, {schema} and {table}, e.g. {db}__{table}",
-        ) from exc
-    name = _NOT_IN_NAME.sub("_", name).strip()
-    if not name or len(name.encode()) > 1024:
-        raise ConfigError(f"table name template {template!r} gives an invalid name {name!r}")
-    if name.lower().startswith("_aws2bq_") or name.lower().endswith(NEW_SUFFIX):
-        raise ConfigError(f"table name {name!r} is reserved for aws2bq's own tables")
-    return name
 
 
 def _selected(table: RdsTable, only: tuple[str, ...]) -> bool:

@@ -226,6 +226,17 @@ def client_token(stream: str, table_arn: str, slot: datetime) -> str:
     return "aws2bq-" + _digest("dynamodb-full", stream, table_arn, utc(slot).isoformat())[:32]
 
 
+def incremental_client_token(stream: str, table_arn: str, window: Window) -> str:
+    """The ClientToken of the incremental export of ``window`` (same window → same token).
+
+    Its digest joins the parts with newlines and ``str()`` of the times (not
+    :func:`client_token`'s form): kept as first written, so a token never changes under an
+    export a previous version started.
+    """
+    parts = ("dynamodb-incremental", stream, table_arn, window.start, window.end)
+    return "aws2bq-" + hashlib.sha256("\n".join(map(str, parts)).encode()).hexdigest()[:32]
+
+
 def export_task_identifier(stream: str, snapshot_arn: str) -> str:
     """A deterministic ExportTaskIdentifier for exporting ``snapshot_arn`` for ``stream``.
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlglot.expressions as exp
 
-from aws2bq.config.model import Config, DynamoDBStream, RdsStream
+from aws2bq.config.model import Config
 from aws2bq.errors import Aws2BqError, TransientError
 from aws2bq.runner.ledger_view import read_ledger, rows_of
 from aws2bq.runner.schedule import utc
@@ -90,18 +90,17 @@ def _count(wh: Warehouse, table: str) -> int | None:
     return int(n)
 
 
-def _landings(wh: Warehouse, config: Config, stream: DynamoDBStream | RdsStream) -> list[Any]:
+def _landings(wh: Warehouse, config: Config, stream: Any) -> list[Any]:
     """The stream's exports landing in the staging bucket (transport gcs / auto)."""
     from aws2bq.core.transport import TransportSpec
-    from aws2bq.runner.ledger_view import dynamodb_destination
+    from aws2bq.sources import source_of
     from aws2bq.warehouses.base import StagingBucket
 
     transport = config.transport_of(stream)
     if transport == "direct" or not isinstance(wh, StagingBucket):
         return []
     spec = TransportSpec.from_settings(transport, config.bigquery)
-    name = dynamodb_destination(stream) if isinstance(stream, DynamoDBStream) else stream.name
-    return wh.landing_status(spec, name)
+    return wh.landing_status(spec, source_of(stream).destination(stream))
 
 
 def stream_status(
@@ -135,15 +134,12 @@ def stream_status(
                 r.applied_at for r in mine if r.export_id == last.export_id
             )
             status.lag_seconds = (now - last.exported_at).total_seconds()
-            if isinstance(stream, DynamoDBStream):
-                current = [last]
-            else:
-                # Each table's newest row (a table may have failed in the last export).
-                newest: dict[str, Any] = {}
-                for row in sorted(mine, key=lambda r: (r.exported_at, r.applied_at)):
-                    newest[row.table] = row
-                current = list(newest.values())
-            for row in sorted(current, key=lambda r: r.table):
+            # Each table's newest row (an RDS table may have failed in the last export; a
+            # DynamoDB stream has one table).
+            newest: dict[str, Any] = {}
+            for row in sorted(mine, key=lambda r: (r.exported_at, r.applied_at)):
+                newest[row.table] = row
+            for row in sorted(newest.values(), key=lambda r: r.table):
                 status.tables.append(
                     TableStatus(
                         row.table, _count(wh, row.table), row.rows_after, row.manifest_items

@@ -221,7 +221,7 @@ def _ref(name: str) -> Any:
 
 
 def _export_files(location: str) -> list[Any]:
-    from aws2bq.sources.dynamodb import read_export
+    from aws2bq.sources.dynamodb.export import read_export
 
     return list(read_export(location).files)
 

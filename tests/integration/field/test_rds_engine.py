@@ -15,7 +15,7 @@ import pytest
 
 from aws2bq.core.rds_types import Engine
 from aws2bq.sandbox import Sandbox
-from aws2bq.sources.rds import read_export
+from aws2bq.sources.rds.export import read_export
 
 from .conftest import Target, rds_exporter
 
@@ -91,7 +91,7 @@ def test_postgres_tables_with_dots_and_shared_type_names(
 
 def test_engine_from_type_names_alone(tmp_path: Path) -> None:
     """Without files to look at, MySQL-only or PostgreSQL-only type names decide."""
-    from aws2bq.sources.rds import engine_of
+    from aws2bq.sources.rds.export import engine_of
 
     mysql = [{"target": "a.b.c", "schemaMetadata": {"originalTypeMappings": [
         {"columnName": "x", "originalType": "datetime"}]}}]  # fmt: skip

@@ -151,7 +151,7 @@ def test_a_file_growing_after_the_manifest_was_read_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from aws2bq.runner.dynamodb_load import DynamoDBLoadRequest, load_dynamodb
-    from aws2bq.sources import dynamodb as source
+    from aws2bq.sources.dynamodb import export as source
 
     folder, data = _second(tmp_path)
     real = source.read_export

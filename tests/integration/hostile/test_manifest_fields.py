@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aws2bq.errors import ExportError
-from aws2bq.sources.dynamodb_manifest import (
+from aws2bq.sources.dynamodb.manifest import (
     ENTRY_FIELDS,
     FULL_SUMMARY_FIELDS,
     INCREMENTAL_SUMMARY_FIELDS,

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from aws2bq.errors import ExportError
 from aws2bq.sandbox import Sandbox
 from aws2bq.sources.blobs import LocalStore, plain_key
-from aws2bq.sources.dynamodb import read_export
+from aws2bq.sources.dynamodb.export import read_export
 
 from .conftest import (
     Cli,

@@ -10,7 +10,7 @@ from bench.export_writer import item_line, write_export
 
 from aws2bq.core.progress import NullProgress
 from aws2bq.runner.dynamodb_load import DynamoDBLoadRequest, load_dynamodb
-from aws2bq.sources.dynamodb import read_export
+from aws2bq.sources.dynamodb.export import read_export
 from aws2bq.warehouses import connect
 from aws2bq.warehouses.duckdb import arrow_stage
 

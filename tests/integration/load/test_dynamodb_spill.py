@@ -15,7 +15,7 @@ from aws2bq.core.apply import Mode
 from aws2bq.core.progress import NullProgress
 from aws2bq.errors import ExportError
 from aws2bq.runner.dynamodb_load import DynamoDBLoadRequest, load_dynamodb
-from aws2bq.sources.dynamodb import read_export
+from aws2bq.sources.dynamodb.export import read_export
 from aws2bq.warehouses import connect
 from aws2bq.warehouses.duckdb import arrow_stage
 
@@ -203,7 +203,7 @@ def test_a_record_without_keys_names_its_file(tmp_path: Path) -> None:
     )
     wh = connect(f"duckdb:///{tmp_path / 'w.duckdb'}")
     try:
-        from aws2bq.sources.dynamodb_incremental import read_incremental_export
+        from aws2bq.sources.dynamodb.incremental import read_incremental_export
 
         files = read_incremental_export(str(export.folder)).files
         with pytest.raises(ExportError, match="without Keys") as info:

@@ -12,9 +12,10 @@ import pytest
 from botocore.stub import Stubber
 
 from aws2bq.errors import TransientError
-from aws2bq.runner import discovery
 from aws2bq.runner.aws import Aws, AwsCallError, AwsPermissionError, AwsTransientError
 from aws2bq.runner.schedule import RetryPolicy
+from aws2bq.sources.dynamodb import discovery as dynamodb_discovery
+from aws2bq.sources.rds import discovery as rds_discovery
 
 
 def stubbed(service: str, **aws_args: Any) -> tuple[Aws, Stubber, list[float]]:
@@ -54,7 +55,7 @@ def test_describe_db_snapshots_follows_the_marker_with_max_records() -> None:
         if index < len(pages) - 1:
             response["Marker"] = f"m{index + 1}"
         stub.add_response("describe_db_snapshots", response, expected)
-    found = discovery.snapshots(aws, instance="db1", cluster=None, snapshot_type="manual")
+    found = rds_discovery.snapshots(aws, instance="db1", cluster=None, snapshot_type="manual")
     stub.assert_no_pending_responses()
     assert len(found) == 45
     assert found[-1].identifier == "snap-044"
@@ -67,7 +68,7 @@ def test_page_size_is_kept_within_aws_bounds() -> None:
         {"DBClusterSnapshots": []},
         {"DBClusterIdentifier": "c1", "MaxRecords": 20},
     )
-    assert discovery.snapshots(aws, instance=None, cluster="c1", snapshot_type=None) == []
+    assert rds_discovery.snapshots(aws, instance=None, cluster="c1", snapshot_type=None) == []
     stub.assert_no_pending_responses()
 
 
@@ -87,7 +88,7 @@ def test_list_exports_follows_next_token() -> None:
         {"ExportSummaries": [{"ExportArn": f"{arn}/export/3"}]},
         {"TableArn": arn, "MaxResults": 2, "NextToken": "t2"},
     )
-    assert [a for a, _ in discovery.list_export_arns(aws, arn)] == [
+    assert [a for a, _ in dynamodb_discovery.list_export_arns(aws, arn)] == [
         f"{arn}/export/{n}" for n in (1, 2, 3)
     ]
 

@@ -13,11 +13,13 @@ from aws2bq.runner.schedule import (
     PollPolicy,
     RetryPolicy,
     Snapshot,
+    Window,
     choose_snapshot,
     client_token,
     export_task_identifier,
     full_export_due,
     in_flight,
+    incremental_client_token,
     incremental_window,
     manual_snapshot_identifier,
     poll_schedule,
@@ -205,3 +207,14 @@ def test_rebaseline_slot_gives_the_same_client_token_within_the_slot() -> None:
     arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/t"
     assert client_token("s", arn, first.slot) == client_token("s", arn, again.slot)
     assert client_token("s", arn, first.slot) != client_token("s", arn, later.slot)
+
+
+def test_incremental_client_tokens_are_stable_per_window() -> None:
+    """The token of a window never changes across versions (a run after an upgrade must find
+    the export the previous version started): pinned to its value as first written."""
+    arn = "arn:aws:dynamodb:us-east-1:1:table/T"
+    window = Window(T0, T0 + H)
+    token = incremental_client_token("orders", arn, window)
+    assert token == "aws2bq-d50e72b8d33c758fd8049f935ec85cb2"
+    assert token != incremental_client_token("orders", arn, Window(T0, T0 + 2 * H))
+    assert token != incremental_client_token("other", arn, window)

@@ -41,7 +41,7 @@ from aws2bq.core.progress import Progress
 from aws2bq.core.schema import TableSchema
 from aws2bq.core.widening import Widening
 from aws2bq.errors import Aws2BqError, ExportError, WarehouseError
-from aws2bq.sources.dynamodb_lines import raise_line_without_item
+from aws2bq.sources.dynamodb.lines import raise_line_without_item
 from aws2bq.warehouses.base import DynamoDBStaging, RawFile, StagedExport, TableRef
 from aws2bq.warehouses.bigquery import dynamodb_sql
 from aws2bq.warehouses.bigquery.host import BigQueryHost

@@ -30,7 +30,7 @@ from aws2bq.core.schema import TableSchema
 from aws2bq.core.widening import Widening
 from aws2bq.errors import ExportError, WarehouseError
 from aws2bq.sources.blobs import ExportFile, fetch_all
-from aws2bq.sources.dynamodb_lines import raise_line_without_item
+from aws2bq.sources.dynamodb.lines import raise_line_without_item
 from aws2bq.warehouses.base import DynamoDBStaging, RawFile, StagedExport, TableRef
 from aws2bq.warehouses.duckdb import arrow_stage
 from aws2bq.warehouses.duckdb.host import DuckDBHost

@@ -20,7 +20,7 @@ import orjson
 from aws2bq.aws_clients import AwsTarget
 from aws2bq.errors import Aws2BqError, ConfigError, ExportError, ExportNotReadyError
 from aws2bq.sources.blobs import BlobStore, ExportFile, LocalStore, S3Store, plain_key
-from aws2bq.sources.dynamodb_manifest import parse_entry, require_summary_fields
+from aws2bq.sources.dynamodb.manifest import parse_entry, require_summary_fields
 
 SUMMARY = "manifest-summary.json"
 FILES = "manifest-files.json"

@@ -3,7 +3,7 @@
 An incremental export's data files live in ``<prefix>/AWSDynamoDB/data/``, a folder shared by
 every incremental export of the prefix, so they are chosen **only** through the export's own
 ``manifest-files.json`` (never by listing the folder). Item counts and MD5s are verified as
-for full exports (:mod:`aws2bq.sources.dynamodb`).
+for full exports (:mod:`aws2bq.sources.dynamodb.export`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 from aws2bq.aws_clients import AwsTarget
 from aws2bq.errors import ConfigError, ExportError
 from aws2bq.sources.blobs import BlobStore, ExportFile
-from aws2bq.sources.dynamodb import (
+from aws2bq.sources.dynamodb.export import (
     _find_folder,
     _parse_time,
     check_summary,
