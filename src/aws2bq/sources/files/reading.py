@@ -122,11 +122,26 @@ def _where(message: str, fmt: Format) -> str:
     return f" at line {line}"
 
 
+class _BadRows:
+    """pyarrow's invalid-row handler: remembers the first malformed CSV row, refuses it.
+
+    pyarrow numbers the row (counting the header, from 1) when reading single-threaded
+    (https://arrow.apache.org/docs/python/generated/pyarrow.csv.InvalidRow.html)."""
+
+    where = ""
+
+    def handle(self, row: Any) -> str:
+        if not self.where and row.number is not None:
+            self.where = f" at line {row.number}"
+        return "error"
+
+
 def parse(data: bytes, fmt: Format, obj: FileObject) -> pa.Table:
     """The object's rows as an Arrow table (columns as pyarrow infers them)."""
     if not data.strip() and fmt is not Format.PARQUET:
         return pa.table({})  # an empty log object: no rows, nothing to type
     block = min(max(len(data) + 1, 1 << 20), _MAX_BLOCK)
+    bad_rows = _BadRows()
     try:
         if fmt is Format.JSONL:
             return pajson.read_json(
@@ -136,13 +151,16 @@ def parse(data: bytes, fmt: Format, obj: FileObject) -> pa.Table:
             )
         if fmt is Format.CSV:
             return pacsv.read_csv(
-                io.BytesIO(data), read_options=pacsv.ReadOptions(block_size=block)
+                io.BytesIO(data),
+                read_options=pacsv.ReadOptions(block_size=block, use_threads=False),
+                parse_options=pacsv.ParseOptions(invalid_row_handler=bad_rows.handle),
             )
         return pq.read_table(io.BytesIO(data))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
         message = str(exc)
+        where = bad_rows.where or _where(message, fmt)
         raise ExportError(
-            f"object {obj.url} cannot be read as {fmt}{_where(message, fmt)}: {message}",
+            f"object {obj.url} cannot be read as {fmt}{where}: {message}",
             hint="nothing was applied; fix or remove the object (or pass the right --format)",
         ) from None
 
