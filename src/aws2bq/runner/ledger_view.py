@@ -18,6 +18,7 @@ import sqlglot.expressions as exp
 from aws2bq.config.model import DynamoDBStream, RdsStream
 from aws2bq.core.ledger import LEDGER_TABLE, ledger_table
 from aws2bq.runner.schedule import utc
+from aws2bq.sources.files.config import FilesStream
 from aws2bq.warehouses.base import TableRef, Warehouse
 
 #: Default destination table names of RDS tables (MySQL: no schema level; PostgreSQL: one).
@@ -101,8 +102,12 @@ def rds_location_prefix(stream: RdsStream) -> str:
     return f"s3://{stream.export_bucket}/{stream.prefix}/"
 
 
-def rows_of(stream: DynamoDBStream | RdsStream, ledger: list[LedgerRow]) -> list[LedgerRow]:
+def rows_of(
+    stream: DynamoDBStream | RdsStream | FilesStream, ledger: list[LedgerRow]
+) -> list[LedgerRow]:
     """The ledger rows that belong to ``stream``."""
+    if isinstance(stream, FilesStream):
+        return [r for r in ledger if r.stream == stream.ledger_stream()]
     if isinstance(stream, DynamoDBStream):
         name = dynamodb_destination(stream)
         return [r for r in ledger if r.source == "dynamodb" and r.stream == name]

@@ -299,6 +299,28 @@ def register_applier(source: str, kind: str, mode: str, applier: Applier) -> Non
     APPLIERS[(source, kind, mode)] = applier
 
 
+#: Stream kinds whose source runs a stream whole (no AWS export to start or poll), by kind:
+#: ``(config, stream, progress, plan_only, result)``. The files source (issue 14).
+StreamSource = Callable[[Config, Any, Progress, bool, "StreamResult"], None]
+STREAM_SOURCES: dict[str, StreamSource] = {}
+
+
+def register_stream_source(kind: str, runner: StreamSource) -> None:
+    """Make ``run`` hand streams of ``kind`` to ``runner``."""
+    STREAM_SOURCES[kind] = runner
+
+
+def _run_files(
+    config: Config, stream: Any, progress: Progress, plan_only: bool, result: StreamResult
+) -> None:
+    from aws2bq.sources.files.run import run_stream
+
+    run_stream(config, stream, progress, plan_only, result)
+
+
+register_stream_source("files", _run_files)
+
+
 def required_appliers(stream: Stream) -> list[tuple[str, str, str]]:
     """The (source, kind, mode) combinations a stream needs."""
     if isinstance(stream, DynamoDBStream):
@@ -395,11 +417,15 @@ def run_streams(
     for stream in selected:
         result = StreamResult(stream.name, stream.kind)
         progress.event("stream", stream=stream.name, kind=stream.kind, plan_only=plan_only)
-        runner = _StreamRun(
-            config, stream, aws, options, progress, plan_only, wait, seconds, result
-        )
         try:
-            runner.run()
+            whole = STREAM_SOURCES.get(stream.kind)
+            if whole is not None:
+                whole(config, stream, progress, plan_only, result)
+            else:
+                assert isinstance(stream, DynamoDBStream | RdsStream)
+                _StreamRun(
+                    config, stream, aws, options, progress, plan_only, wait, seconds, result
+                ).run()
         except BusyError as exc:
             result.status = "busy"
             result.notes.append(str(exc.message))
@@ -1017,5 +1043,6 @@ __all__ = [
     "RunSummary",
     "StreamResult",
     "register_applier",
+    "register_stream_source",
     "run_streams",
 ]

@@ -14,6 +14,7 @@ from aws2bq.config.model import Config, DynamoDBStream, RdsStream
 from aws2bq.errors import Aws2BqError, TransientError
 from aws2bq.runner.ledger_view import read_ledger, rows_of
 from aws2bq.runner.schedule import utc
+from aws2bq.sources.files.config import FilesStream
 from aws2bq.warehouses import connect
 from aws2bq.warehouses.base import TableRef, Warehouse
 
@@ -90,7 +91,9 @@ def _count(wh: Warehouse, table: str) -> int | None:
     return int(n)
 
 
-def _landings(wh: Warehouse, config: Config, stream: DynamoDBStream | RdsStream) -> list[Any]:
+def _landings(
+    wh: Warehouse, config: Config, stream: DynamoDBStream | RdsStream | FilesStream
+) -> list[Any]:
     """The stream's exports landing in the staging bucket (transport gcs / auto)."""
     from aws2bq.core.transport import TransportSpec
     from aws2bq.runner.ledger_view import dynamodb_destination
@@ -101,6 +104,8 @@ def _landings(wh: Warehouse, config: Config, stream: DynamoDBStream | RdsStream)
         return []
     spec = TransportSpec.from_settings(transport, config.bigquery)
     name = dynamodb_destination(stream) if isinstance(stream, DynamoDBStream) else stream.name
+    if isinstance(stream, FilesStream):
+        name = stream.ledger_stream()
     return wh.landing_status(spec, name)
 
 

@@ -184,8 +184,13 @@ def _check_request(request: FilesLoadRequest) -> None:
 def discover(request: FilesLoadRequest, wh: Warehouse, progress: Progress) -> Discovered:
     """List the objects and split them by the exactly-once rule (module docstring, step 1)."""
     location = open_location(request.source, request.aws)
-    objects = list_objects(location)
     history = read_history(wh, request.stream_id)
+    if request.mode is FilesMode.MERGE and not _keys(request, history):
+        raise ConfigError(
+            f"--mode merge into {request.table!r} needs the key column(s)",
+            hint="pass --key COLUMN (repeatable)",
+        )
+    objects = list_objects(location)
     classified = classify(objects, history)
     progress.event(
         "objects found",
@@ -291,11 +296,6 @@ def load_files(
             {"key": o.key, "etag": o.etag, "size": o.size, "applied_etag": b.etag}
             for o, b in found.classified.changed
         ]
-        if request.mode is FilesMode.MERGE and not _keys(request, found.history):
-            raise ConfigError(
-                f"--mode merge into {request.table!r} needs the key column(s)",
-                hint="pass --key COLUMN (repeatable)",
-            )
         if not found.classified.new:
             report.status = "up_to_date"
             progress.event("no new object: nothing to do", table=request.table)
