@@ -64,12 +64,24 @@ def test_jsonl_gz_increments_and_a_changed_object(
     wh = warehouse
     s3.put(
         "logs/a.jsonl.gz",
-        jsonl([{"id": 1, "user": {"name": "ann"}, "ok": True, "ms": 1.5}], gz=True),
+        jsonl(
+            [
+                {
+                    "id": 1,
+                    "user": {"name": "ann"},
+                    "ok": True,
+                    "ms": 1.5,
+                    "at": "2024-01-01T10:00:00Z",
+                }
+            ],
+            gz=True,
+        ),
     )
     report = load_files(_request(s3, "logs/", wh, Format.JSONL), warehouse=wh)
     assert report.status == "applied" and report.rows == 1
     types = dict(wh.table_columns(TableRef("events")) or [])
     assert types["id"] == "INT64" and types["user"] == "JSON" and types["ok"] == "BOOL"
+    assert types["at"] == "TIMESTAMP"  # CloudTrail-style eventTime: an instant (UTC)
     assert _rows(wh, "SELECT id, TO_JSON_STRING(user), ms FROM events") == [
         (1, '{"name":"ann"}', 1.5)
     ]

@@ -41,7 +41,14 @@ def test_jsonl_gz_loads_typed_and_a_second_run_loads_only_the_new_object(
         "logs/2024/01/a.jsonl.gz",
         jsonl(
             [
-                {"id": 1, "user": {"name": "ann"}, "tags": ["x", "y"], "ok": True, "ms": 1.5},
+                {
+                    "id": 1,
+                    "user": {"name": "ann"},
+                    "tags": ["x", "y"],
+                    "ok": True,
+                    "ms": 1.5,
+                    "at": "2024-01-01T10:00:00.250+02:00",
+                },
                 {"id": 2, "user": None, "tags": [], "ok": False, "ms": 2},
             ],
             gz=True,
@@ -54,6 +61,10 @@ def test_jsonl_gz_loads_typed_and_a_second_run_loads_only_the_new_object(
                           "WHERE table_name = 'events'"))  # fmt: skip
     assert types["id"] == "BIGINT" and types["user"] == "JSON" and types["tags"] == "JSON"
     assert types["ok"] == "BOOLEAN" and types["ms"] == "DOUBLE"
+    assert types["at"] == "TIMESTAMP WITH TIME ZONE"
+    assert rows(db, "SELECT CAST(timezone('UTC', \"at\") AS VARCHAR) FROM events WHERE id = 1") == [
+        ("2024-01-01 08:00:00.25",)
+    ]
     got = rows(db, 'SELECT id, CAST("user" AS VARCHAR), ok FROM events ORDER BY id')
     assert got == [(1, '{"name":"ann"}', True), (2, None, False)]
 

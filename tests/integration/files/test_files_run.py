@@ -27,7 +27,7 @@ def test_a_files_stream_runs_incrementally(s3: S3Bucket, tmp_path: Path) -> None
     s3.put("app/1.jsonl.gz", jsonl([{"id": 1, "msg": "a"}], gz=True))
 
     plan = run_streams(config, plan_only=True)
-    assert plan.failed == [] and plan.streams[0].pending[0]["object"] == "app/1.jsonl.gz"
+    assert plan.failed == [] and plan.streams[0].applied[0]["objects"][0]["key"] == "app/1.jsonl.gz"
     assert snapshot(db) == {}
 
     summary = run_streams(config)

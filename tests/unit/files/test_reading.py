@@ -90,3 +90,19 @@ def test_local_listing_and_a_file_changed_after_listing(tmp_path: Path) -> None:
     assert isinstance(location.store, LocalStore)
     with pytest.raises(ExportError, match="vanished between listing and reading"):
         read_object(location.store, objects[0], Format.JSONL)
+
+
+def test_json_iso_times_keep_zones_and_fractions_and_column_order() -> None:
+    data = (
+        b'{"s": "abc", "d": "2024-01-01", "u": "2024-01-01T00:00:00+02:00", '
+        b'"t": "2024-01-01T00:00:00.5Z", "w": "2024-01-01 10:00:00", "m": "2024-01-01"}\n'
+        b'{"m": "2024-01-01T00:00:00Z", "w": null}\n'
+    )
+    table = parse(data, Format.JSONL, _obj())
+    assert table.column_names == ["s", "d", "u", "t", "w", "m"]
+    types = {f.name: f.type for f in table.schema}
+    assert types["d"] == pa.date32()
+    assert types["u"] == pa.timestamp("us", tz="UTC") == types["t"]
+    assert types["w"] == pa.timestamp("us")
+    assert types["m"] == pa.string() == types["s"]  # a date and a date-time: kept as text
+    assert table.column("u")[0].as_py() == datetime(2023, 12, 31, 22, tzinfo=UTC)

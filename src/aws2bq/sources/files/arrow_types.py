@@ -117,6 +117,40 @@ def family_of(dtype: pa.DataType) -> Family:
     return Family.STRING
 
 
+_ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_ISO_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}"
+#: What a text column of ISO values becomes, tried in order: dates, instants (every value
+#: with a zone: ``Z`` or an offset), wall clocks (no value with one).
+_TIME_TYPES = (pa.timestamp("us", tz="UTC"), pa.timestamp("us"))
+
+
+def typed_times(table: pa.Table) -> pa.Table:
+    """``table`` with every text column whose values are all ISO 8601 dates (or all ISO
+    date-times) typed DATE / TIMESTAMP (UTC instants, when every value has a zone) /
+    DATETIME (when none has one); other text columns as they are. Vectorized casts: a
+    column where one value does not parse stays text."""
+    columns = {}
+    for name in table.column_names:
+        column = table.column(name)
+        columns[name] = column
+        if not pa.types.is_string(column.type) or column.null_count == len(column):
+            continue
+        valid = pc.drop_null(column)
+        if pc.all(pc.match_substring_regex(valid, _ISO_DATE)).as_py():
+            candidates: tuple[pa.DataType, ...] = (pa.date32(),)
+        elif pc.all(pc.match_substring_regex(valid, _ISO_TIME)).as_py():
+            candidates = _TIME_TYPES
+        else:
+            continue
+        for dtype in candidates:
+            try:
+                columns[name] = column.cast(dtype)
+                break
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                continue
+    return pa.table(columns)
+
+
 def _json_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
     """Nested values as their JSON text (DuckDB's ``to_json``, vectorized over the column)."""
     con = duckdb.connect()

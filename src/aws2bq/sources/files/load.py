@@ -102,6 +102,8 @@ class FilesLoadReport:
     warehouse: str
     status: str = "applied"  # "applied" | "up_to_date"
     export_id: str = ""
+    #: The newest LastModified of the objects applied (ISO 8601; the ledger's exported_at).
+    exported_at: str = ""
     objects: list[str] = field(default_factory=list)
     skipped_applied: int = 0
     changed: list[dict[str, Any]] = field(default_factory=list)
@@ -125,6 +127,7 @@ class FilesLoadReport:
             "warehouse_location": self.warehouse_location,
             "status": self.status,
             "export_id": self.export_id,
+            "exported_at": self.exported_at,
             "objects": self.objects,
             "already_applied": self.skipped_applied,
             "changed": self.changed,
@@ -448,6 +451,7 @@ def apply_batch(
         _execute(wh, steps, staged, plan, where, batch.rows, progress)
         describe_columns(wh, TableRef(request.table), schema)
         report.export_id = batch.export_id
+        report.exported_at = exported_at.isoformat()
         report.objects = [o.key for o in batch.objects]
         report.rows = batch.rows
         report.bytes = sum(o.size for o in batch.objects)

@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 
 from aws2bq.errors import ConfigError, ExportError, TransientError
 from aws2bq.sources.blobs import LocalStore, S3Store, open_regular
+from aws2bq.sources.files.arrow_types import typed_times
 from aws2bq.sources.files.listing import FileObject
 from aws2bq.sources.files.options import Format
 
@@ -122,6 +123,24 @@ def _where(message: str, fmt: Format) -> str:
     return f" at line {line}"
 
 
+def _read_json(data: bytes, block: int) -> pa.Table:
+    """JSON lines with ISO dates and times typed by :func:`.arrow_types.typed_times`.
+
+    pyarrow.json types an ISO string as a zone-less timestamp of seconds and drops its zone
+    (``…Z`` and ``…+02:00`` alike) and leaves one with a fraction as text, so such columns
+    are read as text first and typed here, keeping zones and fractions."""
+    read = pajson.ReadOptions(block_size=block)
+    table = pajson.read_json(io.BytesIO(data), read_options=read)
+    times = [f for f in table.schema if pa.types.is_timestamp(f.type)]
+    if times:
+        schema = pa.schema([pa.field(f.name, pa.string()) for f in times])
+        options = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer")
+        names = table.column_names  # the explicit schema's fields would come first
+        table = pajson.read_json(io.BytesIO(data), read_options=read, parse_options=options)
+        table = table.select(names)
+    return typed_times(table)
+
+
 class _BadRows:
     """pyarrow's invalid-row handler: remembers the first malformed CSV row, refuses it.
 
@@ -144,11 +163,7 @@ def parse(data: bytes, fmt: Format, obj: FileObject) -> pa.Table:
     bad_rows = _BadRows()
     try:
         if fmt is Format.JSONL:
-            return pajson.read_json(
-                io.BytesIO(data),
-                read_options=pajson.ReadOptions(block_size=block),
-                parse_options=pajson.ParseOptions(newlines_in_values=False),
-            )
+            return _read_json(data, block)
         if fmt is Format.CSV:
             return pacsv.read_csv(
                 io.BytesIO(data),

@@ -49,12 +49,17 @@ def run_stream(
     with connect(config.warehouse, config) as wh:
         if plan_only:
             found = discover(request, wh, progress)
-            result.pending.extend(
-                {"object": o.key, "etag": o.etag, "size": o.size} for o in found.classified.new
-            )
+            new = found.classified.new
+            if new:
+                result.applied.append(
+                    {
+                        "export_id": f"{len(new)} new object(s) into {request.table!r}",
+                        "time": max(o.last_modified for o in new).isoformat(),
+                        "objects": [o.identity() for o in new],
+                    }
+                )
             result.notes.append(
-                f"{len(found.classified.new)} new object(s) would be loaded into "
-                f"{request.table!r}; {len(found.classified.applied)} already applied"
+                f"{len(new)} new object(s); {len(found.classified.applied)} already applied"
             )
             return
         report = load_files(request, progress=progress, warehouse=wh)
@@ -69,6 +74,7 @@ def run_stream(
     result.applied.append(
         {
             "export_id": report.export_id,
+            "time": report.exported_at,
             "objects": len(report.objects),
             "rows": report.rows,
             "tables": [report.table],
