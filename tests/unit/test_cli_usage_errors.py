@@ -89,6 +89,7 @@ BAD_VALUES: dict[str, list[list[str]]] = {
         ["{export}", "--format", "jsonl", "--table", "t", "--mode", "upsert"],
         ["{missing}", "--format", "jsonl", "--table", "t"],
         ["{export}", "--format", "jsonl", "--table", "_aws2bq_x"],
+        ["{export}", "--format", "jsonl", "--table", "bad/name"],
         ["{export}", "--format", "jsonl", "--table", "t", "--key", "id"],
         ["{export}", "--format", "jsonl", "--table", "t", "--mode", "merge"],
         ["{export}", "--format", "csv", "--table", "t", "--warehouse", "bogus"],

@@ -15,12 +15,11 @@ Each ``aws2bq run`` loads the objects not applied yet (exactly once, see docs/fi
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-_TABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,1023}")
+from aws2bq.sources.files.options import table_problem
 
 
 class FilesStream(BaseModel):
@@ -65,12 +64,9 @@ class FilesStream(BaseModel):
     @field_validator("destination")
     @classmethod
     def _destination(cls, value: str | None) -> str | None:
-        if value is not None and (
-            not _TABLE.fullmatch(value) or value.lower().startswith("_aws2bq_")
-        ):
-            raise ValueError(
-                f"destination {value!r}: letters, digits and _ only, not starting with _aws2bq_"
-            )
+        problem = None if value is None else table_problem(value)
+        if problem is not None:
+            raise ValueError(f"destination {value!r}: {problem}")
         return value
 
     @field_validator("keys")

@@ -63,7 +63,7 @@ from aws2bq.sources.blobs import ExportFile, LocalStore
 from aws2bq.sources.files import arrow_types as at
 from aws2bq.sources.files.ledger import Classified, FilesHistory, classify, read_history
 from aws2bq.sources.files.listing import FileObject, FilesLocation, list_objects, open_location
-from aws2bq.sources.files.options import FilesMode, Format, OnChanged
+from aws2bq.sources.files.options import FilesMode, Format, OnChanged, table_problem
 from aws2bq.sources.files.reading import read_object
 from aws2bq.warehouses import DEFAULT_URL, connect, parse_url, resolved_location
 from aws2bq.warehouses.base import RdsStaging, StagedRdsTable, TableRef, Warehouse
@@ -171,12 +171,9 @@ class Batch:
 
 
 def _check_request(request: FilesLoadRequest) -> None:
-    name = request.table
-    if not name.strip() or name.lower().startswith("_aws2bq_"):
-        raise ConfigError(
-            f"--table {name!r}: not a usable table name",
-            hint="names starting with _aws2bq_ are aws2bq's own tables",
-        )
+    problem = table_problem(request.table)
+    if problem is not None:
+        raise ConfigError(f"invalid table name {request.table!r}", hint=problem)
     if request.mode is FilesMode.APPEND and request.keys:
         raise ConfigError(
             "--key is for --mode merge (append inserts every row)",
@@ -224,41 +221,49 @@ def discover(request: FilesLoadRequest, wh: Warehouse, progress: Progress) -> Di
 
 
 def read_batch(request: FilesLoadRequest, discovered: Discovered, progress: Progress) -> Batch:
-    """Read, verify and normalise the new objects (module docstring, step 2)."""
+    """Read, verify and normalise the new objects (module docstring, step 2).
+
+    Two passes, one object in memory at a time: each object is read, verified and parked
+    as parsed (Parquet, in the scratch folder) while the batch's types are gathered; then
+    each is conformed to the batch's types and written as the file the warehouse stages."""
     objects = discovered.classified.new
-    tables: list[pa.Table] = []
-    progress.start("read", files=len(objects))
-    for obj in objects:
-        table = read_object(discovered.location.store, obj, request.format)
-        if request.mode is FilesMode.MERGE:
-            problem = at.key_problems(table, _keys(request, discovered.history))
-            if problem:
-                raise ExportError(
-                    f"object {obj.url} cannot be merged by key "
-                    f"{', '.join(_keys(request, discovered.history))}: {problem}",
-                    hint="nothing was applied; every row of an object needs its own "
-                    "non-NULL key (a later object may repeat a key: it then wins)",
-                )
-        tables.append(table)
-        progress.advance("read", files=1, bytes=obj.size)
-    crashpoint("read")
-    families = at.unify([at.normalise(t)[1] for t in tables])
+    keys = _keys(request, discovered.history)
     folder = tempfile.TemporaryDirectory(prefix="aws2bq-files-")
-    store = LocalStore(Path(folder.name))
+    root = Path(folder.name)
+    store = LocalStore(root)
     files: list[ExportFile] = []
     rows: dict[str, int] = {}
     try:
-        for seq, (obj, table) in enumerate(zip(objects, tables, strict=True)):
+        progress.start("read", files=len(objects))
+        seen: list[dict[str, at.Family]] = []
+        for seq, obj in enumerate(objects):
+            table = read_object(discovered.location.store, obj, request.format)
+            if request.mode is FilesMode.MERGE:
+                problem = at.key_problems(table, keys)
+                if problem:
+                    raise ExportError(
+                        f"object {obj.url} cannot be merged by key {', '.join(keys)}: {problem}",
+                        hint="nothing was applied; every row of an object needs its own "
+                        "non-NULL key (a later object may repeat a key: it then wins)",
+                    )
+            seen.append(at.normalise(table)[1])
+            pq.write_table(table, root / f"parsed-{seq:06d}.parquet")
+            progress.advance("read", files=1, bytes=obj.size)
+        crashpoint("read")
+        families = at.unify(seen)
+        for seq, obj in enumerate(objects):
+            parsed = root / f"parsed-{seq:06d}.parquet"
             try:
-                conformed = at.conform(table, families, seq)
+                conformed = at.conform(pq.read_table(parsed), families, seq)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
                 raise ExportError(
                     f"object {obj.url}: its values cannot be written as the batch's types: {exc}",
                     hint="nothing was applied; report the file's shape to aws2bq",
                 ) from None
+            parsed.unlink()
             name = f"{seq:06d}.parquet"
-            pq.write_table(conformed, Path(folder.name) / name)
-            size = (Path(folder.name) / name).stat().st_size
+            pq.write_table(conformed, root / name)
+            size = (root / name).stat().st_size
             files.append(ExportFile(store, name, None, conformed.num_rows, size, export=obj.url))
             rows[obj.key] = conformed.num_rows
     except BaseException:
@@ -374,12 +379,17 @@ def apply_batch(
     staged = wh.stage_rds_table(landed.files, stream=request.stream_id, progress=progress)
     try:
         crashpoint("staged")
-        expected = {f.key: f.expected_rows for f in batch.files}
+        # The rows the warehouse staged per file against those read from each object.
         counted = dict(staged.rows_per_file)
-        if sum(counted.values()) != sum(expected.values()):
+        wrong = [
+            f"{f.export}: {counted.get(f.key, 0):,} staged of {f.expected_rows:,}"
+            for f in batch.files
+            if counted.get(f.key, 0) != f.expected_rows
+        ]
+        if wrong:
             raise ExportError(
-                f"{where}: staged {sum(counted.values()):,} rows but the objects hold "
-                f"{sum(expected.values()):,}",
+                f"{where}: the warehouse staged other row counts than the objects hold: "
+                f"{'; '.join(wrong[:5])}",
                 hint="nothing was applied; run the load again",
             )
         previous = found.history.schema
