@@ -249,7 +249,7 @@ def read_batch(request: FilesLoadRequest, discovered: Discovered, progress: Prog
             seen.append(at.normalise(table)[1])
             pq.write_table(table, root / f"parsed-{seq:06d}.parquet")
             progress.advance("read", files=1, bytes=obj.size)
-        crashpoint("read")
+            crashpoint("download")
         families = at.unify(seen)
         for seq, obj in enumerate(objects):
             parsed = root / f"parsed-{seq:06d}.parquet"
