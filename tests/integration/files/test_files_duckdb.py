@@ -184,3 +184,17 @@ def test_an_object_gone_or_replaced_after_listing_changes_nothing(
         with pytest.raises(ExportError, match=f"g/a.jsonl {what} between listing and reading"):
             read_batch(request, found, NullProgress())
     assert snapshot(db) == {}
+
+
+def test_columns_widen_across_loads_by_the_shared_rule(
+    s3: S3Bucket, tmp_path: Path, cli: Cli
+) -> None:
+    db = tmp_path / "w.duckdb"
+    s3.put("w/1.jsonl", jsonl([{"id": 1, "v": 1, "flag": True, "day": "2024-01-31"}]))
+    assert _load(cli, s3.url("w/"), db, "jsonl")[0] == 0
+    s3.put("w/2.jsonl", jsonl([{"id": 2, "v": 1.5, "flag": "maybe", "day": "soon"}]))
+    code, out, err = _load(cli, s3.url("w/"), db, "jsonl")
+    assert code == 0, err
+    assert '"v":"JSON"' in out and '"flag":"STRING"' in out and '"schema_version":2' in out
+    got = rows(db, "SELECT id, CAST(v AS VARCHAR), flag, day FROM events ORDER BY id")
+    assert got == [(1, "1", "true", "2024-01-31"), (2, "1.5", "maybe", "soon")]
