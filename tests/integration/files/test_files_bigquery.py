@@ -15,6 +15,7 @@ from aws2bq.errors import ExportError
 from aws2bq.sources.files.load import FilesLoadRequest, load_files
 from aws2bq.sources.files.options import FilesMode, Format
 from aws2bq.testing.bqemulator import BigQueryEmulator
+from aws2bq.testing.gcs_emulator import GcsEmulator
 from aws2bq.warehouses import connect
 from aws2bq.warehouses.base import TableRef
 from aws2bq.warehouses.bigquery.client import BigQueryWarehouse
@@ -23,8 +24,10 @@ from tests.integration.bigquery.conftest import (  # noqa: F401  (fixtures)
     bq_emulator,
     bq_gcs_root,
     drop_dataset,
+    gcs_emulator,
     gcs_state_dir,
 )
+from tests.integration.bigquery.test_gcs_transport import gcs_spec, staged_names
 
 from .conftest import S3Bucket, jsonl, parquet
 
@@ -166,3 +169,24 @@ def test_a_number_column_widens_to_json_across_loads(
         (1, "1"),
         (2, "1.5"),
     ]
+
+
+def test_transport_gcs_stages_the_normalised_files_in_gcs(
+    s3: S3Bucket,
+    warehouse: BigQueryWarehouse,
+    gcs_emulator: GcsEmulator,  # noqa: F811
+    unique: str,
+) -> None:
+    wh = warehouse
+    spec = gcs_spec(gcs_emulator, unique)
+    s3.put("g/1.jsonl.gz", jsonl([{"id": 1, "tags": ["a"]}, {"id": 2}], gz=True))
+    s3.put("g/2.csv", b"")  # an empty object: no rows
+    s3.put("g/3.jsonl", jsonl([{"id": 3, "tags": []}]))
+    report = load_files(_request(s3, "g/", wh, Format.JSONL, transport=spec), warehouse=wh)
+    assert report.transport["route"] == "copy"  # runner copy to GCS, load jobs from gs://
+    assert _rows(wh, "SELECT id, TO_JSON_STRING(tags) FROM events ORDER BY id") == [
+        (1, '["a"]'),
+        (2, None),
+        (3, "[]"),
+    ]
+    assert staged_names(gcs_emulator, spec) == []  # released after the commit
