@@ -13,6 +13,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from aws2bq.sandbox import Sandbox
+from tests.integration.bigquery.conftest import (  # noqa: F401  (BigQuery's fixtures, shared)
+    bq_emulator,
+    bq_gcs_root,
+    bq_warehouse,
+    gcs_emulator,
+    gcs_state_dir,
+)
 from tests.integration.load.conftest import run_cli
 
 

@@ -4,8 +4,6 @@ typing, exactly-once increments, changed objects, merge and verification as on D
 from __future__ import annotations
 
 import gzip
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,19 +12,9 @@ import sqlglot
 from aws2bq.errors import ExportError
 from aws2bq.sources.files.load import FilesLoadRequest, load_files
 from aws2bq.sources.files.options import FilesMode, Format
-from aws2bq.testing.bqemulator import BigQueryEmulator
 from aws2bq.testing.gcs_emulator import GcsEmulator
-from aws2bq.warehouses import connect
 from aws2bq.warehouses.base import TableRef
 from aws2bq.warehouses.bigquery.client import BigQueryWarehouse
-from tests.integration.bigquery.conftest import (  # noqa: F401  (fixtures)
-    PROJECT,
-    bq_emulator,
-    bq_gcs_root,
-    drop_dataset,
-    gcs_emulator,
-    gcs_state_dir,
-)
 from tests.integration.bigquery.test_gcs_transport import gcs_spec, staged_names
 
 from .conftest import S3Bucket, jsonl, parquet
@@ -35,15 +23,8 @@ pytestmark = [pytest.mark.bigquery]
 
 
 @pytest.fixture
-def warehouse(bq_emulator: BigQueryEmulator) -> Iterator[BigQueryWarehouse]:  # noqa: F811
-    dataset = f"f_{uuid.uuid4().hex[:10]}"
-    wh = connect(f"bigquery://{PROJECT}/{dataset}?endpoint={bq_emulator.endpoint}&emulator=true")
-    assert isinstance(wh, BigQueryWarehouse)
-    try:
-        yield wh
-    finally:
-        wh.close()
-        drop_dataset(bq_emulator, dataset)
+def warehouse(bq_warehouse: BigQueryWarehouse) -> BigQueryWarehouse:
+    return bq_warehouse
 
 
 def _rows(wh: BigQueryWarehouse, sql: str) -> list[tuple[Any, ...]]:
@@ -174,7 +155,7 @@ def test_a_number_column_widens_to_json_across_loads(
 def test_transport_gcs_stages_the_normalised_files_in_gcs(
     s3: S3Bucket,
     warehouse: BigQueryWarehouse,
-    gcs_emulator: GcsEmulator,  # noqa: F811
+    gcs_emulator: GcsEmulator,
     unique: str,
 ) -> None:
     wh = warehouse

@@ -57,6 +57,7 @@ from aws2bq.core.transport import DIRECT, TransportSpec
 from aws2bq.core.widening import Widening
 from aws2bq.errors import ConfigError, ExportError, TypeConversionError, WarehouseError
 from aws2bq.runner.change_modes import describe_columns, run_after
+from aws2bq.runner.context import failing_as
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.runner.landing import land
 from aws2bq.sources.blobs import ExportFile, LocalStore
@@ -311,7 +312,8 @@ def load_files(
             return report
         batch = read_batch(request, found, progress)
         try:
-            apply_batch(request, wh, found, batch, report, progress)
+            with failing_as(f"{found.location.url} into table {request.table!r}"):
+                apply_batch(request, wh, found, batch, report, progress)
         finally:
             batch.folder.cleanup()
     finally:
