@@ -106,3 +106,11 @@ def test_json_iso_times_keep_zones_and_fractions_and_column_order() -> None:
     assert types["w"] == pa.timestamp("us")
     assert types["m"] == pa.string() == types["s"]  # a date and a date-time: kept as text
     assert table.column("u")[0].as_py() == datetime(2023, 12, 31, 22, tzinfo=UTC)
+
+
+def test_a_column_named_twice_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_bytes(b"id,id\n1,2\n")
+    location = open_location(str(tmp_path))
+    [obj] = list_objects(location)
+    with pytest.raises(ExportError, match=r"names column\(s\) 'id' more than once"):
+        read_object(location.store, obj, Format.CSV)

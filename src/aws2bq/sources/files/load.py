@@ -252,6 +252,12 @@ def read_batch(request: FilesLoadRequest, discovered: Discovered, progress: Prog
             progress.advance("read", files=1, bytes=obj.size)
             crashpoint("download")
         families = at.unify(seen)
+        if at.OBJECT_SEQ in families:
+            raise ExportError(
+                f"{discovered.location.url}: a column is named {at.OBJECT_SEQ!r}, which aws2bq "
+                "uses to order the objects of a load",
+                hint="nothing was applied; rename that column in the objects",
+            )
         for seq, obj in enumerate(objects):
             parsed = root / f"parsed-{seq:06d}.parquet"
             try:

@@ -182,7 +182,15 @@ def parse(data: bytes, fmt: Format, obj: FileObject) -> pa.Table:
 
 def read_object(store: S3Store | LocalStore, obj: FileObject, fmt: Format) -> pa.Table:
     """Fetch, verify, un-gzip and parse one object (see the module docstring)."""
-    return parse(decompress(fetch(store, obj), obj), fmt, obj)
+    table = parse(decompress(fetch(store, obj), obj), fmt, obj)
+    names = table.column_names
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ExportError(
+            f"object {obj.url} names column(s) {', '.join(map(repr, twice))} more than once",
+            hint="nothing was applied; give every column its own name (CSV: the header row)",
+        )
+    return table
 
 
 def describe(table: pa.Table) -> dict[str, Any]:
