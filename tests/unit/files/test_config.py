@@ -36,3 +36,16 @@ def test_kind_is_inferred_from_source_and_defaults_apply() -> None:
 def test_bad_settings_are_refused_naming_the_key(extra: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         parse_config(f'[streams.s]\nsource = "s3://b/p/"\n{extra}\n')
+
+
+def test_the_init_example_has_a_files_stream_with_every_key() -> None:
+    from pathlib import Path
+
+    import aws2bq.config
+
+    text = (Path(aws2bq.config.__file__).parent / "example.toml").read_text()
+    stream = parse_config(text).streams["app-logs"]
+    assert isinstance(stream, FilesStream) and stream.table() == "app_logs"
+    for name in FilesStream.model_fields:
+        if name != "name":
+            assert f"{name} =" in text, name
