@@ -19,6 +19,7 @@ from tests.integration.bigquery.conftest import (  # noqa: F401  (BigQuery's fix
     bq_warehouse,
     gcs_emulator,
     gcs_state_dir,
+    googlesql,
 )
 from tests.integration.load.conftest import run_cli
 
