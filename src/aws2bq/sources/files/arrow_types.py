@@ -196,10 +196,9 @@ def convert(column: pa.ChunkedArray, family: Family) -> pa.ChunkedArray:
     return column.cast(target)  # exact: ints → int64 / float64, time units → microseconds
 
 
-def normalise(table: pa.Table) -> tuple[pa.Table, dict[str, Family]]:
-    """One parsed object's columns in their families' types, and each column's family."""
-    families = {name: family_of(table.schema.field(name).type) for name in table.column_names}
-    return table, families
+def families_of(table: pa.Table) -> dict[str, Family]:
+    """The family of each column of one parsed object (:func:`conform` writes them)."""
+    return {name: family_of(table.schema.field(name).type) for name in table.column_names}
 
 
 def unify(families: Sequence[Mapping[str, Family]]) -> dict[str, Family]:

@@ -247,7 +247,7 @@ def read_batch(request: FilesLoadRequest, discovered: Discovered, progress: Prog
                         hint="nothing was applied; every row of an object needs its own "
                         "non-NULL key (a later object may repeat a key: it then wins)",
                     )
-            seen.append(at.normalise(table)[1])
+            seen.append(at.families_of(table))
             pq.write_table(table, root / f"parsed-{seq:06d}.parquet")
             progress.advance("read", files=1, bytes=obj.size)
             crashpoint("download")
