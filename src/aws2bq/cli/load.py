@@ -9,6 +9,7 @@ import orjson
 import typer
 
 from aws2bq.core.apply import Mode
+from aws2bq.sources.files.options import FilesMode, Format, OnChanged
 from aws2bq.warehouses import DEFAULT_URL
 
 # Options both load commands take, declared once.
@@ -33,7 +34,8 @@ QuietOption = Annotated[bool, typer.Option(help="No progress output.")]
 
 
 app = typer.Typer(
-    help="Load one export (DynamoDB or RDS) into a warehouse table.", no_args_is_help=True
+    help="Load one export (DynamoDB or RDS) or new S3 files into a warehouse table.",
+    no_args_is_help=True,
 )
 
 
@@ -203,6 +205,67 @@ def rds(
             f"failed: {', '.join(t.target for t in report.failed)}",
             hint="the other tables were loaded; see the errors above",
         )
+
+
+@app.command("files")
+def files(
+    source: Annotated[
+        str,
+        typer.Argument(help="s3://bucket/prefix/ or a local folder holding the objects."),
+    ],
+    fmt: Annotated[
+        Format, typer.Option("--format", help="The objects' format (gzip-compressed or not).")
+    ],
+    table: Annotated[str, typer.Option("--table", help="Destination table name.")],
+    key: Annotated[
+        list[str] | None,
+        typer.Option("--key", help="Merge mode: key column (repeatable)."),
+    ] = None,
+    mode: Annotated[
+        FilesMode,
+        typer.Option(help="append (insert the new objects' rows) or merge (upsert by key)."),
+    ] = FilesMode.APPEND,
+    on_changed: Annotated[
+        OnChanged,
+        typer.Option(
+            help="An applied object whose ETag/size changed: error (refuse the load) or warn "
+            "(skip it, name it in the report)."
+        ),
+    ] = OnChanged.ERROR,
+    warehouse: WarehouseOption = DEFAULT_URL,
+    quiet: QuietOption = False,
+) -> None:
+    """Load the objects under SOURCE not loaded yet into TABLE (each exactly once)."""
+    from aws2bq.runner.progress import RichProgress, make_progress
+    from aws2bq.sources.files.load import FilesLoadRequest, load_files
+
+    request = FilesLoadRequest(
+        source=source,
+        table=table,
+        format=fmt,
+        mode=mode,
+        keys=tuple(key or ()),
+        warehouse=warehouse,
+        on_changed=on_changed,
+    )
+    progress = make_progress(quiet=quiet)
+    try:
+        report = load_files(request, progress=progress)
+    finally:
+        if isinstance(progress, RichProgress):
+            progress.stop()
+    if not sys.stdout.isatty():
+        typer.echo(orjson.dumps({"summary": report.to_dict()}).decode())
+        return
+    for changed in report.changed:
+        typer.secho(f"warning: {changed['key']} changed after it was applied: skipped", err=True)
+    if report.status == "up_to_date":
+        typer.echo(f"no new object under {source}: {table!r} is up to date")
+        return
+    typer.echo(
+        f"loaded {report.rows:,} rows from {len(report.objects)} object(s) into {table!r} in "
+        f"{report.warehouse_location} in {report.seconds:.1f}s; schema v{report.schema_version}"
+    )
 
 
 def register(root: typer.Typer) -> None:

@@ -30,6 +30,7 @@ from aws2bq.config.model import (
     RdsTableSettings,
     RunSettings,
 )
+from aws2bq.sources.files.config import FilesStream
 
 BEGIN = "<!-- BEGIN GENERATED REFERENCE (python -m aws2bq.config.docs) -->"
 END = "<!-- END GENERATED REFERENCE -->"
@@ -56,6 +57,7 @@ SECTIONS: list[tuple[str, tuple[str, ...], type[BaseModel], set[str]]] = [
         RdsTableSettings,
         set(),
     ),
+    ("`[streams.NAME]` — S3 files", ("streams", "NAME"), FilesStream, {"name"}),
 ]
 
 

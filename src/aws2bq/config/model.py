@@ -34,6 +34,7 @@ from pydantic import (
 from aws2bq.config.durations import Duration
 from aws2bq.config.sections import ROLE_ARN, PartitionSpec, Section, Transport, secret
 from aws2bq.sources.dynamodb.config import DynamoDBStream
+from aws2bq.sources.files.config import FilesStream
 from aws2bq.sources.rds.config import RdsStream, RdsTableSettings
 
 DEFAULT_WAREHOUSE = "duckdb:///aws2bq.duckdb"
@@ -63,19 +64,23 @@ def _stream_kind(value: Any) -> str | None:
         return "dynamodb"
     if "instance" in value or "cluster" in value:
         return "rds"
+    if "source" in value:
+        return "files"
     return None
 
 
 Stream = Annotated[
-    Annotated[DynamoDBStream, Tag("dynamodb")] | Annotated[RdsStream, Tag("rds")],
+    Annotated[DynamoDBStream, Tag("dynamodb")]
+    | Annotated[RdsStream, Tag("rds")]
+    | Annotated[FilesStream, Tag("files")],
     Discriminator(
         _stream_kind,
         custom_error_type="stream_kind",
-        custom_error_message='cannot tell the stream kind: set kind = "dynamodb" (with table) '
-        'or kind = "rds" (with instance or cluster)',
+        custom_error_message='cannot tell the stream kind: set kind = "dynamodb" (with table), '
+        'kind = "rds" (with instance or cluster) or kind = "files" (with source)',
     ),
 ]
-STREAM_KINDS = ("dynamodb", "rds")
+STREAM_KINDS = ("dynamodb", "rds", "files")
 
 
 # -- other sections ---------------------------------------------------------------------------
@@ -443,11 +448,11 @@ class Config(Section):
                 )
         return self
 
-    def transport_of(self, stream: DynamoDBStream | RdsStream) -> str:
+    def transport_of(self, stream: DynamoDBStream | RdsStream | FilesStream) -> str:
         """The transport in effect for ``stream``: its own, else ``bigquery.transport``."""
         return stream.transport or self.bigquery.transport
 
-    def stream(self, name: str) -> DynamoDBStream | RdsStream:
+    def stream(self, name: str) -> DynamoDBStream | RdsStream | FilesStream:
         """One stream by name; an unknown name raises ``ConfigError`` with a suggestion."""
         import difflib
 

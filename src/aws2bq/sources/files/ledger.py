@@ -1,0 +1,101 @@
+"""What the ledger says about a files stream: the objects applied, the table's schema.
+
+Each load of a files stream writes ONE ledger row (``_aws2bq_ledger``, source ``files``,
+export kind ``objects``) in the same transaction as the rows; its ``changes_json`` holds
+``{"objects": [{"key", "etag", "size", "last_modified", "rows"}, …]}``. The ledger's columns
+are unchanged. The exactly-once rule reads those lists back:
+
+- an object whose key is in no row is **new** and is loaded;
+- an object whose key, ETag and size match a row was **applied** and is left alone;
+- an object whose key was applied but whose ETag or size differ **changed**: it is never
+  reloaded silently; the load's ``on_changed`` policy reports it (see :mod:`.load`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlglot.expressions as exp
+
+from aws2bq.core.ledger import LEDGER_TABLE, ledger_table
+from aws2bq.core.schema import TableSchema
+from aws2bq.sources.files.listing import FileObject
+from aws2bq.warehouses.base import TableRef, Warehouse
+
+
+@dataclass(frozen=True)
+class AppliedObject:
+    """One object as a ledger row recorded it."""
+
+    key: str
+    etag: str
+    size: int
+    export_id: str
+
+
+@dataclass
+class FilesHistory:
+    """The stream's ledger rows: the objects applied and the newest schema."""
+
+    objects: dict[str, AppliedObject] = field(default_factory=dict)
+    schema: TableSchema | None = None
+    loads: int = 0
+
+
+@dataclass
+class Classified:
+    """The listed objects split by the exactly-once rule (module docstring)."""
+
+    new: list[FileObject] = field(default_factory=list)
+    applied: list[FileObject] = field(default_factory=list)
+    changed: list[tuple[FileObject, AppliedObject]] = field(default_factory=list)
+
+
+def select_rows(stream: str) -> exp.Select:
+    """The stream's ledger rows, newest applied first."""
+    col = exp.column
+    return (
+        exp.select(
+            col("export_id", quoted=True),
+            col("schema_json", quoted=True),
+            col("changes_json", quoted=True),
+        )
+        .from_(ledger_table())
+        .where(exp.EQ(this=col("stream", quoted=True), expression=exp.Literal.string(stream)))
+        .order_by(exp.Ordered(this=col("applied_at", quoted=True), desc=True))
+    )
+
+
+def read_history(wh: Warehouse, stream: str) -> FilesHistory:
+    """The stream's history (empty when the ledger does not exist yet)."""
+    history = FilesHistory()
+    if not wh.table_exists(TableRef(LEDGER_TABLE)):
+        return history
+    for export_id, schema_json, changes_json in wh.query(select_rows(stream)):
+        history.loads += 1
+        if history.schema is None:
+            history.schema = TableSchema.from_dict(json.loads(schema_json))
+        changes: dict[str, Any] = json.loads(changes_json or "{}")
+        for obj in changes.get("objects", []):
+            key = str(obj["key"])
+            history.objects.setdefault(
+                key, AppliedObject(key, str(obj["etag"]), int(obj["size"]), str(export_id))
+            )
+    return history
+
+
+def classify(objects: Sequence[FileObject], history: FilesHistory) -> Classified:
+    """Split ``objects`` into new, applied and changed (module docstring)."""
+    out = Classified()
+    for obj in objects:
+        before = history.objects.get(obj.key)
+        if before is None:
+            out.new.append(obj)
+        elif before.etag == obj.etag and before.size == obj.size:
+            out.applied.append(obj)
+        else:
+            out.changed.append((obj, before))
+    return out

@@ -1,0 +1,198 @@
+"""Read and verify one data object: fetch its bytes as listed, un-gzip, parse with pyarrow.
+
+Verification, each failure an ``ExportError`` naming the object (nothing is applied):
+
+- the object vanished between listing and reading, or changed (S3: the read is conditional
+  on the listed ETag, ``IfMatch``; local: the bytes' MD5 and size are compared);
+- gzip is detected by its magic bytes (``1f 8b``, RFC 1952 §2.3.1), not by the suffix; a
+  truncated or corrupt stream is refused;
+- an undecodable JSON line, a malformed CSV row (a row with another number of fields than the
+  header), a corrupt Parquet file: pyarrow's message, with the line number where pyarrow
+  gives one (its ``row N`` counts from 0 within a block; the block here is the whole object,
+  so line = N + 1, the header counted for CSV).
+
+Parsing is vectorized (``pyarrow.json`` / ``pyarrow.csv`` / ``pyarrow.parquet``): no Python
+loop per row. An object is read in memory (log and data-lake objects are usually small;
+split larger ones).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import re
+import zlib
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.json as pajson
+import pyarrow.parquet as pq
+
+from aws2bq.errors import ConfigError, ExportError, TransientError
+from aws2bq.sources.blobs import LocalStore, S3Store, open_regular
+from aws2bq.sources.files.arrow_types import typed_times
+from aws2bq.sources.files.listing import FileObject
+from aws2bq.sources.files.options import Format
+
+GZIP_MAGIC = b"\x1f\x8b"
+_ROW = re.compile(r"\bin row (\d+)")
+#: pyarrow's block size is an int32; an object is parsed as one block up to this size.
+_MAX_BLOCK = (1 << 31) - 1
+
+
+def fetch(store: S3Store | LocalStore, obj: FileObject) -> bytes:
+    """The object's bytes, exactly as listed (see the module docstring)."""
+    if isinstance(store, S3Store):
+        return _fetch_s3(store, obj)
+    try:
+        with open_regular(store.root / obj.key, obj.url) as fh:
+            data = fh.read()
+    except ExportError as exc:
+        raise ExportError(
+            f"object {obj.url} vanished between listing and reading ({exc.message})",
+            hint="nothing was applied; run the load again",
+        ) from None
+    digest = hashlib.md5(data, usedforsecurity=False).hexdigest()
+    if len(data) != obj.size or digest != obj.etag:
+        raise ExportError(
+            f"object {obj.url} changed between listing and reading",
+            hint="nothing was applied; run the load again once the file is complete",
+        )
+    return data
+
+
+def _fetch_s3(store: S3Store, obj: FileObject) -> bytes:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        response = store.client.get_object(Bucket=store.bucket, Key=obj.key, IfMatch=obj.etag)
+        data = bytes(response["Body"].read(obj.size + 1))
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code in ("NoSuchKey", "404", "NotFound"):
+            raise ExportError(
+                f"object {obj.url} vanished between listing and reading",
+                hint="nothing was applied; run the load again",
+            ) from None
+        if code in ("PreconditionFailed", "412"):
+            raise ExportError(
+                f"object {obj.url} changed between listing and reading (ETag {obj.etag})",
+                hint="nothing was applied; run the load again once the object is complete",
+            ) from None
+        if code in ("AccessDenied", "403"):
+            raise ConfigError(
+                f"access denied to {obj.url}",
+                hint="check the credentials / role's s3:GetObject permission",
+            ) from None
+        if code in ("SlowDown", "RequestTimeout", "InternalError", "503", "500"):
+            raise TransientError(f"S3 error {code} reading {obj.url}") from None
+        raise ExportError(f"S3 error {code} reading {obj.url}: {exc}") from None
+    except BotoCoreError as exc:
+        from aws2bq import aws_clients
+
+        raise aws_clients.translate(exc, f"S3 {obj.url}") from exc
+    if len(data) != obj.size:
+        raise ExportError(
+            f"object {obj.url} is {len(data):,} bytes, not the {obj.size:,} it was listed with",
+            hint="nothing was applied; run the load again once the object is complete",
+        )
+    return data
+
+
+def decompress(data: bytes, obj: FileObject) -> bytes:
+    """``data`` un-gzipped when it starts with the gzip magic (concatenated members too)."""
+    if not data.startswith(GZIP_MAGIC):
+        return data
+    try:
+        return gzip.decompress(data)
+    except (EOFError, OSError, zlib.error) as exc:
+        raise ExportError(
+            f"object {obj.url} is a truncated or corrupt gzip stream: {exc}",
+            hint="nothing was applied; replace the object with a complete one",
+        ) from None
+
+
+def _where(message: str, fmt: Format) -> str:
+    """pyarrow's ``in row N`` as the object's line number (see the module docstring)."""
+    match = _ROW.search(message)
+    if match is None or fmt is Format.PARQUET:
+        return ""
+    line = int(match[1]) + (2 if fmt is Format.CSV else 1)
+    return f" at line {line}"
+
+
+def _read_json(data: bytes, block: int) -> pa.Table:
+    """JSON lines with ISO dates and times typed by :func:`.arrow_types.typed_times`.
+
+    pyarrow.json types an ISO string as a zone-less timestamp of seconds and drops its zone
+    (``…Z`` and ``…+02:00`` alike) and leaves one with a fraction as text, so such columns
+    are read as text first and typed here, keeping zones and fractions."""
+    read = pajson.ReadOptions(block_size=block)
+    table = pajson.read_json(io.BytesIO(data), read_options=read)
+    times = [f for f in table.schema if pa.types.is_timestamp(f.type)]
+    if times:
+        schema = pa.schema([pa.field(f.name, pa.string()) for f in times])
+        options = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer")
+        names = table.column_names  # the explicit schema's fields would come first
+        table = pajson.read_json(io.BytesIO(data), read_options=read, parse_options=options)
+        table = table.select(names)
+    return typed_times(table)
+
+
+class _BadRows:
+    """pyarrow's invalid-row handler: remembers the first malformed CSV row, refuses it.
+
+    pyarrow numbers the row (counting the header, from 1) when reading single-threaded
+    (https://arrow.apache.org/docs/python/generated/pyarrow.csv.InvalidRow.html)."""
+
+    where = ""
+
+    def handle(self, row: Any) -> str:
+        if not self.where and row.number is not None:
+            self.where = f" at line {row.number}"
+        return "error"
+
+
+def parse(data: bytes, fmt: Format, obj: FileObject) -> pa.Table:
+    """The object's rows as an Arrow table (columns as pyarrow infers them)."""
+    if not data.strip() and fmt is not Format.PARQUET:
+        return pa.table({})  # an empty log object: no rows, nothing to type
+    block = min(max(len(data) + 1, 1 << 20), _MAX_BLOCK)
+    bad_rows = _BadRows()
+    try:
+        if fmt is Format.JSONL:
+            return _read_json(data, block)
+        if fmt is Format.CSV:
+            return pacsv.read_csv(
+                io.BytesIO(data),
+                read_options=pacsv.ReadOptions(block_size=block, use_threads=False),
+                parse_options=pacsv.ParseOptions(invalid_row_handler=bad_rows.handle),
+            )
+        return pq.read_table(io.BytesIO(data))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
+        message = str(exc)
+        where = bad_rows.where or _where(message, fmt)
+        raise ExportError(
+            f"object {obj.url} cannot be read as {fmt}{where}: {message}",
+            hint="nothing was applied; fix or remove the object (or pass the right --format)",
+        ) from None
+
+
+def read_object(store: S3Store | LocalStore, obj: FileObject, fmt: Format) -> pa.Table:
+    """Fetch, verify, un-gzip and parse one object (see the module docstring)."""
+    table = parse(decompress(fetch(store, obj), obj), fmt, obj)
+    names = table.column_names
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ExportError(
+            f"object {obj.url} names column(s) {', '.join(map(repr, twice))} more than once",
+            hint="nothing was applied; give every column its own name (CSV: the header row)",
+        )
+    return table
+
+
+def describe(table: pa.Table) -> dict[str, Any]:
+    """Rows and columns of a parsed object (for progress events)."""
+    return {"rows": table.num_rows, "columns": table.num_columns}

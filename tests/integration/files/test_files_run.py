@@ -1,0 +1,64 @@
+"""A ``files`` stream in ``aws2bq.toml``: ``run`` loads the new objects on each run,
+``run --plan`` lists them and changes nothing, and ``status`` reads the stream's ledger."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws2bq.config.loader import parse_config
+from aws2bq.runner.run import run_streams
+from aws2bq.runner.status import stream_status
+from tests.integration.load.conftest import rows, snapshot
+
+from .conftest import S3Bucket, jsonl
+
+
+def test_a_files_stream_runs_incrementally(s3: S3Bucket, tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    config = parse_config(
+        f'warehouse = "duckdb:///{db}"\n'
+        "[streams.app-logs]\n"
+        f'source = "{s3.url("app/")}"\n'
+        'format = "jsonl"\n'
+        'mode = "merge"\n'
+        'keys = ["id"]\n'
+    )
+    assert config.streams["app-logs"].kind == "files"  # inferred from `source`
+    s3.put("app/1.jsonl.gz", jsonl([{"id": 1, "msg": "a"}], gz=True))
+
+    plan = run_streams(config, plan_only=True)
+    assert plan.failed == [] and plan.streams[0].applied[0]["objects"][0]["key"] == "app/1.jsonl.gz"
+    assert snapshot(db) == {}
+
+    summary = run_streams(config)
+    assert summary.failed == [], summary.to_dict()
+    assert summary.streams[0].applied[0]["rows"] == 1
+    assert rows(db, "SELECT id, msg FROM app_logs") == [(1, "a")]
+
+    s3.put("app/2.jsonl", jsonl([{"id": 1, "msg": "b"}, {"id": 2, "msg": "c"}]))
+    summary = run_streams(config)
+    assert summary.failed == [] and summary.streams[0].applied[0]["objects"] == 1
+    assert rows(db, "SELECT id, msg FROM app_logs ORDER BY id") == [(1, "b"), (2, "c")]
+
+    again = run_streams(config)
+    assert again.streams[0].applied == [] and "no new object" in again.streams[0].notes
+
+    status = stream_status(config)[0]
+    assert status.kind == "files" and status.last_export_id is not None
+    assert [t.table for t in status.tables] == ["app_logs"]
+
+
+def test_a_changed_object_fails_the_stream(s3: S3Bucket, tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    config = parse_config(
+        f'warehouse = "duckdb:///{db}"\n[streams.logs]\nkind = "files"\n'
+        f'source = "{s3.url("c/")}"\nformat = "jsonl"\n'
+    )
+    s3.put("c/1.jsonl", jsonl([{"id": 1}]))
+    assert run_streams(config).failed == []
+    s3.put("c/1.jsonl", jsonl([{"id": 5}]))
+    summary = run_streams(config)
+    assert summary.failed == ["logs"] and "c/1.jsonl (applied with ETag" in str(
+        summary.streams[0].error
+    )
+    assert rows(db, "SELECT id FROM logs") == [(1,)]

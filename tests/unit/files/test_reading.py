@@ -1,0 +1,116 @@
+"""Reading and verifying one object: gzip by magic bytes, parse errors named with the line."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from aws2bq.errors import ExportError
+from aws2bq.sources.blobs import LocalStore
+from aws2bq.sources.files.listing import FileObject, list_objects, open_location, skipped
+from aws2bq.sources.files.options import Format
+from aws2bq.sources.files.reading import decompress, parse, read_object
+
+
+def _obj(name: str = "x", data: bytes = b"") -> FileObject:
+    return FileObject(
+        name,
+        hashlib.md5(data, usedforsecurity=False).hexdigest(),
+        len(data),
+        datetime(2024, 1, 1, tzinfo=UTC),
+        f"s3://b/{name}",
+    )
+
+
+def test_gzip_is_detected_by_magic_bytes_not_suffix() -> None:
+    raw = b'{"a": 1}\n'
+    assert decompress(gzip.compress(raw), _obj("plain.jsonl")) == raw
+    assert decompress(raw, _obj("named.gz")) == raw
+
+
+def test_truncated_gzip_is_refused_naming_the_object() -> None:
+    data = gzip.compress(b'{"a": 1}\n' * 1000)[:-20]
+    with pytest.raises(ExportError, match=r"s3://b/logs/1.jsonl.gz is a truncated or corrupt"):
+        decompress(data, _obj("logs/1.jsonl.gz"))
+
+
+def test_undecodable_json_line_names_object_and_line() -> None:
+    data = b'{"a": 1}\n{"a": 2}\n{"a": \n{"a": 4}\n'
+    with pytest.raises(ExportError, match=r"s3://b/x cannot be read as jsonl at line 3"):
+        parse(data, Format.JSONL, _obj())
+
+
+def test_malformed_csv_row_names_object_and_line() -> None:
+    data = b"id,name\n1,a\n2,b\n3\n"
+    with pytest.raises(ExportError, match=r"cannot be read as csv at line 4"):
+        parse(data, Format.CSV, _obj())
+
+
+def test_corrupt_parquet_is_refused() -> None:
+    buf = io.BytesIO()
+    pq.write_table(pa.table({"a": [1, 2]}), buf)
+    with pytest.raises(ExportError, match=r"s3://b/x cannot be read as parquet"):
+        parse(buf.getvalue()[:-30], Format.PARQUET, _obj())
+
+
+def test_each_format_parses() -> None:
+    assert parse(b'{"a": 1, "b": "x"}\n', Format.JSONL, _obj()).num_rows == 1
+    assert parse(b"a,b\n1,x\n2,y\n", Format.CSV, _obj()).column_names == ["a", "b"]
+    buf = io.BytesIO()
+    pq.write_table(pa.table({"a": [1, 2, 3]}), buf)
+    assert parse(buf.getvalue(), Format.PARQUET, _obj()).num_rows == 3
+    assert parse(b"\n", Format.JSONL, _obj()).num_rows == 0
+
+
+def test_markers_and_folders_are_skipped() -> None:
+    assert skipped("logs/_SUCCESS") and skipped("logs/.part-0.crc") and skipped("logs/")
+    assert not skipped("logs/part-0.json.gz")
+
+
+def test_local_listing_and_a_file_changed_after_listing(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.jsonl").write_bytes(b'{"a": 1}\n')
+    (tmp_path / "_SUCCESS").write_bytes(b"")
+    location = open_location(str(tmp_path))
+    objects = list_objects(location)
+    assert [o.key for o in objects] == ["sub/a.jsonl"]
+    assert objects[0].etag == hashlib.md5(b'{"a": 1}\n', usedforsecurity=False).hexdigest()
+    assert read_object(location.store, objects[0], Format.JSONL).num_rows == 1
+    (tmp_path / "sub" / "a.jsonl").write_bytes(b'{"a": 2}\n')
+    with pytest.raises(ExportError, match="changed between listing and reading"):
+        read_object(location.store, objects[0], Format.JSONL)
+    (tmp_path / "sub" / "a.jsonl").unlink()
+    assert isinstance(location.store, LocalStore)
+    with pytest.raises(ExportError, match="vanished between listing and reading"):
+        read_object(location.store, objects[0], Format.JSONL)
+
+
+def test_json_iso_times_keep_zones_and_fractions_and_column_order() -> None:
+    data = (
+        b'{"s": "abc", "d": "2024-01-01", "u": "2024-01-01T00:00:00+02:00", '
+        b'"t": "2024-01-01T00:00:00.5Z", "w": "2024-01-01 10:00:00", "m": "2024-01-01"}\n'
+        b'{"m": "2024-01-01T00:00:00Z", "w": null}\n'
+    )
+    table = parse(data, Format.JSONL, _obj())
+    assert table.column_names == ["s", "d", "u", "t", "w", "m"]
+    types = {f.name: f.type for f in table.schema}
+    assert types["d"] == pa.date32()
+    assert types["u"] == pa.timestamp("us", tz="UTC") == types["t"]
+    assert types["w"] == pa.timestamp("us")
+    assert types["m"] == pa.string() == types["s"]  # a date and a date-time: kept as text
+    assert table.column("u")[0].as_py() == datetime(2023, 12, 31, 22, tzinfo=UTC)
+
+
+def test_a_column_named_twice_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_bytes(b"id,id\n1,2\n")
+    location = open_location(str(tmp_path))
+    [obj] = list_objects(location)
+    with pytest.raises(ExportError, match=r"names column\(s\) 'id' more than once"):
+        read_object(location.store, obj, Format.CSV)
