@@ -16,17 +16,17 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import cast
 
 import orjson
-import sqlglot
 import sqlglot.expressions as exp
 
 from aws2bq.core.capabilities import Capabilities
 from aws2bq.core.dynamodb_types import DESCRIPTORS, AttributeStats, NumberStats
+from aws2bq.core.number_sql import digit_counts, duckdb_captures, duckdb_struct
 from aws2bq.core.number_text import canonical_sql
 from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
+from aws2bq.core.sql_template import fill
 
 DIALECT = "duckdb"
 
@@ -50,42 +50,10 @@ FALLBACK_FUNCTION = "aws2bq_ddb_json"
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 
-# A DynamoDB number: sign, integer digits, optional fraction, optional exponent.
-_NUMBER_PATTERN = r"^([+-]?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?$"
-
 
 def _parse(template: str, **values: exp.Expression) -> exp.Expression:
     """Parse a constant DuckDB template and fill its ``:name`` placeholders."""
-    tree = _template(template)
-    wrapped = {k: v if isinstance(v, _ATOMIC) else exp.Paren(this=v) for k, v in values.items()}
-    return cast(exp.Expression, exp.replace_placeholders(tree.copy(), **wrapped))
-
-
-# Expressions that never need parentheses when substituted into a template; anything else
-# (a binary operation, a CASE, …) is wrapped so the rendered SQL keeps the tree's meaning.
-_ATOMIC = (
-    exp.Column,
-    exp.Literal,
-    exp.Identifier,
-    exp.Paren,
-    exp.Table,
-    exp.Func,
-    exp.Cast,
-    exp.DataType,
-    exp.Lambda,
-    exp.Bracket,
-    exp.Dot,
-    exp.Boolean,
-    exp.Null,
-    exp.Select,
-    exp.Subquery,
-    exp.Array,
-)
-
-
-@lru_cache(maxsize=256)
-def _template(template: str) -> exp.Expression:
-    return cast(exp.Expression, sqlglot.parse_one(template, read=DIALECT))
+    return fill(template, **values)
 
 
 def _alias(value: exp.Expression, name: str, quoted: bool = True) -> exp.Expression:
@@ -113,49 +81,33 @@ def attribute(item: exp.Expression, name: str) -> exp.Expression:
 # -- numbers ----------------------------------------------------------------------------------
 def number_regexp(text: exp.Expression) -> exp.Expression:
     """``regexp_extract`` of a number's text into a struct (sign, i, f, e)."""
-    return _parse("regexp_extract(:t, :p, ['sign', 'i', 'f', 'e'])", t=text, p=lit(_NUMBER_PATTERN))
+    return duckdb_struct(text)
 
 
 def number_parts(
     text: exp.Expression, parts: exp.Expression | None = None
 ) -> tuple[exp.Expression, exp.Expression, exp.Expression]:
-    """SQL for (integer digits, scale, fits int64) of a DynamoDB number's text.
+    """SQL for (integer digits, scale, fits int64) of a DynamoDB number's text (DuckDB).
 
-    Integer digits and scale count significant digits left and right of the point after the
-    exponent is applied: ``0.0012`` → (0, 4), ``1.50`` → (1, 1), ``1.5E+3`` → (4, 0).
+    The digit arithmetic is :func:`aws2bq.core.number_sql.digit_counts`: ``0.0012`` → (0, 4),
+    ``1.50`` → (1, 1), ``1.5E+3`` → (4, 0).
     """
     if parts is None:
         parts = number_regexp(text)
-    i = _parse("ltrim((:m).i, '0')", m=parts)
-    f = _parse("rtrim(coalesce((:m).f, ''), '0')", m=parts)
-    e = _parse("coalesce(try_cast(nullif((:m).e, '') AS INTEGER), 0)", m=parts)
-    digits = _parse(":i || :f", i=i, f=f)
-    point = _parse("length(:i) + :e", i=i, e=e)
-    leading = _parse("length(:d) - length(ltrim(:d, '0'))", d=digits)
-    int_digits = _parse(
-        "CASE WHEN ltrim(:d, '0') = '' THEN 0 ELSE greatest(:p - :z, 0) END",
-        d=digits,
-        p=point,
-        z=leading,
-    )
-    scale = _parse(
-        "CASE WHEN ltrim(:d, '0') = '' THEN 0 ELSE greatest(length(rtrim(:d, '0')) - :p, 0) END",
-        d=digits,
-        p=point,
-    )
+    counts = digit_counts(duckdb_captures(parts))
     # NULL (an absent attribute, a {"NULL": true} value) is no evidence: every statistic of
     # it is NULL, which aggregates skip (issue 10.1).
     fits = _parse(
         "CASE WHEN :t IS NULL THEN NULL WHEN :s = 0 AND :n <= 19 "
         "THEN coalesce(try_cast(:t AS DECIMAL(38, 0)) BETWEEN :lo AND :hi, FALSE) "
         "ELSE FALSE END",
-        s=scale,
-        n=int_digits,
+        s=counts.scale,
+        n=counts.integer_digits,
         t=text,
         lo=exp.Literal.number(INT64_MIN),
         hi=exp.Literal.number(INT64_MAX),
     )
-    return int_digits, scale, fits
+    return counts.integer_digits, counts.scale, fits
 
 
 # -- profile ----------------------------------------------------------------------------------
