@@ -9,11 +9,12 @@ import sqlglot.expressions as exp
 from duckdb import sqltypes
 
 from aws2bq.core import dynamodb_sql as q
-from aws2bq.core.capabilities import BIGQUERY, DUCKDB
 from aws2bq.core.dynamodb_json import nested_to_json, value_to_json
 from aws2bq.core.dynamodb_types import AttributeStats, NumberStats, decide_schema
 from aws2bq.core.ledger import LedgerEntry
 from aws2bq.core.replace_apply import replace_steps
+from aws2bq.warehouses.bigquery.dialect import BIGQUERY
+from aws2bq.warehouses.duckdb.dialect import DUCKDB
 
 from .golden_util import check_golden
 

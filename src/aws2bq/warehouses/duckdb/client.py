@@ -25,11 +25,12 @@ import pyarrow as pa
 import sqlglot
 import sqlglot.expressions as exp
 
-from aws2bq.core.capabilities import DUCKDB, Capabilities
+from aws2bq.core.capabilities import Capabilities
 from aws2bq.errors import ConfigError, TransientError, WarehouseError, one_line
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.warehouses import WarehouseUrl
 from aws2bq.warehouses.base import TableRef, Warehouse
+from aws2bq.warehouses.duckdb.dialect import DUCKDB
 from aws2bq.warehouses.duckdb.files import (
     OFFLINE_CONFIG,
     check_duckdb_file,
