@@ -2,9 +2,9 @@
 
 The load job parses each export line once into JSON (``{"Id": {"N": "1"}, …}``); this module
 builds, as sqlglot expressions in the ``bigquery`` dialect, the one query that profiles the
-attributes (rows shaped like :data:`aws2bq.core.dynamodb_sql.PROFILE_COLUMNS`, so the core's
-``read_profile`` reads them) and the SELECT that types them. Attribute names reach SQL only as
-string literals (``Item['name']``), never as text.
+attributes (rows shaped like :data:`aws2bq.core.dynamodb_profile_sql.PROFILE_COLUMNS`, so
+the core's ``read_profile`` reads them) and the SELECT that types them. Attribute names reach
+SQL only as string literals (``Item['name']``), never as text.
 
 Numbers stay text until their type is known and are converted with ``PARSE_NUMERIC`` /
 ``PARSE_BIGNUMERIC`` (exact, exponent notation accepted), never through FLOAT64.
