@@ -24,8 +24,6 @@ class BigQueryFeatures:
     #: ``CREATE TABLE (… NUMERIC …)`` DDL keeps NUMERIC's 29+9 digits (else tables are
     #: created through the tables.insert API, which does).
     ddl_numeric_exact: bool = True
-    #: ALTER TABLE ADD COLUMN / tables.patch really add a column to existing rows.
-    add_columns: bool = True
     #: A load job's ``outputRows`` counts that job's rows (the emulator reports the table's
     #: total instead: loads then run one at a time and the adapter takes differences).
     load_rows_per_job: bool = True
@@ -51,7 +49,6 @@ EMULATOR = BigQueryFeatures(
     name="bqemulator",
     ddl_numeric_exact=False,
     load_rows_per_job=False,
-    add_columns=False,
     retry_deadline_seconds=10.0,
     restart_failed_jobs=False,
     load_backoff_seconds=30.0,
