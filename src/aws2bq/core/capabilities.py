@@ -64,6 +64,31 @@ class ChangeFeatures:
     null_array_is_empty: bool = False
 
 
+#: ``f(x)`` applied to every element of an array, in order.
+ElementFunction = Callable[[exp.Expression], exp.Expression]
+
+
+@dataclass(frozen=True)
+class ValueSql:
+    """The value conversions whose SQL differs per dialect (widening, change times), built as
+    expressions by the warehouse's ``dialect`` module so the core never asks for a name."""
+
+    #: ``f(x)`` for every element of an array value, in order (DuckDB ``list_transform``,
+    #: BigQuery ``ARRAY(SELECT … FROM UNNEST(…) WITH OFFSET … ORDER BY offset)``).
+    map_array: Callable[[exp.Expression, ElementFunction], exp.Expression]
+    #: A typed value's JSON (arrays keep their elements; numbers exact where JSON can say it).
+    to_json: Callable[[exp.Expression], exp.Expression]
+    #: Base64 text of a bytes value.
+    to_base64: Callable[[exp.Expression], exp.Expression]
+    #: A GEOGRAPHY (SRID 4326) as MySQL stores a geometry: the SRID (E6 10 00 00), then WKB.
+    geometry_bytes: Callable[[exp.Expression], exp.Expression]
+    #: The text a source prints for a DATETIME / TIME value (the fraction of a second only when
+    #: there is one, without trailing zeros), or None where a cast to text already writes it.
+    clock_text: Callable[[exp.Expression, Kind], exp.Expression] | None
+    #: Microseconds since the epoch as a TIMESTAMP WITH TIME ZONE, exactly (no float).
+    micros_timestamp: Callable[[exp.Expression], exp.Expression]
+
+
 @dataclass(frozen=True)
 class Capabilities:
     """The facts about a warehouse that change generated SQL or type decisions."""
@@ -78,6 +103,8 @@ class Capabilities:
     array_template: str
     #: How merge, history and schema evolution statements are shaped.
     changes: ChangeFeatures
+    #: How values are converted where the dialects' SQL differs.
+    values: ValueSql
     #: Which column names the warehouse accepts (source names are kept where it does).
     column_names: NameRule = BIGQUERY_NAMES
     #: Longest column description accepted (characters); None = no limit.

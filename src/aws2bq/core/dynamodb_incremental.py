@@ -352,13 +352,7 @@ def change_time(micros_column: exp.Expression, caps: Capabilities) -> exp.Expres
     DuckDB: ``to_timestamp(0) + to_microseconds(m)`` (no float on the way);
     BigQuery: ``TIMESTAMP_MICROS(m)``.
     """
-    if caps.dialect == "bigquery":
-        return exp.Anonymous(this="TIMESTAMP_MICROS", expressions=[micros_column])
-    epoch = exp.Anonymous(this="to_timestamp", expressions=[exp.Literal.number(0)])
-    offset = exp.Anonymous(this="to_microseconds", expressions=[micros_column])
-    return exp.Cast(
-        this=exp.Add(this=epoch, expression=offset), to=caps.data_type(ColumnType(Kind.TIMESTAMP))
-    )
+    return caps.values.micros_timestamp(micros_column)
 
 
 def data_schema(schema: TableSchema) -> TableSchema:
