@@ -66,7 +66,6 @@ def live(project: str, rows: int, location: str, endpoint: str | None = None) ->
     from google.cloud import bigquery
 
     from aws2bq.core.apply import Mode
-    from aws2bq.core.capabilities import BIGQUERY
     from aws2bq.core.change_apply import (
         change_steps,
         create_target,
@@ -78,6 +77,7 @@ def live(project: str, rows: int, location: str, endpoint: str | None = None) ->
     from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
     from aws2bq.warehouses import connect
     from aws2bq.warehouses.bigquery.client import BigQueryWarehouse
+    from aws2bq.warehouses.bigquery.dialect import BIGQUERY
     from aws2bq.warehouses.bigquery.dynamodb_sql import _fill
 
     kinds = {"INT64": Kind.INT64, "STRING": Kind.STRING, "NUMERIC": Kind.NUMERIC,

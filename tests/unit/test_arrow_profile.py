@@ -11,7 +11,7 @@ import sqlglot.expressions as exp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aws2bq.core import dynamodb_sql
+from aws2bq.core import dynamodb_profile_sql
 from aws2bq.core.dynamodb_types import AttributeStats, NumberStats
 from aws2bq.warehouses.duckdb.arrow_profile import NumberAcc, Profile, number_acc, number_parts
 
@@ -42,9 +42,9 @@ def test_number_parts_examples(text: str, expected: tuple[int, int, bool]) -> No
 
 
 def _sql_parts(texts: list[str]) -> list[tuple[int, int, bool]]:
-    """The SQL profile's digit arithmetic (dynamodb_sql.number_parts) run in DuckDB."""
+    """The SQL profile's digit arithmetic (dynamodb_profile_sql.number_parts) run in DuckDB."""
     t = exp.column("t")
-    digits, scale, fits = dynamodb_sql.number_parts(t)
+    digits, scale, fits = dynamodb_profile_sql.number_parts(t)
     select = exp.select(digits, scale, fits).from_(exp.to_table("v"))
     con = duckdb.connect()
     try:

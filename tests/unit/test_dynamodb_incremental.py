@@ -9,10 +9,11 @@ import pytest
 import sqlglot.expressions as exp
 
 from aws2bq.core import dynamodb_incremental as inc
-from aws2bq.core.capabilities import BIGQUERY, DUCKDB
 from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
 from aws2bq.errors import ConfigError, ExportError
 from aws2bq.sources.dynamodb.incremental import data_key
+from aws2bq.warehouses.bigquery.dialect import BIGQUERY
+from aws2bq.warehouses.duckdb.dialect import DUCKDB
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
 H = timedelta(hours=1)

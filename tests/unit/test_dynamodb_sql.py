@@ -8,12 +8,16 @@ import pytest
 import sqlglot.expressions as exp
 from duckdb import sqltypes
 
+from aws2bq.core import dynamodb_json_sql as json_sql
+from aws2bq.core import dynamodb_profile_sql as profile_sql
 from aws2bq.core import dynamodb_sql as q
-from aws2bq.core.capabilities import BIGQUERY, DUCKDB
+from aws2bq.core import dynamodb_staged as staged
 from aws2bq.core.dynamodb_json import nested_to_json, value_to_json
 from aws2bq.core.dynamodb_types import AttributeStats, NumberStats, decide_schema
 from aws2bq.core.ledger import LedgerEntry
 from aws2bq.core.replace_apply import replace_steps
+from aws2bq.warehouses.bigquery.dialect import BIGQUERY
+from aws2bq.warehouses.duckdb.dialect import DUCKDB
 
 from .golden_util import check_golden
 
@@ -36,7 +40,10 @@ def _schema():  # type: ignore[no-untyped-def]
 
 
 def test_profile_sql_golden() -> None:
-    check_golden("profile_duckdb.sql", q.profile_select(STAGE).sql("duckdb", pretty=True) + "\n")
+    check_golden(
+        "profile_duckdb.sql",
+        profile_sql.profile_select(STAGE).sql("duckdb", pretty=True) + "\n",
+    )
 
 
 def test_typed_select_golden_and_quotes_hostile_names() -> None:
@@ -112,7 +119,7 @@ NUMBERS = [
 
 @pytest.mark.parametrize(("text", "int_digits", "scale", "int64"), NUMBERS)
 def test_number_parts_in_duckdb(text: str, int_digits: int, scale: int, int64: bool) -> None:
-    exprs = q.number_parts(exp.Literal.string(text))
+    exprs = profile_sql.number_parts(exp.Literal.string(text))
     sql = exp.select(*exprs).sql("duckdb")
     assert duckdb.connect().execute(sql).fetchone() == (int_digits, scale, int64)
 
@@ -139,15 +146,18 @@ def test_sql_json_conversion_matches_reference(value: dict) -> None:  # type: ig
     con = duckdb.connect()
     con.execute("SET lambda_syntax = 'ENABLE_SINGLE_ARROW'")
     con.create_function(
-        q.FALLBACK_FUNCTION, nested_to_json, [sqltypes.VARCHAR, sqltypes.BOOLEAN], sqltypes.VARCHAR
+        json_sql.FALLBACK_FUNCTION,
+        nested_to_json,
+        [sqltypes.VARCHAR, sqltypes.BOOLEAN],
+        sqltypes.VARCHAR,
     )
-    structure = exp.Literal.string(orjson.dumps(q.VALUE_STRUCT).decode())
+    structure = exp.Literal.string(orjson.dumps(staged.VALUE_STRUCT).decode())
     v = exp.func(
         "json_transform",
         exp.cast(exp.Literal.string(orjson.dumps(value).decode()), "JSON"),
         structure,
     )
-    got = con.execute(exp.select(q.value_json(v)).sql("duckdb")).fetchone()
+    got = con.execute(exp.select(json_sql.value_json(v)).sql("duckdb")).fetchone()
     assert got is not None
     assert got[0] == value_to_json(value)
     # Exactness: parsing the text keeps the digits of every number.
@@ -177,7 +187,7 @@ def test_arrow_profile_equals_number_parts(
     from aws2bq.warehouses.duckdb.arrow_profile import NumberAcc, number_acc
 
     con = duckdb.connect()
-    sql = con.execute(exp.select(*q.number_parts(exp.Literal.string(text))).sql("duckdb"))
+    sql = con.execute(exp.select(*profile_sql.number_parts(exp.Literal.string(text))).sql("duckdb"))
     assert sql.fetchall() == [(int_digits, scale, int64)]
     assert number_acc(pa.array([text])) == NumberAcc(1, int_digits, scale, int64)
 
@@ -198,5 +208,7 @@ def test_shaped_json_conversion_matches_reference(value: dict) -> None:  # type:
     con = duckdb.connect()
     con.execute("SET lambda_syntax = 'ENABLE_SINGLE_ARROW'")
     con.register("staged", pa.table({"v": table.column("v")}))
-    sql = exp.select(q.shaped_value_json(exp.column("v"), shape)).from_("staged").sql("duckdb")
+    sql = (
+        exp.select(json_sql.shaped_value_json(exp.column("v"), shape)).from_("staged").sql("duckdb")
+    )
     assert con.execute(sql).fetchall() == [(value_to_json(value),), (None,)]

@@ -10,12 +10,14 @@ import sqlglot.expressions as exp
 
 from aws2bq.config.model import RdsTableSettings
 from aws2bq.core.apply import Mode
-from aws2bq.core.capabilities import BIGQUERY, DUCKDB, Capabilities
+from aws2bq.core.capabilities import Capabilities
 from aws2bq.core.change_apply import TableLayout, change_steps, snapshot_changes
 from aws2bq.core.ledger import LedgerEntry
 from aws2bq.core.replace_apply import replace_steps
 from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
 from aws2bq.runner.run import table_layout
+from aws2bq.warehouses.bigquery.dialect import BIGQUERY
+from aws2bq.warehouses.duckdb.dialect import DUCKDB
 
 from .golden_util import check_golden
 

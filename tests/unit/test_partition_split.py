@@ -10,13 +10,14 @@ import pytest
 import sqlglot.expressions as exp
 
 from aws2bq.core.apply import Mode
-from aws2bq.core.capabilities import BIGQUERY, DUCKDB
 from aws2bq.core.change_apply import TableLayout, change_steps, snapshot_changes
 from aws2bq.core.ledger import LedgerEntry
 from aws2bq.core.partition_split import MAX_PARTITIONS_PER_JOB, partition_split
 from aws2bq.core.replace_apply import replace_steps
 from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
+from aws2bq.warehouses.bigquery.dialect import BIGQUERY
 from aws2bq.warehouses.bigquery.rules import check_sql
+from aws2bq.warehouses.duckdb.dialect import DUCKDB
 
 DAY = ColumnType(Kind.DATE)
 T = datetime(2024, 5, 1, tzinfo=UTC)

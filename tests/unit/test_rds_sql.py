@@ -11,8 +11,10 @@ import pytest
 import sqlglot.expressions as exp
 
 from aws2bq.core import rds_sql
-from aws2bq.core.capabilities import BIGQUERY, DUCKDB, Capabilities
+from aws2bq.core.capabilities import Capabilities
 from aws2bq.core.rds_types import Engine, Raw, RawType, SourceColumn, plan_table
+from aws2bq.warehouses.bigquery.dialect import BIGQUERY
+from aws2bq.warehouses.duckdb.dialect import DUCKDB
 from aws2bq.warehouses.duckdb.functions import register_functions
 
 from .golden_util import check_golden

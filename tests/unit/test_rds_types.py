@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from aws2bq.core.capabilities import BIGQUERY, DUCKDB
 from aws2bq.core.rds_types import (
     Engine,
     NumberProfile,
@@ -17,6 +16,8 @@ from aws2bq.core.rds_types import (
     profiled_type,
 )
 from aws2bq.core.schema import ColumnType, Kind, TableSchema
+from aws2bq.warehouses.bigquery.dialect import BIGQUERY
+from aws2bq.warehouses.duckdb.dialect import DUCKDB
 
 from .golden_util import check_golden
 

@@ -13,10 +13,11 @@ from datetime import UTC, datetime
 import sqlglot.expressions as exp
 
 from aws2bq.core.apply import Mode
-from aws2bq.core.capabilities import BIGQUERY, DUCKDB
 from aws2bq.core.change_apply import change_steps, placeholder_changes
 from aws2bq.core.ledger import LEDGER_COLUMNS, LedgerEntry, upgrade_ledger
 from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
+from aws2bq.warehouses.bigquery.dialect import BIGQUERY
+from aws2bq.warehouses.duckdb.dialect import DUCKDB
 
 T = datetime(2024, 5, 1, tzinfo=UTC)
 S = ColumnType(Kind.STRING)

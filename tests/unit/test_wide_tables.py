@@ -19,12 +19,13 @@ import pytest
 import sqlglot.expressions as exp
 
 from aws2bq.core.apply import ApplySteps, Mode
-from aws2bq.core.capabilities import BIGQUERY, Capabilities
+from aws2bq.core.capabilities import Capabilities
 from aws2bq.core.ledger import LedgerEntry
 from aws2bq.core.rds_types import Engine, Raw, RawType, SourceColumn, plan_table
 from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
 from aws2bq.core.typed_staging import TYPED_PREFIX
 from aws2bq.runner.change_modes import snapshot_apply_steps
+from aws2bq.warehouses.bigquery.dialect import BIGQUERY
 from aws2bq.warehouses.bigquery.dynamodb_sql import typed_select as ddb_typed_select
 from aws2bq.warehouses.bigquery.rules import MAX_QUERY_CHARACTERS, check_sql
 

@@ -1,19 +1,20 @@
-"""What a warehouse can do, as data: the type decision and SQL generation read these, never a
-warehouse's name.
+"""What a warehouse's SQL dialect can do, as data: the type decision and SQL generation read
+these, never a warehouse's name.
 
-The two known warehouses' capabilities live here (not in the warehouse packages) so the pure
-core and its golden tests can render SQL for both without importing a warehouse client.
+This module defines the shape (:class:`Capabilities`, with its :class:`ChangeFeatures`); each
+warehouse fills it in its own ``dialect`` module (``aws2bq.warehouses.duckdb.dialect.DUCKDB``,
+``aws2bq.warehouses.bigquery.dialect.BIGQUERY``), which imports nothing heavy, so the pure
+core's golden tests render SQL for both without a warehouse client.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from types import MappingProxyType
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import sqlglot.expressions as exp
 
-from aws2bq.core.naming import BIGQUERY_NAMES, DUCKDB_NAMES, NameRule
+from aws2bq.core.naming import BIGQUERY_NAMES, NameRule
 from aws2bq.core.schema import ColumnType, Kind
 
 
@@ -35,6 +36,60 @@ class DecimalRule:
 
 
 @dataclass(frozen=True)
+class ChangeFeatures:
+    """What shapes the change statements of one SQL dialect (``aws2bq.core.change_apply``)."""
+
+    #: ``MERGE … WHEN MATCHED … DELETE / UPDATE … WHEN NOT MATCHED … INSERT`` in one statement;
+    #: without it: DELETE + INSERT from the materialised change set.
+    merge: bool
+    #: The row hash of a list of values (a 64-bit fingerprint; NULLs and order matter).
+    row_hash: Callable[[Sequence[exp.Expression]], exp.Expression]
+    #: ``CREATE TABLE … PARTITION BY … CLUSTER BY …`` (else the layout is ignored).
+    partitioning: bool
+    #: ``ALTER TABLE … ADD COLUMN IF NOT EXISTS`` (idempotent in ``before``).
+    add_column_if_not_exists: bool = True
+    #: Type changes ``ALTER COLUMN … SET DATA TYPE`` can do in place ((old, new) kinds);
+    #: ``None`` = any widening (the warehouse converts the values itself).
+    alter_type: frozenset[tuple[Kind, Kind]] | None = None
+    #: Kinds a table can be clustered by (non-repeated columns); empty = no clustering.
+    cluster_kinds: frozenset[Kind] = frozenset()
+    #: Most clustering columns a table takes.
+    max_cluster_columns: int = 0
+    #: ``CAST`` converts an array's elements (DuckDB); BigQuery casts an ARRAY only to its own
+    #: type (https://cloud.google.com/bigquery/docs/reference/standard-sql/conversion_functions
+    #: #cast_as_array), so typed arrays are taken as they are there.
+    cast_arrays: bool = True
+    #: The warehouse stores a NULL array as an empty one, so the row hash must not tell them
+    #: apart (a snapshot's NULL set against the table's ``[]``: issue 12 fault 3).
+    null_array_is_empty: bool = False
+
+
+#: ``f(x)`` applied to every element of an array, in order.
+ElementFunction = Callable[[exp.Expression], exp.Expression]
+
+
+@dataclass(frozen=True)
+class ValueSql:
+    """The value conversions whose SQL differs per dialect (widening, change times), built as
+    expressions by the warehouse's ``dialect`` module so the core never asks for a name."""
+
+    #: ``f(x)`` for every element of an array value, in order (DuckDB ``list_transform``,
+    #: BigQuery ``ARRAY(SELECT … FROM UNNEST(…) WITH OFFSET … ORDER BY offset)``).
+    map_array: Callable[[exp.Expression, ElementFunction], exp.Expression]
+    #: A typed value's JSON (arrays keep their elements; numbers exact where JSON can say it).
+    to_json: Callable[[exp.Expression], exp.Expression]
+    #: Base64 text of a bytes value.
+    to_base64: Callable[[exp.Expression], exp.Expression]
+    #: A GEOGRAPHY (SRID 4326) as MySQL stores a geometry: the SRID (E6 10 00 00), then WKB.
+    geometry_bytes: Callable[[exp.Expression], exp.Expression]
+    #: The text a source prints for a DATETIME / TIME value (the fraction of a second only when
+    #: there is one, without trailing zeros), or None where a cast to text already writes it.
+    clock_text: Callable[[exp.Expression, Kind], exp.Expression] | None
+    #: Microseconds since the epoch as a TIMESTAMP WITH TIME ZONE, exactly (no float).
+    micros_timestamp: Callable[[exp.Expression], exp.Expression]
+
+
+@dataclass(frozen=True)
 class Capabilities:
     """The facts about a warehouse that change generated SQL or type decisions."""
 
@@ -46,6 +101,10 @@ class Capabilities:
     type_names: Mapping[Kind, str]
     #: Template for a repeated column; ``{}`` is the element type.
     array_template: str
+    #: How merge, history and schema evolution statements are shaped.
+    changes: ChangeFeatures
+    #: How values are converted where the dialects' SQL differs.
+    values: ValueSql
     #: Which column names the warehouse accepts (source names are kept where it does).
     column_names: NameRule = BIGQUERY_NAMES
     #: Longest column description accepted (characters); None = no limit.
@@ -56,18 +115,12 @@ class Capabilities:
     #: Whether one ``ALTER TABLE`` may carry several actions (``ADD COLUMN a …, ADD COLUMN b
     #: …``): BigQuery yes (one table metadata update instead of one per column), DuckDB no.
     multi_action_alter: bool = False
-    #: Whether the warehouse has a BIGNUMERIC-like exact type with 38+38 digits.
-    has_bignumeric: bool = False
     #: Whether an array column may hold NULL elements (BigQuery: no, "an array cannot have a
     #: NULL element", https://cloud.google.com/bigquery/docs/reference/standard-sql/data-types
     #: #array_nulls); an array with one does not fit ARRAY<…> there.
     array_null_elements: bool = True
-    #: Type of timestamps with a time zone (``_aws2bq_exported_at``).
-    timestamp_type: str = "TIMESTAMPTZ"
     #: Whether PRIMARY KEY constraints are enforced (the ledger relies on it when True).
     enforces_primary_keys: bool = False
-    #: Extra notes (e.g. emulator gaps), free form, for messages only.
-    notes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     #: How ``DECIMAL(p,s)`` is stored: the first rule whose limits hold gives the type
     #: (``{p}`` / ``{s}`` are filled in); if none does, ``type_names[Kind.DECIMAL]`` (exact text).
     decimal_rules: tuple[DecimalRule, ...] = ()
@@ -99,87 +152,3 @@ class Capabilities:
     def data_type(self, ctype: ColumnType) -> exp.DataType:
         """The physical type as a sqlglot expression (for CAST and CREATE TABLE)."""
         return exp.DataType.build(self.physical_type(ctype), dialect=self.dialect)
-
-
-DUCKDB = Capabilities(
-    name="duckdb",
-    dialect="duckdb",
-    type_names=MappingProxyType(
-        {
-            Kind.NULL: "VARCHAR",
-            Kind.STRING: "VARCHAR",
-            Kind.INT64: "BIGINT",
-            Kind.NUMERIC: "DECIMAL(38, 9)",
-            # DuckDB's DECIMAL stops at 38 digits in total: BIGNUMERIC values stay exact as text.
-            Kind.BIGNUMERIC: "VARCHAR",
-            Kind.DECIMAL_TEXT: "VARCHAR",
-            Kind.BYTES: "BLOB",
-            Kind.BOOL: "BOOLEAN",
-            Kind.JSON: "JSON",
-            Kind.FLOAT64: "DOUBLE",
-            Kind.DATE: "DATE",
-            Kind.DATETIME: "TIMESTAMP",
-            Kind.TIMESTAMP: "TIMESTAMPTZ",
-            # DECIMAL(p,s) beyond DuckDB's 38 digits: the exact text.
-            Kind.DECIMAL: "VARCHAR",
-            Kind.INTERVAL: "INTERVAL",
-            Kind.TIME: "TIME",
-            # WKB (the SRID stripped): the spatial extension cannot be loaded here.
-            Kind.GEOGRAPHY: "BLOB",
-        }
-    ),
-    # https://duckdb.org/docs/stable/sql/data_types/numeric: DECIMAL(WIDTH, SCALE), width ≤ 38.
-    decimal_rules=(DecimalRule("DECIMAL({p}, {s})", 38, 38, 38),),
-    array_template="{}[]",
-    column_names=DUCKDB_NAMES,
-    transactional_ddl=True,
-    has_bignumeric=False,
-    timestamp_type="TIMESTAMPTZ",
-    enforces_primary_keys=True,
-)
-
-BIGQUERY = Capabilities(
-    name="bigquery",
-    dialect="bigquery",
-    type_names=MappingProxyType(
-        {
-            Kind.NULL: "STRING",
-            Kind.STRING: "STRING",
-            Kind.INT64: "INT64",
-            Kind.NUMERIC: "NUMERIC",
-            Kind.BIGNUMERIC: "BIGNUMERIC",
-            Kind.DECIMAL_TEXT: "STRING",
-            Kind.BYTES: "BYTES",
-            Kind.BOOL: "BOOL",
-            Kind.JSON: "JSON",
-            Kind.FLOAT64: "FLOAT64",
-            Kind.DATE: "DATE",
-            Kind.DATETIME: "DATETIME",
-            Kind.TIMESTAMP: "TIMESTAMP",
-            Kind.DECIMAL: "STRING",
-            Kind.INTERVAL: "INTERVAL",
-            Kind.TIME: "TIME",
-            Kind.GEOGRAPHY: "GEOGRAPHY",
-        }
-    ),
-    # NUMERIC: 29 integer digits + 9 decimals; BIGNUMERIC: 38 + 38 (export-formats.md §3,
-    # decimalTargetTypes); design.md's MySQL table.
-    decimal_rules=(
-        DecimalRule("NUMERIC", 76, 29, 9),
-        DecimalRule("BIGNUMERIC", 76, 38, 38),
-    ),
-    array_template="ARRAY<{}>",
-    column_names=BIGQUERY_NAMES,
-    # https://cloud.google.com/bigquery/docs/schemas#column_descriptions (1,024 characters).
-    max_description_length=1024,
-    # https://cloud.google.com/bigquery/docs/reference/standard-sql/data-definition-language
-    # #alter_table_add_column_statement: "ADD COLUMN … [, ADD COLUMN …]".
-    multi_action_alter=True,
-    transactional_ddl=False,
-    has_bignumeric=True,
-    array_null_elements=False,
-    timestamp_type="TIMESTAMP",
-)
-
-#: Known capabilities by warehouse name.
-BY_NAME: Mapping[str, Capabilities] = MappingProxyType({c.name: c for c in (DUCKDB, BIGQUERY)})

@@ -30,7 +30,7 @@ that time, the export ``[from, to)`` is applied only if ``from ≤ last < to``:
   export. Refused (the table never goes back in time).
 - no export applied yet: refused — an incremental export needs a full export first.
 
-The SQL is DuckDB-shaped (like :mod:`aws2bq.core.dynamodb_sql`): images are staged as
+The SQL is DuckDB-shaped (like :mod:`aws2bq.core.dynamodb_staged`): images are staged as
 ``MAP(VARCHAR, <descriptor struct>)``, so the typing SQL of full exports is reused on
 ``coalesce(NewImage, Keys)``.
 """
@@ -43,7 +43,7 @@ from datetime import UTC, datetime
 
 import sqlglot.expressions as exp
 
-from aws2bq.core import dynamodb_sql
+from aws2bq.core import dynamodb_staged
 from aws2bq.core.capabilities import Capabilities
 from aws2bq.core.schema import ColumnType, Kind, Role, TableSchema
 from aws2bq.errors import ConfigError, ExportError
@@ -51,9 +51,9 @@ from aws2bq.errors import ConfigError, ExportError
 #: The staged type of one incremental record (read_json ``columns``), DuckDB.
 RECORD_COLUMNS: dict[str, str] = {
     "Metadata": "STRUCT(WriteTimestampMicros STRUCT(N VARCHAR))",
-    "Keys": dynamodb_sql.ITEM_TYPE,
-    "NewImage": dynamodb_sql.ITEM_TYPE,
-    "OldImage": dynamodb_sql.ITEM_TYPE,
+    "Keys": dynamodb_staged.ITEM_TYPE,
+    "NewImage": dynamodb_staged.ITEM_TYPE,
+    "OldImage": dynamodb_staged.ITEM_TYPE,
 }
 
 #: Columns of the deduplicated change table (one row per key).
@@ -176,7 +176,7 @@ def _col(name: str, table: str | None = None) -> exp.Column:
 def write_micros(metadata: exp.Expression | None = None) -> exp.Expression:
     """``CAST("Metadata"."WriteTimestampMicros"."N" AS BIGINT)``."""
     metadata = metadata if metadata is not None else _col("Metadata")
-    ts = dynamodb_sql.field(dynamodb_sql.field(metadata, "WriteTimestampMicros"), "N")
+    ts = dynamodb_staged.field(dynamodb_staged.field(metadata, "WriteTimestampMicros"), "N")
     return exp.Cast(this=ts, to=exp.DataType.build("BIGINT"))
 
 
@@ -199,13 +199,13 @@ def unkeyed_records_select(records: exp.Table, keys: Sequence[str]) -> exp.Selec
     whose ``NewImage`` lacks it or holds another value than ``Keys``."""
     problems: list[exp.Expression] = []
     for k in keys:
-        key = dynamodb_sql.attribute(_col("Keys"), k)
+        key = dynamodb_staged.attribute(_col("Keys"), k)
         typed = [
-            exp.Not(this=exp.Is(this=dynamodb_sql.field(key.copy(), d), expression=exp.null()))
+            exp.Not(this=exp.Is(this=dynamodb_staged.field(key.copy(), d), expression=exp.null()))
             for d in KEY_DESCRIPTORS
         ]
         problems.append(exp.Not(this=exp.Paren(this=exp.or_(*typed))))
-        new = dynamodb_sql.attribute(_col("NewImage"), k)
+        new = dynamodb_staged.attribute(_col("NewImage"), k)
         upsert = exp.Not(this=exp.Is(this=_col("NewImage"), expression=exp.null()))
         differs = exp.NullSafeNEQ(this=new, expression=key.copy())
         problems.append(exp.Paren(this=exp.And(this=upsert, expression=differs)))
@@ -215,8 +215,8 @@ def unkeyed_records_select(records: exp.Table, keys: Sequence[str]) -> exp.Selec
 def spilled_unkeyed_records_select(
     records: exp.Table,
     keys: Sequence[str],
-    key_image: Mapping[str, tuple[str, dynamodb_sql.ValueShape]],
-    new_image: Mapping[str, tuple[str, dynamodb_sql.ValueShape]],
+    key_image: Mapping[str, tuple[str, dynamodb_staged.ValueShape]],
+    new_image: Mapping[str, tuple[str, dynamodb_staged.ValueShape]],
 ) -> exp.Select:
     """:func:`unkeyed_records_select` over records staged as columns (DuckDB's Arrow stager).
 
@@ -224,8 +224,8 @@ def spilled_unkeyed_records_select(
     NewImage attributes; :data:`DELETED` marks records without a NewImage.
     """
 
-    def part(col: str, of: dynamodb_sql.ValueShape, d: str) -> exp.Expression:
-        return dynamodb_sql.shaped_field(_col(col), of, d)
+    def part(col: str, of: dynamodb_staged.ValueShape, d: str) -> exp.Expression:
+        return dynamodb_staged.shaped_field(_col(col), of, d)
 
     problems: list[exp.Expression] = []
     for k in keys:
@@ -289,7 +289,7 @@ def dedup_select(records: exp.Table, keys: Sequence[str], since: datetime | None
     )
     window = exp.Window(
         this=exp.RowNumber(),
-        partition_by=[dynamodb_sql.attribute(key_map.copy(), k) for k in keys],
+        partition_by=[dynamodb_staged.attribute(key_map.copy(), k) for k in keys],
         order=order,
     )
     select = exp.select(
@@ -352,13 +352,7 @@ def change_time(micros_column: exp.Expression, caps: Capabilities) -> exp.Expres
     DuckDB: ``to_timestamp(0) + to_microseconds(m)`` (no float on the way);
     BigQuery: ``TIMESTAMP_MICROS(m)``.
     """
-    if caps.dialect == "bigquery":
-        return exp.Anonymous(this="TIMESTAMP_MICROS", expressions=[micros_column])
-    epoch = exp.Anonymous(this="to_timestamp", expressions=[exp.Literal.number(0)])
-    offset = exp.Anonymous(this="to_microseconds", expressions=[micros_column])
-    return exp.Cast(
-        this=exp.Add(this=epoch, expression=offset), to=caps.data_type(ColumnType(Kind.TIMESTAMP))
-    )
+    return caps.values.micros_timestamp(micros_column)
 
 
 def data_schema(schema: TableSchema) -> TableSchema:

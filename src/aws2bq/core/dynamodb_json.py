@@ -1,6 +1,6 @@
 """DynamoDB JSON (with type descriptors) → plain JSON text, numbers kept exact.
 
-The SQL in :mod:`aws2bq.core.dynamodb_sql` does this conversion natively for the first
+The SQL in :mod:`aws2bq.core.dynamodb_json_sql` does this conversion natively for the first
 levels of nesting; this module is the reference implementation and the vectorized fallback
 for values nested deeper (rare), applied a batch at a time by the warehouse.
 """

@@ -24,7 +24,7 @@ import sqlglot
 import sqlglot.expressions as exp
 
 from aws2bq.core.capabilities import Capabilities
-from aws2bq.core.dynamodb_sql import number_parts
+from aws2bq.core.number_sql import CAPTURES, digit_counts
 from aws2bq.core.number_text import canonical_sql
 from aws2bq.core.rds_types import (
     ColumnPlan,
@@ -36,6 +36,7 @@ from aws2bq.core.rds_types import (
     TablePlan,
 )
 from aws2bq.core.schema import ColumnType, Kind, Role, TableSchema
+from aws2bq.core.sql_template import fill
 
 #: Prefix of the message the typed SELECT raises for a value it cannot convert exactly.
 LOSS_MARKER = "aws2bq-loss"
@@ -738,21 +739,19 @@ _PLAIN_NUMBER = r"^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$"
 def profile_select(columns: Sequence[str], relation: exp.Expression) -> exp.Select:
     """DuckDB: per column, (count, max integer digits, max scale, max written scale,
     non-plain-number count) of its values as text — 5 result columns per input column."""
-    from aws2bq.core.dynamodb_sql import _parse
-
     projections: list[exp.Expression] = []
     for name in columns:
-        text = _parse("CAST(:c AS VARCHAR)", c=exp.column(name, quoted=True))
-        plain = _parse("regexp_matches(:t, :p)", t=text, p=exp.Literal.string(_PLAIN_NUMBER))
-        number = _parse("CASE WHEN :ok THEN :t END", ok=plain, t=text)
-        int_digits, scale, _ = number_parts(number)
-        written = _parse("length(coalesce(regexp_extract(:t, '[.]([0-9]*)', 1), ''))", t=number)
+        text = fill("CAST(:c AS VARCHAR)", c=exp.column(name, quoted=True))
+        plain = fill("regexp_matches(:t, :p)", t=text, p=exp.Literal.string(_PLAIN_NUMBER))
+        number = fill("CASE WHEN :ok THEN :t END", ok=plain, t=text)
+        counts = digit_counts(CAPTURES["duckdb"](number))
+        written = fill("length(coalesce(regexp_extract(:t, '[.]([0-9]*)', 1), ''))", t=number)
         projections += [
-            _parse("count(:t)", t=text),
-            _parse("coalesce(max(:x), 0)", x=int_digits),
-            _parse("coalesce(max(:x), 0)", x=scale),
-            _parse("coalesce(max(:x), 0)", x=written),
-            _parse("count_if(:t IS NOT NULL AND NOT :ok)", t=text, ok=plain),
+            fill("count(:t)", t=text),
+            fill("coalesce(max(:x), 0)", x=counts.integer_digits),
+            fill("coalesce(max(:x), 0)", x=counts.scale),
+            fill("coalesce(max(:x), 0)", x=written),
+            fill("count_if(:t IS NOT NULL AND NOT :ok)", t=text, ok=plain),
         ]
     return exp.select(*projections).from_(relation.copy())
 

@@ -68,7 +68,7 @@ class Widening:
                 return self.exact_text(v, old)
             if new.kind is Kind.STRING:
                 return self._source_text(v, old)
-        if old.repeated and new.repeated and self.caps.dialect != "duckdb":
+        if old.repeated and new.repeated and not caps.changes.cast_arrays:
             # BigQuery casts an ARRAY only to its own type (https://cloud.google.com/bigquery/
             # docs/reference/standard-sql/conversion_rules): convert element by element.
             element = ColumnType(new.kind, False, new.precision, new.scale)
@@ -83,13 +83,8 @@ class Widening:
     # -- pieces --------------------------------------------------------------------------------
     def _geometry_bytes(self, v: exp.Expression) -> exp.Expression:
         """A GEOGRAPHY (SRID 4326) as MySQL stores a geometry: the SRID (E6 10 00 00), then
-        WKB (BigQuery: ``ST_ASBINARY``; DuckDB's GEOGRAPHY already holds the WKB)."""
-        if self.caps.dialect == "duckdb":
-            srid = exp.Anonymous(this="unhex", expressions=[exp.Literal.string("E6100000")])
-            return exp.DPipe(this=srid, expression=v)
-        srid = exp.Anonymous(this="FROM_HEX", expressions=[exp.Literal.string("e6100000")])
-        wkb = exp.Anonymous(this="ST_ASBINARY", expressions=[v])
-        return exp.Concat(expressions=[srid, wkb])
+        WKB (``ValueSql.geometry_bytes``)."""
+        return self.caps.values.geometry_bytes(v)
 
     def _text(self) -> exp.DataType:
         return self.caps.data_type(ColumnType(Kind.STRING))
@@ -106,33 +101,7 @@ class Widening:
     def _each(
         self, v: exp.Expression, element: Callable[[exp.Expression], exp.Expression]
     ) -> exp.Expression:
-        x = exp.to_identifier("_aws2bq_x")
-        if self.caps.dialect == "duckdb":
-            return exp.Anonymous(
-                this="list_transform",
-                expressions=[v, exp.Lambda(this=element(exp.column(x)), expressions=[x])],
-            )
-        # BigQuery: ARRAY(SELECT f(x) FROM UNNEST(v) AS x WITH OFFSET AS o ORDER BY o)
-        offset = exp.to_identifier("_aws2bq_o")
-        value = element(exp.column(x))
-        select = (
-            exp.select(value)
-            .from_(
-                exp.Unnest(
-                    expressions=[v],
-                    alias=exp.TableAlias(columns=[x]),
-                    offset=offset,
-                )
-            )
-            .order_by(exp.column(offset))
-        )
-        if not isinstance(value, exp.Cast):
-            # A stored array has no NULL element and a conversion keeps a value non-NULL; the
-            # filter says so where it is not plain (BigQuery refuses arrays with NULL
-            # elements: https://cloud.google.com/bigquery/docs/reference/standard-sql/
-            # data-types#array_nulls).
-            select = select.where(exp.Not(this=exp.Is(this=value.copy(), expression=exp.null())))
-        return exp.Array(expressions=[select])
+        return self.caps.values.map_array(v, element)
 
     def _json(self, v: exp.Expression, old: ColumnType) -> exp.Expression:
         kind = old.kind
@@ -142,29 +111,22 @@ class Widening:
             descriptor, content = self._descriptor(v, old)
             return self.json_value(descriptor, content)
         # RDS: the warehouse's own JSON of the typed value (arrays keep their elements).
-        if self.caps.dialect == "duckdb":
-            json = exp.Anonymous(this="to_json", expressions=[v])
-            return exp.Cast(this=json, to=self.caps.data_type(ColumnType(Kind.JSON)))
-        # BigQuery's TO_JSON fails on a NUMERIC / BIGNUMERIC a JSON number cannot hold exactly
-        # and writes INT64 beyond 2^53 as a number readers round: such numbers become strings
-        # (https://cloud.google.com/bigquery/docs/reference/standard-sql/json_functions#to_json).
-        wide = exp.Kwarg(this=exp.var("stringify_wide_numbers"), expression=exp.true())
-        return exp.Anonymous(this="TO_JSON", expressions=[v, wide])
+        return self.caps.values.to_json(v)
 
     def _descriptor(self, v: exp.Expression, old: ColumnType) -> tuple[str, exp.Expression]:
         """The DynamoDB descriptor a value of ``old`` came from, and its content."""
         kind = old.kind
-        base64 = "to_base64" if self.caps.dialect == "duckdb" else "TO_BASE64"
+        base64 = self.caps.values.to_base64
         if old.repeated:
             if kind in _EXACT:
                 return "NS", self._each(v, lambda x: self.exact_text(x, ColumnType(kind)))
             if kind is Kind.BYTES:
-                return "BS", self._each(v, lambda x: exp.Anonymous(this=base64, expressions=[x]))
+                return "BS", self._each(v, base64)
             return "SS", v
         if kind in _EXACT:
             return "N", self.exact_text(v, old)
         if kind is Kind.BYTES:
-            return "B", exp.Anonymous(this=base64, expressions=[v])
+            return "B", base64(v)
         if kind is Kind.BOOL:
             return "BOOL", v
         return "S", cast(exp.Expression, exp.Cast(this=v, to=self._text()))
@@ -177,22 +139,7 @@ class Widening:
         cast to text already writes them so. BigQuery's is built from the parts.
         """
         text = exp.Cast(this=v, to=self._text())
-        if self.caps.dialect == "duckdb" or old.kind not in (Kind.DATETIME, Kind.TIME):
+        clock_text = self.caps.values.clock_text
+        if clock_text is None or old.kind not in (Kind.DATETIME, Kind.TIME):
             return text
-        fmt = "FORMAT_DATETIME" if old.kind is Kind.DATETIME else "FORMAT_TIME"
-        pattern = "%Y-%m-%d %H:%M:%S" if old.kind is Kind.DATETIME else "%H:%M:%S"
-        whole = exp.Anonymous(this=fmt, expressions=[exp.Literal.string(pattern), v])
-        micros = exp.Extract(this=exp.var("MICROSECOND"), expression=v)
-        fraction = exp.Anonymous(
-            this="RTRIM",
-            expressions=[
-                exp.Anonymous(this="FORMAT", expressions=[exp.Literal.string("%06d"), micros]),
-                exp.Literal.string("0"),
-            ],
-        )
-        tail = exp.If(
-            this=exp.GT(this=micros.copy(), expression=exp.Literal.number(0)),
-            true=exp.DPipe(this=exp.Literal.string("."), expression=fraction),
-            false=exp.Literal.string(""),
-        )
-        return exp.DPipe(this=whole, expression=tail)
+        return clock_text(v, old.kind)

@@ -84,7 +84,7 @@ def run_streams(
     # The region is resolved once (config, AWS_REGION, boto3's chain) and given to every
     # client: none anywhere is a configuration error before any stream runs (exit 2).
     region = resolve_region(AwsTarget(config.aws.region, config.aws.profile))
-    _check_warehouse(config.warehouse)
+    _check_warehouse(config)
     aws = options.aws or Aws(
         region=region,
         profile=config.aws.profile,
@@ -127,12 +127,13 @@ def run_streams(
     )
 
 
-def _check_warehouse(url: str) -> None:
+def _check_warehouse(config: Config) -> None:
     """Open the warehouse once before any stream: a path or credentials aws2bq cannot use is a
     configuration error of the whole run (exit 2), not a failure of every stream. Anything
-    else (another runner holds it, a transient fault) is left to each stream to report."""
+    else (another runner holds it, a transient fault) is left to each stream to report.
+    Opened with the config, as the streams open it (``[bigquery]``: credentials, endpoint)."""
     try:
-        connect(url).close()
+        connect(config.warehouse, config).close()
     except ConfigError:
         raise
     except Aws2BqError:

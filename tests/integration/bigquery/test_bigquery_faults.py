@@ -18,7 +18,6 @@ import pytest
 from google.api_core import exceptions as gexc
 from google.cloud import bigquery
 
-from aws2bq.core.capabilities import BIGQUERY
 from aws2bq.core.progress import NullProgress
 from aws2bq.runner.dynamodb_load import DynamoDBLoadRequest, load_dynamodb
 from aws2bq.testing.bqemulator import BigQueryEmulator
@@ -27,6 +26,7 @@ from aws2bq.warehouses.base import TableRef
 from aws2bq.warehouses.bigquery.capabilities import CLOUD, EMULATOR
 from aws2bq.warehouses.bigquery.client import BigQueryWarehouse
 from aws2bq.warehouses.bigquery.configuration import BigQueryConfig
+from aws2bq.warehouses.bigquery.dialect import BIGQUERY
 from aws2bq.warehouses.bigquery.rules import MAX_DESCRIPTION, check_fields
 
 from .conftest import PROJECT, drop_dataset

@@ -18,7 +18,6 @@ import sqlglot
 import sqlglot.expressions as exp
 from google.api_core import exceptions as gexc
 
-from aws2bq.core.capabilities import BIGQUERY
 from aws2bq.core.dynamodb_types import AttributeStats, NumberStats
 from aws2bq.core.ledger import LEDGER_TABLE, LedgerEntry
 from aws2bq.core.progress import NullProgress
@@ -38,6 +37,7 @@ from aws2bq.warehouses.base import TableRef
 from aws2bq.warehouses.bigquery.capabilities import EMULATOR
 from aws2bq.warehouses.bigquery.client import BigQueryWarehouse
 from aws2bq.warehouses.bigquery.configuration import ENDPOINT_ENV, BigQueryConfig
+from aws2bq.warehouses.bigquery.dialect import BIGQUERY
 from aws2bq.warehouses.bigquery.exceptions import translate
 
 from .conftest import PROJECT, drop_dataset

@@ -208,10 +208,10 @@ def test_apply_sql_parses_as_bigquery(mode: str) -> None:
     """What the emulator cannot run must still be valid BigQuery: every statement of the apply
     script (snapshot diff + change steps) parses with sqlglot's BigQuery dialect and renders
     back unchanged."""
-    from aws2bq.core.capabilities import BIGQUERY
     from aws2bq.core.change_apply import change_steps, snapshot_changes
     from aws2bq.core.ledger import LedgerEntry
     from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
+    from aws2bq.warehouses.bigquery.dialect import BIGQUERY
 
     request_mode, soft = MODES[mode]
     at = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)

@@ -16,12 +16,12 @@ import sqlglot
 import sqlglot.expressions as exp
 
 from aws2bq.core.apply import Mode
-from aws2bq.core.capabilities import BIGQUERY
 from aws2bq.core.change_apply import snapshot_changes
 from aws2bq.core.dynamodb_types import DESCRIPTORS
 from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
 from aws2bq.testing.googlesql import GoogleSqlAnalyzer
 from aws2bq.warehouses.bigquery import dynamodb_sql
+from aws2bq.warehouses.bigquery.dialect import BIGQUERY
 from aws2bq.warehouses.bigquery.incremental_staging import record_keys_select
 
 # slow: the first start of the analyzer on a machine compiles it (20–45 s, then cached).

@@ -12,9 +12,9 @@ import pytest
 import sqlglot.expressions as exp
 
 from aws2bq.core import rds_sql
-from aws2bq.core.capabilities import BIGQUERY
 from aws2bq.core.rds_types import Engine, Raw, RawType, SourceColumn, plan_table
 from aws2bq.testing.googlesql import AnalysisError, GoogleSqlAnalyzer
+from aws2bq.warehouses.bigquery.dialect import BIGQUERY
 
 # slow: the first start of the analyzer on a machine compiles it (20–45 s, then cached).
 pytestmark = pytest.mark.slow

@@ -21,7 +21,6 @@ import sqlglot.expressions as exp
 from bench.export_writer import item_line, write_export
 
 from aws2bq.core.apply import Mode
-from aws2bq.core.capabilities import BIGQUERY
 from aws2bq.core.change_apply import (
     TableLayout,
     create_target,
@@ -36,6 +35,7 @@ from aws2bq.testing.bqemulator import BigQueryEmulator
 from aws2bq.warehouses import connect
 from aws2bq.warehouses.base import TableRef, Warehouse
 from aws2bq.warehouses.bigquery.capabilities import CLOUD
+from aws2bq.warehouses.bigquery.dialect import BIGQUERY
 
 from .conftest import PROJECT, drop_dataset
 from .recording import Recorder, rebuilds_a_table

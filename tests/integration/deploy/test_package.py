@@ -69,6 +69,37 @@ def test_too_big_for_a_zip_gives_a_dockerfile_instead(tmp_path: Path) -> None:
     assert "250 MB" in " ".join(result.notes)
 
 
+def test_the_artifact_leaves_out_the_sandbox_and_test_helpers(tmp_path: Path) -> None:
+    # No dependency is installed (pip does nothing): the zip holds aws2bq alone, and the
+    # handler is imported from it with this interpreter's dependencies behind it.
+    result = build_lambda_package(PackageRequest(output_dir=tmp_path), pip=lambda args: None)
+    assert result.kind == "zip"
+    with zipfile.ZipFile(result.artifact) as zf:
+        names = zf.namelist()
+        task = tmp_path / "var-task"
+        zf.extractall(task)
+    assert "aws2bq/lambda_handler.py" in names
+    assert "aws2bq/runner/run.py" in names
+    leaked = [n for n in names if n.startswith(("aws2bq/sandbox/", "aws2bq/testing/"))]
+    assert leaked == []
+    script = f"""
+import sys
+sys.path.insert(0, {str(task)!r})
+import aws2bq.lambda_handler, aws2bq.cli.run, aws2bq.runner.run
+import aws2bq.warehouses.duckdb.client, aws2bq.warehouses.bigquery.client
+assert aws2bq.__file__.startswith({str(task)!r}), aws2bq.__file__
+try:
+    import aws2bq.sandbox
+    raise SystemExit("aws2bq.sandbox is importable from the artifact")
+except ModuleNotFoundError:
+    pass
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
 def test_unknown_runtime_is_a_config_error(tmp_path: Path) -> None:
     from aws2bq.errors import ConfigError
 
@@ -99,6 +130,8 @@ def test_the_built_zip_fits_lambda_and_the_handler_runs_from_it(
     task = tmp_path / "var-task"
     with zipfile.ZipFile(result.artifact) as zf:
         assert sum(i.file_size for i in zf.infolist()) <= MAX_UNZIPPED_BYTES
+        apart = ("aws2bq/sandbox/", "aws2bq/testing/")
+        assert not [n for n in zf.namelist() if n.startswith(apart)]
         zf.extractall(task)
     # -I: ignore PYTHON* variables and the user site; -S: no site-packages at all. Only the
     # unpacked artifact (and the standard library) is importable. boto3 is not in it (the

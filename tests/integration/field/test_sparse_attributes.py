@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from aws2bq.core.capabilities import BIGQUERY, DUCKDB
 from aws2bq.core.schema import ColumnType, Kind
+from aws2bq.warehouses.bigquery.dialect import BIGQUERY
+from aws2bq.warehouses.duckdb.dialect import DUCKDB
 
 from .conftest import DynamoTable, Target, local_export
 

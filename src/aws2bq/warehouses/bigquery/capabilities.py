@@ -1,7 +1,7 @@
 """What a BigQuery endpoint can do, as data: the real service, or the local emulator.
 
 The SQL-shaping facts shared with the pure core (dialect, type names, no transactional DDL,
-BIGNUMERIC) are :data:`aws2bq.core.capabilities.BIGQUERY`. The facts below only change how
+BIGNUMERIC) are :data:`aws2bq.warehouses.bigquery.dialect.BIGQUERY`. The facts below only change how
 this adapter moves data or which checks it can run; the client takes the one its
 configuration names (``?emulator=true`` → EMULATOR, else CLOUD, whatever the endpoint), never
 asking "is this the emulator?" elsewhere. Tests run the CLOUD path against the emulator where it
@@ -12,10 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws2bq.core.capabilities import BIGQUERY, Capabilities
-from aws2bq.core.dynamodb_types import BIGNUMERIC_LIMITS, NUMERIC_LIMITS
-
-__all__ = ["BIGQUERY", "CLOUD", "EMULATOR", "BigQueryFeatures", "Capabilities"]
+__all__ = ["CLOUD", "EMULATOR", "BigQueryFeatures"]
 
 
 @dataclass(frozen=True)
@@ -24,26 +21,12 @@ class BigQueryFeatures:
 
     #: Short name for messages.
     name: str
-    #: NUMERIC: (integer digits, decimal digits) held exactly.
-    numeric_digits: tuple[int, int] = NUMERIC_LIMITS
-    #: BIGNUMERIC: (integer digits, decimal digits) held exactly; None = no BIGNUMERIC.
-    bignumeric_digits: tuple[int, int] | None = BIGNUMERIC_LIMITS
-    #: A native JSON column type.
-    json_type: bool = True
-    #: GEOGRAPHY and ST_* functions.
-    geography: bool = True
-    #: ``BEGIN TRANSACTION; …; COMMIT TRANSACTION;`` in one query job, rolled back on error.
-    multi_statement_transactions: bool = True
     #: ``CREATE TABLE (… NUMERIC …)`` DDL keeps NUMERIC's 29+9 digits (else tables are
     #: created through the tables.insert API, which does).
     ddl_numeric_exact: bool = True
-    #: ALTER TABLE ADD COLUMN / tables.patch really add a column to existing rows.
-    add_columns: bool = True
     #: A load job's ``outputRows`` counts that job's rows (the emulator reports the table's
     #: total instead: loads then run one at a time and the adapter takes differences).
     load_rows_per_job: bool = True
-    #: Temporary JavaScript UDFs (CREATE TEMP FUNCTION … LANGUAGE js) inside a script.
-    temp_js_udfs: bool = True
     #: How long the client retries a request the endpoint answered with a retryable error
     #: (the emulator answers some unsupported SQL with HTTP 500: retried for 10 min otherwise).
     retry_deadline_seconds: float = 600.0
@@ -64,12 +47,8 @@ CLOUD = BigQueryFeatures(name="bigquery")
 #: tests/integration/bigquery/test_emulator_capabilities.py.
 EMULATOR = BigQueryFeatures(
     name="bqemulator",
-    bignumeric_digits=None,
-    geography=False,
     ddl_numeric_exact=False,
     load_rows_per_job=False,
-    add_columns=False,
-    temp_js_udfs=False,
     retry_deadline_seconds=10.0,
     restart_failed_jobs=False,
     load_backoff_seconds=30.0,

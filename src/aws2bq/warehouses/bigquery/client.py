@@ -31,13 +31,14 @@ from google.api_core import exceptions as gexc
 from google.cloud import bigquery
 from google.cloud.bigquery.retry import DEFAULT_JOB_RETRY
 
-from aws2bq.core.capabilities import BIGQUERY, Capabilities
+from aws2bq.core.capabilities import Capabilities
 from aws2bq.errors import ConfigError, WarehouseError, one_line
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.warehouses.base import ColumnDescriptions, JobStats, TableRef, Warehouse
 from aws2bq.warehouses.bigquery import dialect
 from aws2bq.warehouses.bigquery.capabilities import CLOUD, EMULATOR, BigQueryFeatures
 from aws2bq.warehouses.bigquery.configuration import BigQueryConfig
+from aws2bq.warehouses.bigquery.dialect import BIGQUERY
 from aws2bq.warehouses.bigquery.exceptions import rate_limited, translate
 from aws2bq.warehouses.bigquery.incremental_staging import BigQueryDynamoDBIncrementalStaging
 from aws2bq.warehouses.bigquery.rds_staging import BigQueryRdsStaging

@@ -2,9 +2,9 @@
 
 The load job parses each export line once into JSON (``{"Id": {"N": "1"}, …}``); this module
 builds, as sqlglot expressions in the ``bigquery`` dialect, the one query that profiles the
-attributes (rows shaped like :data:`aws2bq.core.dynamodb_sql.PROFILE_COLUMNS`, so the core's
-``read_profile`` reads them) and the SELECT that types them. Attribute names reach SQL only as
-string literals (``Item['name']``), never as text.
+attributes (rows shaped like :data:`aws2bq.core.dynamodb_profile_sql.PROFILE_COLUMNS`, so
+the core's ``read_profile`` reads them) and the SELECT that types them. Attribute names reach
+SQL only as string literals (``Item['name']``), never as text.
 
 Numbers stay text until their type is known and are converted with ``PARSE_NUMERIC`` /
 ``PARSE_BIGNUMERIC`` (exact, exponent notation accepted), never through FLOAT64.
@@ -21,6 +21,7 @@ import sqlglot.expressions as exp
 
 from aws2bq.core.capabilities import Capabilities
 from aws2bq.core.dynamodb_types import DESCRIPTORS
+from aws2bq.core.number_sql import bigquery_captures, digit_counts
 from aws2bq.core.number_text import canonical_sql
 from aws2bq.core.schema import Column, Kind, Role, TableSchema
 
@@ -95,21 +96,7 @@ numbers AS (
   SELECT k, 'ns' AS src, x AS t FROM entries, UNNEST(JSON_VALUE_ARRAY(v, '$.NS')) AS x
   WHERE d = 'NS'
 ),
-parts AS (
-  SELECT k, src, t,
-    LTRIM(REGEXP_EXTRACT(t, r'^[+-]?([0-9]*)'), '0') AS i,
-    RTRIM(IFNULL(REGEXP_EXTRACT(t, r'\.([0-9]*)'), ''), '0') AS f,
-    IFNULL(SAFE_CAST(REGEXP_EXTRACT(t, r'[eE]([+-]?[0-9]+)$') AS INT64), 0) AS e
-  FROM numbers
-),
-digits AS (SELECT k, src, t, CONCAT(i, f) AS dg, LENGTH(i) + e AS p FROM parts),
-stats AS (
-  SELECT k, src, t,
-    IF(LTRIM(dg, '0') = '', 0, GREATEST(p - (LENGTH(dg) - LENGTH(LTRIM(dg, '0'))), 0))
-      AS int_digits,
-    IF(LTRIM(dg, '0') = '', 0, GREATEST(LENGTH(RTRIM(dg, '0')) - p, 0)) AS scale
-  FROM digits
-),
+stats AS (SELECT k, src, t, __int_digits__ AS int_digits, __scale__ AS scale FROM numbers),
 fits AS (
   SELECT k, src, int_digits, scale,
     scale = 0 AND (int_digits < 19 OR (int_digits = 19 AND SAFE_CAST(t AS INT64) IS NOT NULL))
@@ -193,7 +180,14 @@ def profile_select(stage: exp.Table) -> exp.Select:
     columns = ", ".join(f"a.count_{d}" for d in DESCRIPTORS)
     # The descriptor list is a constant of the code, not data: safe to place in the template.
     sql = _PROFILE.replace("__counts__", counts).replace("__count_columns__", columns)
-    tree = _fill(sql, name=attribute_name(exp.column("Item", table="s"), exp.column("q")))
+    # The digit arithmetic of the number contract, shared with DuckDB (core.number_sql).
+    digits = digit_counts(bigquery_captures(exp.column("t")))
+    tree = _fill(
+        sql,
+        name=attribute_name(exp.column("Item", table="s"), exp.column("q")),
+        int_digits=digits.integer_digits,
+        scale=digits.scale,
+    )
 
     def stage_swap(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Table) and node.name == "__stage__":

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import sqlglot.expressions as exp
 
 from aws2bq.core import dynamodb_incremental as inc
-from aws2bq.core.dynamodb_sql import read_profile
+from aws2bq.core.dynamodb_profile_sql import read_profile
 from aws2bq.core.dynamodb_types import AttributeStats
 from aws2bq.core.progress import Progress
 from aws2bq.core.schema import TableSchema

@@ -35,7 +35,7 @@ from typing import IO, Any
 
 import sqlglot.expressions as exp
 
-from aws2bq.core.dynamodb_sql import read_profile
+from aws2bq.core.dynamodb_profile_sql import read_profile
 from aws2bq.core.dynamodb_types import AttributeStats
 from aws2bq.core.progress import Progress
 from aws2bq.core.schema import TableSchema

@@ -11,8 +11,13 @@ if TYPE_CHECKING:
 
 
 def connect(url: WarehouseUrl, config: Config | None = None) -> DuckDBWarehouse:
-    """Open (creating if needed) the DuckDB database file the URL names (``config`` has no
-    DuckDB section: unused)."""
-    from aws2bq.warehouses.duckdb.client import DuckDBWarehouse
+    """Open (creating if needed) the DuckDB database file the URL names, with the settings of
+    its parameters (``config`` has no DuckDB section: unused).
 
-    return DuckDBWarehouse(url)
+    Raises:
+        ConfigError: an unknown URL parameter, an unusable path or scratch folder.
+    """
+    from aws2bq.warehouses.duckdb.client import DuckDBWarehouse
+    from aws2bq.warehouses.duckdb.configuration import DuckDBConfig
+
+    return DuckDBWarehouse(DuckDBConfig.from_url(url))

@@ -25,11 +25,12 @@ import pyarrow as pa
 import sqlglot
 import sqlglot.expressions as exp
 
-from aws2bq.core.capabilities import DUCKDB, Capabilities
+from aws2bq.core.capabilities import Capabilities
 from aws2bq.errors import ConfigError, TransientError, WarehouseError, one_line
 from aws2bq.runner.crashpoints import crashpoint
-from aws2bq.warehouses import WarehouseUrl
 from aws2bq.warehouses.base import TableRef, Warehouse
+from aws2bq.warehouses.duckdb.configuration import DuckDBConfig
+from aws2bq.warehouses.duckdb.dialect import DUCKDB
 from aws2bq.warehouses.duckdb.files import (
     OFFLINE_CONFIG,
     check_duckdb_file,
@@ -40,7 +41,6 @@ from aws2bq.warehouses.duckdb.incremental_staging import DuckDBDynamoDBIncrement
 from aws2bq.warehouses.duckdb.rds_staging import DuckDBRdsStaging
 from aws2bq.warehouses.duckdb.staging import DuckDBDynamoDBStaging
 
-DEFAULT_MEMORY_LIMIT = "768MB"
 log = logging.getLogger(__name__)
 
 
@@ -86,10 +86,10 @@ class DuckDBWarehouse(
 
     capabilities: ClassVar[Capabilities] = DUCKDB
 
-    def __init__(self, url: WarehouseUrl) -> None:
-        self.url = url.raw
-        self.path = url.path
-        self.params = dict(url.params)
+    def __init__(self, config: DuckDBConfig) -> None:
+        self.config = config
+        self.url = config.url
+        self.path = config.path
         if self.path != ":memory:":
             file = Path(self.path).expanduser()
             check_relative_path(self.path, self.url)
@@ -103,11 +103,9 @@ class DuckDBWarehouse(
                     hint="choose a --warehouse path the user running aws2bq can write",
                 ) from None
         try:
-            self._scratch = tempfile.TemporaryDirectory(
-                prefix="aws2bq-duckdb-", dir=self.params.get("scratch")
-            )
+            self._scratch = tempfile.TemporaryDirectory(prefix="aws2bq-duckdb-", dir=config.scratch)
         except OSError as exc:
-            where = self.params.get("scratch") or "the temporary folder"
+            where = config.scratch or "the temporary folder"
             raise ConfigError(
                 f"cannot create a scratch folder in {where}: {exc.strerror or exc}",
                 hint="set ?scratch= on the DuckDB URL (or TMPDIR) to a writable folder",
@@ -135,17 +133,17 @@ class DuckDBWarehouse(
         # DuckDB 2.x rejects the arrow lambda syntax sqlglot renders unless enabled.
         for name, value in (
             ("lambda_syntax", "ENABLE_SINGLE_ARROW"),
-            ("memory_limit", self.params.get("memory_limit", DEFAULT_MEMORY_LIMIT)),
+            ("memory_limit", config.memory_limit),
             ("temp_directory", str(self.scratch / "spill")),
             ("preserve_insertion_order", "false"),
         ):
             self.execute(_setting(name, value))
-        if "threads" in self.params:
-            self.execute(_setting("threads", self.params["threads"]))
+        if config.threads is not None:
+            self.execute(_setting("threads", config.threads))
         ((threads,),) = self.con.execute("SELECT current_setting('threads')").fetchall()
         self.threads = max(1, int(threads))
         # ?arrow=0 turns the Arrow stager off (always DuckDB's read_json).
-        self.arrow_staging = self.params.get("arrow", "1") not in ("0", "false", "off")
+        self.arrow_staging = config.arrow
         self._registered: dict[str, Any] = {}
         register_functions(self.con)
         self._closed = False

@@ -1,7 +1,7 @@
 """The Python functions aws2bq's DuckDB SQL calls, registered on every connection.
 
-- :data:`aws2bq.core.dynamodb_sql.FALLBACK_FUNCTION`: DynamoDB M / L values nested deeper than
-  the SQL converts → plain JSON text (:func:`aws2bq.core.dynamodb_json.nested_to_json`);
+- :data:`aws2bq.core.dynamodb_json_sql.FALLBACK_FUNCTION`: DynamoDB M / L values nested
+  deeper than the SQL converts → plain JSON text (:func:`aws2bq.core.dynamodb_json.nested_to_json`);
 - :data:`aws2bq.core.rds_sql.ARRAY_FUNCTION`: a PostgreSQL array literal → JSON text
   (:func:`aws2bq.core.pg_array.array_json`).
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws2bq.core.dynamodb_json import nested_to_json
-from aws2bq.core.dynamodb_sql import FALLBACK_FUNCTION
+from aws2bq.core.dynamodb_json_sql import FALLBACK_FUNCTION
 from aws2bq.core.pg_array import array_json
 from aws2bq.core.rds_sql import ARRAY_FUNCTION
 

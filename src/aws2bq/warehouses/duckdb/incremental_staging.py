@@ -31,7 +31,7 @@ import pyarrow as pa
 import sqlglot.expressions as exp
 
 from aws2bq.core import dynamodb_incremental as inc
-from aws2bq.core import dynamodb_sql
+from aws2bq.core import dynamodb_profile_sql, dynamodb_sql
 from aws2bq.core.dynamodb_types import AttributeStats
 from aws2bq.core.progress import Progress
 from aws2bq.core.schema import TableSchema
@@ -313,8 +313,8 @@ class DuckDBDynamoDBIncrementalStaging(DuckDBHost, DynamoDBIncrementalStaging):
         handle: _Handle = staged.handle
         if handle.stats is not None:
             return dict(handle.stats)  # computed while the dedup's rows streamed out
-        rows = self.query(dynamodb_sql.profile_select(self._changes(staged), inc.ITEM))
-        return dynamodb_sql.read_profile(rows)
+        rows = self.query(dynamodb_profile_sql.profile_select(self._changes(staged), inc.ITEM))
+        return dynamodb_profile_sql.read_profile(rows)
 
     def dynamodb_changes_select(self, staged: StagedExport, schema: TableSchema) -> exp.Select:
         handle: _Handle = staged.handle

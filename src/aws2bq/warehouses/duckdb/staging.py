@@ -22,8 +22,8 @@ from pathlib import Path
 import sqlglot
 import sqlglot.expressions as exp
 
-from aws2bq.core import dynamodb_sql
-from aws2bq.core.dynamodb_sql import ValueShape
+from aws2bq.core import dynamodb_json_sql, dynamodb_profile_sql, dynamodb_sql, dynamodb_staged
+from aws2bq.core.dynamodb_staged import ValueShape
 from aws2bq.core.dynamodb_types import AttributeStats
 from aws2bq.core.progress import Progress
 from aws2bq.core.schema import TableSchema
@@ -48,7 +48,7 @@ def _read_json(paths: Sequence[Path]) -> exp.Select:
     tree = sqlglot.parse_one(_READ, read="duckdb")
     files = exp.Array(expressions=[exp.Literal.string(str(p)) for p in paths])
     result = exp.replace_placeholders(
-        tree, files=files, item_type=exp.Literal.string(dynamodb_sql.ITEM_TYPE)
+        tree, files=files, item_type=exp.Literal.string(dynamodb_staged.ITEM_TYPE)
     )
     assert isinstance(result, exp.Select)
     return result
@@ -130,7 +130,7 @@ class DuckDBDynamoDBStaging(DuckDBHost, DynamoDBStaging):
         else:
             self.execute(
                 sqlglot.parse_one(
-                    'CREATE TABLE t ("Item" ' + dynamodb_sql.ITEM_TYPE + ", filename VARCHAR)",
+                    'CREATE TABLE t ("Item" ' + dynamodb_staged.ITEM_TYPE + ", filename VARCHAR)",
                     read="duckdb",
                 ).transform(lambda n: target.copy() if isinstance(n, exp.Table) else n)
             )
@@ -170,8 +170,8 @@ class DuckDBDynamoDBStaging(DuckDBHost, DynamoDBStaging):
         handle: _Handle = staged.handle
         if handle.stats is not None:
             return dict(handle.stats)  # computed while the Arrow stager parsed the files
-        rows = self.query(dynamodb_sql.profile_select(staged.table.expression()))
-        return dynamodb_sql.read_profile(rows)
+        rows = self.query(dynamodb_profile_sql.profile_select(staged.table.expression()))
+        return dynamodb_profile_sql.read_profile(rows)
 
     def dynamodb_typed_select(
         self, staged: StagedExport, schema: TableSchema, system_values: Mapping[str, exp.Expression]
@@ -186,7 +186,7 @@ class DuckDBDynamoDBStaging(DuckDBHost, DynamoDBStaging):
         )
 
     def dynamodb_widening(self) -> Widening:
-        return Widening(self.capabilities, dynamodb_sql.descriptor_json)
+        return Widening(self.capabilities, dynamodb_json_sql.descriptor_json)
 
     def drop_dynamodb_staging(self, staged: StagedExport) -> None:
         handle: _Handle = staged.handle

@@ -1,0 +1,44 @@
+"""The DuckDB warehouse's settings come from its URL, checked once (a typo is a ConfigError)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aws2bq.errors import ConfigError
+from aws2bq.warehouses import connect, parse_url
+from aws2bq.warehouses.duckdb.configuration import DEFAULT_MEMORY_LIMIT, DuckDBConfig
+
+
+def test_url_parameters_become_the_config(tmp_path: Path) -> None:
+    url = f"duckdb:///{tmp_path}/w.duckdb?memory_limit=1GB&threads=2&scratch={tmp_path}&arrow=0"
+    got = DuckDBConfig.from_url(parse_url(url))
+    assert got.path == f"{tmp_path}/w.duckdb"
+    assert (got.memory_limit, got.threads, got.scratch, got.arrow) == (
+        "1GB",
+        "2",
+        str(tmp_path),
+        False,
+    )
+    plain = DuckDBConfig.from_url(parse_url(f"duckdb:///{tmp_path}/w.duckdb"))
+    assert (plain.memory_limit, plain.threads, plain.scratch, plain.arrow) == (
+        DEFAULT_MEMORY_LIMIT, None, None, True,
+    )  # fmt: skip
+
+
+def test_an_unknown_parameter_is_a_config_error_naming_the_known_ones(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="memory_limt") as caught:
+        connect(f"duckdb:///{tmp_path}/w.duckdb?memory_limt=1GB")
+    assert "memory_limit" in str(caught.value.hint)
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_the_warehouse_runs_with_its_config(tmp_path: Path) -> None:
+    wh = connect(f"duckdb:///{tmp_path}/w.duckdb?threads=1&arrow=off&scratch={tmp_path}")
+    try:
+        assert wh.threads == 1
+        assert wh.arrow_staging is False  # type: ignore[attr-defined]
+        assert wh.scratch.parent == tmp_path  # type: ignore[attr-defined]
+    finally:
+        wh.close()
