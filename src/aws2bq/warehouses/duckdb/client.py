@@ -27,7 +27,7 @@ import sqlglot.expressions as exp
 
 from aws2bq.core.capabilities import DUCKDB, Capabilities
 from aws2bq.errors import ConfigError, TransientError, WarehouseError, one_line
-from aws2bq.runner.crashpoints import crashpoint
+from aws2bq.stage_hook import reached
 from aws2bq.warehouses import WarehouseUrl
 from aws2bq.warehouses.base import TableRef, Warehouse
 from aws2bq.warehouses.duckdb.files import (
@@ -201,8 +201,8 @@ class DuckDBWarehouse(
         try:
             for statement in statements:
                 self._run(statement)
-                crashpoint("apply:statement")
-            crashpoint("apply:before_commit")
+                reached("apply:statement")
+            reached("apply:before_commit")
             self.con.execute("COMMIT")
         except BaseException:
             # The failed statement may already have aborted the transaction.
