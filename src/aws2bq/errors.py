@@ -83,6 +83,16 @@ class WarehouseError(Aws2BqError):
         self.statement = statement
 
 
+class ValueLossError(WarehouseError):
+    """The warehouse refused a value its typed conversion cannot hold exactly.
+
+    Raised at the warehouse boundary (the client's error translation) when a statement
+    stopped at a loss guard of the typed SQL (:func:`aws2bq.core.rds_sql.loss_message`), so
+    the runner catches this type, finds the values (``rds_losses``) and reports them as a
+    :class:`TypeConversionError` naming the table and column.
+    """
+
+
 class TypeConversionError(Aws2BqError):
     """A value cannot be represented in the chosen type without losing data."""
 

@@ -34,7 +34,7 @@ from aws2bq.core.apply import NEW_SUFFIX, ApplySteps, Mode
 from aws2bq.core.change_apply import TableLayout, evolve_schema
 from aws2bq.core.ledger import LEDGER_TABLE, LedgerEntry, select_history
 from aws2bq.core.progress import NullProgress, Progress
-from aws2bq.core.rds_sql import LOSS_MARKER, UnsupportedStorage
+from aws2bq.core.rds_sql import UnsupportedStorage
 from aws2bq.core.rds_types import (
     Engine,
     NumberProfile,
@@ -51,7 +51,7 @@ from aws2bq.errors import (
     ConfigError,
     ExportError,
     TypeConversionError,
-    WarehouseError,
+    ValueLossError,
 )
 from aws2bq.runner.change_modes import (
     NoKeyError,
@@ -714,9 +714,7 @@ def _execute(
             wh.transaction([s for p in prepared for s in p.steps.transaction])
         finally:
             run_after(wh, [p.steps for p in prepared], progress)
-    except WarehouseError as exc:
-        if LOSS_MARKER not in str(exc):
-            raise
+    except ValueLossError as exc:
         for p in prepared:
             losses = wh.rds_losses(p.staged, p.plan, export.engine)
             if losses:

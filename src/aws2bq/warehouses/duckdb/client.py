@@ -26,7 +26,8 @@ import sqlglot
 import sqlglot.expressions as exp
 
 from aws2bq.core.capabilities import DUCKDB, Capabilities
-from aws2bq.errors import ConfigError, TransientError, WarehouseError, one_line
+from aws2bq.core.rds_sql import LOSS_MARKER
+from aws2bq.errors import ConfigError, TransientError, ValueLossError, WarehouseError, one_line
 from aws2bq.stage_hook import reached
 from aws2bq.warehouses import WarehouseUrl
 from aws2bq.warehouses.base import TableRef, Warehouse
@@ -76,6 +77,9 @@ def _translate(exc: Exception, sql: str) -> Exception:
             hint="another run applied the same export; re-run",
         )
     log.debug("DuckDB statement failed: %s\n%s", exc, sql)
+    if LOSS_MARKER in str(exc):
+        # A loss guard of the typed SQL stopped the statement: the runner names the values.
+        return ValueLossError(f"DuckDB failed: {driver_message(exc)}", statement=sql)
     return WarehouseError(f"DuckDB failed: {driver_message(exc)}", statement=sql)
 
 
