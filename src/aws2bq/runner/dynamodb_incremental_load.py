@@ -18,14 +18,14 @@ import sqlglot.expressions as exp
 from aws2bq import __version__
 from aws2bq.core import dynamodb_incremental as inc
 from aws2bq.core.apply import ApplySteps, Mode
-from aws2bq.core.change_apply import (
+from aws2bq.core.dynamodb_types import decide_schema
+from aws2bq.core.key_prune import (
     PRUNE_LIST_MAX,
     KeyFilter,
     key_bounds_select,
     key_filter,
     key_values_select,
 )
-from aws2bq.core.dynamodb_types import decide_schema
 from aws2bq.core.ledger import (
     LEDGER_TABLE,
     LedgerEntry,

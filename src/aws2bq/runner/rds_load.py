@@ -31,20 +31,14 @@ import sqlglot.expressions as exp
 from aws2bq import __version__
 from aws2bq.aws_clients import AwsTarget
 from aws2bq.core.apply import NEW_SUFFIX, ApplySteps, Mode
-from aws2bq.core.change_apply import TableLayout, evolve_schema
+from aws2bq.core.layout import TableLayout
 from aws2bq.core.ledger import LEDGER_TABLE, LedgerEntry, select_history
 from aws2bq.core.progress import NullProgress, Progress
 from aws2bq.core.rds_sql import UnsupportedStorage
-from aws2bq.core.rds_types import (
-    Engine,
-    NumberProfile,
-    RawType,
-    TablePlan,
-    next_version,
-    plan_table,
-)
+from aws2bq.core.rds_types import Engine, NumberProfile, RawType, TablePlan, plan_table
 from aws2bq.core.replace_apply import replace_steps
 from aws2bq.core.schema import ColumnType, TableSchema
+from aws2bq.core.schema_evolution import evolve_schema, next_version
 from aws2bq.core.transport import DIRECT, TransportSpec
 from aws2bq.errors import (
     Aws2BqError,

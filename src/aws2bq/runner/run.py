@@ -36,7 +36,7 @@ from typing import Any
 from aws2bq.aws_clients import AwsTarget, resolve_region
 from aws2bq.config.model import Config, DynamoDBStream, RdsStream, TableLayoutMixin
 from aws2bq.core.apply import Mode
-from aws2bq.core.change_apply import TableLayout
+from aws2bq.core.layout import TableLayout
 from aws2bq.core.ledger import create_ledger, select_history
 from aws2bq.core.progress import NullProgress, Progress
 from aws2bq.core.transport import DIRECT, TransportSpec

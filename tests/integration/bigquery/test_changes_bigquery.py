@@ -209,7 +209,8 @@ def test_apply_sql_parses_as_bigquery(mode: str) -> None:
     script (snapshot diff + change steps) parses with sqlglot's BigQuery dialect and renders
     back unchanged."""
     from aws2bq.core.capabilities import BIGQUERY
-    from aws2bq.core.change_apply import change_steps, snapshot_changes
+    from aws2bq.core.change_apply import change_steps
+    from aws2bq.core.change_sets import snapshot_changes
     from aws2bq.core.ledger import LedgerEntry
     from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
 
