@@ -1,29 +1,52 @@
 """Schema evolution: how a table's schema moves from one load to the next, and its DDL.
 
-One rule for every source and mode (:func:`evolve_schema`): a column the source dropped
-stays (NULL from now on), a changed type becomes one holding both (:func:`widen_type`), new
-columns come after the old ones, keys first, system columns last, and the version goes up
-when the columns change (:func:`next_version`). Replace mode on a warehouse with
-transactional DDL rebuilds the table as the new snapshot (:func:`replaced_schema`), where
-nothing needs to be kept. :func:`evolution_steps` is the DDL (``ALTER TABLE`` where the
-warehouse can change a type in place, else one atomic rebuild).
+ONE rule for every source and mode, :func:`evolve_schema`: a changed type becomes one
+holding both (the source's type join: :func:`widen_type` for RDS columns, :func:`widen` for
+DynamoDB attributes, whose contract turns mixed types into JSON), a column the source
+dropped stays (NULL from now on) unless the load replaces the table where DDL is
+transactional (``keep_dropped=False``), new columns come after the old ones, keys first,
+system columns last, and the version goes up when the columns change — not when a column
+only ever NULL so far takes its first real type (:func:`next_version`).
+:func:`evolution_steps` is the DDL (``ALTER TABLE`` where the warehouse can change a type in
+place, else one atomic rebuild).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 import sqlglot.expressions as exp
 
 from aws2bq.core.capabilities import Capabilities
 from aws2bq.core.change_features import features
-from aws2bq.core.dynamodb_types import widen
 from aws2bq.core.layout import TableLayout, key_clustered, layout_properties, table_types
 from aws2bq.core.ledger import add_columns
-from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
+from aws2bq.core.schema import JSON_TYPE, NUMBER_LADDER, Column, ColumnType, Kind, Role, TableSchema
 from aws2bq.core.sql_parts import aliased, named, q_col, q_id, typed_null
 from aws2bq.core.widening import Widening
+
+#: How two types of one column join: the narrowest type holding the values of both.
+TypeJoin = Callable[[ColumnType, ColumnType], ColumnType]
+
+
+def widen(old: ColumnType, new: ColumnType) -> ColumnType:
+    """The narrowest type holding every value of both ``old`` and ``new`` (a lattice join).
+
+    Numbers climb :data:`~aws2bq.core.schema.NUMBER_LADDER`; a NULL-only type takes the
+    other; anything else becomes JSON (DynamoDB: one attribute seen with several types).
+    """
+    if old == new:
+        return old
+    if old.kind is Kind.NULL and not old.repeated:
+        return new
+    if new.kind is Kind.NULL and not new.repeated:
+        return old
+    if old.repeated == new.repeated and old.kind in NUMBER_LADDER and new.kind in NUMBER_LADDER:
+        wider = max(NUMBER_LADDER.index(old.kind), NUMBER_LADDER.index(new.kind))
+        return ColumnType(NUMBER_LADDER[wider], repeated=old.repeated)
+    return JSON_TYPE
+
 
 #: Scalar kinds whose values a text column holds as the source printed them (an RDS column
 #: widened to its exact text, issue 10.4): joined with STRING they give STRING, not JSON.
@@ -72,24 +95,46 @@ def widen_type(old: ColumnType, new: ColumnType) -> ColumnType:
     return widen(old, new)
 
 
+def _same_columns(previous: Sequence[Column], columns: Sequence[Column]) -> bool:
+    """Equal, but for columns only ever NULL so far that now have a real type (no value of
+    theirs changes, so that is no new version)."""
+    if len(previous) != len(columns):
+        return False
+    for old, new in zip(previous, columns, strict=True):
+        if old.type.kind is Kind.NULL:
+            old = Column(old.name, new.type, old.source_name, old.role)
+        if old != new:
+            return False
+    return True
+
+
 def next_version(previous: TableSchema | None, schema: TableSchema) -> TableSchema:
-    """``schema`` with the version after ``previous`` (unchanged if the columns are equal)."""
+    """``schema``'s columns with the version after ``previous`` (the same if the columns are)."""
     if previous is None:
         return schema
-    same = previous.columns == schema.columns and previous.keys == schema.keys
-    version = previous.version if same else previous.version + 1
+    same = _same_columns(previous.columns, schema.columns) and previous.keys == schema.keys
+    version = previous.version if same else max(previous.version, schema.version) + 1
     return TableSchema(schema.columns, version, schema.keys)
 
 
-def evolve_schema(previous: TableSchema | None, schema: TableSchema) -> TableSchema:
-    """The schema a merged / history table needs after ``schema`` arrives.
+def evolve_schema(
+    previous: TableSchema | None,
+    schema: TableSchema,
+    *,
+    join: TypeJoin = widen_type,
+    keep_dropped: bool = True,
+) -> TableSchema:
+    """The schema of the table after ``schema`` (this load's) arrives: the module's rule.
 
-    Columns the source dropped stay (NULL from now on) so no history is lost; a changed type
-    becomes one holding both (:func:`widen_type`); new columns come after the old ones.
-    The version is bumped when the columns change.
+    ``previous`` is the table's schema so far (None: the first load, ``schema`` as is).
+    Columns match by name; a changed type becomes ``join(old, new)``. With ``keep_dropped``
+    a column the source dropped stays (a key keeps its role); without, the table has this
+    load's columns only (a replace rebuilding the table).
     """
     if previous is None:
         return schema
+    if not keep_dropped:
+        return next_version(previous, schema)
     new_by_name = {c.name: c for c in schema.columns}
     columns: list[Column] = []
     for old in previous.columns:
@@ -97,18 +142,16 @@ def evolve_schema(previous: TableSchema | None, schema: TableSchema) -> TableSch
             continue
         new = new_by_name.get(old.name)
         if new is None:
-            columns.append(Column(old.name, old.type, old.source_name, Role.DATA))
+            role = Role.KEY if old.source_name in schema.keys else Role.DATA
+            columns.append(Column(old.name, old.type, old.source_name, role))
         else:
-            columns.append(Column(new.name, widen_type(old.type, new.type), new.source_name,
-                                  new.role))  # fmt: skip
+            columns.append(Column(new.name, join(old.type, new.type), new.source_name, new.role))
     taken = {c.name for c in columns}
     columns += [c for c in schema.columns if c.role is not Role.SYSTEM and c.name not in taken]
     key_first = [c for k in schema.keys for c in columns if c.source_name == k]
     columns = key_first + [c for c in columns if c not in key_first]
     columns += [c for c in schema.columns if c.role is Role.SYSTEM]
-    same = tuple(columns) == previous.columns and previous.keys == schema.keys
-    version = previous.version if same else max(previous.version, schema.version) + 1
-    return TableSchema(tuple(columns), version, schema.keys)
+    return next_version(previous, TableSchema(tuple(columns), schema.version, schema.keys))
 
 
 def column_definition(

@@ -38,7 +38,7 @@ from aws2bq.core.progress import NullProgress, Progress
 from aws2bq.core.rds_sql import UnsupportedStorage
 from aws2bq.core.rds_types import Engine, NumberProfile, RawType, TablePlan, plan_table
 from aws2bq.core.schema import ColumnType, TableSchema
-from aws2bq.core.schema_evolution import evolve_schema, next_version
+from aws2bq.core.schema_evolution import evolve_schema
 from aws2bq.core.transport import DIRECT, TransportSpec
 from aws2bq.errors import (
     Aws2BqError,
@@ -603,9 +603,8 @@ def _prepare(
         profiles = wh.profile_rds_numbers(staged, profiled)
         plan = replan({})
     plan = _widen_to_fit(wh, staged, plan, replan, export.engine, table.target, report, progress)
-    schema = next_version(history[0].schema if history else None, plan.schema)
-    if mode is not Mode.REPLACE:
-        schema = evolve_schema(history[0].schema if history else None, plan.schema)
+    # A replace rebuilds the table from this snapshot; merge / history keep every column.
+    schema = evolve_schema(previous, plan.schema, keep_dropped=mode is not Mode.REPLACE)
     system_values: dict[str, exp.Expression] = {
         "_aws2bq_export_id": exp.Literal.string(export.export_id),
         "_aws2bq_exported_at": exp.Literal.string(export.snapshot_time.isoformat()),
