@@ -93,6 +93,14 @@ class ValueLossError(WarehouseError):
     """
 
 
+class ContractError(Aws2BqError, ValueError):
+    """A core function was given something outside its documented contract: a caller's bug,
+    or data a check upstream should have refused (a change set in replace mode, a
+    partition column of a type BigQuery cannot partition by). The core raises this instead
+    of a bare ``ValueError``, so every error it raises has the one root; it stays a
+    ``ValueError`` for callers that translate those (the config's validators)."""
+
+
 class TypeConversionError(Aws2BqError):
     """A value cannot be represented in the chosen type without losing data."""
 

@@ -66,6 +66,7 @@ from aws2bq.core.sql_parts import (
     typed_null,
 )
 from aws2bq.core.widening import Widening
+from aws2bq.errors import ContractError
 
 #: The materialised change set (a temporary table, dropped in the same transaction).
 CHANGES_TABLE = "_aws2bq_changes"
@@ -91,7 +92,7 @@ def _check_names(schema: TableSchema, mode: Mode, soft_delete: bool) -> None:
     reserved = {OP, CHANGE_AT, *(n for n, _ in mode_columns(mode, soft_delete))}
     clash = sorted(c.name for c in schema.columns if c.name in reserved)
     if clash:
-        raise ValueError(
+        raise ContractError(
             f"column(s) {', '.join(clash)} clash with aws2bq's {mode} bookkeeping columns"
         )
 
@@ -417,9 +418,9 @@ def change_steps(
     ``transaction`` runs as one unit and includes the ledger row.
     """
     if mode is Mode.REPLACE:
-        raise ValueError("change_steps applies merge and history modes; use replace_steps")
+        raise ContractError("change_steps applies merge and history modes; use replace_steps")
     if mode is Mode.HISTORY and soft_delete:
-        raise ValueError("soft_delete applies to merge mode (history always keeps deletes)")
+        raise ContractError("soft_delete applies to merge mode (history always keeps deletes)")
     feats = features(caps)
     _check_names(schema, mode, soft_delete)
     key_names(schema)
@@ -452,7 +453,7 @@ def change_steps(
     elif not soft_delete:
         data = _delete_insert(table, dataset, schema, deduped, system, caps)
     else:
-        raise ValueError(f"{caps.name}: soft-delete merge needs MERGE")
+        raise ContractError(f"{caps.name}: soft-delete merge needs MERGE")
 
     ledger = insert_entry(entry, caps, dataset)
     if caps.transactional_ddl:

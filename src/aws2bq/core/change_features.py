@@ -15,6 +15,7 @@ import sqlglot.expressions as exp
 
 from aws2bq.core.capabilities import Capabilities
 from aws2bq.core.schema import Kind
+from aws2bq.errors import ContractError
 
 
 def _duckdb_hash(values: Sequence[exp.Expression]) -> exp.Expression:
@@ -110,7 +111,7 @@ def features(caps: Capabilities) -> ChangeFeatures:
     try:
         return CHANGE_FEATURES[caps.dialect]
     except KeyError:
-        raise ValueError(
+        raise ContractError(
             f"no change-apply features for dialect {caps.dialect!r}; known: "
             f"{', '.join(sorted(CHANGE_FEATURES))}"
         ) from None

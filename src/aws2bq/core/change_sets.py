@@ -30,6 +30,7 @@ from aws2bq.core.sql_parts import (
     typed_null,
 )
 from aws2bq.core.widening import Widening
+from aws2bq.errors import ContractError
 
 #: Change-set columns (the contract).
 OP = "_aws2bq_op"
@@ -90,7 +91,7 @@ def key_names(schema: TableSchema) -> list[str]:
     by_source = schema.by_source()
     names = [by_source[k].name for k in schema.keys if k in by_source]
     if not names or len(names) != len(schema.keys):
-        raise ValueError(
+        raise ContractError(
             "merge and history modes need the table's key columns; the schema has "
             f"keys {list(schema.keys)} among columns {[c.source_name for c in schema.columns]}"
         )

@@ -27,6 +27,7 @@ from aws2bq.core.schema import (
     TableSchema,
 )
 from aws2bq.core.schema_evolution import evolve_schema, widen
+from aws2bq.errors import ContractError
 
 #: Every DynamoDB attribute-value descriptor, in the order staging structs declare them.
 DESCRIPTORS: tuple[str, ...] = ("S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS")
@@ -93,11 +94,11 @@ def attribute_type(stats: AttributeStats) -> ColumnType:
     descriptor = seen[0]
     if descriptor == "N":
         if stats.numbers is None:
-            raise ValueError(f"attribute {stats.name!r} has N values but no number statistics")
+            raise ContractError(f"attribute {stats.name!r} has N values but no number statistics")
         return ColumnType(number_kind(stats.numbers))
     if descriptor == "NS":
         if stats.set_numbers is None:
-            raise ValueError(f"attribute {stats.name!r} has NS values but no number statistics")
+            raise ContractError(f"attribute {stats.name!r} has NS values but no number statistics")
         return ColumnType(number_kind(stats.set_numbers), repeated=True)
     simple = {
         "S": ColumnType(Kind.STRING),
@@ -109,7 +110,7 @@ def attribute_type(stats: AttributeStats) -> ColumnType:
         "BS": ColumnType(Kind.BYTES, repeated=True),
     }
     if descriptor not in simple:
-        raise ValueError(f"attribute {stats.name!r} has an unknown descriptor {descriptor!r}")
+        raise ContractError(f"attribute {stats.name!r} has an unknown descriptor {descriptor!r}")
     return simple[descriptor]
 
 

@@ -17,6 +17,7 @@ from aws2bq.core.capabilities import Capabilities
 from aws2bq.core.change_features import ChangeFeatures, features
 from aws2bq.core.schema import ColumnType, Kind, TableSchema
 from aws2bq.core.sql_parts import q_col
+from aws2bq.errors import ContractError
 
 
 @dataclass(frozen=True)
@@ -58,14 +59,14 @@ def partition_expression(column: str, ctype: ColumnType, granularity: str) -> ex
     """The ``PARTITION BY`` expression of ``column`` (of type ``ctype``) by ``granularity``.
 
     Raises:
-        ValueError: the column's type cannot be partitioned by time at that granularity
+        ContractError: the column's type cannot be partitioned by time at that granularity
             (e.g. a STRING column, or HOUR on a DATE column).
     """
     unit = granularity.upper()
     units = _PARTITION_UNITS.get(ctype.kind, {}) if not ctype.repeated else {}
     if unit not in units:
         allowed = ", ".join(f"{k.value} by {'/'.join(u)}" for k, u in _PARTITION_UNITS.items())
-        raise ValueError(
+        raise ContractError(
             f"cannot partition by column {column!r} ({ctype.kind.value}"
             f"{' array' if ctype.repeated else ''}) at {unit}: BigQuery partitions by "
             f"{allowed}"
@@ -90,7 +91,7 @@ def layout_properties(
     type: :func:`partition_expression`).
 
     Raises:
-        ValueError: the partition column is not among ``types`` or cannot be partitioned.
+        ContractError: the partition column is not among ``types`` or cannot be partitioned.
     """
     if layout is None or not feats.partitioning:
         return None
@@ -98,7 +99,7 @@ def layout_properties(
     if layout.partition_column:
         known = types or {}
         if layout.partition_column not in known:
-            raise ValueError(
+            raise ContractError(
                 f"partition column {layout.partition_column!r} is not a column of the table "
                 f"(columns: {', '.join(sorted(known)) or 'unknown'})"
             )

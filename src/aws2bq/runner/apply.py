@@ -46,7 +46,7 @@ from aws2bq.core.progress import Progress
 from aws2bq.core.replace_apply import replace_steps
 from aws2bq.core.schema import ColumnType, TableSchema
 from aws2bq.core.widening import Widening
-from aws2bq.errors import Aws2BqError, ValueLossError
+from aws2bq.errors import Aws2BqError, ContractError, ValueLossError
 from aws2bq.runner.change_modes import (
     describe_columns,
     first_write_split,
@@ -148,13 +148,13 @@ def apply_steps(
     ``replace`` makes the table equal to a snapshot; ``merge`` / ``history`` diff a snapshot
     against the table by key (at ``snapshot_time``; ``snapshot_types``: the snapshot's own
     column types where they differ from the schema's) or apply a change set (``prune``:
-    :func:`aws2bq.core.key_prune.key_filter`). Raises ``ValueError`` for a change set in
+    :func:`aws2bq.core.key_prune.key_filter`). Raises ``ContractError`` for a change set in
     replace mode (a source's bug).
     """
     ref = target.table
     if target.mode is Mode.REPLACE:
         if kind is not Rows.SNAPSHOT:
-            raise ValueError("replace mode needs a snapshot, not a change set")
+            raise ContractError("replace mode needs a snapshot, not a change set")
         columns = wh.table_columns(ref)
         return replace_steps(
             table=ref.name,
@@ -172,7 +172,7 @@ def apply_steps(
         )
     if kind is Rows.SNAPSHOT:
         if snapshot_time is None:
-            raise ValueError("a snapshot applied by key needs its snapshot time")
+            raise ContractError("a snapshot applied by key needs its snapshot time")
         return snapshot_apply_steps(
             wh,
             mode=target.mode,
