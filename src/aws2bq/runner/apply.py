@@ -9,7 +9,7 @@ are decided, what its ledger row says — and hands the rest to this module, in 
 2. :func:`staged`: the source's staging area, made and always dropped (crash point
    ``staged``);
 3. :func:`apply_steps`: the statements of the mode (replace, merge / history of a snapshot,
-   merge / history of a change set) with the ledger row;
+   merge / history of a change set, or an append of new rows) with the ledger row;
 4. :func:`apply`: ``before`` statements, crash point ``apply:begin``, ONE transaction for
    every destination with its ledger row, the clean-up, crash point ``applied``, the column
    descriptions.
@@ -31,6 +31,7 @@ from typing import TypeVar
 
 import sqlglot.expressions as exp
 
+from aws2bq.core.append_apply import append_steps
 from aws2bq.core.apply import ApplySteps, Mode
 from aws2bq.core.change_apply import change_steps
 from aws2bq.core.key_prune import KeyFilter
@@ -115,6 +116,8 @@ class Rows(StrEnum):
     SNAPSHOT = "snapshot"
     #: Upserts and deletes by key (a change set: ``_aws2bq_op``, ``_aws2bq_change_at``).
     CHANGES = "changes"
+    #: Rows to add as they are (an append: new log lines; no key, whatever the mode).
+    NEW = "new"
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,8 @@ def apply_steps(
 ) -> ApplySteps:
     """The statements applying ``rows`` to ``target`` in its mode, with its ledger row.
 
+    ``kind`` :attr:`Rows.NEW` appends the rows whatever the mode
+    (:func:`aws2bq.core.append_apply.append_steps`); otherwise
     ``replace`` makes the table equal to a snapshot; ``merge`` / ``history`` diff a snapshot
     against the table by key (at ``snapshot_time``; ``snapshot_types``: the snapshot's own
     column types where they differ from the schema's) or apply a change set (``prune``:
@@ -152,6 +157,21 @@ def apply_steps(
     replace mode (a source's bug).
     """
     ref = target.table
+    if kind is Rows.NEW:
+        columns = wh.table_columns(ref)
+        return append_steps(
+            table=ref.name,
+            dataset=ref.dataset,
+            schema=target.schema,
+            rows=rows,
+            entry=target.entry,
+            caps=wh.capabilities,
+            table_exists=columns is not None,
+            previous=target.previous,
+            layout=target.layout,
+            widening=target.widening,
+            existing=dict(columns or []),
+        )
     if target.mode is Mode.REPLACE:
         if kind is not Rows.SNAPSHOT:
             raise ContractError("replace mode needs a snapshot, not a change set")
