@@ -66,13 +66,8 @@ def live(project: str, rows: int, location: str, endpoint: str | None = None) ->
     from google.cloud import bigquery
 
     from aws2bq.core.apply import Mode
-    from aws2bq.core.change_apply import (
-        change_steps,
-        create_target,
-        key_bounds_select,
-        key_filter,
-        key_values_select,
-    )
+    from aws2bq.core.change_apply import change_steps, create_target
+    from aws2bq.core.key_prune import key_bounds_select, key_filter, key_values_select
     from aws2bq.core.ledger import LedgerEntry
     from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
     from aws2bq.warehouses import connect

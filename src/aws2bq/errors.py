@@ -83,6 +83,24 @@ class WarehouseError(Aws2BqError):
         self.statement = statement
 
 
+class ValueLossError(WarehouseError):
+    """The warehouse refused a value its typed conversion cannot hold exactly.
+
+    Raised at the warehouse boundary (the client's error translation) when a statement
+    stopped at a loss guard of the typed SQL (:func:`aws2bq.core.rds_sql.loss_message`), so
+    the runner catches this type, finds the values (``rds_losses``) and reports them as a
+    :class:`TypeConversionError` naming the table and column.
+    """
+
+
+class ContractError(Aws2BqError, ValueError):
+    """A core function was given something outside its documented contract: a caller's bug,
+    or data a check upstream should have refused (a change set in replace mode, a
+    partition column of a type BigQuery cannot partition by). The core raises this instead
+    of a bare ``ValueError``, so every error it raises has the one root; it stays a
+    ``ValueError`` for callers that translate those (the config's validators)."""
+
+
 class TypeConversionError(Aws2BqError):
     """A value cannot be represented in the chosen type without losing data."""
 

@@ -87,7 +87,8 @@ def test_ctas_partition_uses_known_column_types() -> None:
 # -- the rules over aws2bq's own DDL -----------------------------------------------------------
 def _partitioned_create(kind_name: str, granularity: str) -> str:
     from aws2bq.core.apply import Mode
-    from aws2bq.core.change_apply import TableLayout, create_target
+    from aws2bq.core.change_apply import create_target
+    from aws2bq.core.layout import TableLayout
     from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
     from aws2bq.warehouses.bigquery.dialect import BIGQUERY
 
@@ -139,7 +140,8 @@ def test_a_column_bigquery_cannot_partition_by_is_refused_before_any_sql(
 
 
 def test_an_unknown_partition_column_is_named() -> None:
-    from aws2bq.core.change_apply import TableLayout, features, layout_properties
+    from aws2bq.core.change_features import features
+    from aws2bq.core.layout import TableLayout, layout_properties
     from aws2bq.core.schema import ColumnType, Kind
     from aws2bq.warehouses.bigquery.dialect import BIGQUERY
 

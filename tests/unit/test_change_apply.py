@@ -9,9 +9,11 @@ import sqlglot.expressions as exp
 
 from aws2bq.core.apply import Mode
 from aws2bq.core.capabilities import Capabilities
-from aws2bq.core.change_apply import change_steps, evolve_schema, snapshot_changes
+from aws2bq.core.change_apply import change_steps
+from aws2bq.core.change_sets import snapshot_changes
 from aws2bq.core.ledger import LedgerEntry
 from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
+from aws2bq.core.schema_evolution import evolve_schema
 from aws2bq.warehouses.bigquery.dialect import BIGQUERY
 from aws2bq.warehouses.duckdb.dialect import DUCKDB
 

@@ -9,9 +9,9 @@ from aws2bq.core.dynamodb_types import (
     NumberStats,
     attribute_type,
     decide_schema,
-    widen,
 )
 from aws2bq.core.schema import ColumnType, Kind, Role, TableSchema
+from aws2bq.core.schema_evolution import widen
 
 from .golden_util import check_golden
 

@@ -11,7 +11,9 @@ import sqlglot.expressions as exp
 from aws2bq.config.model import RdsTableSettings
 from aws2bq.core.apply import Mode
 from aws2bq.core.capabilities import Capabilities
-from aws2bq.core.change_apply import TableLayout, change_steps, snapshot_changes
+from aws2bq.core.change_apply import change_steps
+from aws2bq.core.change_sets import snapshot_changes
+from aws2bq.core.layout import TableLayout
 from aws2bq.core.ledger import LedgerEntry
 from aws2bq.core.replace_apply import replace_steps
 from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
@@ -115,7 +117,7 @@ def test_config_settings_become_a_layout() -> None:
 
 
 def test_key_clustering_stops_at_a_kind_bigquery_cannot_cluster() -> None:
-    from aws2bq.core.change_apply import key_clustered
+    from aws2bq.core.layout import key_clustered
     from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
 
     def schema(*kinds: Kind) -> TableSchema:

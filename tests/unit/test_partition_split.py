@@ -10,7 +10,9 @@ import pytest
 import sqlglot.expressions as exp
 
 from aws2bq.core.apply import Mode
-from aws2bq.core.change_apply import TableLayout, change_steps, snapshot_changes
+from aws2bq.core.change_apply import change_steps
+from aws2bq.core.change_sets import snapshot_changes
+from aws2bq.core.layout import TableLayout
 from aws2bq.core.ledger import LedgerEntry
 from aws2bq.core.partition_split import MAX_PARTITIONS_PER_JOB, partition_split
 from aws2bq.core.replace_apply import replace_steps

@@ -112,8 +112,8 @@ def test_duckdb_pg_array_text_with_quotes_nulls_and_multi_dimensional_refused() 
 def test_duckdb_geography_table_widened_to_bytes_keeps_mysql_bytes() -> None:
     """Issue 12.14: a GEOGRAPHY column (SRID 4326 WKB) joined with a widened BYTES one gives
     BYTES, and its old values become MySQL's bytes again (SRID 4326 prefix + WKB)."""
-    from aws2bq.core.change_apply import widen_type
     from aws2bq.core.schema import ColumnType, Kind
+    from aws2bq.core.schema_evolution import widen_type
     from aws2bq.core.widening import Widening
 
     geography, raw_bytes = ColumnType(Kind.GEOGRAPHY), ColumnType(Kind.BYTES)

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 import sqlglot.expressions as exp
 
 from aws2bq.core.apply import Mode
-from aws2bq.core.change_apply import change_steps, placeholder_changes
+from aws2bq.core.change_apply import change_steps
+from aws2bq.core.change_sets import placeholder_changes
 from aws2bq.core.ledger import LEDGER_COLUMNS, LedgerEntry, upgrade_ledger
 from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
 from aws2bq.warehouses.bigquery.dialect import BIGQUERY
@@ -69,7 +70,7 @@ def test_ledger_upgraded_only_when_columns_are_missing() -> None:
 def test_merge_and_history_read_only_the_changed_keys_blocks() -> None:
     """Issue 12 fault 17: a constant filter on the (clustering) key in the statements that
     read the target; a join alone prunes nothing on BigQuery."""
-    from aws2bq.core.change_apply import KeyFilter, key_filter
+    from aws2bq.core.key_prune import KeyFilter, key_filter
 
     entry = LedgerEntry("s", "dynamodb", "E", "", "incremental", "", T, "merge", 0, 0, 0, 0, NEW,
                         {}, T, 0.0, "t")  # fmt: skip

@@ -46,7 +46,7 @@ import sqlglot.expressions as exp
 from aws2bq.core import dynamodb_staged
 from aws2bq.core.capabilities import Capabilities
 from aws2bq.core.schema import ColumnType, Kind, Role, TableSchema
-from aws2bq.errors import ConfigError, ExportError
+from aws2bq.errors import ConfigError, ContractError, ExportError
 
 #: The staged type of one incremental record (read_json ``columns``), DuckDB.
 RECORD_COLUMNS: dict[str, str] = {
@@ -272,7 +272,7 @@ def dedup_select(records: exp.Table, keys: Sequence[str], since: datetime | None
     Ties on the timestamp: a delete wins, then the greatest NewImage text.
     """
     if not keys:
-        raise ValueError("deduplicating incremental records needs the key attributes")
+        raise ContractError("deduplicating incremental records needs the key attributes")
     new_image, key_map = _col("NewImage"), _col("Keys")
     ts = write_micros()
     deleted = exp.Is(this=new_image.copy(), expression=exp.null())
@@ -318,7 +318,7 @@ def spilled_dedup_select(
     greatest text of the NewImage — with the image, key, time and delete columns.
     """
     if not key_columns:
-        raise ValueError("deduplicating incremental records needs the key attributes")
+        raise ContractError("deduplicating incremental records needs the key attributes")
     micros_column, deleted = _col(MICROS), _col(DELETED)
     order = [
         exp.Ordered(this=micros_column.copy(), desc=True),

@@ -13,12 +13,14 @@ from typing import Any
 
 import orjson
 
+from aws2bq.errors import ContractError
+
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 
 
 def _number(text: str) -> str:
     if not _NUMBER.fullmatch(text):
-        raise ValueError(f"not a DynamoDB number: {text!r}")
+        raise ContractError(f"not a DynamoDB number: {text!r}")
     return text
 
 
@@ -36,7 +38,7 @@ def value_to_json(value: dict[str, Any]) -> str:
         '[null,false]'
     """
     if len(value) != 1:
-        raise ValueError(f"a DynamoDB value has exactly one descriptor, got {sorted(value)}")
+        raise ContractError(f"a DynamoDB value has exactly one descriptor, got {sorted(value)}")
     ((descriptor, inner),) = value.items()
     if descriptor in ("S", "B", "SS", "BS"):
         return _string(inner)
@@ -52,7 +54,7 @@ def value_to_json(value: dict[str, Any]) -> str:
         return map_to_json(inner)
     if descriptor == "L":
         return list_to_json(inner)
-    raise ValueError(f"unknown DynamoDB descriptor {descriptor!r}")
+    raise ContractError(f"unknown DynamoDB descriptor {descriptor!r}")
 
 
 def map_to_json(members: dict[str, Any]) -> str:

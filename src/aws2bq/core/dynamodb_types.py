@@ -20,13 +20,14 @@ from dataclasses import dataclass, field
 from aws2bq.core.naming import BIGQUERY_NAMES, NameRule, assign_names
 from aws2bq.core.schema import (
     JSON_TYPE,
-    NUMBER_LADDER,
     Column,
     ColumnType,
     Kind,
     Role,
     TableSchema,
 )
+from aws2bq.core.schema_evolution import evolve_schema, widen
+from aws2bq.errors import ContractError
 
 #: Every DynamoDB attribute-value descriptor, in the order staging structs declare them.
 DESCRIPTORS: tuple[str, ...] = ("S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS")
@@ -93,11 +94,11 @@ def attribute_type(stats: AttributeStats) -> ColumnType:
     descriptor = seen[0]
     if descriptor == "N":
         if stats.numbers is None:
-            raise ValueError(f"attribute {stats.name!r} has N values but no number statistics")
+            raise ContractError(f"attribute {stats.name!r} has N values but no number statistics")
         return ColumnType(number_kind(stats.numbers))
     if descriptor == "NS":
         if stats.set_numbers is None:
-            raise ValueError(f"attribute {stats.name!r} has NS values but no number statistics")
+            raise ContractError(f"attribute {stats.name!r} has NS values but no number statistics")
         return ColumnType(number_kind(stats.set_numbers), repeated=True)
     simple = {
         "S": ColumnType(Kind.STRING),
@@ -109,22 +110,8 @@ def attribute_type(stats: AttributeStats) -> ColumnType:
         "BS": ColumnType(Kind.BYTES, repeated=True),
     }
     if descriptor not in simple:
-        raise ValueError(f"attribute {stats.name!r} has an unknown descriptor {descriptor!r}")
+        raise ContractError(f"attribute {stats.name!r} has an unknown descriptor {descriptor!r}")
     return simple[descriptor]
-
-
-def widen(old: ColumnType, new: ColumnType) -> ColumnType:
-    """The narrowest type holding every value of both ``old`` and ``new`` (a lattice join)."""
-    if old == new:
-        return old
-    if old.kind is Kind.NULL and not old.repeated:
-        return new
-    if new.kind is Kind.NULL and not new.repeated:
-        return old
-    if old.repeated == new.repeated and old.kind in NUMBER_LADDER and new.kind in NUMBER_LADDER:
-        wider = max(NUMBER_LADDER.index(old.kind), NUMBER_LADDER.index(new.kind))
-        return ColumnType(NUMBER_LADDER[wider], repeated=old.repeated)
-    return JSON_TYPE
 
 
 @dataclass(frozen=True)
@@ -142,6 +129,10 @@ class SchemaDecision:
     @property
     def changed(self) -> bool:
         return bool(self.added or self.widened)
+
+
+def _role(source_name: str, keys: Sequence[str]) -> Role:
+    return Role.KEY if source_name in keys else Role.DATA
 
 
 def decide_schema(
@@ -172,31 +163,24 @@ def decide_schema(
     fresh = sorted(n for n in new_types if n not in old_by_source)
     fresh_names = assign_names(fresh, taken=taken, rule=names)
 
-    columns: dict[str, Column] = {}
     added: list[str] = []
     widened: list[tuple[str, str, str]] = []
+    incoming: list[Column] = []
     for old in previous.columns:
-        if old.role is Role.SYSTEM:
-            continue
         new_type = new_types.get(old.source_name)
-        merged = old.type if new_type is None else widen(old.type, new_type)
+        if old.role is Role.SYSTEM or new_type is None:
+            continue
+        merged = widen(old.type, new_type)
         if merged != old.type and old.type.kind is not Kind.NULL:
             widened.append((old.name, str(old.type), str(merged)))
-        columns[old.source_name] = Column(old.name, merged, old.source_name)
+        incoming.append(Column(old.name, new_type, old.source_name, _role(old.source_name, keys)))
     for source_name in fresh:
-        columns[source_name] = Column(fresh_names[source_name], new_types[source_name], source_name)
-        added.append(fresh_names[source_name])
+        name = fresh_names[source_name]
+        incoming.append(Column(name, new_types[source_name], source_name, _role(source_name, keys)))
+        added.append(name)
+    incoming.extend(Column(name, ctype, name, Role.SYSTEM) for name, ctype in SYSTEM_COLUMNS)
 
-    ordered: list[Column] = []
-    for key in keys:
-        if key in columns:
-            c = columns.pop(key)
-            ordered.append(Column(c.name, c.type, c.source_name, Role.KEY))
-    ordered.extend(columns.values())
-    ordered.extend(Column(name, ctype, name, Role.SYSTEM) for name, ctype in SYSTEM_COLUMNS)
-
-    changed = bool(added or widened) or previous.keys != keys or not previous.columns
-    version = previous.version + 1 if changed else previous.version
-    schema = TableSchema(tuple(ordered), version, keys)
+    # The table's schema after this export: the one schema-evolution rule, DynamoDB's join.
+    schema = evolve_schema(previous, TableSchema(tuple(incoming), 0, keys), join=widen)
     missing = tuple(k for k in keys if k not in stats and k not in old_by_source)
     return SchemaDecision(schema, tuple(added), tuple(widened), missing)

@@ -22,6 +22,7 @@ from typing import Any, cast
 import sqlglot.expressions as exp
 
 from aws2bq.core.schema import Kind, TableSchema
+from aws2bq.errors import ContractError
 
 #: Kinds a key column cannot have: not comparable for equality in every warehouse, and never
 #: the type of a DynamoDB key (S, N or B) or of a sensible primary key.
@@ -62,7 +63,7 @@ def key_problems_select(rows: exp.Query, keys: Sequence[str], limit: int = 3) ->
     """The query of the module docstring over ``rows`` (a typed SELECT), keyed by ``keys``
     (destination column names)."""
     if not keys:
-        raise ValueError("a key check needs the key columns")
+        raise ContractError("a key check needs the key columns")
 
     def col(name: str) -> exp.Column:
         return exp.column(exp.to_identifier(name, quoted=True))

@@ -25,6 +25,7 @@ import sqlglot.expressions as exp
 
 from aws2bq.core.capabilities import Capabilities
 from aws2bq.core.schema import ColumnType, Kind
+from aws2bq.errors import ContractError
 
 #: https://cloud.google.com/bigquery/quotas#partitioned_tables
 MAX_PARTITIONS_PER_JOB = 4000
@@ -88,7 +89,7 @@ def _start(value: Any, unit: str) -> datetime:
         return at.replace(hour=0, minute=0, second=0, microsecond=0)
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day)
-    raise TypeError(f"a partition bound must be a date or datetime, not {type(value).__name__}")
+    raise ContractError(f"a partition bound must be a date or datetime, not {type(value).__name__}")
 
 
 def _literal(at: datetime, ctype: ColumnType, caps: Capabilities) -> exp.Expression:

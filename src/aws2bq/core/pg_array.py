@@ -32,6 +32,8 @@ from typing import Any
 
 import orjson
 
+from aws2bq.errors import ContractError
+
 #: Element kinds :func:`array_json` types elements by.
 KINDS = ("int", "float", "bool", "text")
 
@@ -44,7 +46,7 @@ _BOUND = re.compile(r"\[(-?[0-9]+):(-?[0-9]+)\]")
 _SPACE = " \t\n\r\v\f"
 
 
-class _Invalid(ValueError):
+class _Invalid(ContractError):
     pass
 
 
@@ -152,7 +154,7 @@ def array_json(text: str | None, kind: str = "text", delimiter: str = ",") -> st
     if text is None:
         return None
     if kind not in KINDS:
-        raise ValueError(f"unknown element kind {kind!r}; one of {', '.join(KINDS)}")
+        raise ContractError(f"unknown element kind {kind!r}; one of {', '.join(KINDS)}")
     body = text.strip(_SPACE)
     bounds: list[int] = []
     decoration = _DECORATION.match(body)
@@ -174,7 +176,7 @@ def array_values(text: str, kind: str = "text") -> Any:
     """The parsed array as Python values (for tests and messages); raises on invalid text."""
     parsed = array_json(text, kind)
     if parsed is None:
-        raise ValueError(f"not a PostgreSQL array literal of {kind} elements: {text!r}")
+        raise ContractError(f"not a PostgreSQL array literal of {kind} elements: {text!r}")
     return orjson.loads(parsed)
 
 

@@ -481,15 +481,6 @@ def plan_table(
     return TablePlan(schema, tuple(ordered), missing)
 
 
-def next_version(previous: TableSchema | None, schema: TableSchema) -> TableSchema:
-    """``schema`` with the version after ``previous`` (unchanged if the columns are equal)."""
-    if previous is None:
-        return schema
-    same = previous.columns == schema.columns and previous.keys == schema.keys
-    version = previous.version if same else previous.version + 1
-    return TableSchema(schema.columns, version, schema.keys)
-
-
 def raw_from_exported_type(text: str) -> RawType:
     """The storage ``expectedExportedType`` announces (used when a table has no files)."""
     t = text.lower().replace(" ", "")

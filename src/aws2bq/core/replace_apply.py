@@ -3,8 +3,7 @@
 With transactional DDL (DuckDB) the new table is built under a temporary name and swapped in
 inside the transaction; without it (BigQuery) the existing table evolves first and the rows
 are replaced by DML inside the transaction. Built on :mod:`aws2bq.core.apply` (the shared
-steps) and :mod:`aws2bq.core.change_apply` (layout and schema evolution), which is why it is a
-module of its own: neither of those imports it.
+steps), :mod:`aws2bq.core.layout` and :mod:`aws2bq.core.schema_evolution`.
 """
 
 from __future__ import annotations
@@ -17,18 +16,12 @@ import sqlglot.expressions as exp
 
 from aws2bq.core.apply import NEW_SUFFIX, ApplySteps, column_comments, table_expression
 from aws2bq.core.capabilities import Capabilities
-from aws2bq.core.change_apply import (
-    TableLayout,
-    evolution_steps,
-    evolve_schema,
-    features,
-    key_clustered,
-    layout_properties,
-    table_types,
-)
+from aws2bq.core.change_features import features
+from aws2bq.core.layout import TableLayout, key_clustered, layout_properties, table_types
 from aws2bq.core.ledger import LedgerEntry, create_ledger, insert_entry
 from aws2bq.core.partition_split import PartitionSplit
 from aws2bq.core.schema import TableSchema
+from aws2bq.core.schema_evolution import evolution_steps, evolve_schema
 from aws2bq.core.widening import Widening
 
 
@@ -53,7 +46,7 @@ def replace_steps(
     ignored elsewhere, e.g. DuckDB). ``previous`` is the table's schema so far (from the
     ledger): where DDL is not transactional (BigQuery) the existing table evolves to hold
     both it and ``schema`` before the rows are swapped (issue 12 fault 1: columns added,
-    types widened in place or by an atomic rebuild, :func:`~aws2bq.core.change_apply.
+    types widened in place or by an atomic rebuild, :func:`~aws2bq.core.schema_evolution.
     evolution_steps`); the rows of a narrower new type are converted by ``widening`` and
     the ledger records the table's schema. With transactional DDL the table is rebuilt from
     ``typed_rows`` and swapped in within the transaction. ``split`` (BigQuery) deletes and

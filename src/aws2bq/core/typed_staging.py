@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import sqlglot.expressions as exp
 
+from aws2bq.errors import ContractError
+
 #: Prefix of a staged typed table (aws2bq's own prefix: never a user's table).
 TYPED_PREFIX = "_aws2bq_typed_"
 #: BigQuery table names are at most 1,024 UTF-8 bytes; longer target names are hashed.
@@ -57,11 +59,11 @@ def stage_typed_rows(
     """Statements staging ``typed`` (a SELECT or UNION with named columns) for ``table``.
 
     ``rows`` lists ``typed``'s columns by name, in its order, so what reads it sees the same
-    relation. Raises ``ValueError`` if ``typed`` has an unnamed or ``*`` column.
+    relation. Raises ``ContractError`` if ``typed`` has an unnamed or ``*`` column.
     """
     names = typed.named_selects
     if len(names) != len(typed.selects) or any(n in ("", "*") for n in names):
-        raise ValueError("typed rows need a name for every column to be staged")
+        raise ContractError("typed rows need a name for every column to be staged")
     target = exp.table_(typed_table_name(table), db=dataset, quoted=True)
     expires = exp.Property(
         this=exp.var("expiration_timestamp"),

@@ -29,6 +29,7 @@ import sqlglot.expressions as exp
 from aws2bq.core.capabilities import Capabilities
 from aws2bq.core.number_text import canonical_sql
 from aws2bq.core.schema import NUMBER_LADDER, ColumnType, Kind
+from aws2bq.errors import ContractError
 
 #: Builds the JSON of one DynamoDB value from its descriptor (``N``, ``S``, ``B``, ``BOOL``,
 #: ``SS``, ``NS``, ``BS``) and the descriptor's content as the export holds it (text, base64
@@ -74,7 +75,7 @@ class Widening:
             element = ColumnType(new.kind, False, new.precision, new.scale)
             return self._each(v, lambda x: exp.Cast(this=x, to=caps.data_type(element)))
         if old.repeated != new.repeated:
-            raise ValueError(
+            raise ContractError(
                 f"no conversion from {caps.physical_type(old)} to {caps.physical_type(new)}: "
                 "a column between a scalar and an array widens to JSON"
             )

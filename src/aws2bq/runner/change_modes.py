@@ -2,7 +2,7 @@
 
 The loaders call :func:`snapshot_apply_steps` instead of ``replace_steps`` when the mode is
 not ``replace``: the typed snapshot is diffed against the table by key inside the warehouse
-(:func:`aws2bq.core.change_apply.snapshot_changes`) and the change set applied with the
+(:func:`aws2bq.core.change_sets.snapshot_changes`) and the change set applied with the
 ledger row in one transaction (:func:`aws2bq.core.change_apply.change_steps`).
 """
 
@@ -18,16 +18,16 @@ from aws2bq import __version__
 from aws2bq.aws_clients import AwsTarget
 from aws2bq.core.apply import ApplySteps, Mode
 from aws2bq.core.capabilities import Capabilities
-from aws2bq.core.change_apply import (
+from aws2bq.core.change_apply import change_steps
+from aws2bq.core.change_features import features
+from aws2bq.core.change_sets import (
     CHANGE_AT,
     OP,
-    TableLayout,
-    change_steps,
-    features,
     mode_columns,
     placeholder_changes,
     snapshot_changes,
 )
+from aws2bq.core.layout import TableLayout
 from aws2bq.core.ledger import LEDGER_TABLE, LedgerEntry, select_history
 from aws2bq.core.partition_split import PartitionSplit, bounds_select, partition_split
 from aws2bq.core.progress import Progress

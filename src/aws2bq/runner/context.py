@@ -2,7 +2,8 @@
 
 A driver's message says what went wrong ("Invalid unicode…", "Could not serialize access");
 the runner knows where. :func:`failing_as` prefixes a :class:`~aws2bq.errors.WarehouseError`
-with that context, keeping its hint and its statement (which only the debug log shows).
+with that context, keeping its class (a :class:`~aws2bq.errors.ValueLossError` stays one), its
+hint and its statement (which only the debug log shows).
 Transient errors (another writer, throttling) are left as they are: the runner treats them as
 "busy, retry later".
 """
@@ -23,6 +24,4 @@ def failing_as(what: str) -> Iterator[None]:
     except WarehouseError as exc:
         if exc.message.startswith(what):
             raise
-        raise WarehouseError(
-            f"{what}: {exc.message}", hint=exc.hint, statement=exc.statement
-        ) from exc
+        raise type(exc)(f"{what}: {exc.message}", hint=exc.hint, statement=exc.statement) from exc

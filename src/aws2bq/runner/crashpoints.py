@@ -11,6 +11,10 @@
   one runner at a known point while it starts another — overlap without sleeps.
 
 Both are read once, at import; unset (production) a call costs one ``if`` on a constant.
+Armed, this module installs :func:`crashpoint` as the :mod:`aws2bq.stage_hook`, so the
+stages sources and warehouses report (``download``, ``copied``, ``loaded``,
+``apply:statement``, ``apply:before_commit``) crash or pause too, without those layers
+importing the runner.
 
 Stages, in the order a load reaches them (``load dynamodb``, ``load rds``; for RDS the
 stages from ``staged`` on repeat per table, so ``staged:2`` is the second table):
@@ -43,6 +47,8 @@ import signal
 import time
 from collections import Counter
 from pathlib import Path
+
+from aws2bq import stage_hook
 
 CRASH_VAR = "AWS2BQ_CRASH_AT"
 PAUSE_VAR = "AWS2BQ_PAUSE_AT"
@@ -91,6 +97,11 @@ def crashpoint(name: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
     if _PAUSE is not None and (name, _reached[name]) == _PAUSE:
         _pause(name)
+
+
+if _ARMED:
+    # The lower layers' stages (see module docstring) come here through the hook.
+    stage_hook.install(crashpoint)
 
 
 def _pause(name: str) -> None:

@@ -18,26 +18,25 @@ import sqlglot.expressions as exp
 from aws2bq import __version__
 from aws2bq.core import dynamodb_incremental as inc
 from aws2bq.core.apply import ApplySteps, Mode
-from aws2bq.core.change_apply import (
+from aws2bq.core.dynamodb_types import decide_schema
+from aws2bq.core.key_prune import (
     PRUNE_LIST_MAX,
     KeyFilter,
     key_bounds_select,
     key_filter,
     key_values_select,
 )
-from aws2bq.core.dynamodb_types import decide_schema
 from aws2bq.core.ledger import (
     LEDGER_TABLE,
     LedgerEntry,
-    create_ledger,
     ledger_table,
-    upgrade_ledger,
 )
 from aws2bq.core.progress import Progress
 from aws2bq.core.schema import TableSchema
 from aws2bq.core.typed_staging import TypedStage, stage_typed_rows
 from aws2bq.errors import ConfigError, ExportError
-from aws2bq.runner.change_modes import describe_columns, run_after
+from aws2bq.runner.apply import Prepared, Rows, Target, apply, apply_steps, ensure_ledger, staged
+from aws2bq.runner.change_modes import run_after
 from aws2bq.runner.context import failing_as
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.runner.dynamodb_request import DynamoDBLoadRequest, LoadReport
@@ -94,10 +93,9 @@ def load_incremental(
     timings: dict[str, float],
 ) -> LoadReport:
     """Apply ``export`` to ``request.table`` (see the module docstring)."""
-    from aws2bq.core.change_apply import change_steps
-
     stream = request.table
     dataset: str | None = None
+    ref = TableRef(stream, dataset)
     report = LoadReport(
         stream, export.export_id, export.location, wh.url, "applied", files=len(export.files)
     )
@@ -123,135 +121,122 @@ def load_incremental(
     landed = land_export(wh, request.transport, stream=stream, export=export, progress=progress)
     timings["transfer"] = landed.seconds
     t = time.monotonic()
-    staged = wh.stage_dynamodb_incremental(landed.files, stream=stream, progress=progress)
-    timings["stage"] = time.monotonic() - t
-    crashpoint("staged")
-    typed_stage: TypedStage | None = None
-    try:
-        check_staged_counts(
-            export.location,
-            export.files,
-            staged.rows_per_file,
-            unit="records",
-            redo="export the window again",
-        )
-        key_sets = wh.dynamodb_record_keys(staged)
-        keys = tuple(request.keys) or (previous.keys if previous else ())
-        if not keys and len(key_sets) == 1:
-            keys = key_sets[0]
-        if not keys:
-            raise ConfigError(
-                f"the key attributes of {stream!r} are not known",
-                hint="pass --key ATTR (partition key, then sort key)",
+    with staged(
+        lambda: wh.stage_dynamodb_incremental(landed.files, stream=stream, progress=progress),
+        wh.drop_dynamodb_incremental_staging,
+    ) as staging:
+        timings["stage"] = time.monotonic() - t
+        typed_stage: TypedStage | None = None
+        try:
+            check_staged_counts(
+                export.location,
+                export.files,
+                staging.rows_per_file,
+                unit="records",
+                redo="export the window again",
             )
-        unkeyed = wh.unkeyed_dynamodb_records(staged, keys)
-        if unkeyed:
-            located = first_unkeyed_record(export.files, keys)
-            where = (
-                f"data file {located[0][0]} line {located[0][1]} {located[1]}"
-                if located
-                else f"{unkeyed} record(s) cannot be keyed by {', '.join(keys)}"
-            )
-            raise ExportError(
-                f"export {export.location}: {where}; a change without its key "
-                f"({', '.join(keys)}) cannot be applied",
-                hint=HINT,
-            )
-        for found in key_sets:
-            if set(found) != set(keys):
-                raise ExportError(
-                    f"export {export.location}: records are keyed by {', '.join(found)}, but "
-                    f"{stream!r} is keyed by {', '.join(keys)}",
-                    hint="pass the table's key attributes with --key",
+            key_sets = wh.dynamodb_record_keys(staging)
+            keys = tuple(request.keys) or (previous.keys if previous else ())
+            if not keys and len(key_sets) == 1:
+                keys = key_sets[0]
+            if not keys:
+                raise ConfigError(
+                    f"the key attributes of {stream!r} are not known",
+                    hint="pass --key ATTR (partition key, then sort key)",
                 )
-        t = time.monotonic()
-        kept = wh.dedup_dynamodb_changes(staged, keys=keys, since=decision.since)
-        stats = wh.profile_dynamodb_changes(staged)
-        timings["profile"] = time.monotonic() - t
-        schema_decision = decide_schema(
-            previous, stats, keys=keys, names=wh.capabilities.column_names
-        )
-        changes_sql = wh.dynamodb_changes_select(staged, schema_decision.schema)
-        if wh.typed_staging_hours is not None:
-            # Wide tables: the typed change set in a table of its own first, so the apply
-            # script names columns instead of carrying every conversion (issue 12.12).
-            typed_stage = stage_typed_rows(
-                changes_sql, table=stream, dataset=dataset, hours=wh.typed_staging_hours
+            unkeyed = wh.unkeyed_dynamodb_records(staging, keys)
+            if unkeyed:
+                located = first_unkeyed_record(export.files, keys)
+                where = (
+                    f"data file {located[0][0]} line {located[0][1]} {located[1]}"
+                    if located
+                    else f"{unkeyed} record(s) cannot be keyed by {', '.join(keys)}"
+                )
+                raise ExportError(
+                    f"export {export.location}: {where}; a change without its key "
+                    f"({', '.join(keys)}) cannot be applied",
+                    hint=HINT,
+                )
+            for found in key_sets:
+                if set(found) != set(keys):
+                    raise ExportError(
+                        f"export {export.location}: records are keyed by {', '.join(found)}, but "
+                        f"{stream!r} is keyed by {', '.join(keys)}",
+                        hint="pass the table's key attributes with --key",
+                    )
+            t = time.monotonic()
+            kept = wh.dedup_dynamodb_changes(staging, keys=keys, since=decision.since)
+            stats = wh.profile_dynamodb_changes(staging)
+            timings["profile"] = time.monotonic() - t
+            schema_decision = decide_schema(
+                previous, stats, keys=keys, names=wh.capabilities.column_names
             )
-            wh.execute(typed_stage.create)
-            changes_sql = typed_stage.rows
-        crashpoint("typed")
-        entry = LedgerEntry(
-            stream=stream,
-            source="dynamodb",
-            export_id=export.export_id,
-            export_arn=export.export_arn,
-            export_kind=inc.KIND_INCREMENTAL,
-            export_location=export.location,
-            exported_at=export.export_to,
-            mode=str(request.mode),
-            files=len(export.files),
-            manifest_items=export.item_count,
-            rows_after=kept,
-            bytes=staged.bytes,
-            schema=schema_decision.schema,
-            changes={
-                "added": list(schema_decision.added),
-                "widened": [list(w) for w in schema_decision.widened],
-                "view_type": export.view_type,
-                "records": staged.rows,
-                "changes": kept,
-            },
-            applied_at=datetime.now(UTC),
-            duration_seconds=round(sum(timings.values()), 3),
-            aws2bq_version=__version__,
-            export_from=export.export_from,
-            export_to=export.export_to,
-        )
-        caps = wh.capabilities
-        steps = change_steps(
-            mode=Mode(request.mode),
-            soft_delete=request.soft_delete,
-            table=stream,
-            dataset=dataset,
-            schema=schema_decision.schema,
-            changes=changes_sql,
-            entry=entry,
-            caps=caps,
-            table_exists=(columns := wh.table_columns(TableRef(stream, dataset))) is not None,
-            previous=previous,
-            existing=dict(columns or []),
-            layout=request.layout,
-            widening=wh.dynamodb_widening() if isinstance(wh, DynamoDBStaging) else None,
-            prune=_prune(wh, changes_sql, schema_decision.schema),
-        )
-        t = time.monotonic()
-        progress.start("apply", rows=kept)
-        wh.execute(create_ledger(caps, dataset))
-        ledger_columns = wh.table_columns(TableRef(LEDGER_TABLE, dataset)) or []
-        for statement in upgrade_ledger(caps, dataset, [name for name, _ in ledger_columns]):
-            wh.execute(statement)
-        for statement in steps.before:
-            wh.execute(statement)
-        crashpoint("apply:begin")
-        wh.transaction(steps.transaction)
-        crashpoint("applied")
-        landed.release(progress)
-        describe_columns(wh, TableRef(stream, dataset), schema_decision.schema)
-        progress.advance("apply", rows=kept)
-        timings["apply"] = time.monotonic() - t
-    finally:
-        if typed_stage is not None:
-            run_after(wh, [ApplySteps(after=[typed_stage.drop])], progress)
-        wh.drop_dynamodb_incremental_staging(staged)
+            changes_sql = wh.dynamodb_changes_select(staging, schema_decision.schema)
+            if wh.typed_staging_hours is not None:
+                # Wide tables: the typed change set in a table of its own first, so the apply
+                # script names columns instead of carrying every conversion (issue 12.12).
+                typed_stage = stage_typed_rows(
+                    changes_sql, table=stream, dataset=dataset, hours=wh.typed_staging_hours
+                )
+                wh.execute(typed_stage.create)
+                changes_sql = typed_stage.rows
+            crashpoint("typed")
+            entry = LedgerEntry(
+                stream=stream,
+                source="dynamodb",
+                export_id=export.export_id,
+                export_arn=export.export_arn,
+                export_kind=inc.KIND_INCREMENTAL,
+                export_location=export.location,
+                exported_at=export.export_to,
+                mode=str(request.mode),
+                files=len(export.files),
+                manifest_items=export.item_count,
+                rows_after=kept,
+                bytes=staging.bytes,
+                schema=schema_decision.schema,
+                changes={
+                    "added": list(schema_decision.added),
+                    "widened": [list(w) for w in schema_decision.widened],
+                    "view_type": export.view_type,
+                    "records": staging.rows,
+                    "changes": kept,
+                },
+                applied_at=datetime.now(UTC),
+                duration_seconds=round(sum(timings.values()), 3),
+                aws2bq_version=__version__,
+                export_from=export.export_from,
+                export_to=export.export_to,
+            )
+            target = Target(
+                table=ref,
+                mode=Mode(request.mode),
+                schema=schema_decision.schema,
+                previous=previous,
+                entry=entry,
+                soft_delete=request.soft_delete,
+                layout=request.layout,
+                widening=wh.dynamodb_widening() if isinstance(wh, DynamoDBStaging) else None,
+            )
+            steps = apply_steps(
+                wh, target, changes_sql, Rows.CHANGES, prune=_prune(wh, changes_sql, target.schema)
+            )
+            t = time.monotonic()
+            ensure_ledger(wh, dataset)
+            apply(wh, [Prepared(ref, target.schema, steps)], progress, rows=kept)
+            landed.release(progress)
+            timings["apply"] = time.monotonic() - t
+        finally:
+            if typed_stage is not None:
+                run_after(wh, [ApplySteps(after=[typed_stage.drop])], progress)
 
     report.rows = kept
-    report.bytes = staged.bytes
+    report.bytes = staging.bytes
     report.columns_added = list(schema_decision.added)
     report.columns_widened = list(schema_decision.widened)
     report.schema_version = schema_decision.schema.version
     report.timings = timings
-    report.transport = landed.report(staged.details)
+    report.transport = landed.report(staging.details)
     progress.event(
         "applied",
         table=stream,

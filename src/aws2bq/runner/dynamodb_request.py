@@ -8,7 +8,7 @@ from typing import Any
 
 from aws2bq.aws_clients import AwsTarget
 from aws2bq.core.apply import Mode
-from aws2bq.core.change_apply import TableLayout
+from aws2bq.core.layout import TableLayout
 from aws2bq.core.transport import DIRECT, TransportSpec
 from aws2bq.warehouses import DEFAULT_URL, resolved_location
 

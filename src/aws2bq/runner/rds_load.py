@@ -18,11 +18,12 @@ than the one applied is refused unless forced.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import sqlglot.expressions as exp
@@ -30,36 +31,37 @@ import sqlglot.expressions as exp
 from aws2bq import __version__
 from aws2bq.aws_clients import AwsTarget
 from aws2bq.core.apply import ApplySteps, Mode
-from aws2bq.core.change_apply import TableLayout, evolve_schema
-from aws2bq.core.ledger import LEDGER_TABLE, LedgerEntry, select_history
+from aws2bq.core.layout import TableLayout
+from aws2bq.core.ledger import LedgerEntry
 from aws2bq.core.progress import NullProgress, Progress
-from aws2bq.core.rds_sql import LOSS_MARKER, UnsupportedStorage
-from aws2bq.core.rds_types import (
-    Engine,
-    NumberProfile,
-    RawType,
-    TablePlan,
-    next_version,
-    plan_table,
-)
-from aws2bq.core.replace_apply import replace_steps
+from aws2bq.core.rds_sql import UnsupportedStorage
+from aws2bq.core.rds_types import Engine, NumberProfile, RawType, TablePlan, plan_table
 from aws2bq.core.schema import ColumnType, TableSchema
+from aws2bq.core.schema_evolution import evolve_schema
 from aws2bq.core.transport import DIRECT, TransportSpec
 from aws2bq.errors import (
     Aws2BqError,
     ConfigError,
     ExportError,
     TypeConversionError,
-    WarehouseError,
+    ValueLossError,
+)
+from aws2bq.runner.apply import (
+    Applied,
+    Prepared,
+    Rows,
+    Target,
+    already_applied,
+    apply,
+    apply_steps,
+    check_not_older,
+    ledger_history,
+    staged,
 )
 from aws2bq.runner.change_modes import (
     NoKeyError,
     check_soft_delete,
-    describe_columns,
-    first_write_split,
     require_keys,
-    run_after,
-    snapshot_apply_steps,
 )
 from aws2bq.runner.context import failing_as
 from aws2bq.runner.crashpoints import crashpoint
@@ -265,9 +267,7 @@ def load_rds(
                 t
                 for t in tables
                 if t.problem is None
-                and not any(
-                    h.export_id == export.export_id for h in _history(wh, f"rds:{t.target}")
-                )
+                and not already_applied(ledger_history(wh, f"rds:{t.target}"), export.export_id)
             ]
             landed = land(
                 wh,
@@ -304,23 +304,6 @@ class OlderExportError(ExportError):
     """The export is older than the one already applied to a table (``--force`` loads it)."""
 
 
-@dataclass(frozen=True)
-class _Applied:
-    export_id: str
-    exported_at: datetime
-    schema: TableSchema
-
-
-def _history(wh: Warehouse, stream: str) -> list[_Applied]:
-    if not wh.table_exists(TableRef(LEDGER_TABLE)):
-        return []
-    out = []
-    for export_id, exported_at, schema_json, _, _ in wh.query(select_history(stream)):
-        when = exported_at if exported_at.tzinfo else exported_at.replace(tzinfo=UTC)
-        out.append(_Applied(str(export_id), when, TableSchema.from_dict(json.loads(schema_json))))
-    return out
-
-
 @dataclass
 class _Prepared:
     """One table, staged and typed, with the statements that apply it."""
@@ -340,7 +323,7 @@ def _pending(
     report: TableReport,
     request: RdsLoadRequest,
     progress: Progress,
-) -> list[_Applied] | None:
+) -> list[Applied] | None:
     """The table's ledger history if it must be applied; None if the export is in it already.
 
     Raises ``ExportError`` for an export older than the applied one (unless forced) or for a
@@ -348,19 +331,23 @@ def _pending(
     the mode needs a key nobody gave.
     """
     where = f"export {export.location}: table {table.target}"
-    history = _history(wh, report.stream)
-    if any(h.export_id == export.export_id for h in history):
+    history = ledger_history(wh, report.stream)
+    if already_applied(history, export.export_id):
         progress.event("already applied: nothing to do", table=table.target)
         report.status = "already_applied"
         report.schema_version = history[0].schema.version
         return None
-    if history and export.snapshot_time < history[0].exported_at and not request.force:
-        raise OlderExportError(
+    check_not_older(
+        history,
+        export.snapshot_time,
+        force=request.force,
+        refuse=lambda newest: OlderExportError(
             f"{where}: snapshot time {export.snapshot_time.isoformat()} is older than that of "
-            f"{history[0].export_id} ({history[0].exported_at.isoformat()}), already applied "
+            f"{newest.export_id} ({newest.exported_at.isoformat()}), already applied "
             f"to {report.table!r}",
             hint="pass --force to load it anyway (the table will go back in time)",
-        )
+        ),
+    )
     if table.problem is not None:
         raise ExportError(f"{where} cannot be loaded: {table.problem}")
     mode, _ = request.table_modes.get(table.target, (request.mode, request.soft_delete))
@@ -392,7 +379,7 @@ def _load_all_or_none(
 
     ``files`` are each table's files as the transport landed them (by target)."""
     assert isinstance(wh, RdsStaging)
-    todo: list[tuple[RdsTable, TableReport, list[_Applied]]] = []
+    todo: list[tuple[RdsTable, TableReport, list[Applied]]] = []
     problems: list[str] = []
     for table, report in zip(tables, reports, strict=True):
         if table.skipped:
@@ -419,16 +406,22 @@ def _load_all_or_none(
             "--per-table to apply the other tables alone)",
         )
     prepared: list[_Prepared] = []
-    staged: list[StagedRdsTable] = []
-    try:
+    # Every table staged stays until the one transaction is over, whatever happens.
+    with ExitStack() as stack:
         for table, report, history in todo:
             t0 = time.monotonic()
-            staging = wh.stage_rds_table(
-                files[table.target], stream=report.stream, progress=progress
+            staging = stack.enter_context(
+                staged(
+                    partial(
+                        wh.stage_rds_table,
+                        files[table.target],
+                        stream=report.stream,
+                        progress=progress,
+                    ),
+                    wh.drop_rds_staging,
+                )
             )
-            staged.append(staging)
             _count_load_jobs(report, staging)
-            crashpoint("staged")
             prepared.append(
                 _prepare(wh, export, table, staging, report, request, history, progress)
             )
@@ -436,9 +429,6 @@ def _load_all_or_none(
         if not prepared:
             return
         _execute(wh, export, prepared, progress)
-    finally:
-        for staging in staged:
-            wh.drop_rds_staging(staging)
 
 
 def _widen_to_fit(
@@ -512,19 +502,16 @@ def _load_per_table(
         try:
             history = _pending(wh, export, table, report, request, progress)
             if history is not None:
-                staging = wh.stage_rds_table(
-                    files[table.target], stream=report.stream, progress=progress
+                stage = partial(
+                    wh.stage_rds_table, files[table.target], stream=report.stream, progress=progress
                 )
-                _count_load_jobs(report, staging)
-                crashpoint("staged")
-                try:
+                with staged(stage, wh.drop_rds_staging) as staging:
+                    _count_load_jobs(report, staging)
                     with failing_as(f"export {export.location}: table {table.target}"):
                         one = _prepare(
                             wh, export, table, staging, report, request, history, progress
                         )
                         _execute(wh, export, [one], progress)
-                finally:
-                    wh.drop_rds_staging(staging)
         except Aws2BqError as exc:
             if isinstance(exc, ConfigError) and not isinstance(exc, TypeConversionError):
                 raise
@@ -541,7 +528,7 @@ def _prepare(
     staged: StagedRdsTable,
     report: TableReport,
     request: RdsLoadRequest,
-    history: list[_Applied],
+    history: list[Applied],
     progress: Progress,
 ) -> _Prepared:
     """Decide the table's types and build its apply statements (nothing is changed yet)."""
@@ -594,9 +581,8 @@ def _prepare(
         profiles = wh.profile_rds_numbers(staged, profiled)
         plan = replan({})
     plan = _widen_to_fit(wh, staged, plan, replan, export.engine, table.target, report, progress)
-    schema = next_version(history[0].schema if history else None, plan.schema)
-    if mode is not Mode.REPLACE:
-        schema = evolve_schema(history[0].schema if history else None, plan.schema)
+    # A replace rebuilds the table from this snapshot; merge / history keep every column.
+    schema = evolve_schema(previous, plan.schema, keep_dropped=mode is not Mode.REPLACE)
     system_values: dict[str, exp.Expression] = {
         "_aws2bq_export_id": exp.Literal.string(export.export_id),
         "_aws2bq_exported_at": exp.Literal.string(export.snapshot_time.isoformat()),
@@ -632,42 +618,23 @@ def _prepare(
         duration_seconds=0.0,
         aws2bq_version=__version__,
     )
-    if mode is Mode.REPLACE:
-        steps = replace_steps(
-            table=report.table,
-            dataset=None,
-            schema=schema,
-            typed_rows=typed,  # type: ignore[arg-type]  # a UNION when files differ in storage
-            entry=entry,
-            caps=caps,
-            table_exists=(columns := wh.table_columns(TableRef(report.table))) is not None,
-            layout=request.table_layouts.get(table.target),
-            previous=previous,
-            existing=dict(columns or []),
-            split=first_write_split(
-                wh,
-                request.table_layouts.get(table.target),
-                schema,
-                typed,
-                TableRef(report.table),
-                replace=True,
-            ),
-        )
-    else:
-        steps = snapshot_apply_steps(
-            wh,
-            mode=mode,
-            soft_delete=soft_delete,
-            table=report.table,
-            dataset=None,
-            schema=schema,
-            previous=history[0].schema if history else None,
-            snapshot=typed,
-            snapshot_time=export.snapshot_time,
-            entry=entry,
-            layout=request.table_layouts.get(table.target),
-            snapshot_types={c.name: c.type for c in plan.schema.columns},
-        )
+    target = Target(
+        table=TableRef(report.table),
+        mode=mode,
+        schema=schema,
+        previous=previous,
+        entry=entry,
+        soft_delete=soft_delete,
+        layout=request.table_layouts.get(table.target),
+    )
+    steps = apply_steps(
+        wh,
+        target,
+        typed,
+        Rows.SNAPSHOT,
+        snapshot_time=export.snapshot_time,
+        snapshot_types={c.name: c.type for c in plan.schema.columns},
+    )
     return _Prepared(table, report, staged, plan, schema, steps)
 
 
@@ -682,19 +649,8 @@ def _execute(
     """
     assert isinstance(wh, RdsStaging)
     rows = sum(p.staged.rows for p in prepared)
-    progress.start("apply", rows=rows)
-    try:
-        try:
-            for p in prepared:
-                for statement in p.steps.before:
-                    wh.execute(statement)
-            crashpoint("apply:begin")
-            wh.transaction([s for p in prepared for s in p.steps.transaction])
-        finally:
-            run_after(wh, [p.steps for p in prepared], progress)
-    except WarehouseError as exc:
-        if LOSS_MARKER not in str(exc):
-            raise
+
+    def explain_loss(exc: ValueLossError) -> None:
         for p in prepared:
             losses = wh.rds_losses(p.staged, p.plan, export.engine)
             if losses:
@@ -709,14 +665,18 @@ def _execute(
                     hint="nothing was loaded; fix the values at the source or report the type "
                     "to aws2bq",
                 ) from exc
-        raise
-    crashpoint("applied")
+
+    apply(
+        wh,
+        [Prepared(TableRef(p.report.table), p.schema, p.steps) for p in prepared],
+        progress,
+        rows=rows,
+        explain_loss=explain_loss,
+    )
     for p in prepared:
-        describe_columns(wh, TableRef(p.report.table), p.schema)
         p.report.rows = p.staged.rows
         p.report.files = len(p.table.files)
         p.report.bytes = p.staged.bytes
         p.report.schema_version = p.schema.version
         p.report.columns = {c.name: str(c.type) for c in p.schema.columns}
         progress.event("applied", table=p.report.table, rows=p.staged.rows)
-    progress.advance("apply", rows=rows)

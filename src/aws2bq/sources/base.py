@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from aws2bq.config.model import Config
     from aws2bq.config.sections import TableLayoutMixin
     from aws2bq.core.apply import Mode
-    from aws2bq.core.change_apply import TableLayout
+    from aws2bq.core.layout import TableLayout
     from aws2bq.core.progress import Progress
     from aws2bq.runner.aws import Aws
     from aws2bq.runner.discovery import KnownExport
@@ -129,7 +129,7 @@ Applier = Callable[[ApplyContext, "KnownExport"], Applied]
 
 def table_layout(settings: TableLayoutMixin) -> TableLayout | None:
     """The partitioning / clustering a stream's (or RDS table's) config asks for, if any."""
-    from aws2bq.core.change_apply import TableLayout
+    from aws2bq.core.layout import TableLayout
 
     spec = settings.partition_by
     if spec is None and not settings.cluster_by:

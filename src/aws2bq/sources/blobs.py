@@ -30,7 +30,7 @@ from aws2bq import aws_clients
 from aws2bq.aws_clients import AwsTarget
 from aws2bq.core.progress import Progress
 from aws2bq.errors import ConfigError, ExportError, TransientError
-from aws2bq.runner.crashpoints import crashpoint
+from aws2bq.stage_hook import reached
 
 CHUNK = 1 << 20  # 1 MiB per read: memory per download stays at this size
 _KINDS = (
@@ -449,7 +449,7 @@ def fetch_all(
             size = f.download_to(path, progress=progress)
         if progress is not None:
             progress.advance("download", files=1)
-        crashpoint("download")
+        reached("download")
         return f, path, size
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:

@@ -406,7 +406,7 @@ class RdsStaging(ABC):
     ) -> exp.Query:
         """The query producing one typed row per exported row, columns in schema order.
 
-        It fails (error text starting with ``aws2bq.core.rds_sql.LOSS_MARKER``) on a value
+        A statement reading it fails with :class:`~aws2bq.errors.ValueLossError` on a value
         it cannot convert exactly, so a bad value aborts the apply transaction.
         """
 

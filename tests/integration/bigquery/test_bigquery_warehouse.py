@@ -701,7 +701,7 @@ def test_load_dynamodb_with_a_layout_creates_a_clustered_table(
     from bench.export_writer import item_line, write_export
 
     from aws2bq.core.apply import Mode
-    from aws2bq.core.change_apply import TableLayout
+    from aws2bq.core.layout import TableLayout
     from aws2bq.runner.dynamodb_load import DynamoDBLoadRequest, load_dynamodb
 
     items: list[dict[str, object]] = [{"pk": {"S": "a"}, "region": {"S": "eu"}}]

@@ -208,7 +208,8 @@ def test_apply_sql_parses_as_bigquery(mode: str) -> None:
     """What the emulator cannot run must still be valid BigQuery: every statement of the apply
     script (snapshot diff + change steps) parses with sqlglot's BigQuery dialect and renders
     back unchanged."""
-    from aws2bq.core.change_apply import change_steps, snapshot_changes
+    from aws2bq.core.change_apply import change_steps
+    from aws2bq.core.change_sets import snapshot_changes
     from aws2bq.core.ledger import LedgerEntry
     from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
     from aws2bq.warehouses.bigquery.dialect import BIGQUERY

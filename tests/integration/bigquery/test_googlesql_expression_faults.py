@@ -16,7 +16,7 @@ import sqlglot
 import sqlglot.expressions as exp
 
 from aws2bq.core.apply import Mode
-from aws2bq.core.change_apply import snapshot_changes
+from aws2bq.core.change_sets import snapshot_changes
 from aws2bq.core.dynamodb_types import DESCRIPTORS
 from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
 from aws2bq.testing.googlesql import GoogleSqlAnalyzer
@@ -198,7 +198,8 @@ def test_a_table_named_like_its_column_is_read_as_the_column(
 ) -> None:
     """Table ``status`` with a column ``status``: unaliased, ``SELECT status FROM status``
     reads the table's row (a STRUCT), so the diff's hash and the history's close failed."""
-    from aws2bq.core.change_apply import change_steps, mode_columns
+    from aws2bq.core.change_apply import change_steps
+    from aws2bq.core.change_sets import mode_columns
     from aws2bq.testing.googlesql import Catalog
 
     string = ColumnType(Kind.STRING)

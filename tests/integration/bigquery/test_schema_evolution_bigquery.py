@@ -21,14 +21,11 @@ import sqlglot.expressions as exp
 from bench.export_writer import item_line, write_export
 
 from aws2bq.core.apply import Mode
-from aws2bq.core.change_apply import (
-    TableLayout,
-    create_target,
-    evolution_steps,
-    mode_columns,
-    widen_type,
-)
+from aws2bq.core.change_apply import create_target
+from aws2bq.core.change_sets import mode_columns
+from aws2bq.core.layout import TableLayout
 from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
+from aws2bq.core.schema_evolution import evolution_steps, widen_type
 from aws2bq.core.widening import Widening
 from aws2bq.runner.dynamodb_load import DynamoDBLoadRequest, load_dynamodb
 from aws2bq.testing.bqemulator import BigQueryEmulator

@@ -163,7 +163,8 @@ def test_a_file_growing_after_the_manifest_was_read_is_refused(
         return found
 
     db = tmp_path / "w.duckdb"
-    monkeypatch.setattr("aws2bq.runner.dynamodb_load.read_export", read_then_grow)
+    # The full-export loader reads the export through this name (runner/dynamodb_full_load.py).
+    monkeypatch.setattr("aws2bq.runner.dynamodb_full_load.read_export", read_then_grow)
     with pytest.raises(ExportError, match="longer than the"):
         load_dynamodb(DynamoDBLoadRequest(str(folder), "t", ("pk",), warehouse=f"duckdb:///{db}"))
     assert snapshot(db) in ({}, {"_aws2bq_ledger": []})

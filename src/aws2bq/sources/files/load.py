@@ -38,24 +38,22 @@ import sqlglot.expressions as exp
 from aws2bq import __version__
 from aws2bq.aws_clients import AwsTarget
 from aws2bq.core.apply import ApplySteps, Mode
-from aws2bq.core.change_apply import (
-    CHANGE_AT,
-    OP,
-    UPSERT,
-    change_steps,
-    create_target,
-    evolution_steps,
-    evolve_schema,
-    system_values,
-)
+from aws2bq.core.change_apply import change_steps, create_target, system_values
+from aws2bq.core.change_sets import CHANGE_AT, OP, UPSERT
 from aws2bq.core.ledger import LedgerEntry, create_ledger, insert_entry
 from aws2bq.core.progress import NullProgress, Progress
-from aws2bq.core.rds_sql import LOSS_MARKER, UnsupportedStorage
+from aws2bq.core.rds_sql import UnsupportedStorage
 from aws2bq.core.rds_types import Engine, NumberProfile, RawType, TablePlan, plan_table
 from aws2bq.core.schema import Role, TableSchema
+from aws2bq.core.schema_evolution import evolution_steps, evolve_schema
 from aws2bq.core.transport import DIRECT, TransportSpec
 from aws2bq.core.widening import Widening
-from aws2bq.errors import ConfigError, ExportError, TypeConversionError, WarehouseError
+from aws2bq.errors import (
+    ConfigError,
+    ExportError,
+    TypeConversionError,
+    ValueLossError,
+)
 from aws2bq.runner.change_modes import describe_columns, run_after
 from aws2bq.runner.context import failing_as
 from aws2bq.runner.crashpoints import crashpoint
@@ -588,9 +586,7 @@ def _execute(
             wh.transaction(steps.transaction)
         finally:
             run_after(wh, [steps], progress)
-    except WarehouseError as exc:
-        if LOSS_MARKER not in str(exc):
-            raise
+    except ValueLossError as exc:
         losses = wh.rds_losses(staged, plan, Engine.POSTGRES)
         details = "; ".join(
             f"column {c!r}: {n} value(s) cannot be converted exactly, e.g. {e!r}"

@@ -33,7 +33,7 @@ from google.cloud.bigquery.retry import DEFAULT_JOB_RETRY
 
 from aws2bq.core.capabilities import Capabilities
 from aws2bq.errors import ConfigError, WarehouseError, one_line
-from aws2bq.runner.crashpoints import crashpoint
+from aws2bq.stage_hook import reached
 from aws2bq.warehouses.base import ColumnDescriptions, JobStats, TableRef, Warehouse
 from aws2bq.warehouses.bigquery import dialect
 from aws2bq.warehouses.bigquery.capabilities import CLOUD, EMULATOR, BigQueryFeatures
@@ -333,7 +333,7 @@ class BigQueryWarehouse(
             return
         body = ";\n".join(self.render(s) for s in statements)
         script = f"BEGIN TRANSACTION;\n{body};\nCOMMIT TRANSACTION;"
-        crashpoint("apply:before_commit")  # BigQuery runs the script as one job
+        reached("apply:before_commit")  # BigQuery runs the script as one job
         self.run_sql(script, "transaction")
 
     def table_columns(self, table: TableRef) -> list[tuple[str, str]] | None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from aws2bq.errors import Aws2BqError, TransientError, WarehouseError, one_line
+from aws2bq.core.rds_sql import LOSS_MARKER
+from aws2bq.errors import Aws2BqError, TransientError, ValueLossError, WarehouseError, one_line
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,9 @@ def translate(exc: BaseException, what: str, *, sql: str | None = None) -> Aws2B
     if sql:
         log.debug("BigQuery %s failed: %s\n%s", what, message, sql)
     detail = f"BigQuery {what} failed: {_cut(one_line(message))}"
+    if LOSS_MARKER in message:
+        # A loss guard of the typed SQL stopped the statement: the runner names the values.
+        return ValueLossError(detail, statement=sql)
     lowered = message.lower()
     if any(marker in lowered for marker in CONFLICT_MARKERS):
         return TransientError(detail, hint="another writer changed the same table; retry later")

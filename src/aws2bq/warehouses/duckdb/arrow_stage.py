@@ -55,7 +55,7 @@ from aws2bq.core.dynamodb_sql import ValueShape
 from aws2bq.core.dynamodb_types import DESCRIPTORS
 from aws2bq.core.progress import NullProgress, Progress
 from aws2bq.errors import ExportError
-from aws2bq.runner.crashpoints import crashpoint
+from aws2bq.stage_hook import reached
 from aws2bq.warehouses.base import RawFile
 from aws2bq.warehouses.duckdb.arrow_profile import Profile, value_acc
 
@@ -599,7 +599,7 @@ def stage(
         finally:
             result.segments.close()
         progress.advance("download", files=1)
-        crashpoint("download")
+        reached("download")
         progress.advance("stage", files=1, rows=result.rows)
         return result
 

@@ -26,8 +26,9 @@ import sqlglot
 import sqlglot.expressions as exp
 
 from aws2bq.core.capabilities import Capabilities
-from aws2bq.errors import ConfigError, TransientError, WarehouseError, one_line
-from aws2bq.runner.crashpoints import crashpoint
+from aws2bq.core.rds_sql import LOSS_MARKER
+from aws2bq.errors import ConfigError, TransientError, ValueLossError, WarehouseError, one_line
+from aws2bq.stage_hook import reached
 from aws2bq.warehouses.base import TableRef, Warehouse
 from aws2bq.warehouses.duckdb.configuration import DuckDBConfig
 from aws2bq.warehouses.duckdb.dialect import DUCKDB
@@ -76,6 +77,9 @@ def _translate(exc: Exception, sql: str) -> Exception:
             hint="another run applied the same export; re-run",
         )
     log.debug("DuckDB statement failed: %s\n%s", exc, sql)
+    if LOSS_MARKER in str(exc):
+        # A loss guard of the typed SQL stopped the statement: the runner names the values.
+        return ValueLossError(f"DuckDB failed: {driver_message(exc)}", statement=sql)
     return WarehouseError(f"DuckDB failed: {driver_message(exc)}", statement=sql)
 
 
@@ -199,8 +203,8 @@ class DuckDBWarehouse(
         try:
             for statement in statements:
                 self._run(statement)
-                crashpoint("apply:statement")
-            crashpoint("apply:before_commit")
+                reached("apply:statement")
+            reached("apply:before_commit")
             self.con.execute("COMMIT")
         except BaseException:
             # The failed statement may already have aborted the transaction.

@@ -30,7 +30,7 @@ from typing import Any
 from aws2bq.core.progress import Progress
 from aws2bq.core.transport import Route, TransportSpec
 from aws2bq.errors import Aws2BqError, ConfigError, ExportError, TransferPending
-from aws2bq.runner.crashpoints import crashpoint
+from aws2bq.stage_hook import reached
 from aws2bq.warehouses.base import RawFile
 from aws2bq.warehouses.bigquery.transport import sts
 from aws2bq.warehouses.bigquery.transport.gcs import StagedObject, ensure_lifecycle, translate
@@ -304,7 +304,7 @@ class GcsLanding:
             self.report.files_moved += 1
             self.report.bytes_moved += int(blob.size or 0)
             progress.advance("transfer", files=1, bytes=int(blob.size or 0))
-            crashpoint("copied")
+            reached("copied")
 
         workers = max(1, min(self.spec.copy_workers, len(files)))
         with ThreadPoolExecutor(max_workers=workers) as pool:

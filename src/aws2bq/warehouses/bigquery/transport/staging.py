@@ -34,7 +34,7 @@ from aws2bq.core import rds_sql
 from aws2bq.core.progress import Progress
 from aws2bq.core.transport import MAX_URIS_PER_LOAD_JOB, Route, Staged, TransportSpec, load_batches
 from aws2bq.errors import ExportError, TransientError
-from aws2bq.runner.crashpoints import crashpoint
+from aws2bq.stage_hook import reached
 from aws2bq.warehouses.base import RawFile, StagedExport, StagedRdsTable, StagingBucket, TableRef
 from aws2bq.warehouses.bigquery.host import BigQueryHost
 from aws2bq.warehouses.bigquery.transport.gcs import StagedObject, storage_client
@@ -228,7 +228,7 @@ class BigQueryGcsStaging(BigQueryHost, StagingBucket):
                 time.sleep(next(delays))
                 continue
             self.record_job(job, "load", what)
-            crashpoint("loaded")
+            reached("loaded")
             return job, False
         raise TransientError(f"BigQuery {what}: still refused after {_ATTEMPTS} attempts")
 
