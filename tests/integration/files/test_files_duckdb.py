@@ -148,6 +148,9 @@ def test_merge_by_key_newest_object_wins(s3: S3Bucket, tmp_path: Path, cli: Cli)
         ("csv", "bad.csv", b"id\n5\n6,7\n", "at line 3"),
         ("parquet", "bad.parquet", parquet({"id": [5]})[:-40], "cannot be read as parquet"),
     ],
+    # By object name: a gzip body carries its mtime, and pytest-xdist's workers must collect
+    # the same ids.
+    ids=["truncated-gzip", "bad-json-line", "bad-csv-row", "truncated-parquet"],
 )
 def test_an_unreadable_object_changes_nothing(
     s3: S3Bucket, tmp_path: Path, cli: Cli, fmt: str, key: str, body: bytes, message: str
