@@ -89,8 +89,8 @@ class DynamoDBStream(TableLayoutMixin, TransportMixin, ExportLocationChecks):
     )
     soft_delete: bool = Field(
         False,
-        description="Merge mode: keep deleted items as rows with _is_deleted = true "
-        "instead of deleting them.",
+        description="Merge mode: keep deleted items as rows flagged _aws2bq_deleted = true "
+        "(with _aws2bq_deleted_at) instead of deleting them.",
     )
     destination: str | None = Field(
         None, description="Destination table name (default: the stream name)."
