@@ -141,3 +141,52 @@ def test_a_cycle_through_a_type_only_or_lazy_import_is_found(tmp_path: Path) -> 
     assert graph["pkg.sub.b"] == {"pkg.c"}
     assert graph["pkg.d"] == {"pkg.a"}
     assert cycles(graph) == [["pkg.a", "pkg.c", "pkg.sub.b"]]
+
+
+def folder_of(module: str, package_dir: Path = PACKAGE_ROOT) -> str:
+    """``aws2bq.sources.dynamodb.x`` → ``sources/dynamodb``; a top-level module → its file."""
+    parts = module.split(".")[1:]
+    folder: list[str] = []
+    for part in parts:
+        if not (package_dir.joinpath(*folder, part)).is_dir():
+            break
+        folder.append(part)
+    if not folder:
+        return f"{parts[0]}.py" if parts else "__init__.py"
+    return "/".join(folder)
+
+
+def folder_layers(graph: Mapping[str, Iterable[str]]) -> dict[str, set[str]]:
+    """Folder → the other folders (and top-level modules) its modules import."""
+    layers: dict[str, set[str]] = {}
+    for module, imported in graph.items():
+        mine = folder_of(module)
+        for target in imported:
+            theirs = folder_of(target)
+            if theirs != mine:
+                layers.setdefault(mine, set()).add(theirs)
+    return layers
+
+
+def layering_report() -> list[str]:
+    """The folder-level import graph and the cycles, one line each (what the docs quote)."""
+    graph = import_graph(PACKAGE_ROOT)
+    lines = [
+        f"{folder} -> {', '.join(sorted(imports))}"
+        for folder, imports in sorted(folder_layers(graph).items())
+    ]
+    lines.append(f"cycles: {cycles(graph) or 'none'}")
+    return lines
+
+
+def test_docs_architecture_shows_the_layering_as_it_is() -> None:
+    # docs/architecture.md quotes this module's output; a stale quote misleads the reader.
+    doc = (PACKAGE_ROOT.parents[1] / "docs" / "architecture.md").read_text(encoding="utf-8")
+    command = "$ .venv/bin/python -m tests.unit.test_import_cycles\n"
+    assert command in doc
+    quoted = doc.split(command, 1)[1].split("```", 1)[0].strip().splitlines()
+    assert quoted == layering_report(), "paste the command's output into docs/architecture.md"
+
+
+if __name__ == "__main__":  # python -m tests.unit.test_import_cycles: the layering, as text
+    print("\n".join(layering_report()))
