@@ -36,6 +36,7 @@ from aws2bq.config.sections import ROLE_ARN, PartitionSpec, Section, Transport, 
 from aws2bq.sources.dynamodb.config import DynamoDBStream
 from aws2bq.sources.files.config import FilesStream
 from aws2bq.sources.rds.config import RdsStream, RdsTableSettings
+from aws2bq.warehouses.url import parse_url
 
 DEFAULT_WAREHOUSE = "duckdb:///aws2bq.duckdb"
 
@@ -370,7 +371,6 @@ class Config(Section):
     @classmethod
     def _warehouse(cls, value: str) -> str:
         from aws2bq.errors import ConfigError
-        from aws2bq.warehouses import parse_url
 
         try:
             parse_url(value)

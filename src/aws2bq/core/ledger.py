@@ -101,6 +101,28 @@ class LedgerEntry:
         }
 
 
+@dataclass(frozen=True)
+class LedgerRow:
+    """One applied export of one destination table, as the runner reads it back
+    (:func:`aws2bq.runner.ledger_view.read_ledger`)."""
+
+    stream: str
+    source: str
+    export_id: str
+    export_kind: str
+    export_location: str
+    exported_at: datetime
+    rows_after: int
+    manifest_items: int
+    applied_at: datetime
+    changes: dict[str, Any]
+
+    @property
+    def table(self) -> str:
+        """The destination table (RDS rows record it in ``changes``)."""
+        return str(self.changes.get("table") or self.stream)
+
+
 def ledger_table(dataset: str | None = None) -> exp.Table:
     return exp.table_(LEDGER_TABLE, db=dataset, quoted=True)
 

@@ -10,15 +10,15 @@ RDS: per-table rows found by their export location under the stream's
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import sqlglot.expressions as exp
 
-from aws2bq.core.ledger import LEDGER_TABLE, ledger_table
+from aws2bq.core.ledger import LEDGER_TABLE, LedgerRow, ledger_table
 from aws2bq.runner.schedule import utc
 from aws2bq.warehouses.base import TableRef, Warehouse
+
+__all__ = ["LedgerRow", "read_ledger", "rows_of", "select_ledger"]
 
 _COLUMNS = (
     "stream",
@@ -32,27 +32,6 @@ _COLUMNS = (
     "applied_at",
     "changes_json",
 )
-
-
-@dataclass(frozen=True)
-class LedgerRow:
-    """One applied export of one destination table."""
-
-    stream: str
-    source: str
-    export_id: str
-    export_kind: str
-    export_location: str
-    exported_at: datetime
-    rows_after: int
-    manifest_items: int
-    applied_at: datetime
-    changes: dict[str, Any]
-
-    @property
-    def table(self) -> str:
-        """The destination table (RDS rows record it in ``changes``)."""
-        return str(self.changes.get("table") or self.stream)
 
 
 def select_ledger() -> exp.Select:

@@ -40,10 +40,10 @@ if TYPE_CHECKING:
     from aws2bq.config.sections import TableLayoutMixin
     from aws2bq.core.apply import Mode
     from aws2bq.core.layout import TableLayout
+    from aws2bq.core.ledger import LedgerRow
     from aws2bq.core.progress import Progress
     from aws2bq.runner.aws import Aws
     from aws2bq.runner.discovery import KnownExport
-    from aws2bq.runner.ledger_view import LedgerRow
     from aws2bq.sources.blobs import ExportFile
     from aws2bq.warehouses.base import Warehouse
 
