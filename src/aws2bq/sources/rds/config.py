@@ -38,7 +38,8 @@ class RdsTableSettings(TableLayoutMixin):
     mode: Mode | None = Field(None, description="How the table is applied (default: the stream's).")
     soft_delete: bool | None = Field(
         None,
-        description="Merge mode: keep deleted rows flagged _aws2bq_deleted (default: the stream's).",
+        description="Merge mode: keep deleted rows flagged _aws2bq_deleted "
+        "(default: the stream's).",
     )
     destination: str | None = Field(
         None, description="Destination table name (default: from table_name_template)."
