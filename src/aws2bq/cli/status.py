@@ -48,7 +48,12 @@ def status(
         if s.last_export_id is None:
             typer.echo(f"{s.stream} ({s.kind}): {s.note}")
             continue
-        verdict = "counts match" if s.matches else "COUNTS DIFFER"
+        verdict = {
+            True: "counts match",
+            False: "COUNTS DIFFER",
+            None: "counts not compared (the table keeps rows across exports: merge, history "
+            "or append)",
+        }[s.matches]
         typer.echo(
             f"{s.stream} ({s.kind}): {s.last_export_id} exported "
             f"{s.last_exported_at.isoformat() if s.last_exported_at else '?'}, "

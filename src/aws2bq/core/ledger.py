@@ -116,6 +116,8 @@ class LedgerRow:
     manifest_items: int
     applied_at: datetime
     changes: dict[str, Any]
+    #: The apply mode (``replace``, ``merge``, ``history``; files: ``append`` / ``merge``).
+    mode: str = "replace"
 
     @property
     def table(self) -> str:

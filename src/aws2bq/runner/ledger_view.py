@@ -31,6 +31,7 @@ _COLUMNS = (
     "manifest_items",
     "applied_at",
     "changes_json",
+    "mode",
 )
 
 
@@ -62,6 +63,7 @@ def read_ledger(wh: Warehouse) -> list[LedgerRow]:
                 manifest_items=int(values["manifest_items"] or 0),
                 applied_at=utc(values["applied_at"]),
                 changes=changes if isinstance(changes, dict) else {},
+                mode=str(values["mode"] or "replace"),
             )
         )
     return out

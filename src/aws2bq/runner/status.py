@@ -29,9 +29,22 @@ class TableStatus:
     ledger_rows: int
     #: Items the export's manifest declared (RDS: rows staged from the Parquet files).
     manifest_items: int
+    #: The mode of the last apply: only a ``replace`` leaves the table holding exactly the
+    #: export's rows; merge / history / append tables keep rows across exports (history rows,
+    #: soft-deleted rows, earlier objects), so their counts are not expected to be equal.
+    mode: str = "replace"
+    export_kind: str = "full"
 
     @property
-    def matches(self) -> bool:
+    def compared(self) -> bool:
+        """Whether the counts are expected to be equal (a full snapshot replacing the table)."""
+        return self.mode == "replace" and self.export_kind in ("full", "snapshot")
+
+    @property
+    def matches(self) -> bool | None:
+        """Warehouse, ledger and manifest counts agree (None: not compared, see ``mode``)."""
+        if not self.compared:
+            return None
         return self.warehouse_rows == self.ledger_rows == self.manifest_items
 
     def to_dict(self) -> dict[str, Any]:
@@ -40,6 +53,7 @@ class TableStatus:
             "warehouse_rows": self.warehouse_rows,
             "ledger_rows": self.ledger_rows,
             "manifest_items": self.manifest_items,
+            "mode": self.mode,
             "matches": self.matches,
         }
 
@@ -62,8 +76,10 @@ class StreamStatus:
 
     @property
     def matches(self) -> bool | None:
-        """Whether every table's counts match (None when nothing was applied yet)."""
-        return all(t.matches for t in self.tables) if self.tables else None
+        """Whether every compared table's counts match (None when nothing was applied yet or
+        no table's counts are compared: merge / history / append tables)."""
+        verdicts = [t.matches for t in self.tables if t.matches is not None]
+        return all(verdicts) if verdicts else None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -142,7 +158,12 @@ def stream_status(
             for row in sorted(newest.values(), key=lambda r: r.table):
                 status.tables.append(
                     TableStatus(
-                        row.table, _count(wh, row.table), row.rows_after, row.manifest_items
+                        row.table,
+                        _count(wh, row.table),
+                        row.rows_after,
+                        row.manifest_items,
+                        mode=row.mode,
+                        export_kind=row.export_kind,
                     )
                 )
             out.append(status)

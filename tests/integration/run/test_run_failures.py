@@ -190,6 +190,7 @@ def test_cli_two_streams_one_failing_exit_1_and_the_other_applied(
             "warehouse_rows": 6,
             "ledger_rows": 6,
             "manifest_items": 6,
+            "mode": "replace",
             "matches": True,
         }
     ]
