@@ -9,10 +9,12 @@ The files source's three steps, each a function the runner's registry can call:
 2. :func:`read_batch` — fetch, verify and parse every new object (:mod:`.reading`), check
    merge keys per object, unify the batch's types and write one normalised Parquet file per
    object into a scratch folder (:mod:`.arrow_types`);
-3. :func:`apply_batch` — the loaders' sequence: land (transport) → stage (the warehouse's
-   RDS Parquet stager) → count check → decide the types (plan_table; profile numbers) →
-   typed SELECT → schema evolution (the shared rule) → ledger entry → ONE transaction with
-   the rows and the ledger row → describe columns → drop staging.
+3. :func:`apply_batch` — what is the source's own: land (transport) → stage (the
+   warehouse's RDS Parquet stager) → count check → decide the types (plan_table; profile
+   numbers) → typed SELECT → the ledger entry listing every object; the rest is the one
+   apply path (:mod:`aws2bq.runner.apply`: staging always dropped, the append or change-set
+   statements with schema evolution, ONE transaction with the ledger row, clean-up, column
+   descriptions, crash points).
 
 Modes: ``append`` INSERTs the batch's rows; ``merge`` upserts by the key: a batch row
 replaces the table's row with the same key; within a batch the later object (ordered by
