@@ -223,17 +223,16 @@ def insert_entry(entry: LedgerEntry, caps: Capabilities, dataset: str | None = N
     )
 
 
-def select_history(stream: str, dataset: str | None = None) -> exp.Select:
-    """Applied exports of one stream, newest export first."""
+def select_history(stream: str, dataset: str | None = None, *, changes: bool = False) -> exp.Select:
+    """Applied exports of one stream, newest export first: ``export_id``, ``exported_at``,
+    ``schema_json``, ``rows_after``, ``applied_at`` (then ``changes_json`` with ``changes``:
+    what a source recorded of the export, e.g. the objects a files load applied)."""
     col = exp.column
+    names = ["export_id", "exported_at", "schema_json", "rows_after", "applied_at"]
+    if changes:
+        names.append("changes_json")
     return (
-        exp.select(
-            col("export_id", quoted=True),
-            col("exported_at", quoted=True),
-            col("schema_json", quoted=True),
-            col("rows_after", quoted=True),
-            col("applied_at", quoted=True),
-        )
+        exp.select(*(col(n, quoted=True) for n in names))
         .from_(ledger_table(dataset))
         .where(exp.EQ(this=col("stream", quoted=True), expression=exp.Literal.string(stream)))
         .order_by(

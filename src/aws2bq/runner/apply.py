@@ -24,10 +24,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlglot.expressions as exp
 
@@ -67,16 +67,37 @@ class Applied:
     export_id: str
     exported_at: datetime
     schema: TableSchema
+    #: When the ledger row was written (None where a caller built the entry by hand).
+    applied_at: datetime | None = None
+    #: The ledger row's ``changes_json`` (read with ``ledger_history(..., changes=True)``;
+    #: else empty): what the source recorded, e.g. the objects of a files load.
+    changes: Mapping[str, Any] = field(default_factory=dict)
 
 
-def ledger_history(wh: Warehouse, stream: str, dataset: str | None = None) -> list[Applied]:
-    """The exports applied to ``stream``, newest first (empty without a ledger)."""
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def ledger_history(
+    wh: Warehouse, stream: str, dataset: str | None = None, *, changes: bool = False
+) -> list[Applied]:
+    """The exports applied to ``stream``, newest export first (empty without a ledger);
+    with ``changes``, each with its ledger row's ``changes_json`` decoded."""
     if not wh.table_exists(TableRef(LEDGER_TABLE, dataset)):
         return []
     out = []
-    for export_id, exported_at, schema_json, _, _ in wh.query(select_history(stream, dataset)):
-        when = exported_at if exported_at.tzinfo else exported_at.replace(tzinfo=UTC)
-        out.append(Applied(str(export_id), when, TableSchema.from_dict(json.loads(schema_json))))
+    for row in wh.query(select_history(stream, dataset, changes=changes)):
+        export_id, exported_at, schema_json, _, applied_at = row[:5]
+        recorded = json.loads(row[5] or "{}") if changes else {}
+        out.append(
+            Applied(
+                str(export_id),
+                _utc(exported_at),
+                TableSchema.from_dict(json.loads(schema_json)),
+                _utc(applied_at) if applied_at is not None else None,
+                recorded if isinstance(recorded, dict) else {},
+            )
+        )
     return out
 
 

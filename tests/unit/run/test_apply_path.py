@@ -11,10 +11,19 @@ import pytest
 import sqlglot.expressions as exp
 
 from aws2bq.core.apply import ApplySteps
+from aws2bq.core.ledger import LedgerEntry, insert_entry
 from aws2bq.core.progress import NullProgress
-from aws2bq.core.schema import TableSchema
+from aws2bq.core.schema import Column, ColumnType, Kind, TableSchema
 from aws2bq.errors import ExportError, TypeConversionError, ValueLossError
-from aws2bq.runner.apply import Applied, Prepared, apply, check_not_older, staged
+from aws2bq.runner.apply import (
+    Applied,
+    Prepared,
+    apply,
+    check_not_older,
+    ensure_ledger,
+    ledger_history,
+    staged,
+)
 from aws2bq.warehouses import connect
 from aws2bq.warehouses.base import TableRef
 
@@ -74,3 +83,28 @@ def test_an_older_export_is_refused_unless_forced() -> None:
                         refuse=lambda n: ExportError(f"older than {n.export_id}"))  # fmt: skip
     check_not_older(history, older, force=True, refuse=lambda n: ExportError("no"))
     check_not_older(history, T, force=False, refuse=lambda n: ExportError("no"))
+
+
+def test_the_ledger_history_carries_what_each_row_recorded(tmp_path: Path) -> None:
+    # Several objects in one ledger row (a files load) are read back through the one history.
+    wh = connect(f"duckdb:///{tmp_path / 'w.duckdb'}")
+    try:
+        ensure_ledger(wh)
+        schema = TableSchema((Column("msg", ColumnType(Kind.STRING), "msg"),), 1)
+        later = T.replace(hour=1)
+        for export_id, applied_at, objects in (("E1", T, ["a"]), ("E2", later, ["b", "c"])):
+            entry = LedgerEntry("logs", "files", export_id, "", "objects", "s3://b/", T, "append",
+                                len(objects), 1, 1, 1, schema, {"objects": objects}, applied_at,
+                                0.0, "test")  # fmt: skip
+            wh.execute(insert_entry(entry, wh.capabilities))
+        history = ledger_history(wh, "logs", changes=True)
+        assert {h.export_id: dict(h.changes) for h in history} == {
+            "E1": {"objects": ["a"]},
+            "E2": {"objects": ["b", "c"]},
+        }
+        assert {h.export_id: h.applied_at for h in history} == {"E1": T, "E2": later}
+        # Without ``changes`` the query is the plain one (no changes_json read).
+        assert all(not h.changes for h in ledger_history(wh, "logs"))
+        assert ledger_history(wh, "other", changes=True) == []
+    finally:
+        wh.close()

@@ -13,17 +13,13 @@ are unchanged. The exactly-once rule reads those lists back:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-import sqlglot.expressions as exp
-
-from aws2bq.core.ledger import LEDGER_TABLE, ledger_table
 from aws2bq.core.schema import TableSchema
+from aws2bq.runner.apply import ledger_history
 from aws2bq.sources.files.listing import FileObject
-from aws2bq.warehouses.base import TableRef, Warehouse
+from aws2bq.warehouses.base import Warehouse
 
 
 @dataclass(frozen=True)
@@ -54,35 +50,21 @@ class Classified:
     changed: list[tuple[FileObject, AppliedObject]] = field(default_factory=list)
 
 
-def select_rows(stream: str) -> exp.Select:
-    """The stream's ledger rows, newest applied first."""
-    col = exp.column
-    return (
-        exp.select(
-            col("export_id", quoted=True),
-            col("schema_json", quoted=True),
-            col("changes_json", quoted=True),
-        )
-        .from_(ledger_table())
-        .where(exp.EQ(this=col("stream", quoted=True), expression=exp.Literal.string(stream)))
-        .order_by(exp.Ordered(this=col("applied_at", quoted=True), desc=True))
-    )
-
-
 def read_history(wh: Warehouse, stream: str) -> FilesHistory:
-    """The stream's history (empty when the ledger does not exist yet)."""
+    """The stream's history (empty when the ledger does not exist yet): the objects of every
+    ledger row, and the schema of the row applied last (the table's schema now; the
+    objects' LastModified, the rows' ``exported_at``, need not grow from load to load)."""
     history = FilesHistory()
-    if not wh.table_exists(TableRef(LEDGER_TABLE)):
-        return history
-    for export_id, schema_json, changes_json in wh.query(select_rows(stream)):
+    rows = ledger_history(wh, stream, changes=True)
+    rows.sort(key=lambda r: r.applied_at or r.exported_at, reverse=True)
+    for row in rows:
         history.loads += 1
         if history.schema is None:
-            history.schema = TableSchema.from_dict(json.loads(schema_json))
-        changes: dict[str, Any] = json.loads(changes_json or "{}")
-        for obj in changes.get("objects", []):
+            history.schema = row.schema
+        for obj in row.changes.get("objects", []):
             key = str(obj["key"])
             history.objects.setdefault(
-                key, AppliedObject(key, str(obj["etag"]), int(obj["size"]), str(export_id))
+                key, AppliedObject(key, str(obj["etag"]), int(obj["size"]), row.export_id)
             )
     return history
 

@@ -9,10 +9,12 @@ The files source's three steps, each a function the runner's registry can call:
 2. :func:`read_batch` — fetch, verify and parse every new object (:mod:`.reading`), check
    merge keys per object, unify the batch's types and write one normalised Parquet file per
    object into a scratch folder (:mod:`.arrow_types`);
-3. :func:`apply_batch` — the loaders' sequence: land (transport) → stage (the warehouse's
-   RDS Parquet stager) → count check → decide the types (plan_table; profile numbers) →
-   typed SELECT → schema evolution (the shared rule) → ledger entry → ONE transaction with
-   the rows and the ledger row → describe columns → drop staging.
+3. :func:`apply_batch` — what is the source's own: land (transport) → stage (the
+   warehouse's RDS Parquet stager) → count check → decide the types (plan_table; profile
+   numbers) → typed SELECT → the ledger entry listing every object; the rest is the one
+   apply path (:mod:`aws2bq.runner.apply`: staging always dropped, the append or change-set
+   statements with schema evolution, ONE transaction with the ledger row, clean-up, column
+   descriptions, crash points).
 
 Modes: ``append`` INSERTs the batch's rows; ``merge`` upserts by the key: a batch row
 replaces the table's row with the same key; within a batch the later object (ordered by
@@ -25,9 +27,10 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -37,15 +40,14 @@ import sqlglot.expressions as exp
 
 from aws2bq import __version__
 from aws2bq.aws_clients import AwsTarget
-from aws2bq.core.apply import ApplySteps, Mode
-from aws2bq.core.change_apply import change_steps, create_target, system_values
+from aws2bq.core.apply import Mode
 from aws2bq.core.change_sets import CHANGE_AT, OP, UPSERT
-from aws2bq.core.ledger import LedgerEntry, create_ledger, insert_entry
+from aws2bq.core.ledger import LedgerEntry
 from aws2bq.core.progress import NullProgress, Progress
 from aws2bq.core.rds_sql import UnsupportedStorage
 from aws2bq.core.rds_types import Engine, NumberProfile, RawType, TablePlan, plan_table
 from aws2bq.core.schema import Role, TableSchema
-from aws2bq.core.schema_evolution import evolution_steps, evolve_schema
+from aws2bq.core.schema_evolution import evolve_schema
 from aws2bq.core.transport import DIRECT, TransportSpec
 from aws2bq.core.widening import Widening
 from aws2bq.errors import (
@@ -54,7 +56,7 @@ from aws2bq.errors import (
     TypeConversionError,
     ValueLossError,
 )
-from aws2bq.runner.change_modes import describe_columns, run_after
+from aws2bq.runner.apply import Prepared, Rows, Target, apply, apply_steps, staged
 from aws2bq.runner.context import failing_as
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.runner.landing import land
@@ -371,7 +373,6 @@ def apply_batch(
 ) -> None:
     """Stage, type and apply the batch with its ledger row (module docstring, step 3)."""
     assert isinstance(wh, RdsStaging)
-    caps = wh.capabilities
     where = f"{found.location.url} → {request.table!r}"
     landed = land(
         wh,
@@ -382,25 +383,12 @@ def apply_batch(
         files=batch.files,
         progress=progress,
     )
-    staged = wh.stage_rds_table(landed.files, stream=request.stream_id, progress=progress)
-    try:
-        crashpoint("staged")
-        # The rows the warehouse staged per file against those read from each object.
-        counted = dict(staged.rows_per_file)
-        wrong = [
-            f"{f.export}: {counted.get(f.key, 0):,} staged of {f.expected_rows:,}"
-            for f in batch.files
-            if counted.get(f.key, 0) != f.expected_rows
-        ]
-        if wrong:
-            raise ExportError(
-                f"{where}: the warehouse staged other row counts than the objects hold: "
-                f"{'; '.join(wrong[:5])}",
-                hint="nothing was applied; run the load again",
-            )
+    stage = partial(wh.stage_rds_table, landed.files, stream=request.stream_id, progress=progress)
+    with staged(stage, wh.drop_rds_staging) as staging:
+        _check_counts(staging, batch, where)
         previous = found.history.schema
         keys = _keys(request, found.history) if request.mode is FilesMode.MERGE else ()
-        plan = _plan(wh, staged, batch, keys, previous, caps.column_names)
+        plan = _plan(wh, staging, batch, keys, previous, wh.capabilities.column_names)
         seq_name = plan.by_source()[at.OBJECT_SEQ].column.name
         batch_schema = TableSchema(
             tuple(c for c in plan.schema.columns if c.source_name != at.OBJECT_SEQ),
@@ -414,58 +402,40 @@ def apply_batch(
             "_aws2bq_exported_at": exp.Literal.string(exported_at.isoformat()),
         }
         try:
-            typed = wh.rds_typed_select(staged, plan, system, Engine.POSTGRES)
+            typed = wh.rds_typed_select(staging, plan, system, Engine.POSTGRES)
         except UnsupportedStorage as exc:
             raise ExportError(f"{where}: {exc}") from exc
-        rows = _conformed_rows(typed, batch_schema, schema, seq_name, caps, where)
-        entry = LedgerEntry(
-            stream=request.stream_id,
-            source=SOURCE,
-            export_id=batch.export_id,
-            export_arn="",
-            export_kind="objects",
-            export_location=found.location.url,
-            exported_at=exported_at,
-            mode=str(request.mode),
-            files=len(batch.objects),
-            manifest_items=batch.rows,
-            rows_after=batch.rows,
-            bytes=sum(o.size for o in batch.objects),
+        rows = _conformed_rows(typed, batch_schema, schema, seq_name, wh.capabilities, where)
+        target = Target(
+            table=TableRef(request.table),
+            # Append ignores the mode (Rows.NEW); merge upserts by key and never deletes.
+            mode=Mode.MERGE,
             schema=schema,
-            changes={
-                "table": request.table,
-                "format": str(request.format),
-                "objects": [
-                    {**o.identity(), "rows": batch.rows_per_object[o.key]} for o in batch.objects
-                ],
-            },
-            applied_at=datetime.now(UTC),
-            duration_seconds=0.0,
-            aws2bq_version=__version__,
+            previous=previous,
+            entry=_entry(request, found, batch, schema, exported_at),
         )
-        columns = wh.table_columns(TableRef(request.table))
-        if request.mode is FilesMode.MERGE:
-            steps = change_steps(
-                mode=Mode.MERGE,
-                soft_delete=False,
-                table=request.table,
-                dataset=None,
-                schema=schema,
-                changes=rows,
-                entry=entry,
-                caps=caps,
-                table_exists=columns is not None,
-                previous=previous,
-                existing=dict(columns or []),
-            )
-        else:
-            steps = _append_steps(
-                request.table, schema, previous, rows, entry, wh, dict(columns or []),
-                exists=columns is not None,
-            )  # fmt: skip
+        kind = Rows.CHANGES if request.mode is FilesMode.MERGE else Rows.NEW
+        steps = apply_steps(wh, target, rows, kind)
         crashpoint("typed")
-        _execute(wh, steps, staged, plan, where, batch.rows, progress)
-        describe_columns(wh, TableRef(request.table), schema)
+
+        def explain_loss(exc: ValueLossError) -> None:
+            losses = wh.rds_losses(staging, plan, Engine.POSTGRES)
+            details = "; ".join(
+                f"column {c!r}: {n} value(s) cannot be converted exactly, e.g. {e!r}"
+                for c, n, e in losses
+            )
+            raise TypeConversionError(
+                f"{where}: {details or exc}",
+                hint="nothing was loaded; fix the values in the objects",
+            ) from exc
+
+        apply(
+            wh,
+            [Prepared(target.table, schema, steps)],
+            progress,
+            rows=batch.rows,
+            explain_loss=explain_loss,
+        )
         report.export_id = batch.export_id
         report.exported_at = exported_at.isoformat()
         report.objects = [o.key for o in batch.objects]
@@ -474,10 +444,59 @@ def apply_batch(
         report.schema_version = schema.version
         report.columns = {c.name: str(c.type) for c in schema.columns}
         progress.event("applied", table=request.table, rows=batch.rows)
-    finally:
-        wh.drop_rds_staging(staged)
     landed.release(progress)
-    report.transport = landed.report(staged.details)
+    report.transport = landed.report(staging.details)
+
+
+def _check_counts(staging: StagedRdsTable, batch: Batch, where: str) -> None:
+    """Refuse the batch when the warehouse staged other row counts than each object holds."""
+    counted = dict(staging.rows_per_file)
+    wrong = [
+        f"{f.export}: {counted.get(f.key, 0):,} staged of {f.expected_rows:,}"
+        for f in batch.files
+        if counted.get(f.key, 0) != f.expected_rows
+    ]
+    if wrong:
+        raise ExportError(
+            f"{where}: the warehouse staged other row counts than the objects hold: "
+            f"{'; '.join(wrong[:5])}",
+            hint="nothing was applied; run the load again",
+        )
+
+
+def _entry(
+    request: FilesLoadRequest,
+    found: Discovered,
+    batch: Batch,
+    schema: TableSchema,
+    exported_at: datetime,
+) -> LedgerEntry:
+    """The batch's ledger row: every object applied, with its ETag, size and rows."""
+    return LedgerEntry(
+        stream=request.stream_id,
+        source=SOURCE,
+        export_id=batch.export_id,
+        export_arn="",
+        export_kind="objects",
+        export_location=found.location.url,
+        exported_at=exported_at,
+        mode=str(request.mode),
+        files=len(batch.objects),
+        manifest_items=batch.rows,
+        rows_after=batch.rows,
+        bytes=sum(o.size for o in batch.objects),
+        schema=schema,
+        changes={
+            "table": request.table,
+            "format": str(request.format),
+            "objects": [
+                {**o.identity(), "rows": batch.rows_per_object[o.key]} for o in batch.objects
+            ],
+        },
+        applied_at=datetime.now(UTC),
+        duration_seconds=0.0,
+        aws2bq_version=__version__,
+    )
 
 
 def _alias(value: exp.Expression, name: str) -> exp.Expression:
@@ -492,14 +511,19 @@ def _conformed_rows(
     caps: Any,
     where: str,
 ) -> exp.Select:
-    """The batch's typed rows in the table's (evolved) types: every non-system column of
-    ``schema`` (NULL when the batch lacks it), then the change-set columns (``upsert``, and
-    the object's place in the batch as the change time: the later object wins a merge)."""
+    """The batch's typed rows in the table's (evolved) types: every column of ``schema``
+    (NULL when the batch lacks it; the system columns as the typed SELECT made them, which an
+    append inserts and a merge ignores), then the change-set columns (``upsert``, and the
+    object's place in the batch as the change time: the later object wins a merge)."""
     widening = Widening(caps)
     have = {c.name: c for c in batch_schema.columns}
     values: list[exp.Expression] = []
     for column in schema.columns:
         if column.role is Role.SYSTEM:
+            if column.name in have:
+                values.append(
+                    _alias(exp.column(column.name, table="_aws2bq_b", quoted=True), column.name)
+                )
             continue
         before = have.get(column.name)
         if before is None:
@@ -524,76 +548,3 @@ def _conformed_rows(
     return exp.select(*values).from_(
         exp.Subquery(this=typed, alias=exp.TableAlias(this=exp.to_identifier("_aws2bq_b")))
     )
-
-
-def _append_steps(
-    table: str,
-    schema: TableSchema,
-    previous: TableSchema | None,
-    rows: exp.Select,
-    entry: LedgerEntry,
-    wh: Warehouse,
-    existing: Mapping[str, str],
-    *,
-    exists: bool,
-) -> ApplySteps:
-    """CREATE (first load) or evolve the table, INSERT the rows, add the ledger row."""
-    caps = wh.capabilities
-    target = exp.table_(table, quoted=True)
-    ddl: list[exp.Expression]
-    if not exists:
-        ddl = [create_target(table, None, schema, Mode.REPLACE, False, caps,
-                             exists=not caps.transactional_ddl)]  # fmt: skip
-    else:
-        ddl = evolution_steps(target, previous, schema, caps, existing=existing)
-    system = system_values(schema, entry, caps)
-    source = exp.Subquery(this=rows, alias=exp.TableAlias(this=exp.to_identifier("_aws2bq_r")))
-    names = [c.name for c in schema.columns]
-    values = [
-        system[c.name].copy()
-        if c.name in system
-        else exp.column(c.name, table="_aws2bq_r", quoted=True)
-        for c in schema.columns
-    ]
-    insert = exp.insert(
-        exp.select(*values).from_(source),
-        exp.Schema(this=target, expressions=[exp.to_identifier(n, quoted=True) for n in names]),  # type: ignore[arg-type]
-    )
-    ledger = insert_entry(entry, caps)
-    if caps.transactional_ddl:
-        return ApplySteps(transaction=[*ddl, create_ledger(caps), insert, ledger])
-    return ApplySteps(before=[*ddl, create_ledger(caps)], transaction=[insert, ledger])
-
-
-def _execute(
-    wh: Warehouse,
-    steps: ApplySteps,
-    staged: StagedRdsTable,
-    plan: TablePlan,
-    where: str,
-    rows: int,
-    progress: Progress,
-) -> None:
-    """``before`` statements, then ONE transaction with the rows and the ledger row; a value
-    its type cannot hold aborts it and is reported with an example."""
-    assert isinstance(wh, RdsStaging)
-    progress.start("apply", rows=rows)
-    try:
-        try:
-            for statement in steps.before:
-                wh.execute(statement)
-            crashpoint("apply:begin")
-            wh.transaction(steps.transaction)
-        finally:
-            run_after(wh, [steps], progress)
-    except ValueLossError as exc:
-        losses = wh.rds_losses(staged, plan, Engine.POSTGRES)
-        details = "; ".join(
-            f"column {c!r}: {n} value(s) cannot be converted exactly, e.g. {e!r}"
-            for c, n, e in losses
-        )
-        raise TypeConversionError(
-            f"{where}: {details or exc}", hint="nothing was loaded; fix the values in the objects"
-        ) from exc
-    crashpoint("applied")
-    progress.advance("apply", rows=rows)
