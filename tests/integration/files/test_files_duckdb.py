@@ -201,3 +201,27 @@ def test_columns_widen_across_loads_by_the_shared_rule(
     assert '"v":"JSON"' in out and '"flag":"STRING"' in out and '"schema_version":2' in out
     got = rows(db, "SELECT id, CAST(v AS VARCHAR), flag, day FROM events ORDER BY id")
     assert got == [(1, "1", "true", "2024-01-31"), (2, "1.5", "maybe", "soon")]
+
+
+def test_a_later_load_with_another_mode_or_key_is_refused(
+    s3: S3Bucket, tmp_path: Path, cli: Cli
+) -> None:
+    db = tmp_path / "w.duckdb"
+    s3.put("k/1.jsonl", jsonl([{"order_id": 1, "s": "a"}]))
+    code, _, err = _load(cli, s3.url("k/"), db, "jsonl", "--mode", "merge", "--key", "order_id")
+    assert code == 0, err
+    assert rows(db, "SELECT json_extract_string(changes_json, '$.mode'), "
+                    "CAST(json_extract(changes_json, '$.keys') AS VARCHAR) FROM _aws2bq_ledger"
+                ) == [("merge", '["order_id"]')]  # fmt: skip
+    before = snapshot(db)
+    s3.put("k/2.jsonl", jsonl([{"order_id": 1, "s": "b"}]))
+    code, _, err = _load(cli, s3.url("k/"), db, "jsonl")
+    assert code == 2
+    assert "'events' was loaded with --mode merge --key order_id" in err
+    assert "pass --mode merge --key order_id" in err
+    code, _, err = _load(cli, s3.url("k/"), db, "jsonl", "--mode", "merge", "--key", "s")
+    assert code == 2 and "merged by order_id" in err and "--key s" in err
+    assert snapshot(db) == before
+    code, _, err = _load(cli, s3.url("k/"), db, "jsonl", "--mode", "merge")
+    assert code == 0, err
+    assert rows(db, "SELECT order_id, s FROM events") == [(1, "b")]

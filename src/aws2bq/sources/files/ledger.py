@@ -2,8 +2,10 @@
 
 Each load of a files stream writes ONE ledger row (``_aws2bq_ledger``, source ``files``,
 export kind ``objects``) in the same transaction as the rows; its ``changes_json`` holds
-``{"objects": [{"key", "etag", "size", "last_modified", "rows"}, …]}``. The ledger's columns
-are unchanged. The exactly-once rule reads those lists back:
+``{"mode", "keys", "objects": [{"key", "etag", "size", "last_modified", "rows"}, …]}``.
+The ledger's columns are unchanged. The mode and keys a table was loaded with are kept by
+every later load (:func:`check_mode`): appending to a merged table would duplicate keys.
+The exactly-once rule reads the object lists back:
 
 - an object whose key is in no row is **new** and is loaded;
 - an object whose key, ETag and size match a row was **applied** and is left alone;
@@ -22,6 +24,7 @@ import sqlglot.expressions as exp
 
 from aws2bq.core.ledger import LEDGER_TABLE, ledger_table
 from aws2bq.core.schema import TableSchema
+from aws2bq.errors import ConfigError
 from aws2bq.sources.files.listing import FileObject
 from aws2bq.warehouses.base import TableRef, Warehouse
 
@@ -43,6 +46,9 @@ class FilesHistory:
     objects: dict[str, AppliedObject] = field(default_factory=dict)
     schema: TableSchema | None = None
     loads: int = 0
+    #: The mode and keys of the newest load that recorded them (None: no load yet / older row).
+    mode: str | None = None
+    keys: tuple[str, ...] = ()
 
 
 @dataclass
@@ -79,6 +85,9 @@ def read_history(wh: Warehouse, stream: str) -> FilesHistory:
         if history.schema is None:
             history.schema = TableSchema.from_dict(json.loads(schema_json))
         changes: dict[str, Any] = json.loads(changes_json or "{}")
+        if history.mode is None and changes.get("mode"):
+            history.mode = str(changes["mode"])
+            history.keys = tuple(str(k) for k in changes.get("keys", ()))
         for obj in changes.get("objects", []):
             key = str(obj["key"])
             history.objects.setdefault(
@@ -99,3 +108,26 @@ def classify(objects: Sequence[FileObject], history: FilesHistory) -> Classified
         else:
             out.changed.append((obj, before))
     return out
+
+
+def check_mode(history: FilesHistory, table: str, mode: str, keys: Sequence[str]) -> None:
+    """Refuse a load whose mode or merge keys differ from those the table was loaded with.
+
+    Raises ``ConfigError`` naming the table, what was used before and what to pass: an
+    append after a merge would insert duplicate keys, a merge by another key would replace
+    the wrong rows. ``keys`` empty in merge mode means "the ledger's keys"."""
+    if history.mode is None:
+        return
+    before = f"--mode {history.mode}" + "".join(f" --key {k}" for k in history.keys)
+    if mode != history.mode:
+        raise ConfigError(
+            f"table {table!r} was loaded with {before}; this load asks for --mode {mode}",
+            hint=f"pass {before} (or load into another table)",
+        )
+    if keys and tuple(keys) != history.keys:
+        now = "".join(f" --key {k}" for k in keys)
+        raise ConfigError(
+            f"table {table!r} was merged by{''.join(f' {k}' for k in history.keys)}; this load "
+            f"asks for{now}",
+            hint=f"pass {before} or no --key (the ledger's keys are used)",
+        )

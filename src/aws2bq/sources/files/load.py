@@ -60,7 +60,13 @@ from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.runner.landing import land
 from aws2bq.sources.blobs import ExportFile, LocalStore
 from aws2bq.sources.files import arrow_types as at
-from aws2bq.sources.files.ledger import Classified, FilesHistory, classify, read_history
+from aws2bq.sources.files.ledger import (
+    Classified,
+    FilesHistory,
+    check_mode,
+    classify,
+    read_history,
+)
 from aws2bq.sources.files.listing import FileObject, FilesLocation, list_objects, open_location
 from aws2bq.sources.files.options import FilesMode, Format, OnChanged, table_problem
 from aws2bq.sources.files.reading import read_object
@@ -184,6 +190,7 @@ def discover(request: FilesLoadRequest, wh: Warehouse, progress: Progress) -> Di
     """List the objects and split them by the exactly-once rule (module docstring, step 1)."""
     location = open_location(request.source, request.aws)
     history = read_history(wh, request.stream_id)
+    check_mode(history, request.table, str(request.mode), request.keys)
     if request.mode is FilesMode.MERGE and not _keys(request, history):
         raise ConfigError(
             f"--mode merge into {request.table!r} needs the key column(s)",
@@ -435,6 +442,8 @@ def apply_batch(
             changes={
                 "table": request.table,
                 "format": str(request.format),
+                "mode": str(request.mode),
+                "keys": list(keys),
                 "objects": [
                     {**o.identity(), "rows": batch.rows_per_object[o.key]} for o in batch.objects
                 ],
