@@ -114,3 +114,20 @@ def test_a_column_named_twice_is_refused(tmp_path: Path) -> None:
     [obj] = list_objects(location)
     with pytest.raises(ExportError, match=r"names column\(s\) 'id' more than once"):
         read_object(location.store, obj, Format.CSV)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "data"),
+    [
+        (Format.JSONL, b'{"Name": "a", "name": "b"}\n'),
+        (Format.CSV, b"Name,name\na,b\n"),
+    ],
+)
+def test_columns_differing_only_in_case_are_refused_not_lost(
+    tmp_path: Path, fmt: Format, data: bytes
+) -> None:
+    (tmp_path / "a.data").write_bytes(data)
+    location = open_location(str(tmp_path))
+    [obj] = list_objects(location)
+    with pytest.raises(ExportError, match=r"differ only in case: 'Name' and 'name'"):
+        read_object(location.store, obj, fmt)

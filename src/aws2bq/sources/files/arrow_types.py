@@ -270,3 +270,15 @@ def key_problems(table: pa.Table, keys: Sequence[str]) -> str | None:
         example = {k: twice.column(k)[0].as_py() for k in keys}
         return f"{twice.num_rows} key(s) appear more than once, e.g. {example}"
     return None
+
+
+def case_clashes(names: Sequence[str]) -> list[str]:
+    """Column names that differ only in case (``Name`` and ``name``), each clash as
+    ``'Name' and 'name'``. Both warehouses compare column names ignoring case (DuckDB:
+    https://duckdb.org/docs/sql/dialect/keywords_and_identifiers; BigQuery:
+    https://cloud.google.com/bigquery/docs/schemas#column_names), so such columns cannot
+    both be kept."""
+    by_folded: dict[str, list[str]] = {}
+    for name in names:
+        by_folded.setdefault(name.casefold(), []).append(name)
+    return [" and ".join(map(repr, same)) for same in by_folded.values() if len(same) > 1]

@@ -257,6 +257,12 @@ def read_batch(request: FilesLoadRequest, discovered: Discovered, progress: Prog
             progress.advance("read", files=1, bytes=obj.size)
             crashpoint("download")
         families = at.unify(seen)
+        if clashes := at.case_clashes(list(families)):
+            raise ExportError(
+                f"{discovered.location.url}: the objects name columns that differ only in "
+                f"case: {'; '.join(clashes)}",
+                hint="nothing was applied; warehouses compare column names ignoring case",
+            )
         if at.OBJECT_SEQ in families:
             raise ExportError(
                 f"{discovered.location.url}: a column is named {at.OBJECT_SEQ!r}, which aws2bq "

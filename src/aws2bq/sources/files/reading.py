@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 
 from aws2bq.errors import ConfigError, ExportError, TransientError
 from aws2bq.sources.blobs import LocalStore, S3Store, open_regular
-from aws2bq.sources.files.arrow_types import typed_times
+from aws2bq.sources.files.arrow_types import case_clashes, typed_times
 from aws2bq.sources.files.listing import FileObject
 from aws2bq.sources.files.options import Format
 
@@ -189,6 +189,13 @@ def read_object(store: S3Store | LocalStore, obj: FileObject, fmt: Format) -> pa
         raise ExportError(
             f"object {obj.url} names column(s) {', '.join(map(repr, twice))} more than once",
             hint="nothing was applied; give every column its own name (CSV: the header row)",
+        )
+    clashes = case_clashes(names)
+    if clashes:
+        raise ExportError(
+            f"object {obj.url} has columns whose names differ only in case: {'; '.join(clashes)}",
+            hint="nothing was applied; warehouses compare column names ignoring case: "
+            "rename one of each pair in the objects",
         )
     return table
 
