@@ -225,3 +225,20 @@ def test_a_later_load_with_another_mode_or_key_is_refused(
     code, _, err = _load(cli, s3.url("k/"), db, "jsonl", "--mode", "merge")
     assert code == 0, err
     assert rows(db, "SELECT order_id, s FROM events") == [(1, "b")]
+
+
+def test_integers_beyond_int64_land_exactly(s3: S3Bucket, tmp_path: Path, cli: Cli) -> None:
+    db = tmp_path / "w.duckdb"
+    s3.put("big/1.jsonl", b'{"n": 18446744073709551615}\n{"n": 1}\n')
+    s3.put("big/2.jsonl", b'{"n": 12345678901234567890123}\n')
+    code, _, err = _load(cli, s3.url("big/"), db, "jsonl")
+    assert code == 0, err
+    got = [str(n) for (n,) in rows(db, "SELECT n FROM events ORDER BY n")]
+    assert got == [
+        "1.000000000",
+        "18446744073709551615.000000000",
+        "12345678901234567890123.000000000",
+    ]  # NUMERIC: scale 9, every digit kept
+    types = dict(rows(db, "SELECT column_name, data_type FROM information_schema.columns "
+                          "WHERE table_name = 'events'"))  # fmt: skip
+    assert types["n"].startswith("DECIMAL")

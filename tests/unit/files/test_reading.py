@@ -131,3 +131,27 @@ def test_columns_differing_only_in_case_are_refused_not_lost(
     [obj] = list_objects(location)
     with pytest.raises(ExportError, match=r"differ only in case: 'Name' and 'name'"):
         read_object(location.store, obj, fmt)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "data"),
+    [
+        (Format.JSONL, b'{"n": 18446744073709551615}\n{"n": 1}\n{"n": 12345678901234567890123}\n'),
+        (Format.CSV, b"n\n18446744073709551615\n1\n12345678901234567890123\n"),
+    ],
+)
+def test_integers_beyond_int64_are_read_exactly(fmt: Format, data: bytes) -> None:
+    column = parse(data, fmt, _obj()).column("n")
+    assert pa.types.is_decimal(column.type)
+    assert [str(v) for v in column.to_pylist()] == [
+        "18446744073709551615", "1", "12345678901234567890123",
+    ]  # fmt: skip
+
+
+def test_long_decimals_are_exact_and_short_doubles_stay_doubles() -> None:
+    data = b'{"x": 0.12345678901234567, "y": 1.5}\n{"x": 2, "y": 2}\n'
+    table = parse(data, Format.JSONL, _obj())
+    assert [str(v) for v in table.column("x").to_pylist()] == [
+        "0.12345678901234567", "2.00000000000000000",
+    ]  # fmt: skip
+    assert table.column("y").type == pa.float64()

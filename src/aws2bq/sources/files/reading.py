@@ -21,8 +21,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import json
 import re
 import zlib
+from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -32,7 +34,7 @@ import pyarrow.parquet as pq
 
 from aws2bq.errors import ConfigError, ExportError, TransientError
 from aws2bq.sources.blobs import LocalStore, S3Store, open_regular
-from aws2bq.sources.files.arrow_types import case_clashes, typed_times
+from aws2bq.sources.files.arrow_types import LONG_NUMBER, case_clashes, exact_numbers, typed_times
 from aws2bq.sources.files.listing import FileObject
 from aws2bq.sources.files.options import Format
 
@@ -138,7 +140,47 @@ def _read_json(data: bytes, block: int) -> pa.Table:
         names = table.column_names  # the explicit schema's fields would come first
         table = pajson.read_json(io.BytesIO(data), read_options=read, parse_options=options)
         table = table.select(names)
-    return typed_times(table)
+    return typed_times(_exact_json_numbers(table, data))
+
+
+def _floats(table: pa.Table, data: bytes) -> list[str]:
+    """The columns parsed as doubles, when the object holds a number a double may round."""
+    if LONG_NUMBER.search(data) is None:
+        return []
+    return [f.name for f in table.schema if pa.types.is_floating(f.type)]
+
+
+def _with_exact(table: pa.Table, texts: dict[str, pa.Array | pa.ChunkedArray]) -> pa.Table:
+    """``table`` with each double column whose text holds more digits than a double keeps
+    replaced by the exact numbers (:func:`.arrow_types.exact_numbers`)."""
+    for name, text in texts.items():
+        exact = exact_numbers(text)
+        if exact is not None:
+            table = table.set_column(table.column_names.index(name), name, exact)
+    return table
+
+
+def _exact_json_numbers(table: pa.Table, data: bytes) -> pa.Table:
+    """pyarrow.json parses every number beyond int64, and any with a fraction, as a double
+    (it cannot read a number as text), so 18446744073709551615 would be rounded: the
+    numbers of such columns are read again as text by the standard json module (only when
+    the bytes hold a number of 16+ characters)."""
+    floats = _floats(table, data)
+    if not floats:
+        return table
+    records = [
+        json.loads(line, parse_float=str, parse_int=str)
+        for line in data.splitlines()
+        if line.strip()
+    ]
+    if len(records) != table.num_rows:
+        return table
+    texts: dict[str, pa.Array | pa.ChunkedArray] = {}
+    for name in floats:
+        values = [r.get(name) if isinstance(r, dict) else None for r in records]
+        if all(v is None or isinstance(v, str) for v in values):
+            texts[name] = pa.array(values, pa.string())
+    return _with_exact(table, texts)
 
 
 class _BadRows:
@@ -155,6 +197,28 @@ class _BadRows:
         return "error"
 
 
+def _read_csv(data: bytes, block: int, bad_rows: _BadRows) -> pa.Table:
+    """CSV with a header row; a column of numbers a double would round is read again as
+    text and typed by its digits (:func:`_with_exact`)."""
+
+    def read(text_columns: Sequence[str] = ()) -> pa.Table:
+        return pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(block_size=block, use_threads=False),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=bad_rows.handle),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in text_columns}
+            ),
+        )
+
+    table = read()
+    floats = _floats(table, data)
+    if not floats:
+        return table
+    texts = read(floats)
+    return _with_exact(table, {name: texts.column(name) for name in floats})
+
+
 def parse(data: bytes, fmt: Format, obj: FileObject) -> pa.Table:
     """The object's rows as an Arrow table (columns as pyarrow infers them)."""
     if not data.strip() and fmt is not Format.PARQUET:
@@ -165,11 +229,7 @@ def parse(data: bytes, fmt: Format, obj: FileObject) -> pa.Table:
         if fmt is Format.JSONL:
             return _read_json(data, block)
         if fmt is Format.CSV:
-            return pacsv.read_csv(
-                io.BytesIO(data),
-                read_options=pacsv.ReadOptions(block_size=block, use_threads=False),
-                parse_options=pacsv.ParseOptions(invalid_row_handler=bad_rows.handle),
-            )
+            return _read_csv(data, block, bad_rows)
         return pq.read_table(io.BytesIO(data))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
         message = str(exc)
