@@ -242,3 +242,21 @@ def test_integers_beyond_int64_land_exactly(s3: S3Bucket, tmp_path: Path, cli: C
     types = dict(rows(db, "SELECT column_name, data_type FROM information_schema.columns "
                           "WHERE table_name = 'events'"))  # fmt: skip
     assert types["n"].startswith("DECIMAL")
+
+
+def test_local_files_are_identified_by_their_absolute_path(tmp_path: Path, cli: Cli) -> None:
+    db = tmp_path / "w.duckdb"
+    days = tmp_path / "days"
+    for day, body in [("d1", [{"id": 1}]), ("d2", [{"id": 2}]), ("d3", [{"id": 1}])]:
+        (days / day).mkdir(parents=True)
+        (days / day / "part-0.jsonl").write_bytes(jsonl(body))
+    for day in ("d1", "d2", "d3"):  # same relative name; d3 holds d1's bytes
+        code, out, err = _load(cli, str(days / day), db, "jsonl")
+        assert code == 0, err
+        assert '"status":"applied"' in out
+    assert rows(db, "SELECT id FROM events ORDER BY id") == [(1,), (1,), (2,)]
+    before = snapshot(db)
+    code, out, err = _load(cli, str(days), db, "jsonl")  # the parent: nothing new
+    assert code == 0, err
+    assert '"status":"up_to_date"' in out and '"already_applied":3' in out
+    assert snapshot(db) == before

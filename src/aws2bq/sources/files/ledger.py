@@ -2,14 +2,15 @@
 
 Each load of a files stream writes ONE ledger row (``_aws2bq_ledger``, source ``files``,
 export kind ``objects``) in the same transaction as the rows; its ``changes_json`` holds
-``{"mode", "keys", "objects": [{"key", "etag", "size", "last_modified", "rows"}, …]}``.
+``{"mode", "keys", "objects": [{"url", "key", "etag", "size", "last_modified", "rows"}, …]}``.
 The ledger's columns are unchanged. The mode and keys a table was loaded with are kept by
 every later load (:func:`check_mode`): appending to a merged table would duplicate keys.
 The exactly-once rule reads the object lists back:
 
-- an object whose key is in no row is **new** and is loaded;
-- an object whose key, ETag and size match a row was **applied** and is left alone;
-- an object whose key was applied but whose ETag or size differ **changed**: it is never
+- an object whose location (``url``: ``s3://bucket/key`` or the file's absolute path; the
+  ``key`` of rows written before ``url`` was recorded) is in no row is **new** and loaded;
+- an object whose location, ETag and size match a row was **applied** and is left alone;
+- an object whose location was applied but whose ETag or size differ **changed**: it is never
   reloaded silently; the load's ``on_changed`` policy reports it (see :mod:`.load`).
 """
 
@@ -31,7 +32,7 @@ from aws2bq.warehouses.base import TableRef, Warehouse
 
 @dataclass(frozen=True)
 class AppliedObject:
-    """One object as a ledger row recorded it."""
+    """One object as a ledger row recorded it (``key``: its location, see the module doc)."""
 
     key: str
     etag: str
@@ -89,7 +90,7 @@ def read_history(wh: Warehouse, stream: str) -> FilesHistory:
             history.mode = str(changes["mode"])
             history.keys = tuple(str(k) for k in changes.get("keys", ()))
         for obj in changes.get("objects", []):
-            key = str(obj["key"])
+            key = str(obj.get("url") or obj["key"])
             history.objects.setdefault(
                 key, AppliedObject(key, str(obj["etag"]), int(obj["size"]), str(export_id))
             )
@@ -100,7 +101,7 @@ def classify(objects: Sequence[FileObject], history: FilesHistory) -> Classified
     """Split ``objects`` into new, applied and changed (module docstring)."""
     out = Classified()
     for obj in objects:
-        before = history.objects.get(obj.key)
+        before = history.objects.get(obj.url) or history.objects.get(obj.key)
         if before is None:
             out.new.append(obj)
         elif before.etag == obj.etag and before.size == obj.size:

@@ -35,12 +35,15 @@ class FileObject:
     etag: str
     size: int
     last_modified: datetime
-    #: ``s3://bucket/key`` or the local path (for messages).
+    #: ``s3://bucket/key`` or the local file's absolute path: the object's identity in the
+    #: ledger (a key relative to SOURCE would make ``days/d1/part-0`` and ``days/d2/part-0``
+    #: the same object, and loading ``days`` would see both as new).
     url: str
 
     def identity(self) -> dict[str, Any]:
         """What the ledger records for the object (see :mod:`.ledger`)."""
         return {
+            "url": self.url,
             "key": self.key,
             "etag": self.etag,
             "size": self.size,
@@ -78,6 +81,7 @@ def open_location(source: str, aws: AwsTarget | None = None) -> FilesLocation:
             f"{source!r} is neither s3://bucket/prefix/ nor a local folder",
             hint="give the S3 prefix the files are under, or a local folder holding them",
         )
+    path = Path(os.path.abspath(path))  # files are identified by absolute path (FileObject)
     return FilesLocation(LocalStore(path), "", str(path))
 
 

@@ -167,7 +167,7 @@ class Batch:
     @property
     def export_id(self) -> str:
         """A deterministic id of the batch: the same objects give the same id."""
-        text = "\n".join(f"{o.key}\t{o.etag}\t{o.size}" for o in self.objects)
+        text = "\n".join(f"{o.url}\t{o.etag}\t{o.size}" for o in self.objects)
         return "files-" + hashlib.sha256(text.encode()).hexdigest()[:24]
 
     @property
