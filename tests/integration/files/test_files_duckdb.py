@@ -260,3 +260,15 @@ def test_local_files_are_identified_by_their_absolute_path(tmp_path: Path, cli: 
     assert code == 0, err
     assert '"status":"up_to_date"' in out and '"already_applied":3' in out
     assert snapshot(db) == before
+
+
+def test_a_prefix_without_slash_does_not_load_its_siblings(
+    s3: S3Bucket, tmp_path: Path, cli: Cli
+) -> None:
+    db = tmp_path / "w.duckdb"
+    s3.put("app/1.jsonl", jsonl([{"id": 1}]))
+    s3.put("app-archive/1.jsonl", jsonl([{"id": 99}]))
+    code, out, err = _load(cli, s3.url("app"), db, "jsonl")
+    assert code == 0, err
+    assert '"objects":["app/1.jsonl"]' in out
+    assert rows(db, "SELECT id FROM events") == [(1,)]

@@ -155,3 +155,20 @@ def test_long_decimals_are_exact_and_short_doubles_stay_doubles() -> None:
         "0.12345678901234567", "2.00000000000000000",
     ]  # fmt: skip
     assert table.column("y").type == pa.float64()
+
+
+@pytest.mark.parametrize(
+    ("source", "prefix", "url"),
+    [
+        ("s3://logs/app", "app/", "s3://logs/app/"),
+        ("s3://logs/app/", "app/", "s3://logs/app/"),
+        ("s3://logs", "", "s3://logs/"),
+    ],
+)
+def test_an_s3_source_is_a_folder(
+    source: str, prefix: str, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "us-east-1")  # a client is made, never called
+    location = open_location(source)
+    assert (location.prefix, location.url) == (prefix, url)

@@ -1,6 +1,8 @@
 """Discover the data objects under an S3 prefix or in a local folder, with ETag and size.
 
-``s3://bucket/prefix/`` is listed with ``ListObjectsV2`` (every page); a local folder is
+``s3://bucket/prefix/`` is listed with ``ListObjectsV2`` (every page; the prefix is taken
+as a folder, a ``/`` added when missing, as S3 prefixes otherwise match
+``s3://bucket/prefix-archive/`` too); a local folder is
 walked (symlinked folders are not followed). Objects whose file name starts with ``_`` or
 ``.`` are skipped: the markers and checksums Hadoop, Spark and Glue write next to data
 (``_SUCCESS``, ``_committed_…``, ``.part-0.crc``), as Athena skips them
@@ -74,7 +76,11 @@ def open_location(source: str, aws: AwsTarget | None = None) -> FilesLocation:
         if not bucket:
             raise ConfigError(f"{source!r} names no bucket", hint="use s3://bucket/prefix/")
         store = S3Store(bucket, aws=aws)
-        return FilesLocation(store, prefix.lstrip("/"), f"s3://{bucket}/{prefix.lstrip('/')}")
+        # SOURCE is a folder: s3://logs/app must not also list s3://logs/app-archive/….
+        prefix = prefix.lstrip("/")
+        if prefix and not prefix.endswith("/"):
+            prefix += "/"
+        return FilesLocation(store, prefix, f"s3://{bucket}/{prefix}")
     path = Path(source).expanduser()
     if not path.is_dir():
         raise ConfigError(
