@@ -74,6 +74,15 @@ def test_markers_and_folders_are_skipped() -> None:
     assert not skipped("logs/part-0.json.gz")
 
 
+def test_objects_in_hidden_or_temporary_folders_are_skipped(tmp_path: Path) -> None:
+    assert skipped("_temporary/0/part-0.parquet") and skipped("a/.spark-staging/p.parquet")
+    (tmp_path / "_temporary" / "0").mkdir(parents=True)
+    (tmp_path / "_temporary" / "0" / "part-0.jsonl").write_bytes(b'{"a": 1}\n')
+    (tmp_path / "day=1").mkdir()
+    (tmp_path / "day=1" / "part-0.jsonl").write_bytes(b'{"a": 1}\n')
+    assert [o.key for o in list_objects(open_location(str(tmp_path)))] == ["day=1/part-0.jsonl"]
+
+
 def test_local_listing_and_a_file_changed_after_listing(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "a.jsonl").write_bytes(b'{"a": 1}\n')

@@ -3,9 +3,10 @@
 ``s3://bucket/prefix/`` is listed with ``ListObjectsV2`` (every page; the prefix is taken
 as a folder, a ``/`` added when missing, as S3 prefixes otherwise match
 ``s3://bucket/prefix-archive/`` too); a local folder is
-walked (symlinked folders are not followed). Objects whose file name starts with ``_`` or
-``.`` are skipped: the markers and checksums Hadoop, Spark and Glue write next to data
-(``_SUCCESS``, ``_committed_…``, ``.part-0.crc``), as Athena skips them
+walked (symlinked folders are not followed). Objects whose file name, or a folder
+below SOURCE, starts with ``_`` or ``.`` are skipped: the markers, checksums and unfinished
+attempts Hadoop, Spark and Glue write next to data (``_SUCCESS``, ``_committed_…``,
+``.part-0.crc``, ``_temporary/0/part-0.parquet``), as Athena skips them
 (https://docs.aws.amazon.com/athena/latest/ug/tables-location-format.html). "Folder" keys
 ending in ``/`` are skipped too.
 
@@ -64,9 +65,10 @@ class FilesLocation:
 
 
 def skipped(key: str) -> bool:
-    """Whether ``key`` is a marker / checksum / folder key rather than data (module doc)."""
-    name = key.rsplit("/", 1)[-1]
-    return not name or name.startswith(("_", "."))
+    """Whether ``key`` (relative to SOURCE) is a marker / checksum / folder key, or lies in
+    a hidden or temporary folder, rather than data (module doc)."""
+    parts = key.split("/")
+    return not parts[-1] or any(p.startswith(("_", ".")) for p in parts)
 
 
 def open_location(source: str, aws: AwsTarget | None = None) -> FilesLocation:
@@ -107,7 +109,7 @@ def _list_s3(store: S3Store, prefix: str) -> list[FileObject]:
         for page in paginator.paginate(Bucket=store.bucket, Prefix=prefix):
             for obj in page.get("Contents", []):
                 key = str(obj["Key"])
-                if skipped(key):
+                if skipped(key.removeprefix(prefix)):  # only segments below SOURCE count
                     continue
                 when = obj["LastModified"]
                 out.append(
