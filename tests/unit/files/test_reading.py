@@ -181,3 +181,12 @@ def test_an_s3_source_is_a_folder(
         monkeypatch.setenv(name, "us-east-1")  # a client is made, never called
     location = open_location(source)
     assert (location.prefix, location.url) == (prefix, url)
+
+
+def test_csv_keeps_leading_zeros_and_only_empty_fields_are_null() -> None:
+    data = b"zip,id,word,n\n02139,1,NA,1.5\n00123,2,null,\n,3,,2\n"
+    table = parse(data, Format.CSV, _obj())
+    assert table.column("zip").to_pylist() == ["02139", "00123", ""]
+    assert table.column("id").type == pa.int64()
+    assert table.column("word").to_pylist() == ["NA", "null", ""]
+    assert table.column("n").to_pylist() == [1.5, None, 2.0]

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
@@ -197,9 +198,19 @@ class _BadRows:
         return "error"
 
 
+#: A CSV field that may be a number with a leading zero (``00123``, ``-02``): the cheap test
+#: on the bytes before the number columns' text is looked at.
+_LEADING_ZERO_FIELD = re.compile(rb'(?:^|[,\n"])-?0[0-9]')
+_LEADING_ZERO = r"^\s*-?0[0-9]"
+
+
 def _read_csv(data: bytes, block: int, bad_rows: _BadRows) -> pa.Table:
-    """CSV with a header row; a column of numbers a double would round is read again as
-    text and typed by its digits (:func:`_with_exact`)."""
+    """CSV with a header row. Only an empty field is NULL (pyarrow's default also takes
+    ``NA``, ``null``, ``N/A`` … as NULL, losing such text) and a text column keeps its
+    empty fields as empty text. A number column is read again as text when pyarrow's
+    inference would lose something: a value with a leading zero (``00123``, a ZIP code,
+    an id) keeps the column text; numbers a double would round are typed by their digits
+    (:func:`_with_exact`)."""
 
     def read(text_columns: Sequence[str] = ()) -> pa.Table:
         return pacsv.read_csv(
@@ -207,16 +218,30 @@ def _read_csv(data: bytes, block: int, bad_rows: _BadRows) -> pa.Table:
             read_options=pacsv.ReadOptions(block_size=block, use_threads=False),
             parse_options=pacsv.ParseOptions(invalid_row_handler=bad_rows.handle),
             convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.string() for name in text_columns}
+                column_types={name: pa.string() for name in text_columns},
+                null_values=[""],
+                strings_can_be_null=False,
             ),
         )
 
     table = read()
     floats = _floats(table, data)
-    if not floats:
+    zeros: list[str] = []
+    if _LEADING_ZERO_FIELD.search(data):
+        zeros = [
+            f.name
+            for f in table.schema
+            if pa.types.is_integer(f.type) or pa.types.is_floating(f.type)
+        ]
+    if not floats and not zeros:
         return table
-    texts = read(floats)
-    return _with_exact(table, {name: texts.column(name) for name in floats})
+    texts = read(list(dict.fromkeys([*zeros, *floats])))
+    for name in zeros:
+        text = texts.column(name)
+        if pc.any(pc.match_substring_regex(text, _LEADING_ZERO)).as_py():
+            table = table.set_column(table.column_names.index(name), name, text)
+    exact = [name for name in floats if pa.types.is_floating(table.schema.field(name).type)]
+    return _with_exact(table, {name: texts.column(name) for name in exact})
 
 
 def parse(data: bytes, fmt: Format, obj: FileObject) -> pa.Table:
