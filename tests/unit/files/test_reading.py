@@ -190,3 +190,16 @@ def test_csv_keeps_leading_zeros_and_only_empty_fields_are_null() -> None:
     assert table.column("id").type == pa.int64()
     assert table.column("word").to_pylist() == ["NA", "null", ""]
     assert table.column("n").to_pylist() == [1.5, None, 2.0]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "data", "message"),
+    [
+        (Format.CSV, b'{"id": 4, "v": "x"}\n{"id": 5, "v": "y"}\n', "evidently jsonl"),
+        (Format.CSV, b'id,{"a"\n1,2\n', "header names column"),
+        (Format.JSONL, b"PAR1\x15\x04", "evidently parquet"),
+    ],
+)
+def test_content_of_another_format_is_refused(fmt: Format, data: bytes, message: str) -> None:
+    with pytest.raises(ExportError, match=rf"s3://b/x is not {fmt}.*{message}"):
+        parse(data, fmt, _obj())

@@ -4,6 +4,8 @@ Verification, each failure an ``ExportError`` naming the object (nothing is appl
 
 - the object vanished between listing and reading, or changed (S3: the read is conditional
   on the listed ETag, ``IfMatch``; local: the bytes' MD5 and size are compared);
+- content evidently of another format than ``--format`` (Parquet's ``PAR1`` read as text,
+  JSON read as CSV) is refused naming the format to pass;
 - gzip is detected by its magic bytes (``1f 8b``, RFC 1952 §2.3.1), not by the suffix; a
   truncated or corrupt stream is refused;
 - an undecodable JSON line, a malformed CSV row (a row with another number of fields than the
@@ -244,17 +246,46 @@ def _read_csv(data: bytes, block: int, bad_rows: _BadRows) -> pa.Table:
     return _with_exact(table, {name: texts.column(name) for name in exact})
 
 
+PARQUET_MAGIC = b"PAR1"  # a Parquet file's first 4 bytes (the format's specification)
+
+
+def _other_format(data: bytes, fmt: Format) -> str | None:
+    """The format ``data`` evidently is when it is not ``fmt`` (read as CSV, JSON lines
+    give columns named ``{"id": 4``: garbage, not an error), or None."""
+    if fmt is not Format.PARQUET and data.startswith(PARQUET_MAGIC):
+        return "parquet"
+    if fmt is Format.CSV:
+        header = data.lstrip()[:1]
+        if header in (b"{", b"["):
+            return "jsonl"
+    return None
+
+
 def parse(data: bytes, fmt: Format, obj: FileObject) -> pa.Table:
     """The object's rows as an Arrow table (columns as pyarrow infers them)."""
     if not data.strip() and fmt is not Format.PARQUET:
         return pa.table({})  # an empty log object: no rows, nothing to type
+    other = _other_format(data, fmt)
+    if other is not None:
+        raise ExportError(
+            f"object {obj.url} is not {fmt}: its content is evidently {other}",
+            hint=f"nothing was applied; pass --format {other} (or remove the object)",
+        )
     block = min(max(len(data) + 1, 1 << 20), _MAX_BLOCK)
     bad_rows = _BadRows()
     try:
         if fmt is Format.JSONL:
             return _read_json(data, block)
         if fmt is Format.CSV:
-            return _read_csv(data, block, bad_rows)
+            table = _read_csv(data, block, bad_rows)
+            json_like = [n for n in table.column_names if n.lstrip().startswith(("{", "["))]
+            if json_like:
+                raise ExportError(
+                    f"object {obj.url} is not csv: its header names column(s) like JSON "
+                    f"({', '.join(map(repr, json_like[:3]))})",
+                    hint="nothing was applied; pass --format jsonl for JSON lines",
+                )
+            return table
         return pq.read_table(io.BytesIO(data))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
         message = str(exc)
