@@ -272,3 +272,18 @@ def test_a_prefix_without_slash_does_not_load_its_siblings(
     assert code == 0, err
     assert '"objects":["app/1.jsonl"]' in out
     assert rows(db, "SELECT id FROM events") == [(1,)]
+
+
+def test_an_empty_or_mistyped_prefix_is_a_warning(s3: S3Bucket, tmp_path: Path, cli: Cli) -> None:
+    db = tmp_path / "w.duckdb"
+    s3.put("logs/1.jsonl", jsonl([{"id": 1}]))
+    code, out, err = _load(cli, s3.url("lgos/"), db, "jsonl")
+    assert code == 0, err
+    assert f'"warnings":["no objects under s3://{s3.bucket}/lgos/' in out
+    s3.put("done/_SUCCESS", b"")
+    code, out, err = _load(cli, s3.url("done/"), db, "jsonl")
+    assert code == 0 and f"no objects under s3://{s3.bucket}/done/" in out
+    code, out, err = _load(cli, s3.url("logs/"), db, "jsonl")
+    assert code == 0 and '"warnings":[]' in out
+    code, out, err = _load(cli, s3.url("logs/"), db, "jsonl")  # up to date: no warning
+    assert code == 0 and '"status":"up_to_date"' in out and '"warnings":[]' in out

@@ -60,6 +60,13 @@ class Classified:
     applied: list[FileObject] = field(default_factory=list)
     changed: list[tuple[FileObject, AppliedObject]] = field(default_factory=list)
 
+    def empty_warning(self, source: str) -> str | None:
+        """The warning for a listing that found no data object at all (a mistyped or empty
+        SOURCE would otherwise look like "up to date"), or None."""
+        if self.new or self.applied or self.changed:
+            return None
+        return f"no objects under {source} (is the location right?)"
+
 
 def select_rows(stream: str) -> exp.Select:
     """The stream's ledger rows, newest applied first."""

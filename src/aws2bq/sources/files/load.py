@@ -118,6 +118,8 @@ class FilesLoadReport:
     columns: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     transport: dict[str, Any] = field(default_factory=dict)
+    #: What the user should see although the load succeeded (e.g. no object under SOURCE).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def warehouse_location(self) -> str:
@@ -142,6 +144,7 @@ class FilesLoadReport:
             "columns": self.columns,
             "seconds": round(self.seconds, 3),
             "transport": self.transport,
+            "warnings": self.warnings,
         }
 
 
@@ -323,6 +326,9 @@ def load_files(
             for o, b in found.classified.changed
         ]
         if not found.classified.new:
+            if empty := found.classified.empty_warning(found.location.url):
+                report.warnings.append(empty)
+                progress.event(empty, table=request.table)
             report.status = "up_to_date"
             progress.event("no new object: nothing to do", table=request.table)
             report.schema_version = found.history.schema.version if found.history.schema else 0
