@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from aws2bq.core.progress import NullProgress
@@ -287,3 +288,19 @@ def test_an_empty_or_mistyped_prefix_is_a_warning(s3: S3Bucket, tmp_path: Path, 
     assert code == 0 and '"warnings":[]' in out
     code, out, err = _load(cli, s3.url("logs/"), db, "jsonl")  # up to date: no warning
     assert code == 0 and '"status":"up_to_date"' in out and '"warnings":[]' in out
+
+
+def test_a_ledger_row_without_recorded_mode_still_keeps_the_mode(
+    s3: S3Bucket, tmp_path: Path, cli: Cli
+) -> None:
+    db = tmp_path / "w.duckdb"
+    s3.put("o/1.jsonl", jsonl([{"order_id": 1}]))
+    code, _, err = _load(cli, s3.url("o/"), db, "jsonl", "--mode", "merge", "--key", "order_id")
+    assert code == 0, err
+    con = duckdb.connect(str(db))  # a row written before changes_json held mode and keys
+    con.execute("UPDATE _aws2bq_ledger SET changes_json = "
+                "json_object('objects', json_extract(changes_json, '$.objects'))")  # fmt: skip
+    con.close()
+    s3.put("o/2.jsonl", jsonl([{"order_id": 1}]))
+    code, _, err = _load(cli, s3.url("o/"), db, "jsonl")
+    assert code == 2 and "was loaded with --mode merge --key order_id" in err

@@ -76,6 +76,7 @@ def select_rows(stream: str) -> exp.Select:
             col("export_id", quoted=True),
             col("schema_json", quoted=True),
             col("changes_json", quoted=True),
+            col("mode", quoted=True),
         )
         .from_(ledger_table())
         .where(exp.EQ(this=col("stream", quoted=True), expression=exp.Literal.string(stream)))
@@ -88,14 +89,17 @@ def read_history(wh: Warehouse, stream: str) -> FilesHistory:
     history = FilesHistory()
     if not wh.table_exists(TableRef(LEDGER_TABLE)):
         return history
-    for export_id, schema_json, changes_json in wh.query(select_rows(stream)):
+    for export_id, schema_json, changes_json, mode in wh.query(select_rows(stream)):
         history.loads += 1
         if history.schema is None:
             history.schema = TableSchema.from_dict(json.loads(schema_json))
         changes: dict[str, Any] = json.loads(changes_json or "{}")
-        if history.mode is None and changes.get("mode"):
-            history.mode = str(changes["mode"])
-            history.keys = tuple(str(k) for k in changes.get("keys", ()))
+        if history.mode is None and (changes.get("mode") or mode):
+            # Rows written before changes_json recorded mode and keys: the ledger's mode
+            # column and the schema's keys say the same.
+            history.mode = str(changes.get("mode") or mode)
+            keys = changes.get("keys", history.schema.keys)
+            history.keys = tuple(str(k) for k in keys)
         for obj in changes.get("objects", []):
             key = str(obj.get("url") or obj["key"])
             history.objects.setdefault(
