@@ -203,3 +203,9 @@ def test_csv_keeps_leading_zeros_and_only_empty_fields_are_null() -> None:
 def test_content_of_another_format_is_refused(fmt: Format, data: bytes, message: str) -> None:
     with pytest.raises(ExportError, match=rf"s3://b/x is not {fmt}.*{message}"):
         parse(data, fmt, _obj())
+
+
+def test_a_long_number_beside_undecodable_text_is_still_exact() -> None:
+    data = b'{"n": 1.5, "s": "\xff"}\n{"n": 12345678901234567890}\n'
+    column = parse(data, Format.JSONL, _obj()).column("n")
+    assert [str(v) for v in column.to_pylist()] == ["1.5", "12345678901234567890.0"]

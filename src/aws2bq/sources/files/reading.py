@@ -171,8 +171,10 @@ def _exact_json_numbers(table: pa.Table, data: bytes) -> pa.Table:
     floats = _floats(table, data)
     if not floats:
         return table
+    # Only the numbers are wanted: text pyarrow took but Python's json refuses (invalid
+    # UTF-8 in a string) is replaced, not an error.
     records = [
-        json.loads(line, parse_float=str, parse_int=str)
+        json.loads(line.decode("utf-8", "replace"), parse_float=str, parse_int=str)
         for line in data.splitlines()
         if line.strip()
     ]
@@ -287,7 +289,7 @@ def parse(data: bytes, fmt: Format, obj: FileObject) -> pa.Table:
                 )
             return table
         return pq.read_table(io.BytesIO(data))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
+    except (ValueError, pa.ArrowNotImplementedError, OSError) as exc:  # ArrowInvalid, json
         message = str(exc)
         where = bad_rows.where or _where(message, fmt)
         raise ExportError(
