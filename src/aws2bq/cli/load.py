@@ -259,6 +259,8 @@ def files(
         return
     for changed in report.changed:
         typer.secho(f"warning: {changed['key']} changed after it was applied: skipped", err=True)
+    for warning in report.warnings:
+        typer.secho(f"warning: {warning}", err=True)
     if report.status == "up_to_date":
         typer.echo(f"no new object under {source}: {table!r} is up to date")
         return

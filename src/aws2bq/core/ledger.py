@@ -225,12 +225,13 @@ def insert_entry(entry: LedgerEntry, caps: Capabilities, dataset: str | None = N
 
 def select_history(stream: str, dataset: str | None = None, *, changes: bool = False) -> exp.Select:
     """Applied exports of one stream, newest export first: ``export_id``, ``exported_at``,
-    ``schema_json``, ``rows_after``, ``applied_at`` (then ``changes_json`` with ``changes``:
-    what a source recorded of the export, e.g. the objects a files load applied)."""
+    ``schema_json``, ``rows_after``, ``applied_at`` (then ``changes_json`` and ``mode`` with
+    ``changes``: what a source recorded of the export, e.g. the objects a files load applied,
+    and the mode it was applied in)."""
     col = exp.column
     names = ["export_id", "exported_at", "schema_json", "rows_after", "applied_at"]
     if changes:
-        names.append("changes_json")
+        names += ["changes_json", "mode"]
     return (
         exp.select(*(col(n, quoted=True) for n in names))
         .from_(ledger_table(dataset))

@@ -72,6 +72,8 @@ class Applied:
     #: The ledger row's ``changes_json`` (read with ``ledger_history(..., changes=True)``;
     #: else empty): what the source recorded, e.g. the objects of a files load.
     changes: Mapping[str, Any] = field(default_factory=dict)
+    #: The ledger row's apply mode (read with ``changes=True``; else None).
+    mode: str | None = None
 
 
 def _utc(value: datetime) -> datetime:
@@ -96,6 +98,7 @@ def ledger_history(
                 TableSchema.from_dict(json.loads(schema_json)),
                 _utc(applied_at) if applied_at is not None else None,
                 recorded if isinstance(recorded, dict) else {},
+                str(row[6]) if changes and row[6] else None,
             )
         )
     return out

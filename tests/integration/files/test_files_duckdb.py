@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from aws2bq.core.progress import NullProgress
@@ -201,3 +202,105 @@ def test_columns_widen_across_loads_by_the_shared_rule(
     assert '"v":"JSON"' in out and '"flag":"STRING"' in out and '"schema_version":2' in out
     got = rows(db, "SELECT id, CAST(v AS VARCHAR), flag, day FROM events ORDER BY id")
     assert got == [(1, "1", "true", "2024-01-31"), (2, "1.5", "maybe", "soon")]
+
+
+def test_a_later_load_with_another_mode_or_key_is_refused(
+    s3: S3Bucket, tmp_path: Path, cli: Cli
+) -> None:
+    db = tmp_path / "w.duckdb"
+    s3.put("k/1.jsonl", jsonl([{"order_id": 1, "s": "a"}]))
+    code, _, err = _load(cli, s3.url("k/"), db, "jsonl", "--mode", "merge", "--key", "order_id")
+    assert code == 0, err
+    assert rows(db, "SELECT json_extract_string(changes_json, '$.mode'), "
+                    "CAST(json_extract(changes_json, '$.keys') AS VARCHAR) FROM _aws2bq_ledger"
+                ) == [("merge", '["order_id"]')]  # fmt: skip
+    before = snapshot(db)
+    s3.put("k/2.jsonl", jsonl([{"order_id": 1, "s": "b"}]))
+    code, _, err = _load(cli, s3.url("k/"), db, "jsonl")
+    assert code == 2
+    assert "'events' was loaded with --mode merge --key order_id" in err
+    assert "pass --mode merge --key order_id" in err
+    code, _, err = _load(cli, s3.url("k/"), db, "jsonl", "--mode", "merge", "--key", "s")
+    assert code == 2 and "merged by order_id" in err and "--key s" in err
+    assert snapshot(db) == before
+    code, _, err = _load(cli, s3.url("k/"), db, "jsonl", "--mode", "merge")
+    assert code == 0, err
+    assert rows(db, "SELECT order_id, s FROM events") == [(1, "b")]
+
+
+def test_integers_beyond_int64_land_exactly(s3: S3Bucket, tmp_path: Path, cli: Cli) -> None:
+    db = tmp_path / "w.duckdb"
+    s3.put("big/1.jsonl", b'{"n": 18446744073709551615}\n{"n": 1}\n')
+    s3.put("big/2.jsonl", b'{"n": 12345678901234567890123}\n')
+    code, _, err = _load(cli, s3.url("big/"), db, "jsonl")
+    assert code == 0, err
+    got = [str(n) for (n,) in rows(db, "SELECT n FROM events ORDER BY n")]
+    assert got == [
+        "1.000000000",
+        "18446744073709551615.000000000",
+        "12345678901234567890123.000000000",
+    ]  # NUMERIC: scale 9, every digit kept
+    types = dict(rows(db, "SELECT column_name, data_type FROM information_schema.columns "
+                          "WHERE table_name = 'events'"))  # fmt: skip
+    assert types["n"].startswith("DECIMAL")
+
+
+def test_local_files_are_identified_by_their_absolute_path(tmp_path: Path, cli: Cli) -> None:
+    db = tmp_path / "w.duckdb"
+    days = tmp_path / "days"
+    for day, body in [("d1", [{"id": 1}]), ("d2", [{"id": 2}]), ("d3", [{"id": 1}])]:
+        (days / day).mkdir(parents=True)
+        (days / day / "part-0.jsonl").write_bytes(jsonl(body))
+    for day in ("d1", "d2", "d3"):  # same relative name; d3 holds d1's bytes
+        code, out, err = _load(cli, str(days / day), db, "jsonl")
+        assert code == 0, err
+        assert '"status":"applied"' in out
+    assert rows(db, "SELECT id FROM events ORDER BY id") == [(1,), (1,), (2,)]
+    before = snapshot(db)
+    code, out, err = _load(cli, str(days), db, "jsonl")  # the parent: nothing new
+    assert code == 0, err
+    assert '"status":"up_to_date"' in out and '"already_applied":3' in out
+    assert snapshot(db) == before
+
+
+def test_a_prefix_without_slash_does_not_load_its_siblings(
+    s3: S3Bucket, tmp_path: Path, cli: Cli
+) -> None:
+    db = tmp_path / "w.duckdb"
+    s3.put("app/1.jsonl", jsonl([{"id": 1}]))
+    s3.put("app-archive/1.jsonl", jsonl([{"id": 99}]))
+    code, out, err = _load(cli, s3.url("app"), db, "jsonl")
+    assert code == 0, err
+    assert '"objects":["app/1.jsonl"]' in out
+    assert rows(db, "SELECT id FROM events") == [(1,)]
+
+
+def test_an_empty_or_mistyped_prefix_is_a_warning(s3: S3Bucket, tmp_path: Path, cli: Cli) -> None:
+    db = tmp_path / "w.duckdb"
+    s3.put("logs/1.jsonl", jsonl([{"id": 1}]))
+    code, out, err = _load(cli, s3.url("lgos/"), db, "jsonl")
+    assert code == 0, err
+    assert f'"warnings":["no objects under s3://{s3.bucket}/lgos/' in out
+    s3.put("done/_SUCCESS", b"")
+    code, out, err = _load(cli, s3.url("done/"), db, "jsonl")
+    assert code == 0 and f"no objects under s3://{s3.bucket}/done/" in out
+    code, out, err = _load(cli, s3.url("logs/"), db, "jsonl")
+    assert code == 0 and '"warnings":[]' in out
+    code, out, err = _load(cli, s3.url("logs/"), db, "jsonl")  # up to date: no warning
+    assert code == 0 and '"status":"up_to_date"' in out and '"warnings":[]' in out
+
+
+def test_a_ledger_row_without_recorded_mode_still_keeps_the_mode(
+    s3: S3Bucket, tmp_path: Path, cli: Cli
+) -> None:
+    db = tmp_path / "w.duckdb"
+    s3.put("o/1.jsonl", jsonl([{"order_id": 1}]))
+    code, _, err = _load(cli, s3.url("o/"), db, "jsonl", "--mode", "merge", "--key", "order_id")
+    assert code == 0, err
+    con = duckdb.connect(str(db))  # a row written before changes_json held mode and keys
+    con.execute("UPDATE _aws2bq_ledger SET changes_json = "
+                "json_object('objects', json_extract(changes_json, '$.objects'))")  # fmt: skip
+    con.close()
+    s3.put("o/2.jsonl", jsonl([{"order_id": 1}]))
+    code, _, err = _load(cli, s3.url("o/"), db, "jsonl")
+    assert code == 2 and "was loaded with --mode merge --key order_id" in err

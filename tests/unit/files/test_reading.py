@@ -74,6 +74,15 @@ def test_markers_and_folders_are_skipped() -> None:
     assert not skipped("logs/part-0.json.gz")
 
 
+def test_objects_in_hidden_or_temporary_folders_are_skipped(tmp_path: Path) -> None:
+    assert skipped("_temporary/0/part-0.parquet") and skipped("a/.spark-staging/p.parquet")
+    (tmp_path / "_temporary" / "0").mkdir(parents=True)
+    (tmp_path / "_temporary" / "0" / "part-0.jsonl").write_bytes(b'{"a": 1}\n')
+    (tmp_path / "day=1").mkdir()
+    (tmp_path / "day=1" / "part-0.jsonl").write_bytes(b'{"a": 1}\n')
+    assert [o.key for o in list_objects(open_location(str(tmp_path)))] == ["day=1/part-0.jsonl"]
+
+
 def test_local_listing_and_a_file_changed_after_listing(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "a.jsonl").write_bytes(b'{"a": 1}\n')
@@ -114,3 +123,89 @@ def test_a_column_named_twice_is_refused(tmp_path: Path) -> None:
     [obj] = list_objects(location)
     with pytest.raises(ExportError, match=r"names column\(s\) 'id' more than once"):
         read_object(location.store, obj, Format.CSV)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "data"),
+    [
+        (Format.JSONL, b'{"Name": "a", "name": "b"}\n'),
+        (Format.CSV, b"Name,name\na,b\n"),
+    ],
+)
+def test_columns_differing_only_in_case_are_refused_not_lost(
+    tmp_path: Path, fmt: Format, data: bytes
+) -> None:
+    (tmp_path / "a.data").write_bytes(data)
+    location = open_location(str(tmp_path))
+    [obj] = list_objects(location)
+    with pytest.raises(ExportError, match=r"differ only in case: 'Name' and 'name'"):
+        read_object(location.store, obj, fmt)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "data"),
+    [
+        (Format.JSONL, b'{"n": 18446744073709551615}\n{"n": 1}\n{"n": 12345678901234567890123}\n'),
+        (Format.CSV, b"n\n18446744073709551615\n1\n12345678901234567890123\n"),
+    ],
+)
+def test_integers_beyond_int64_are_read_exactly(fmt: Format, data: bytes) -> None:
+    column = parse(data, fmt, _obj()).column("n")
+    assert pa.types.is_decimal(column.type)
+    assert [str(v) for v in column.to_pylist()] == [
+        "18446744073709551615", "1", "12345678901234567890123",
+    ]  # fmt: skip
+
+
+def test_long_decimals_are_exact_and_short_doubles_stay_doubles() -> None:
+    data = b'{"x": 0.12345678901234567, "y": 1.5}\n{"x": 2, "y": 2}\n'
+    table = parse(data, Format.JSONL, _obj())
+    assert [str(v) for v in table.column("x").to_pylist()] == [
+        "0.12345678901234567", "2.00000000000000000",
+    ]  # fmt: skip
+    assert table.column("y").type == pa.float64()
+
+
+@pytest.mark.parametrize(
+    ("source", "prefix", "url"),
+    [
+        ("s3://logs/app", "app/", "s3://logs/app/"),
+        ("s3://logs/app/", "app/", "s3://logs/app/"),
+        ("s3://logs", "", "s3://logs/"),
+    ],
+)
+def test_an_s3_source_is_a_folder(
+    source: str, prefix: str, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "us-east-1")  # a client is made, never called
+    location = open_location(source)
+    assert (location.prefix, location.url) == (prefix, url)
+
+
+def test_csv_keeps_leading_zeros_and_only_empty_fields_are_null() -> None:
+    data = b"zip,id,word,n\n02139,1,NA,1.5\n00123,2,null,\n,3,,2\n"
+    table = parse(data, Format.CSV, _obj())
+    assert table.column("zip").to_pylist() == ["02139", "00123", ""]
+    assert table.column("id").type == pa.int64()
+    assert table.column("word").to_pylist() == ["NA", "null", ""]
+    assert table.column("n").to_pylist() == [1.5, None, 2.0]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "data", "message"),
+    [
+        (Format.CSV, b'{"id": 4, "v": "x"}\n{"id": 5, "v": "y"}\n', "evidently jsonl"),
+        (Format.CSV, b'id,{"a"\n1,2\n', "header names column"),
+        (Format.JSONL, b"PAR1\x15\x04", "evidently parquet"),
+    ],
+)
+def test_content_of_another_format_is_refused(fmt: Format, data: bytes, message: str) -> None:
+    with pytest.raises(ExportError, match=rf"s3://b/x is not {fmt}.*{message}"):
+        parse(data, fmt, _obj())
+
+
+def test_a_long_number_beside_undecodable_text_is_still_exact() -> None:
+    data = b'{"n": 1.5, "s": "\xff"}\n{"n": 12345678901234567890}\n'
+    column = parse(data, Format.JSONL, _obj()).column("n")
+    assert [str(v) for v in column.to_pylist()] == ["1.5", "12345678901234567890.0"]

@@ -10,6 +10,7 @@ Normalising one object (vectorized, no per-row Python):
 
 - integers → INT64 (``uint64`` → exact number text); floats → FLOAT64;
 - decimals → exact number text, typed by its digits (NUMERIC / BIGNUMERIC / exact text);
+  JSON / CSV numbers a double would round are read as decimals first (:func:`exact_numbers`);
 - nested values (objects, arrays, maps) → their JSON text, typed JSON;
 - timestamps → microseconds (with a zone: UTC instants; without: wall clocks);
 - dictionary columns decoded; anything else (durations …) → its text.
@@ -23,6 +24,7 @@ the shared rule (:func:`aws2bq.core.change_apply.evolve_schema`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 
@@ -270,3 +272,55 @@ def key_problems(table: pa.Table, keys: Sequence[str]) -> str | None:
         example = {k: twice.column(k)[0].as_py() for k in keys}
         return f"{twice.num_rows} key(s) appear more than once, e.g. {example}"
     return None
+
+
+def case_clashes(names: Sequence[str]) -> list[str]:
+    """Column names that differ only in case (``Name`` and ``name``), each clash as
+    ``'Name' and 'name'``. Both warehouses compare column names ignoring case (DuckDB:
+    https://duckdb.org/docs/sql/dialect/keywords_and_identifiers; BigQuery:
+    https://cloud.google.com/bigquery/docs/schemas#column_names), so such columns cannot
+    both be kept."""
+    by_folded: dict[str, list[str]] = {}
+    for name in names:
+        by_folded.setdefault(name.casefold(), []).append(name)
+    return [" and ".join(map(repr, same)) for same in by_folded.values() if len(same) > 1]
+
+
+#: A JSON / CSV number written without an exponent: its digits can be counted exactly.
+_PLAIN_NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
+#: Digits a double holds exactly: integers up to 2**53, 15 significant decimal digits.
+_EXACT_DIGITS = 15
+#: NUMERIC holds 38 digits (decimal128), BIGNUMERIC 76 (decimal256).
+_DECIMAL_DIGITS = ((38, pa.decimal128), (76, pa.decimal256))
+#: A number with more digits than a double holds exactly, in the bytes of an object
+#: (the cheap test before reading the text of the number columns).
+LONG_NUMBER = re.compile(rb"[0-9.]{16,}")
+
+
+def exact_numbers(text: pa.Array | pa.ChunkedArray) -> pa.Array | None:
+    """The numbers of a column parsed as doubles, from their text, exactly: a decimal array
+    (precision and scale from the digits, read as NUMERIC / BIGNUMERIC) when a value is an
+    integer beyond 2**53 or has more than 15 significant digits, the text itself when such
+    values have no decimal type (an exponent, more than 76 digits), or None when the doubles
+    are exact (the column stays FLOAT64). Vectorized (pyarrow.compute)."""
+    text = pc.utf8_trim_whitespace(text)
+    valid = pc.drop_null(text)
+    if len(valid) == 0:
+        return None
+    if not pc.all(pc.match_substring_regex(valid, _PLAIN_NUMBER)).as_py():
+        return None if not _has_long(valid) else text
+    parts = pc.extract_regex(valid, r"^-?0*(?P<whole>[0-9]*)\.?(?P<fraction>[0-9]*)$")
+    whole = pc.utf8_length(pc.struct_field(parts, "whole"))
+    fraction = pc.utf8_length(pc.struct_field(parts, "fraction"))
+    if not pc.any(pc.greater(pc.add(whole, fraction), _EXACT_DIGITS)).as_py():
+        return None
+    scale = int(pc.max(fraction).as_py() or 0)
+    precision = max(int(pc.max(whole).as_py() or 0) + scale, 1)
+    for most, decimal in _DECIMAL_DIGITS:
+        if precision <= most:
+            return pc.cast(text, decimal(precision, scale))
+    return text
+
+
+def _has_long(valid: pa.Array | pa.ChunkedArray) -> bool:
+    return bool(pc.any(pc.match_substring_regex(valid, r"[0-9]{16,}")).as_py())

@@ -33,7 +33,8 @@ class FilesStream(BaseModel):
     name: str = Field(description="The stream name (the key under [streams]).")
     source: str = Field(
         description="s3://bucket/prefix/ (or a local folder) holding the objects; every "
-        "object under it is loaded once (names starting with _ or . are skipped)."
+        "object under it is loaded once (a prefix is a folder: a missing trailing / is added; "
+        "objects under a name starting with _ or . are skipped)."
     )
     format: Literal["jsonl", "csv", "parquet"] = Field(
         description="The objects' format: jsonl, csv (with a header row) or parquet; each "
@@ -45,7 +46,8 @@ class FilesStream(BaseModel):
     mode: Literal["append", "merge"] = Field(
         "append",
         description='"append": insert the new objects\' rows; "merge": upsert them by `keys` '
-        "(the later object wins; nothing is deleted).",
+        "(the later object wins; nothing is deleted). A table keeps the mode and keys of "
+        "its first load.",
     )
     keys: list[str] = Field(
         default_factory=list, description="Key columns of merge mode (required there)."

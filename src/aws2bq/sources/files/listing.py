@@ -1,9 +1,12 @@
 """Discover the data objects under an S3 prefix or in a local folder, with ETag and size.
 
-``s3://bucket/prefix/`` is listed with ``ListObjectsV2`` (every page); a local folder is
-walked (symlinked folders are not followed). Objects whose file name starts with ``_`` or
-``.`` are skipped: the markers and checksums Hadoop, Spark and Glue write next to data
-(``_SUCCESS``, ``_committed_…``, ``.part-0.crc``), as Athena skips them
+``s3://bucket/prefix/`` is listed with ``ListObjectsV2`` (every page; the prefix is taken
+as a folder, a ``/`` added when missing, as S3 prefixes otherwise match
+``s3://bucket/prefix-archive/`` too); a local folder is
+walked (symlinked folders are not followed). Objects whose file name, or a folder
+below SOURCE, starts with ``_`` or ``.`` are skipped: the markers, checksums and unfinished
+attempts Hadoop, Spark and Glue write next to data (``_SUCCESS``, ``_committed_…``,
+``.part-0.crc``, ``_temporary/0/part-0.parquet``), as Athena skips them
 (https://docs.aws.amazon.com/athena/latest/ug/tables-location-format.html). "Folder" keys
 ending in ``/`` are skipped too.
 
@@ -35,12 +38,15 @@ class FileObject:
     etag: str
     size: int
     last_modified: datetime
-    #: ``s3://bucket/key`` or the local path (for messages).
+    #: ``s3://bucket/key`` or the local file's absolute path: the object's identity in the
+    #: ledger (a key relative to SOURCE would make ``days/d1/part-0`` and ``days/d2/part-0``
+    #: the same object, and loading ``days`` would see both as new).
     url: str
 
     def identity(self) -> dict[str, Any]:
         """What the ledger records for the object (see :mod:`.ledger`)."""
         return {
+            "url": self.url,
             "key": self.key,
             "etag": self.etag,
             "size": self.size,
@@ -59,9 +65,10 @@ class FilesLocation:
 
 
 def skipped(key: str) -> bool:
-    """Whether ``key`` is a marker / checksum / folder key rather than data (module doc)."""
-    name = key.rsplit("/", 1)[-1]
-    return not name or name.startswith(("_", "."))
+    """Whether ``key`` (relative to SOURCE) is a marker / checksum / folder key, or lies in
+    a hidden or temporary folder, rather than data (module doc)."""
+    parts = key.split("/")
+    return not parts[-1] or any(p.startswith(("_", ".")) for p in parts)
 
 
 def open_location(source: str, aws: AwsTarget | None = None) -> FilesLocation:
@@ -71,13 +78,18 @@ def open_location(source: str, aws: AwsTarget | None = None) -> FilesLocation:
         if not bucket:
             raise ConfigError(f"{source!r} names no bucket", hint="use s3://bucket/prefix/")
         store = S3Store(bucket, aws=aws)
-        return FilesLocation(store, prefix.lstrip("/"), f"s3://{bucket}/{prefix.lstrip('/')}")
+        # SOURCE is a folder: s3://logs/app must not also list s3://logs/app-archive/….
+        prefix = prefix.lstrip("/")
+        if prefix and not prefix.endswith("/"):
+            prefix += "/"
+        return FilesLocation(store, prefix, f"s3://{bucket}/{prefix}")
     path = Path(source).expanduser()
     if not path.is_dir():
         raise ConfigError(
             f"{source!r} is neither s3://bucket/prefix/ nor a local folder",
             hint="give the S3 prefix the files are under, or a local folder holding them",
         )
+    path = Path(os.path.abspath(path))  # files are identified by absolute path (FileObject)
     return FilesLocation(LocalStore(path), "", str(path))
 
 
@@ -97,7 +109,7 @@ def _list_s3(store: S3Store, prefix: str) -> list[FileObject]:
         for page in paginator.paginate(Bucket=store.bucket, Prefix=prefix):
             for obj in page.get("Contents", []):
                 key = str(obj["Key"])
-                if skipped(key):
+                if skipped(key.removeprefix(prefix)):  # only segments below SOURCE count
                     continue
                 when = obj["LastModified"]
                 out.append(

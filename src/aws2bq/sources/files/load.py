@@ -62,7 +62,13 @@ from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.runner.landing import land
 from aws2bq.sources.blobs import ExportFile, LocalStore
 from aws2bq.sources.files import arrow_types as at
-from aws2bq.sources.files.ledger import Classified, FilesHistory, classify, read_history
+from aws2bq.sources.files.ledger import (
+    Classified,
+    FilesHistory,
+    check_mode,
+    classify,
+    read_history,
+)
 from aws2bq.sources.files.listing import FileObject, FilesLocation, list_objects, open_location
 from aws2bq.sources.files.options import FilesMode, Format, OnChanged, table_problem
 from aws2bq.sources.files.reading import read_object
@@ -114,6 +120,8 @@ class FilesLoadReport:
     columns: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     transport: dict[str, Any] = field(default_factory=dict)
+    #: What the user should see although the load succeeded (e.g. no object under SOURCE).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def warehouse_location(self) -> str:
@@ -138,6 +146,7 @@ class FilesLoadReport:
             "columns": self.columns,
             "seconds": round(self.seconds, 3),
             "transport": self.transport,
+            "warnings": self.warnings,
         }
 
 
@@ -163,7 +172,7 @@ class Batch:
     @property
     def export_id(self) -> str:
         """A deterministic id of the batch: the same objects give the same id."""
-        text = "\n".join(f"{o.key}\t{o.etag}\t{o.size}" for o in self.objects)
+        text = "\n".join(f"{o.url}\t{o.etag}\t{o.size}" for o in self.objects)
         return "files-" + hashlib.sha256(text.encode()).hexdigest()[:24]
 
     @property
@@ -186,6 +195,7 @@ def discover(request: FilesLoadRequest, wh: Warehouse, progress: Progress) -> Di
     """List the objects and split them by the exactly-once rule (module docstring, step 1)."""
     location = open_location(request.source, request.aws)
     history = read_history(wh, request.stream_id)
+    check_mode(history, request.table, str(request.mode), request.keys)
     if request.mode is FilesMode.MERGE and not _keys(request, history):
         raise ConfigError(
             f"--mode merge into {request.table!r} needs the key column(s)",
@@ -252,6 +262,12 @@ def read_batch(request: FilesLoadRequest, discovered: Discovered, progress: Prog
             progress.advance("read", files=1, bytes=obj.size)
             crashpoint("download")
         families = at.unify(seen)
+        if clashes := at.case_clashes(list(families)):
+            raise ExportError(
+                f"{discovered.location.url}: the objects name columns that differ only in "
+                f"case: {'; '.join(clashes)}",
+                hint="nothing was applied; warehouses compare column names ignoring case",
+            )
         if at.OBJECT_SEQ in families:
             raise ExportError(
                 f"{discovered.location.url}: a column is named {at.OBJECT_SEQ!r}, which aws2bq "
@@ -312,6 +328,9 @@ def load_files(
             for o, b in found.classified.changed
         ]
         if not found.classified.new:
+            if empty := found.classified.empty_warning(found.location.url):
+                report.warnings.append(empty)
+                progress.event(empty, table=request.table)
             report.status = "up_to_date"
             progress.event("no new object: nothing to do", table=request.table)
             report.schema_version = found.history.schema.version if found.history.schema else 0
@@ -412,7 +431,7 @@ def apply_batch(
             mode=Mode.MERGE,
             schema=schema,
             previous=previous,
-            entry=_entry(request, found, batch, schema, exported_at),
+            entry=_entry(request, found, batch, schema, exported_at, keys),
         )
         kind = Rows.CHANGES if request.mode is FilesMode.MERGE else Rows.NEW
         steps = apply_steps(wh, target, rows, kind)
@@ -470,8 +489,10 @@ def _entry(
     batch: Batch,
     schema: TableSchema,
     exported_at: datetime,
+    keys: Sequence[str],
 ) -> LedgerEntry:
-    """The batch's ledger row: every object applied, with its ETag, size and rows."""
+    """The batch's ledger row: every object applied (its location, ETag, size and rows), and
+    the mode and keys the table is loaded with (a later load must use the same)."""
     return LedgerEntry(
         stream=request.stream_id,
         source=SOURCE,
@@ -489,6 +510,8 @@ def _entry(
         changes={
             "table": request.table,
             "format": str(request.format),
+            "mode": str(request.mode),
+            "keys": list(keys),
             "objects": [
                 {**o.identity(), "rows": batch.rows_per_object[o.key]} for o in batch.objects
             ],

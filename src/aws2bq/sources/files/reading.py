@@ -4,6 +4,8 @@ Verification, each failure an ``ExportError`` naming the object (nothing is appl
 
 - the object vanished between listing and reading, or changed (S3: the read is conditional
   on the listed ETag, ``IfMatch``; local: the bytes' MD5 and size are compared);
+- content evidently of another format than ``--format`` (Parquet's ``PAR1`` read as text,
+  JSON read as CSV) is refused naming the format to pass;
 - gzip is detected by its magic bytes (``1f 8b``, RFC 1952 §2.3.1), not by the suffix; a
   truncated or corrupt stream is refused;
 - an undecodable JSON line, a malformed CSV row (a row with another number of fields than the
@@ -21,18 +23,21 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import json
 import re
 import zlib
+from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
 from aws2bq.errors import ConfigError, ExportError, TransientError
 from aws2bq.sources.blobs import LocalStore, S3Store, open_regular
-from aws2bq.sources.files.arrow_types import typed_times
+from aws2bq.sources.files.arrow_types import LONG_NUMBER, case_clashes, exact_numbers, typed_times
 from aws2bq.sources.files.listing import FileObject
 from aws2bq.sources.files.options import Format
 
@@ -138,7 +143,49 @@ def _read_json(data: bytes, block: int) -> pa.Table:
         names = table.column_names  # the explicit schema's fields would come first
         table = pajson.read_json(io.BytesIO(data), read_options=read, parse_options=options)
         table = table.select(names)
-    return typed_times(table)
+    return typed_times(_exact_json_numbers(table, data))
+
+
+def _floats(table: pa.Table, data: bytes) -> list[str]:
+    """The columns parsed as doubles, when the object holds a number a double may round."""
+    if LONG_NUMBER.search(data) is None:
+        return []
+    return [f.name for f in table.schema if pa.types.is_floating(f.type)]
+
+
+def _with_exact(table: pa.Table, texts: dict[str, pa.Array | pa.ChunkedArray]) -> pa.Table:
+    """``table`` with each double column whose text holds more digits than a double keeps
+    replaced by the exact numbers (:func:`.arrow_types.exact_numbers`)."""
+    for name, text in texts.items():
+        exact = exact_numbers(text)
+        if exact is not None:
+            table = table.set_column(table.column_names.index(name), name, exact)
+    return table
+
+
+def _exact_json_numbers(table: pa.Table, data: bytes) -> pa.Table:
+    """pyarrow.json parses every number beyond int64, and any with a fraction, as a double
+    (it cannot read a number as text), so 18446744073709551615 would be rounded: the
+    numbers of such columns are read again as text by the standard json module (only when
+    the bytes hold a number of 16+ characters)."""
+    floats = _floats(table, data)
+    if not floats:
+        return table
+    # Only the numbers are wanted: text pyarrow took but Python's json refuses (invalid
+    # UTF-8 in a string) is replaced, not an error.
+    records = [
+        json.loads(line.decode("utf-8", "replace"), parse_float=str, parse_int=str)
+        for line in data.splitlines()
+        if line.strip()
+    ]
+    if len(records) != table.num_rows:
+        return table
+    texts: dict[str, pa.Array | pa.ChunkedArray] = {}
+    for name in floats:
+        values = [r.get(name) if isinstance(r, dict) else None for r in records]
+        if all(v is None or isinstance(v, str) for v in values):
+            texts[name] = pa.array(values, pa.string())
+    return _with_exact(table, texts)
 
 
 class _BadRows:
@@ -155,23 +202,94 @@ class _BadRows:
         return "error"
 
 
+#: A CSV field that may be a number with a leading zero (``00123``, ``-02``): the cheap test
+#: on the bytes before the number columns' text is looked at.
+_LEADING_ZERO_FIELD = re.compile(rb'(?:^|[,\n"])-?0[0-9]')
+_LEADING_ZERO = r"^\s*-?0[0-9]"
+
+
+def _read_csv(data: bytes, block: int, bad_rows: _BadRows) -> pa.Table:
+    """CSV with a header row. Only an empty field is NULL (pyarrow's default also takes
+    ``NA``, ``null``, ``N/A`` … as NULL, losing such text) and a text column keeps its
+    empty fields as empty text. A number column is read again as text when pyarrow's
+    inference would lose something: a value with a leading zero (``00123``, a ZIP code,
+    an id) keeps the column text; numbers a double would round are typed by their digits
+    (:func:`_with_exact`)."""
+
+    def read(text_columns: Sequence[str] = ()) -> pa.Table:
+        return pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(block_size=block, use_threads=False),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=bad_rows.handle),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in text_columns},
+                null_values=[""],
+                strings_can_be_null=False,
+            ),
+        )
+
+    table = read()
+    floats = _floats(table, data)
+    zeros: list[str] = []
+    if _LEADING_ZERO_FIELD.search(data):
+        zeros = [
+            f.name
+            for f in table.schema
+            if pa.types.is_integer(f.type) or pa.types.is_floating(f.type)
+        ]
+    if not floats and not zeros:
+        return table
+    texts = read(list(dict.fromkeys([*zeros, *floats])))
+    for name in zeros:
+        text = texts.column(name)
+        if pc.any(pc.match_substring_regex(text, _LEADING_ZERO)).as_py():
+            table = table.set_column(table.column_names.index(name), name, text)
+    exact = [name for name in floats if pa.types.is_floating(table.schema.field(name).type)]
+    return _with_exact(table, {name: texts.column(name) for name in exact})
+
+
+PARQUET_MAGIC = b"PAR1"  # a Parquet file's first 4 bytes (the format's specification)
+
+
+def _other_format(data: bytes, fmt: Format) -> str | None:
+    """The format ``data`` evidently is when it is not ``fmt`` (read as CSV, JSON lines
+    give columns named ``{"id": 4``: garbage, not an error), or None."""
+    if fmt is not Format.PARQUET and data.startswith(PARQUET_MAGIC):
+        return "parquet"
+    if fmt is Format.CSV:
+        header = data.lstrip()[:1]
+        if header in (b"{", b"["):
+            return "jsonl"
+    return None
+
+
 def parse(data: bytes, fmt: Format, obj: FileObject) -> pa.Table:
     """The object's rows as an Arrow table (columns as pyarrow infers them)."""
     if not data.strip() and fmt is not Format.PARQUET:
         return pa.table({})  # an empty log object: no rows, nothing to type
+    other = _other_format(data, fmt)
+    if other is not None:
+        raise ExportError(
+            f"object {obj.url} is not {fmt}: its content is evidently {other}",
+            hint=f"nothing was applied; pass --format {other} (or remove the object)",
+        )
     block = min(max(len(data) + 1, 1 << 20), _MAX_BLOCK)
     bad_rows = _BadRows()
     try:
         if fmt is Format.JSONL:
             return _read_json(data, block)
         if fmt is Format.CSV:
-            return pacsv.read_csv(
-                io.BytesIO(data),
-                read_options=pacsv.ReadOptions(block_size=block, use_threads=False),
-                parse_options=pacsv.ParseOptions(invalid_row_handler=bad_rows.handle),
-            )
+            table = _read_csv(data, block, bad_rows)
+            json_like = [n for n in table.column_names if n.lstrip().startswith(("{", "["))]
+            if json_like:
+                raise ExportError(
+                    f"object {obj.url} is not csv: its header names column(s) like JSON "
+                    f"({', '.join(map(repr, json_like[:3]))})",
+                    hint="nothing was applied; pass --format jsonl for JSON lines",
+                )
+            return table
         return pq.read_table(io.BytesIO(data))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
+    except (ValueError, pa.ArrowNotImplementedError, OSError) as exc:  # ArrowInvalid, json
         message = str(exc)
         where = bad_rows.where or _where(message, fmt)
         raise ExportError(
@@ -189,6 +307,13 @@ def read_object(store: S3Store | LocalStore, obj: FileObject, fmt: Format) -> pa
         raise ExportError(
             f"object {obj.url} names column(s) {', '.join(map(repr, twice))} more than once",
             hint="nothing was applied; give every column its own name (CSV: the header row)",
+        )
+    clashes = case_clashes(names)
+    if clashes:
+        raise ExportError(
+            f"object {obj.url} has columns whose names differ only in case: {'; '.join(clashes)}",
+            hint="nothing was applied; warehouses compare column names ignoring case: "
+            "rename one of each pair in the objects",
         )
     return table
 

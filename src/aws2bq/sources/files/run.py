@@ -68,6 +68,7 @@ def run_stream(
             f"object {changed['key']} changed after it was applied (ETag "
             f'{changed["applied_etag"]} → {changed["etag"]}): skipped (on_changed = "warn")'
         )
+    result.notes.extend(report.warnings)
     if report.status == "up_to_date":
         result.notes.append("no new object")
         return
