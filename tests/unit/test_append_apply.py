@@ -8,9 +8,10 @@ import duckdb
 import sqlglot.expressions as exp
 
 from aws2bq.core.append_apply import append_steps
-from aws2bq.core.capabilities import BIGQUERY, DUCKDB
 from aws2bq.core.ledger import LedgerEntry
 from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
+from aws2bq.warehouses.bigquery.dialect import BIGQUERY
+from aws2bq.warehouses.duckdb.dialect import DUCKDB
 
 T = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 S, INT = ColumnType(Kind.STRING), ColumnType(Kind.INT64)
