@@ -64,7 +64,7 @@ from aws2bq.sources.files.ledger import Classified, FilesHistory, classify, read
 from aws2bq.sources.files.listing import FileObject, FilesLocation, list_objects, open_location
 from aws2bq.sources.files.options import FilesMode, Format, OnChanged, table_problem
 from aws2bq.sources.files.reading import read_object
-from aws2bq.warehouses import DEFAULT_URL, connect, parse_url, resolved_location
+from aws2bq.warehouses import DEFAULT_URL, connect, parse_url, rds_queries, resolved_location
 from aws2bq.warehouses.base import RdsStaging, StagedRdsTable, TableRef, Warehouse
 
 SOURCE = "files"
@@ -414,7 +414,7 @@ def apply_batch(
             "_aws2bq_exported_at": exp.Literal.string(exported_at.isoformat()),
         }
         try:
-            typed = wh.rds_typed_select(staged, plan, system, Engine.POSTGRES)
+            typed = rds_queries.typed_select(wh, staged, plan, system, Engine.POSTGRES)
         except UnsupportedStorage as exc:
             raise ExportError(f"{where}: {exc}") from exc
         rows = _conformed_rows(typed, batch_schema, schema, seq_name, caps, where)
@@ -587,7 +587,7 @@ def _execute(
         finally:
             run_after(wh, [steps], progress)
     except ValueLossError as exc:
-        losses = wh.rds_losses(staged, plan, Engine.POSTGRES)
+        losses = rds_queries.losses(wh, staged, plan, Engine.POSTGRES)
         details = "; ".join(
             f"column {c!r}: {n} value(s) cannot be converted exactly, e.g. {e!r}"
             for c, n, e in losses
