@@ -47,7 +47,6 @@ from aws2bq.sources.dynamodb.incremental import IncrementalExport
 from aws2bq.sources.dynamodb.lines import first_unkeyed_record
 from aws2bq.warehouses.base import (
     DynamoDBIncrementalStaging,
-    DynamoDBStaging,
     TableRef,
     Warehouse,
 )
@@ -216,9 +215,7 @@ def load_incremental(
                 entry=entry,
                 soft_delete=request.soft_delete,
                 layout=request.layout,
-                widening=wh.dialect.dynamodb_widening()
-                if isinstance(wh, DynamoDBStaging)
-                else None,
+                widening=wh.dialect.dynamodb_widening(),
             )
             steps = apply_steps(
                 wh, target, changes_sql, Rows.CHANGES, prune=_prune(wh, changes_sql, target.schema)
