@@ -223,7 +223,9 @@ class Dialect(ABC):
 
 
 class Warehouse(ABC):
-    """A SQL warehouse that aws2bq can load into.
+    """A SQL warehouse that aws2bq can load into: I/O only (stage files through its abilities,
+    query, execute, transaction, table columns, drop staging); the SQL over what it staged is
+    its :attr:`dialect`'s.
 
     Every statement is a sqlglot expression; the warehouse renders it in
     ``capabilities.dialect`` (identifiers quoted) and runs it. Nothing else ever builds SQL
