@@ -88,8 +88,8 @@ class ValueLossError(WarehouseError):
 
     Raised at the warehouse boundary (the client's error translation) when a statement
     stopped at a loss guard of the typed SQL (:func:`aws2bq.core.rds_sql.loss_message`), so
-    the runner catches this type, finds the values (``rds_losses``) and reports them as a
-    :class:`TypeConversionError` naming the table and column.
+    the runner catches this type, finds the values (``warehouses.rds_queries.losses``) and
+    reports them as a :class:`TypeConversionError` naming the table and column.
     """
 
 

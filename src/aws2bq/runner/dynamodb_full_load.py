@@ -146,7 +146,7 @@ def _load(
             "_aws2bq_export_id": exp.Literal.string(export.export_id),
             "_aws2bq_exported_at": exp.Literal.string(export.exported_at.isoformat()),
         }
-        typed = wh.dynamodb_typed_select(staging, decision.schema, system_values)
+        typed = wh.dialect.dynamodb_typed_select(staging, decision.schema, system_values)
         unkeyed, places = dynamodb_finders(export.files, decision.schema.keys)
         check_keys(
             wh,
@@ -186,7 +186,7 @@ def _load(
             entry=entry,
             soft_delete=request.soft_delete,
             layout=request.layout,
-            widening=wh.dynamodb_widening(),
+            widening=wh.dialect.dynamodb_widening(),
         )
         steps = apply_steps(wh, target, typed, Rows.SNAPSHOT, snapshot_time=export.exported_at)
         t = time.monotonic()

@@ -47,7 +47,6 @@ from aws2bq.sources.dynamodb.incremental import IncrementalExport
 from aws2bq.sources.dynamodb.lines import first_unkeyed_record
 from aws2bq.warehouses.base import (
     DynamoDBIncrementalStaging,
-    DynamoDBStaging,
     TableRef,
     Warehouse,
 )
@@ -171,7 +170,7 @@ def load_incremental(
             schema_decision = decide_schema(
                 previous, stats, keys=keys, names=wh.capabilities.column_names
             )
-            changes_sql = wh.dynamodb_changes_select(staging, schema_decision.schema)
+            changes_sql = wh.dialect.dynamodb_changes_select(staging, schema_decision.schema)
             if wh.typed_staging_hours is not None:
                 # Wide tables: the typed change set in a table of its own first, so the apply
                 # script names columns instead of carrying every conversion (issue 12.12).
@@ -216,7 +215,7 @@ def load_incremental(
                 entry=entry,
                 soft_delete=request.soft_delete,
                 layout=request.layout,
-                widening=wh.dynamodb_widening() if isinstance(wh, DynamoDBStaging) else None,
+                widening=wh.dialect.dynamodb_widening(),
             )
             steps = apply_steps(
                 wh, target, changes_sql, Rows.CHANGES, prune=_prune(wh, changes_sql, target.schema)

@@ -69,7 +69,7 @@ from aws2bq.runner.key_checks import check_keys
 from aws2bq.runner.landing import land
 from aws2bq.sources.rds.export import RdsExport, RdsTable, read_export
 from aws2bq.sources.rds.names import table_name
-from aws2bq.warehouses import DEFAULT_URL, connect, parse_url, resolved_location
+from aws2bq.warehouses import DEFAULT_URL, connect, parse_url, rds_queries, resolved_location
 from aws2bq.warehouses.base import RawFile, RdsStaging, StagedRdsTable, TableRef, Warehouse
 
 
@@ -432,7 +432,7 @@ def _load_all_or_none(
 
 
 def _widen_to_fit(
-    wh: RdsStaging,
+    wh: Warehouse,
     staged: StagedRdsTable,
     plan: TablePlan,
     replan: Callable[[Mapping[str, ColumnType]], TablePlan],
@@ -455,7 +455,7 @@ def _widen_to_fit(
     for _ in range(3):  # ARRAY → JSON → exact text: at most two steps, then a check
         by_name = {p.column.name: p for p in plan.columns}
         changes: dict[str, ColumnType] = {}
-        for name, count, example in wh.rds_losses(staged, plan, engine):
+        for name, count, example in rds_queries.losses(wh, staged, plan, engine):
             column = by_name[name]
             wider = column.widening()
             if wider is None:
@@ -588,7 +588,7 @@ def _prepare(
         "_aws2bq_exported_at": exp.Literal.string(export.snapshot_time.isoformat()),
     }
     try:
-        typed = wh.rds_typed_select(staged, plan, system_values, export.engine)
+        typed = rds_queries.typed_select(wh, staged, plan, system_values, export.engine)
     except UnsupportedStorage as exc:
         raise ExportError(f"{where}: {exc}") from exc
     # A snapshot keyed for merge / history (or a replace given --key): one row per key.
@@ -652,7 +652,7 @@ def _execute(
 
     def explain_loss(exc: ValueLossError) -> None:
         for p in prepared:
-            losses = wh.rds_losses(p.staged, p.plan, export.engine)
+            losses = rds_queries.losses(wh, p.staged, p.plan, export.engine)
             if losses:
                 by_name = {c.name: c for c in p.schema.columns}
                 details = "; ".join(

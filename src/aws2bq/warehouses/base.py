@@ -3,14 +3,16 @@
 One small ABC per role (see docs/warehouse-interface.md):
 
 - :class:`Warehouse` — every warehouse: run sqlglot expressions, run a list of them in one
-  transaction, describe a table. Capabilities (data, not branches) say how SQL must be shaped.
+  transaction, describe a table. It does I/O only; the SQL over what it staged comes from
+  its :class:`Dialect` (``warehouse.dialect``).
+- :class:`Dialect` — a warehouse's dialect: its capabilities (data, not branches, say how SQL
+  must be shaped) and the SELECTs that type staged rows, as pure functions of the staged
+  handle, the schema or plan, and the dialect; no I/O.
 - :class:`DynamoDBStaging` — an optional ability: land the data files of a DynamoDB export into
-  a staging area of the warehouse, profile them in SQL, and give the SELECT that types them.
-
+  a staging area of the warehouse and profile them in SQL.
 - :class:`RdsStaging` — an optional ability: land the Parquet files of one table of an RDS
-  snapshot export, tell how each group of files stores each column, profile text-stored
-  numbers, and give the SELECT that types the rows (failing on any value it cannot convert
-  exactly).
+  snapshot export, tell how each group of files stores each column, and profile text-stored
+  numbers.
 - :class:`StagingBucket` — an optional ability: land an export's files in an object store
   the warehouse loads from (BigQuery: a GCS bucket, copied by the runner or by Storage
   Transfer Service), resumably, and delete them once applied. The runner picks the route by
@@ -44,11 +46,13 @@ from aws2bq.core.widening import Widening
 __all__ = [
     "Capabilities",
     "ColumnDescriptions",
+    "Dialect",
     "DynamoDBIncrementalStaging",
     "DynamoDBStaging",
     "Landing",
     "RawFile",
     "RdsStaging",
+    "Routine",
     "StagedExport",
     "StagedRdsTable",
     "StagingBucket",
@@ -146,8 +150,82 @@ class JobStats:
         }
 
 
+@dataclass(frozen=True)
+class Routine:
+    """A persistent function a dialect's SQL calls (BigQuery: a JavaScript UDF of the
+    destination dataset): ``name(arguments STRING…) RETURNS STRING``, made by
+    :meth:`Warehouse.ensure_routines` before a statement calling it runs."""
+
+    name: str
+    body: str
+    arguments: tuple[str, ...]
+    description: str
+
+
+class Dialect(ABC):
+    """The SQL a warehouse's dialect builds over what its stagers landed — pure, no I/O.
+
+    Reached as ``warehouse.dialect``. Every method is a function of a staged handle (private
+    to the warehouse that staged it), a schema or plan, and the dialect itself; the
+    warehouse runs the statements. A warehouse without an ability (say, no RDS staging)
+    never receives the corresponding handle.
+    """
+
+    capabilities: Capabilities
+
+    @abstractmethod
+    def dynamodb_typed_select(
+        self, staged: StagedExport, schema: TableSchema, system_values: Mapping[str, exp.Expression]
+    ) -> exp.Select:
+        """The SELECT producing one typed row per staged item, columns in ``schema`` order.
+
+        ``system_values`` gives the expression for each SYSTEM column by name
+        (``_aws2bq_export_id`` …); data/key columns come from the staged attributes.
+        """
+
+    @abstractmethod
+    def dynamodb_widening(self) -> Widening:
+        """How a widened column's old values are converted in this dialect, so that they
+        read as the typed SELECT of the new type would read them (issue 10.2)."""
+
+    @abstractmethod
+    def dynamodb_changes_select(self, staged: StagedExport, schema: TableSchema) -> exp.Select:
+        """The change set of deduplicated incremental records: the schema's non-SYSTEM
+        columns typed, then ``_aws2bq_op`` ('upsert' | 'delete') and ``_aws2bq_change_at``
+        (TIMESTAMPTZ from WriteTimestampMicros); one row per key."""
+
+    @abstractmethod
+    def rds_typed_select(
+        self,
+        staged: StagedRdsTable,
+        plan: TablePlan,
+        system_values: Mapping[str, exp.Expression],
+        engine: Engine,
+    ) -> exp.Query:
+        """The query producing one typed row per exported row, columns in schema order.
+
+        A statement reading it fails with :class:`~aws2bq.errors.ValueLossError` on a value
+        it cannot convert exactly, so a bad value aborts the apply transaction. It may call
+        the :meth:`rds_routines` of ``plan``.
+        """
+
+    @abstractmethod
+    def rds_loss_select(
+        self, staged: StagedRdsTable, plan: TablePlan, engine: Engine
+    ) -> exp.Select | None:
+        """One row counting, per column, the values its conversion cannot represent exactly
+        (with an example each; read by :func:`aws2bq.core.rds_sql.read_losses`), or None
+        when no column can lose a value."""
+
+    def rds_routines(self, plan: TablePlan) -> Sequence[Routine]:
+        """The persistent functions the RDS SQL of ``plan`` calls (none by default)."""
+        return ()
+
+
 class Warehouse(ABC):
-    """A SQL warehouse that aws2bq can load into.
+    """A SQL warehouse that aws2bq can load into: I/O only (stage files through its abilities,
+    query, execute, transaction, table columns, drop staging); the SQL over what it staged is
+    its :attr:`dialect`'s.
 
     Every statement is a sqlglot expression; the warehouse renders it in
     ``capabilities.dialect`` (identifiers quoted) and runs it. Nothing else ever builds SQL
@@ -156,6 +234,10 @@ class Warehouse(ABC):
     """
 
     capabilities: ClassVar[Capabilities]
+
+    #: The SQL over this warehouse's staged data (``dialect.capabilities`` is
+    #: ``capabilities``).
+    dialect: Dialect
 
     #: The URL this warehouse was opened from (for messages and the ledger).
     url: str
@@ -201,6 +283,11 @@ class Warehouse(ABC):
     def render(self, statement: exp.Expression) -> str:
         """The SQL text of ``statement`` in this warehouse's dialect (for plans and logs)."""
         return statement.sql(dialect=self.capabilities.dialect)
+
+    @abstractmethod
+    def ensure_routines(self, routines: Sequence[Routine]) -> None:
+        """Create (or bring up to date) the persistent functions ``routines`` that a statement
+        of :attr:`dialect` calls, before it runs (its ``rds_routines``)."""
 
     def take_job_stats(self) -> list[JobStats]:
         """The jobs finished since the last call, oldest first (and forget them); a
@@ -274,7 +361,8 @@ class DynamoDBStaging(ABC):
     The staging area belongs to the run: it is invisible to readers of the destination and
     :meth:`drop_dynamodb_staging` removes it whatever happened. The staging shape (a MAP of
     descriptor structs in DuckDB, a JSON column in BigQuery, ...) is private to the warehouse;
-    the runner only sees the statistics and the typed SELECT.
+    the runner only sees the statistics, and types the rows with the SQL of
+    :attr:`Warehouse.dialect` (:meth:`Dialect.dynamodb_typed_select`).
     """
 
     @abstractmethod
@@ -292,23 +380,8 @@ class DynamoDBStaging(ABC):
         """Per-attribute statistics of the staged items, computed by one SQL query."""
 
     @abstractmethod
-    def dynamodb_typed_select(
-        self, staged: StagedExport, schema: TableSchema, system_values: Mapping[str, exp.Expression]
-    ) -> exp.Select:
-        """The SELECT producing one typed row per staged item, columns in ``schema`` order.
-
-        ``system_values`` gives the expression for each SYSTEM column by name
-        (``_aws2bq_export_id`` …); data/key columns come from the staged attributes.
-        """
-
-    @abstractmethod
     def drop_dynamodb_staging(self, staged: StagedExport) -> None:
         """Remove the staging area (idempotent, never raises for a missing one)."""
-
-    @abstractmethod
-    def dynamodb_widening(self) -> Widening:
-        """How a widened column's old values are converted in this warehouse, so that they
-        read as the typed SELECT of the new type would read them (issue 10.2)."""
 
 
 class DynamoDBIncrementalStaging(ABC):
@@ -317,8 +390,8 @@ class DynamoDBIncrementalStaging(ABC):
 
     The runner calls, in order: :meth:`stage_dynamodb_incremental` (count rows per file),
     :meth:`dynamodb_record_keys`, :meth:`unkeyed_dynamodb_records`, :meth:`dedup_dynamodb_changes`,
-    :meth:`profile_dynamodb_changes` (→ ``decide_schema``), :meth:`dynamodb_changes_select`,
-    and always :meth:`drop_dynamodb_incremental_staging`.
+    :meth:`profile_dynamodb_changes` (→ ``decide_schema``), then the dialect's
+    :meth:`Dialect.dynamodb_changes_select`, and always :meth:`drop_dynamodb_incremental_staging`.
     """
 
     @abstractmethod
@@ -348,12 +421,6 @@ class DynamoDBIncrementalStaging(ABC):
     @abstractmethod
     def profile_dynamodb_changes(self, staged: StagedExport) -> dict[str, AttributeStats]:
         """Per-attribute statistics over the kept NewImages (and the Keys of deletes)."""
-
-    @abstractmethod
-    def dynamodb_changes_select(self, staged: StagedExport, schema: TableSchema) -> exp.Select:
-        """The change set: the schema's non-SYSTEM columns typed, then ``_aws2bq_op``
-        ('upsert' | 'delete') and ``_aws2bq_change_at`` (TIMESTAMPTZ from
-        WriteTimestampMicros); one row per key."""
 
     @abstractmethod
     def drop_dynamodb_incremental_staging(self, staged: StagedExport) -> None:
@@ -395,27 +462,6 @@ class RdsStaging(ABC):
         self, staged: StagedRdsTable, columns: Sequence[str]
     ) -> dict[str, NumberProfile]:
         """Digits of text-stored number columns (source names), one query per group."""
-
-    @abstractmethod
-    def rds_typed_select(
-        self,
-        staged: StagedRdsTable,
-        plan: TablePlan,
-        system_values: Mapping[str, exp.Expression],
-        engine: Engine,
-    ) -> exp.Query:
-        """The query producing one typed row per exported row, columns in schema order.
-
-        A statement reading it fails with :class:`~aws2bq.errors.ValueLossError` on a value
-        it cannot convert exactly, so a bad value aborts the apply transaction.
-        """
-
-    @abstractmethod
-    def rds_losses(
-        self, staged: StagedRdsTable, plan: TablePlan, engine: Engine
-    ) -> list[tuple[str, int, str]]:
-        """``(column, number of values, an example)`` for every column holding values its
-        conversion cannot represent exactly (run after the typed query failed)."""
 
     @abstractmethod
     def drop_rds_staging(self, staged: StagedRdsTable) -> None:

@@ -23,6 +23,8 @@ from aws2bq.warehouses import parse_url
 from aws2bq.warehouses.bigquery.capabilities import CLOUD
 from aws2bq.warehouses.bigquery.client import BigQueryWarehouse
 from aws2bq.warehouses.bigquery.configuration import BigQueryConfig
+from aws2bq.warehouses.bigquery.dynamodb_sql import JSON_FUNCTION
+from aws2bq.warehouses.bigquery.incremental_staging import changes_ref
 
 from .conftest import PROJECT, drop_dataset
 from .recording import Recorder
@@ -90,7 +92,7 @@ def test_incremental_changes_table_reports_its_expiration(
     staged = wh.stage_dynamodb_incremental(files, stream="s", progress=NullProgress())
     try:
         wh.dedup_dynamodb_changes(staged, keys=["pk"], since=None)
-        assert wh.client.get_table(wh.table_id(wh._changes_ref(staged))).expires is not None
+        assert wh.client.get_table(wh.table_id(changes_ref(staged))).expires is not None
     finally:
         wh.drop_dynamodb_incremental_staging(staged)
         wh.close()
@@ -110,7 +112,7 @@ def test_dynamodb_json_keeps_wide_numbers_exact_through_parse_json(
                    "ok": {"N": "1.5"}, "ns": {"NS": ["1", "99999999999999999999999"]},
                    "huge": {"N": "1E+125"}}}  # fmt: skip
     call = exp.Anonymous(
-        this=wh._json_function(), expressions=[exp.Literal.string(json.dumps(value))]
+        this=wh.dialect.routine(JSON_FUNCTION), expressions=[exp.Literal.string(json.dumps(value))]
     )
     ((text,),) = wh.query(exp.select(call))
     wh.close()

@@ -401,7 +401,7 @@ def test_typed_select_scalars_and_sets(warehouse: BigQueryWarehouse, tmp_path: P
             Column("_aws2bq_export_id", ColumnType(Kind.STRING), "_aws2bq_export_id", Role.SYSTEM),
         )
     )
-    select = warehouse.dynamodb_typed_select(
+    select = warehouse.dialect.dynamodb_typed_select(
         staged, schema, {"_aws2bq_export_id": exp.Literal.string("e1")}
     )  # type: ignore[arg-type]
     rows = warehouse.query(select.order_by(exp.column("Id", quoted=True)))
@@ -420,7 +420,7 @@ def test_typed_select_json(warehouse: BigQueryWarehouse, tmp_path: Path) -> None
             Column("Doc", ColumnType(Kind.JSON), "Doc"),
         )
     )
-    select = warehouse.dynamodb_typed_select(staged, schema, {})  # type: ignore[arg-type]
+    select = warehouse.dialect.dynamodb_typed_select(staged, schema, {})  # type: ignore[arg-type]
     wrapped = (
         exp.select(exp.column("Id"), exp.func("TO_JSON_STRING", exp.column("Doc")))
         .from_(select.subquery("t"))
@@ -457,7 +457,7 @@ def test_json_function_keeps_wide_numbers_exact(
         [_export_file(tmp_path, "w", lines)], stream="w", progress=NullProgress()
     )
     schema = TableSchema(columns=(Column("Doc", ColumnType(Kind.JSON), "Doc"),))
-    select = warehouse.dynamodb_typed_select(staged, schema, {})
+    select = warehouse.dialect.dynamodb_typed_select(staged, schema, {})
     rows = warehouse.query(
         exp.select(exp.func("TO_JSON_STRING", exp.column("Doc"))).from_(select.subquery("t"))
     )
@@ -494,7 +494,7 @@ def test_typed_select_integer_forms_and_number_sets(
             Column("Dec", ColumnType(Kind.NUMERIC, repeated=True), "Dec"),
         )
     )
-    select = warehouse.dynamodb_typed_select(staged, schema, {})
+    select = warehouse.dialect.dynamodb_typed_select(staged, schema, {})
     rows = warehouse.query(select.order_by(exp.column("Id", quoted=True)))
     assert rows[0][0] == 1500
     assert sorted(rows[0][1]) == [-9223372036854775808, 1]

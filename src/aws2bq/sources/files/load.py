@@ -72,7 +72,7 @@ from aws2bq.sources.files.ledger import (
 from aws2bq.sources.files.listing import FileObject, FilesLocation, list_objects, open_location
 from aws2bq.sources.files.options import FilesMode, Format, OnChanged, table_problem
 from aws2bq.sources.files.reading import read_object
-from aws2bq.warehouses import DEFAULT_URL, connect, parse_url, resolved_location
+from aws2bq.warehouses import DEFAULT_URL, connect, parse_url, rds_queries, resolved_location
 from aws2bq.warehouses.base import RdsStaging, StagedRdsTable, TableRef, Warehouse
 
 SOURCE = "files"
@@ -421,7 +421,7 @@ def apply_batch(
             "_aws2bq_exported_at": exp.Literal.string(exported_at.isoformat()),
         }
         try:
-            typed = wh.rds_typed_select(staging, plan, system, Engine.POSTGRES)
+            typed = rds_queries.typed_select(wh, staging, plan, system, Engine.POSTGRES)
         except UnsupportedStorage as exc:
             raise ExportError(f"{where}: {exc}") from exc
         rows = _conformed_rows(typed, batch_schema, schema, seq_name, wh.capabilities, where)
@@ -438,7 +438,7 @@ def apply_batch(
         crashpoint("typed")
 
         def explain_loss(exc: ValueLossError) -> None:
-            losses = wh.rds_losses(staging, plan, Engine.POSTGRES)
+            losses = rds_queries.losses(wh, staging, plan, Engine.POSTGRES)
             details = "; ".join(
                 f"column {c!r}: {n} value(s) cannot be converted exactly, e.g. {e!r}"
                 for c, n, e in losses

@@ -34,7 +34,7 @@ from google.cloud.bigquery.retry import DEFAULT_JOB_RETRY
 from aws2bq.core.capabilities import Capabilities
 from aws2bq.errors import ConfigError, WarehouseError, one_line
 from aws2bq.stage_hook import reached
-from aws2bq.warehouses.base import ColumnDescriptions, JobStats, TableRef, Warehouse
+from aws2bq.warehouses.base import ColumnDescriptions, JobStats, Routine, TableRef, Warehouse
 from aws2bq.warehouses.bigquery import dialect
 from aws2bq.warehouses.bigquery.capabilities import CLOUD, EMULATOR, BigQueryFeatures
 from aws2bq.warehouses.bigquery.configuration import BigQueryConfig
@@ -43,6 +43,7 @@ from aws2bq.warehouses.bigquery.exceptions import rate_limited, translate
 from aws2bq.warehouses.bigquery.incremental_staging import BigQueryDynamoDBIncrementalStaging
 from aws2bq.warehouses.bigquery.rds_staging import BigQueryRdsStaging
 from aws2bq.warehouses.bigquery.requests import Request as Request
+from aws2bq.warehouses.bigquery.staged_sql import BigQuerySql
 from aws2bq.warehouses.bigquery.staging import BigQueryDynamoDBStaging
 from aws2bq.warehouses.bigquery.transport.staging import BigQueryGcsStaging
 
@@ -162,6 +163,7 @@ class BigQueryWarehouse(
         features: BigQueryFeatures | None = None,
     ) -> None:
         self.config = config
+        self.dialect: BigQuerySql = BigQuerySql(config.dataset)
         self.url = config.url or f"bigquery://{config.project}/{config.dataset}"
         self.features: BigQueryFeatures = features or (EMULATOR if config.emulator else CLOUD)
         if self.features.typed_staging:
@@ -242,13 +244,6 @@ class BigQueryWarehouse(
             table.name, table.dataset or self.config.dataset, table.catalog or self.config.project
         )
 
-    def routine(self, name: str) -> exp.Expression:
-        """A persistent function of the destination dataset, as SQL (```dataset`.`name```)."""
-        return exp.Dot(
-            this=exp.to_identifier(self.config.dataset, quoted=True),
-            expression=exp.to_identifier(name, quoted=True),
-        )
-
     def ensure_js_function(
         self, name: str, body: str, arguments: Sequence[str], description: str
     ) -> None:
@@ -279,6 +274,10 @@ class BigQueryWarehouse(
                     self.client.update_routine(existing, ["body"], retry=self._retry)
         except gexc.GoogleAPIError as exc:
             raise translate(exc, f"create function {name}") from exc
+
+    def ensure_routines(self, routines: Sequence[Routine]) -> None:
+        for r in routines:
+            self.ensure_js_function(r.name, r.body, r.arguments, r.description)
 
     # -- Warehouse ---------------------------------------------------------------------------
     def close(self) -> None:

@@ -80,9 +80,6 @@ class BigQueryHost:
     def qualified(self, table: TableRef) -> TableRef:
         raise NotImplementedError
 
-    def routine(self, name: str) -> exp.Expression:
-        raise NotImplementedError
-
     def ensure_js_function(
         self, name: str, body: str, arguments: Sequence[str], description: str
     ) -> None:

@@ -18,7 +18,6 @@ from aws2bq.core import dynamodb_incremental as inc
 from aws2bq.core.dynamodb_profile_sql import read_profile
 from aws2bq.core.dynamodb_types import AttributeStats
 from aws2bq.core.progress import Progress
-from aws2bq.core.schema import TableSchema
 from aws2bq.errors import ExportError
 from aws2bq.warehouses.base import DynamoDBIncrementalStaging, RawFile, StagedExport, TableRef
 from aws2bq.warehouses.bigquery import dynamodb_sql
@@ -96,6 +95,12 @@ def record_keys_select(stage: exp.Table) -> exp.Select:
     return exp.select(names).from_(stage).distinct()
 
 
+def changes_ref(staged: StagedExport) -> TableRef:
+    """The second staging table: the latest record per key, as an ``Item`` column."""
+    t = staged.table
+    return TableRef(t.name + "_changes", t.dataset, t.catalog)
+
+
 class BigQueryDynamoDBIncrementalStaging(BigQueryHost, DynamoDBIncrementalStaging):
     """The incremental-records ability of :class:`BigQueryWarehouse` (a mixin)."""
 
@@ -104,14 +109,6 @@ class BigQueryDynamoDBIncrementalStaging(BigQueryHost, DynamoDBIncrementalStagin
         self, files: Sequence[RawFile], *, stream: str, progress: Progress
     ) -> StagedExport:
         raise NotImplementedError
-
-    def _json_function(self) -> exp.Expression:
-        raise NotImplementedError
-
-    @staticmethod
-    def _changes_ref(staged: StagedExport) -> TableRef:
-        t = staged.table
-        return TableRef(t.name + "_changes", t.dataset, t.catalog)
 
     def stage_dynamodb_incremental(
         self, files: Sequence[RawFile], *, stream: str, progress: Progress
@@ -169,7 +166,7 @@ class BigQueryDynamoDBIncrementalStaging(BigQueryHost, DynamoDBIncrementalStagin
     def dedup_dynamodb_changes(
         self, staged: StagedExport, *, keys: Sequence[str], since: dt.datetime | None
     ) -> int:
-        target = self._changes_ref(staged).expression()
+        target = changes_ref(staged).expression()
         expires = dt.datetime.now(dt.UTC) + dt.timedelta(hours=self.config.staging_expiration_hours)
         self.execute(
             exp.Create(
@@ -183,19 +180,9 @@ class BigQueryDynamoDBIncrementalStaging(BigQueryHost, DynamoDBIncrementalStagin
         return int(count)
 
     def profile_dynamodb_changes(self, staged: StagedExport) -> dict[str, AttributeStats]:
-        rows = self.query(dynamodb_sql.profile_select(self._changes_ref(staged).expression()))
+        rows = self.query(dynamodb_sql.profile_select(changes_ref(staged).expression()))
         return read_profile(rows)
 
-    def dynamodb_changes_select(self, staged: StagedExport, schema: TableSchema) -> exp.Select:
-        typed = dynamodb_sql.typed_select(
-            self._changes_ref(staged).expression(),
-            inc.data_schema(schema),
-            {},
-            self.capabilities,
-            self._json_function(),
-        )
-        return inc.changes_select(typed, self.capabilities)
-
     def drop_dynamodb_incremental_staging(self, staged: StagedExport) -> None:
-        self.drop_table(self._changes_ref(staged))
+        self.drop_table(changes_ref(staged))
         self.drop_table(staged.table)

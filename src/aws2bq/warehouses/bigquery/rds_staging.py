@@ -14,7 +14,6 @@ templates) types the rows; number text is profiled here in BigQuery SQL.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import tempfile
 import uuid
@@ -23,27 +22,18 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 import sqlglot.expressions as exp
 
-from aws2bq.core import pg_array, rds_sql
+from aws2bq.core import rds_sql
 from aws2bq.core.naming import staging_names
 from aws2bq.core.progress import Progress
-from aws2bq.core.rds_types import Engine, NumberProfile, Raw, RawType, TablePlan
+from aws2bq.core.rds_types import NumberProfile, Raw, RawType
 from aws2bq.errors import ExportError
 from aws2bq.warehouses.base import RawFile, RdsStaging, StagedRdsTable, TableRef
 from aws2bq.warehouses.bigquery.dynamodb_sql import _fill
 from aws2bq.warehouses.bigquery.host import BigQueryHost
-
-if TYPE_CHECKING:
-    pass
-
-
-def _array_udf(kind: str, delimiter: str) -> str:
-    """The name of the array parser UDF for ``kind`` (``_aws2bq_pg_array_int`` …)."""
-    return f"_aws2bq_pg_array_{kind}" + ("" if delimiter == "," else "_semicolon")
-
 
 _PLAIN_NUMBER = r"^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$"
 
@@ -263,52 +253,6 @@ class BigQueryRdsStaging(BigQueryHost, RdsStaging):
             for name, p in rds_sql.read_number_profiles(present, row).items():
                 total[name] = total[name].merge(p)
         return total
-
-    def _array_function(self, plan: TablePlan) -> rds_sql.ArrayParser:
-        """The PostgreSQL array parser: one JavaScript UDF per element kind and delimiter
-        (``_aws2bq_pg_array_int`` …, created when the plan has array columns). One argument
-        each: the emulator cannot call persistent UDFs of several arguments."""
-        for kind, delimiter in rds_sql.array_parsers_needed(plan):
-            self.ensure_js_function(
-                _array_udf(kind, delimiter),
-                f"var kind = {json.dumps(kind)}, delimiter = {json.dumps(delimiter)};\n"
-                + pg_array.JS_FUNCTION_BODY,
-                ("text",),
-                "aws2bq: PostgreSQL array literal → JSON text (nesting and every value kept)",
-            )
-
-        def parser(value: exp.Expression, kind: str, delimiter: str) -> exp.Expression:
-            return exp.Anonymous(
-                this=self.routine(_array_udf(kind, delimiter)), expressions=[value]
-            )
-
-        return parser
-
-    def rds_typed_select(
-        self,
-        staged: StagedRdsTable,
-        plan: TablePlan,
-        system_values: Mapping[str, exp.Expression],
-        engine: Engine,
-    ) -> exp.Query:
-        return rds_sql.typed_select(
-            plan,
-            staged.sources,
-            system_values,
-            self.capabilities,
-            engine,
-            self._array_function(plan),
-        )
-
-    def rds_losses(
-        self, staged: StagedRdsTable, plan: TablePlan, engine: Engine
-    ) -> list[tuple[str, int, str]]:
-        select = rds_sql.loss_select(
-            plan, staged.sources, self.capabilities, engine, self._array_function(plan)
-        )
-        if select is None:
-            return []
-        return rds_sql.read_losses(plan, select, self.query(select)[0])
 
     def drop_rds_staging(self, staged: StagedRdsTable) -> None:
         for table in list(staged.handle or []):

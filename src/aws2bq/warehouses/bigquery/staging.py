@@ -29,7 +29,7 @@ import io
 import re
 import uuid
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import IO, Any
 
@@ -38,8 +38,6 @@ import sqlglot.expressions as exp
 from aws2bq.core.dynamodb_profile_sql import read_profile
 from aws2bq.core.dynamodb_types import AttributeStats
 from aws2bq.core.progress import Progress
-from aws2bq.core.schema import TableSchema
-from aws2bq.core.widening import Widening
 from aws2bq.errors import Aws2BqError, ExportError, WarehouseError
 from aws2bq.sources.dynamodb.lines import raise_line_without_item
 from aws2bq.warehouses.base import DynamoDBStaging, RawFile, StagedExport, TableRef
@@ -287,9 +285,6 @@ class BigQueryDynamoDBStaging(BigQueryHost, DynamoDBStaging):
             progress.advance("stage", files=1, bytes=f.size or 0, rows=counted.get(f.key, 0))
         return counted
 
-    def _json_function(self) -> exp.Expression:
-        return self.routine(dynamodb_sql.JSON_FUNCTION)
-
     def _ensure_json_function(self) -> None:
         """Create (or bring up to date) the JavaScript UDF the typed SELECT calls for JSON."""
         self.ensure_js_function(
@@ -302,24 +297,6 @@ class BigQueryDynamoDBStaging(BigQueryHost, DynamoDBStaging):
     def profile_dynamodb(self, staged: StagedExport) -> dict[str, AttributeStats]:
         rows = self.query(dynamodb_sql.profile_select(staged.table.expression()))
         return read_profile(rows)
-
-    def dynamodb_typed_select(
-        self, staged: StagedExport, schema: TableSchema, system_values: Mapping[str, exp.Expression]
-    ) -> exp.Select:
-        return dynamodb_sql.typed_select(
-            staged.table.expression(),
-            schema,
-            system_values,
-            self.capabilities,
-            self._json_function(),
-        )
-
-    def dynamodb_widening(self) -> Widening:
-        function = self._json_function()
-        return Widening(
-            self.capabilities,
-            lambda descriptor, content: dynamodb_sql.descriptor_json(function, descriptor, content),
-        )
 
     def drop_dynamodb_staging(self, staged: StagedExport) -> None:
         self.drop_table(staged.table)

@@ -27,9 +27,16 @@ import sqlglot.expressions as exp
 
 from aws2bq.core.capabilities import Capabilities
 from aws2bq.core.rds_sql import LOSS_MARKER
-from aws2bq.errors import ConfigError, TransientError, ValueLossError, WarehouseError, one_line
+from aws2bq.errors import (
+    ConfigError,
+    ContractError,
+    TransientError,
+    ValueLossError,
+    WarehouseError,
+    one_line,
+)
 from aws2bq.stage_hook import reached
-from aws2bq.warehouses.base import TableRef, Warehouse
+from aws2bq.warehouses.base import Routine, TableRef, Warehouse
 from aws2bq.warehouses.duckdb.configuration import DuckDBConfig
 from aws2bq.warehouses.duckdb.dialect import DUCKDB
 from aws2bq.warehouses.duckdb.files import (
@@ -40,6 +47,7 @@ from aws2bq.warehouses.duckdb.files import (
 from aws2bq.warehouses.duckdb.functions import register_functions
 from aws2bq.warehouses.duckdb.incremental_staging import DuckDBDynamoDBIncrementalStaging
 from aws2bq.warehouses.duckdb.rds_staging import DuckDBRdsStaging
+from aws2bq.warehouses.duckdb.staged_sql import SQL
 from aws2bq.warehouses.duckdb.staging import DuckDBDynamoDBStaging
 
 log = logging.getLogger(__name__)
@@ -89,6 +97,7 @@ class DuckDBWarehouse(
     """A DuckDB database file."""
 
     capabilities: ClassVar[Capabilities] = DUCKDB
+    dialect = SQL
 
     def __init__(self, config: DuckDBConfig) -> None:
         self.config = config
@@ -211,6 +220,12 @@ class DuckDBWarehouse(
             with contextlib.suppress(duckdb.Error):
                 self.con.execute("ROLLBACK")
             raise
+
+    def ensure_routines(self, routines: Sequence[Routine]) -> None:
+        if routines:  # DuckDB's dialect calls no persistent function
+            raise ContractError(
+                f"DuckDB creates no functions, asked for {[r.name for r in routines]}"
+            )
 
     def table_columns(self, table: TableRef) -> list[tuple[str, str]] | None:
         col = exp.column

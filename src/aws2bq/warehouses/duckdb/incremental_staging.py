@@ -34,7 +34,6 @@ from aws2bq.core import dynamodb_incremental as inc
 from aws2bq.core import dynamodb_profile_sql, dynamodb_sql
 from aws2bq.core.dynamodb_types import AttributeStats
 from aws2bq.core.progress import Progress
-from aws2bq.core.schema import TableSchema
 from aws2bq.errors import ExportError, WarehouseError
 from aws2bq.sources.blobs import ExportFile, fetch_all
 from aws2bq.warehouses.base import DynamoDBIncrementalStaging, RawFile, StagedExport, TableRef
@@ -71,7 +70,7 @@ def _read_records(paths: Sequence[Path]) -> exp.Select:
 
 
 @dataclass
-class _Handle:
+class Handle:
     alias: str
     #: The Arrow stager's spill (None: read_json staged the records).
     spill: arrow_stage.Spill | None = None
@@ -80,25 +79,27 @@ class _Handle:
     stats: dict[str, AttributeStats] | None = None
 
 
+def records_table(staged: StagedExport) -> exp.Table:
+    """Where the staged records are: the Arrow spill's view or the scratch table."""
+    handle: Handle = staged.handle
+    if handle.spill is not None:
+        return exp.to_table(f"{handle.alias}_records", quoted=True)
+    return TableRef("records", dataset="main", catalog=handle.alias).expression()
+
+
+def changes_table(staged: StagedExport) -> exp.Table:
+    """Where the deduplicated changes are: the Arrow spill's view or the scratch table."""
+    handle: Handle = staged.handle
+    if handle.spill is not None:
+        return exp.to_table(f"{handle.alias}_changes", quoted=True)
+    return TableRef("changes", dataset="main", catalog=handle.alias).expression()
+
+
 class DuckDBDynamoDBIncrementalStaging(DuckDBHost, DynamoDBIncrementalStaging):
     """The incremental-records ability of :class:`DuckDBWarehouse` (a mixin)."""
 
     #: Rows per Arrow batch streamed out of the dedup statement.
     change_batch_rows: int = 65_536
-
-    @staticmethod
-    def _records(staged: StagedExport) -> exp.Table:
-        handle: _Handle = staged.handle
-        if handle.spill is not None:
-            return exp.to_table(f"{handle.alias}_records", quoted=True)
-        return TableRef("records", dataset="main", catalog=handle.alias).expression()
-
-    @staticmethod
-    def _changes(staged: StagedExport) -> exp.Table:
-        handle: _Handle = staged.handle
-        if handle.spill is not None:
-            return exp.to_table(f"{handle.alias}_changes", quoted=True)
-        return TableRef("changes", dataset="main", catalog=handle.alias).expression()
 
     def stage_dynamodb_incremental(
         self, files: Sequence[RawFile], *, stream: str, progress: Progress
@@ -124,7 +125,7 @@ class DuckDBDynamoDBIncrementalStaging(DuckDBHost, DynamoDBIncrementalStaging):
                     table=TableRef(f"{alias}_records"),
                     rows_per_file=spill.rows,
                     bytes=spill.bytes,
-                    handle=_Handle(alias, spill=spill),
+                    handle=Handle(alias, spill=spill),
                     details={"stager": "arrow"},
                 )
                 self.register_arrow(f"{alias}_records", spill.relation())
@@ -143,10 +144,10 @@ class DuckDBDynamoDBIncrementalStaging(DuckDBHost, DynamoDBIncrementalStaging):
             table=TableRef("records", dataset="main", catalog=alias),
             rows_per_file={},
             bytes=sum(s for _, _, s in fetched),
-            handle=_Handle(alias),
+            handle=Handle(alias),
             details={"stager": "read_json"},
         )
-        target = self._records(staged)
+        target = records_table(staged)
         if readable:
             try:
                 self.execute(
@@ -213,50 +214,50 @@ class DuckDBDynamoDBIncrementalStaging(DuckDBHost, DynamoDBIncrementalStaging):
                 ) from error
 
     def dynamodb_record_keys(self, staged: StagedExport) -> list[tuple[str, ...]]:
-        handle: _Handle = staged.handle
+        handle: Handle = staged.handle
         if handle.spill is not None:
             return sorted(handle.spill.key_sets)
-        rows = self.query(inc.key_sets_select(self._records(staged)))
+        rows = self.query(inc.key_sets_select(records_table(staged)))
         return sorted(tuple(str(n) for n in r[0]) for r in rows if r[0] is not None)
 
     def unkeyed_dynamodb_records(self, staged: StagedExport, keys: Sequence[str]) -> int:
-        handle: _Handle = staged.handle
+        handle: Handle = staged.handle
         if handle.spill is not None:
             if not handle.spill.segments:
                 return 0
             select = inc.spilled_unkeyed_records_select(
-                self._records(staged),
+                records_table(staged),
                 keys,
                 handle.spill.images.get("Keys", {}),
                 handle.spill.images.get("NewImage", {}),
             )
         else:
-            select = inc.unkeyed_records_select(self._records(staged), keys)
+            select = inc.unkeyed_records_select(records_table(staged), keys)
         ((count,),) = self.query(select)
         return int(count)
 
     def dedup_dynamodb_changes(
         self, staged: StagedExport, *, keys: Sequence[str], since: datetime | None
     ) -> int:
-        handle: _Handle = staged.handle
+        handle: Handle = staged.handle
         if handle.spill is not None:
             return self._dedup_spilled(staged, handle, handle.spill, keys, since)
         self.execute(
             exp.Create(
-                this=self._changes(staged),
+                this=changes_table(staged),
                 kind="TABLE",
-                expression=inc.dedup_select(self._records(staged), keys, since),
+                expression=inc.dedup_select(records_table(staged), keys, since),
             )
         )
         ((count,),) = self.query(
-            exp.select(exp.Count(this=exp.Star())).from_(self._changes(staged))
+            exp.select(exp.Count(this=exp.Star())).from_(changes_table(staged))
         )
         return int(count)
 
     def _dedup_spilled(
         self,
         staged: StagedExport,
-        handle: _Handle,
+        handle: Handle,
         spill: arrow_stage.Spill,
         keys: Sequence[str],
         since: datetime | None,
@@ -274,7 +275,7 @@ class DuckDBDynamoDBIncrementalStaging(DuckDBHost, DynamoDBIncrementalStaging):
             self.register_arrow(f"{handle.alias}_changes", empty)
             return 0
         select = inc.spilled_dedup_select(
-            self._records(staged),
+            records_table(staged),
             [c for c, _ in new_image.values()],
             [c for c, _ in key_image.values()],
             inc.micros(since) if since is not None else None,
@@ -310,32 +311,14 @@ class DuckDBDynamoDBIncrementalStaging(DuckDBHost, DynamoDBIncrementalStaging):
         return kept
 
     def profile_dynamodb_changes(self, staged: StagedExport) -> dict[str, AttributeStats]:
-        handle: _Handle = staged.handle
+        handle: Handle = staged.handle
         if handle.stats is not None:
             return dict(handle.stats)  # computed while the dedup's rows streamed out
-        rows = self.query(dynamodb_profile_sql.profile_select(self._changes(staged), inc.ITEM))
+        rows = self.query(dynamodb_profile_sql.profile_select(changes_table(staged), inc.ITEM))
         return dynamodb_profile_sql.read_profile(rows)
 
-    def dynamodb_changes_select(self, staged: StagedExport, schema: TableSchema) -> exp.Select:
-        handle: _Handle = staged.handle
-        data = inc.data_schema(schema)
-        if handle.changes is not None:
-            typed = dynamodb_sql.shaped_typed_select(
-                self._changes(staged),
-                handle.changes.images["NewImage"],
-                data,
-                {},
-                self.capabilities,
-                keys=handle.changes.images["Keys"],
-            )
-        else:
-            typed = dynamodb_sql.typed_select(
-                self._changes(staged), data, {}, self.capabilities, inc.ITEM
-            )
-        return inc.changes_select(typed, self.capabilities)
-
     def drop_dynamodb_incremental_staging(self, staged: StagedExport) -> None:
-        handle: _Handle = staged.handle
+        handle: Handle = staged.handle
         if handle.spill is not None:
             self.unregister_arrow(f"{handle.alias}_records")
             self.unregister_arrow(f"{handle.alias}_changes")

@@ -30,7 +30,7 @@ import sqlglot.expressions as exp
 
 from aws2bq.core import rds_sql
 from aws2bq.core.progress import Progress
-from aws2bq.core.rds_types import Engine, NumberProfile, Raw, RawType, TablePlan
+from aws2bq.core.rds_types import NumberProfile, Raw, RawType
 from aws2bq.errors import ExportError, WarehouseError
 from aws2bq.sources.blobs import ExportFile, fetch_all
 from aws2bq.warehouses.base import RawFile, RdsStaging, StagedRdsTable, TableRef
@@ -187,23 +187,6 @@ class DuckDBRdsStaging(DuckDBHost, RdsStaging):
             for name, p in rds_sql.read_number_profiles(present, row).items():
                 total[name] = total[name].merge(p)
         return total
-
-    def rds_typed_select(
-        self,
-        staged: StagedRdsTable,
-        plan: TablePlan,
-        system_values: Mapping[str, exp.Expression],
-        engine: Engine,
-    ) -> exp.Query:
-        return rds_sql.typed_select(plan, staged.sources, system_values, self.capabilities, engine)
-
-    def rds_losses(
-        self, staged: StagedRdsTable, plan: TablePlan, engine: Engine
-    ) -> list[tuple[str, int, str]]:
-        select = rds_sql.loss_select(plan, staged.sources, self.capabilities, engine)
-        if select is None:
-            return []
-        return rds_sql.read_losses(plan, select, self.query(select)[0])
 
     def drop_rds_staging(self, staged: StagedRdsTable) -> None:
         with contextlib.suppress(WarehouseError):  # already detached

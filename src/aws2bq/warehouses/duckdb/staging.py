@@ -15,19 +15,17 @@ from __future__ import annotations
 import contextlib
 import logging
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlglot
 import sqlglot.expressions as exp
 
-from aws2bq.core import dynamodb_json_sql, dynamodb_profile_sql, dynamodb_sql, dynamodb_staged
+from aws2bq.core import dynamodb_profile_sql, dynamodb_sql, dynamodb_staged
 from aws2bq.core.dynamodb_staged import ValueShape
 from aws2bq.core.dynamodb_types import AttributeStats
 from aws2bq.core.progress import Progress
-from aws2bq.core.schema import TableSchema
-from aws2bq.core.widening import Widening
 from aws2bq.errors import ExportError, WarehouseError
 from aws2bq.sources.blobs import ExportFile, fetch_all
 from aws2bq.sources.dynamodb.lines import raise_line_without_item
@@ -55,7 +53,7 @@ def _read_json(paths: Sequence[Path]) -> exp.Select:
 
 
 @dataclass(frozen=True)
-class _Handle:
+class Handle:
     """Private part of a :class:`StagedExport`: the stage's name and, if the Arrow stager
     staged it, attribute → (column, value shape) and the profile computed while parsing;
     None for the ``read_json`` MAP table."""
@@ -93,7 +91,7 @@ class DuckDBDynamoDBStaging(DuckDBHost, DynamoDBStaging):
                     table=TableRef(alias),
                     rows_per_file=spill.rows,
                     bytes=spill.bytes,
-                    handle=_Handle(alias, spill.images["Item"], spill.profile.result()),
+                    handle=Handle(alias, spill.images["Item"], spill.profile.result()),
                     details={"stager": "arrow"},
                 )
         return self._stage_read_json(alias, folder, export_files, progress)
@@ -113,7 +111,7 @@ class DuckDBDynamoDBStaging(DuckDBHost, DynamoDBStaging):
             table=table,
             rows_per_file={},
             bytes=sum(s for _, _, s in fetched),
-            handle=_Handle(alias),
+            handle=Handle(alias),
             details={"stager": "read_json"},
         )
         by_path = {str(p): f.key for f, p in readable}
@@ -167,29 +165,14 @@ class DuckDBDynamoDBStaging(DuckDBHost, DynamoDBStaging):
                 ) from error
 
     def profile_dynamodb(self, staged: StagedExport) -> dict[str, AttributeStats]:
-        handle: _Handle = staged.handle
+        handle: Handle = staged.handle
         if handle.stats is not None:
             return dict(handle.stats)  # computed while the Arrow stager parsed the files
         rows = self.query(dynamodb_profile_sql.profile_select(staged.table.expression()))
         return dynamodb_profile_sql.read_profile(rows)
 
-    def dynamodb_typed_select(
-        self, staged: StagedExport, schema: TableSchema, system_values: Mapping[str, exp.Expression]
-    ) -> exp.Select:
-        handle: _Handle = staged.handle
-        if handle.columns is None:
-            return dynamodb_sql.typed_select(
-                staged.table.expression(), schema, system_values, self.capabilities
-            )
-        return dynamodb_sql.shaped_typed_select(
-            staged.table.expression(), handle.columns, schema, system_values, self.capabilities
-        )
-
-    def dynamodb_widening(self) -> Widening:
-        return Widening(self.capabilities, dynamodb_json_sql.descriptor_json)
-
     def drop_dynamodb_staging(self, staged: StagedExport) -> None:
-        handle: _Handle = staged.handle
+        handle: Handle = staged.handle
         if handle.columns is not None:
             self.unregister_arrow(handle.alias)
         else:
