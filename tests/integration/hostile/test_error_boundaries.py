@@ -62,6 +62,13 @@ def _rds_export(tmp: Path) -> Path:
     return write_rds_export(tmp / "rds", {"shop.orders": pa.table({"id": [1]})})
 
 
+def _files(tmp: Path) -> Path:
+    folder = tmp / "files"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text('{"id": 1}\n')
+    return folder
+
+
 def _config(tmp: Path, warehouse: str, *, stream: bool = True) -> Path:
     config = tmp / "aws2bq.toml"
     body = f'warehouse = "{warehouse}"\n[aws]\nregion = "us-east-1"\nmax_attempts = 1\n'
@@ -95,6 +102,15 @@ CASES: dict[tuple[str, str], Callable[[Path], Case]] = {
         2, "cannot create the folder of the warehouse file"),
     ("load rds", "missing"): lambda t: Case(
         ["load", "rds", str(t / "nope"), "--warehouse", _wh(t)], 2, "does not exist"),
+    ("load files", "unreachable"): lambda t: Case(
+        ["load", "files", "s3://bucket/prefix/", "--format", "jsonl", "--table", "t",
+         "--warehouse", _wh(t)], 1, "cannot reach AWS"),
+    ("load files", "permission"): lambda t: Case(
+        ["load", "files", str(_files(t)), "--format", "jsonl", "--table", "t",
+         "--warehouse", FORBIDDEN_WH], 2, "cannot create the folder of the warehouse file"),
+    ("load files", "missing"): lambda t: Case(
+        ["load", "files", str(t / "nope"), "--format", "jsonl", "--table", "t",
+         "--warehouse", _wh(t)], 2, "is neither s3://bucket/prefix/ nor a local folder"),
     ("run", "unreachable"): lambda t: Case(
         ["run", "-c", str(_config(t, _wh(t))), "--no-wait"], 1, "1 stream(s) failed: orders"),
     ("run", "permission"): lambda t: Case(
@@ -158,7 +174,7 @@ def test_every_command_meets_every_kind_it_can() -> None:
     covered = {command for command, _ in CASES}
     # version reads nothing; sandbox stop is below (a dead sandbox, a foreign pid).
     assert leaves - covered == {"version", "sandbox stop"}
-    for command in ("load dynamodb", "load rds", "run", "plan"):
+    for command in ("load dynamodb", "load rds", "load files", "run", "plan"):
         assert {k for c, k in CASES if c == command} == {"unreachable", "permission", "missing"}
 
 

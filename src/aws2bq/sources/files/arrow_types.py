@@ -28,12 +28,12 @@ import re
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import sqlglot.expressions as exp
 
 from aws2bq.core.rds_types import SourceColumn
+from aws2bq.errors import ConfigError
 
 
 class Family(StrEnum):
@@ -155,6 +155,15 @@ def typed_times(table: pa.Table) -> pa.Table:
 
 def _json_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
     """Nested values as their JSON text (DuckDB's ``to_json``, vectorized over the column)."""
+    # Imported here: the Lambda artifact (BigQuery only) does not ship DuckDB, and importing
+    # the source registry must not need it.
+    try:
+        import duckdb
+    except ImportError as exc:  # the Lambda artifact
+        raise ConfigError(
+            "loading nested JSON values needs the duckdb package, which this build leaves out",
+            hint="run the files stream where aws2bq is installed with pip (not the Lambda zip)",
+        ) from exc
     con = duckdb.connect()
     try:
         con.register("_aws2bq_nested", pa.table({"v": column}))

@@ -70,12 +70,10 @@ from aws2bq.sources.files.ledger import (
     read_history,
 )
 from aws2bq.sources.files.listing import FileObject, FilesLocation, list_objects, open_location
-from aws2bq.sources.files.options import FilesMode, Format, OnChanged, table_problem
+from aws2bq.sources.files.options import SOURCE, FilesMode, Format, OnChanged, table_problem
 from aws2bq.sources.files.reading import read_object
 from aws2bq.warehouses import DEFAULT_URL, connect, parse_url, rds_queries, resolved_location
 from aws2bq.warehouses.base import RdsStaging, StagedRdsTable, TableRef, Warehouse
-
-SOURCE = "files"
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any
 from aws2bq.sources.base import Applier, PlanTarget, Source, StreamIdentity, StreamJob
 from aws2bq.sources.blobs import ExportFile
 from aws2bq.sources.files.config import FilesStream
-from aws2bq.sources.files.load import SOURCE as LEDGER_SOURCE
+from aws2bq.sources.files.options import SOURCE as LEDGER_SOURCE
 
 
 class FilesSource(Source[FilesStream]):
