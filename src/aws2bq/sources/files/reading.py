@@ -8,6 +8,8 @@ Verification, each failure an ``ExportError`` naming the object (nothing is appl
   JSON read as CSV) is refused naming the format to pass;
 - gzip is detected by its magic bytes (``1f 8b``, RFC 1952 §2.3.1), not by the suffix; a
   truncated or corrupt stream is refused;
+- JSON lines whose field changes type between lines are read again, exactly, by
+  :mod:`.mixed_json` (such a field becomes a JSON column);
 - an undecodable JSON line, a malformed CSV row (a row with another number of fields than the
   header), a corrupt Parquet file: pyarrow's message, with the line number where pyarrow
   gives one (its ``row N`` counts from 0 within a block; the block here is the whole object,
@@ -39,6 +41,7 @@ from aws2bq.errors import ConfigError, ExportError, TransientError
 from aws2bq.sources.blobs import LocalStore, S3Store, open_regular
 from aws2bq.sources.files.arrow_types import LONG_NUMBER, case_clashes, exact_numbers, typed_times
 from aws2bq.sources.files.listing import FileObject
+from aws2bq.sources.files.mixed_json import read_mixed_json
 from aws2bq.sources.files.options import Format
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -128,14 +131,25 @@ def _where(message: str, fmt: Format) -> str:
     return f" at line {line}"
 
 
-def _read_json(data: bytes, block: int) -> pa.Table:
+#: pyarrow.json's refusal of a field whose type changes between lines (``Column(/a)
+#: changed from number to string``); ``Column()`` is a line that is not an object.
+_TYPE_CHANGE = re.compile(r"Column\(/[^)]*\) changed from \w+ to \w+")
+
+
+def _read_json(data: bytes, block: int, url: str) -> pa.Table:
     """JSON lines with ISO dates and times typed by :func:`.arrow_types.typed_times`.
 
     pyarrow.json types an ISO string as a zone-less timestamp of seconds and drops its zone
     (``…Z`` and ``…+02:00`` alike) and leaves one with a fraction as text, so such columns
-    are read as text first and typed here, keeping zones and fractions."""
+    are read as text first and typed here, keeping zones and fractions. An object whose
+    fields change type between lines is read by :func:`.mixed_json.read_mixed_json`."""
     read = pajson.ReadOptions(block_size=block)
-    table = pajson.read_json(io.BytesIO(data), read_options=read)
+    try:
+        table = pajson.read_json(io.BytesIO(data), read_options=read)
+    except pa.ArrowInvalid as exc:
+        if _TYPE_CHANGE.search(str(exc)) is None:
+            raise
+        return read_mixed_json(data, url)
     times = [f for f in table.schema if pa.types.is_timestamp(f.type)]
     if times:
         schema = pa.schema([pa.field(f.name, pa.string()) for f in times])
@@ -277,7 +291,7 @@ def parse(data: bytes, fmt: Format, obj: FileObject) -> pa.Table:
     bad_rows = _BadRows()
     try:
         if fmt is Format.JSONL:
-            return _read_json(data, block)
+            return _read_json(data, block, obj.url)
         if fmt is Format.CSV:
             table = _read_csv(data, block, bad_rows)
             json_like = [n for n in table.column_names if n.lstrip().startswith(("{", "["))]
