@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from aws2bq.config.loader import parse_config
+from aws2bq.errors import ConfigError
 from aws2bq.runner.run import run_streams
 from aws2bq.runner.status import stream_status
 from tests.integration.load.conftest import rows, snapshot
@@ -62,3 +65,26 @@ def test_a_changed_object_fails_the_stream(s3: S3Bucket, tmp_path: Path) -> None
         summary.streams[0].error
     )
     assert rows(db, "SELECT id FROM logs") == [(1,)]
+
+
+def test_local_files_streams_need_no_aws_region(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "1.jsonl").write_bytes(jsonl([{"id": 1}]))
+    db = tmp_path / "w.duckdb"
+    config = parse_config(
+        f'warehouse = "duckdb:///{db}"\n[streams.logs]\nsource = "{logs}"\nformat = "jsonl"\n'
+    )
+    summary = run_streams(config)
+    assert summary.failed == [], summary.to_dict()
+    assert rows(db, "SELECT id FROM logs") == [(1,)]
+    s3_config = parse_config(
+        f'warehouse = "duckdb:///{db}"\n[streams.s3logs]\nsource = "s3://b/p/"\nformat = "jsonl"\n'
+    )
+    with pytest.raises(ConfigError, match="no AWS region is set"):
+        run_streams(s3_config)
