@@ -239,3 +239,22 @@ def test_mixed_json_still_refuses_invalid_lines(data: bytes, line: int, what: st
     message = rf"s3://b/x cannot be read as jsonl at line {line}: {what}"
     with pytest.raises(ExportError, match=message):
         parse(data, Format.JSONL, _obj())
+
+
+@pytest.mark.parametrize(
+    ("fmt", "data", "where"),
+    [
+        # A quoted field holding a newline: pyarrow's row 4 starts on line 5.
+        (Format.CSV, b'a,b\n1,"x\ny"\n2,z\n3,4,5\n', "at line 5: CSV parse error: Expected"),
+        (Format.CSV, b"a,b\n\n1,2\n3\n", "at line 4: CSV parse error: Expected"),
+        # Blank lines are not rows for pyarrow.json: its row 2 is line 4.
+        (Format.JSONL, b'{"a": 1}\n\n{"a": 2}\n{"a": \n', "at line 4: JSON parse error: Invalid"),
+    ],
+)
+def test_parse_errors_name_the_physical_line_not_pyarrows_row(
+    fmt: Format, data: bytes, where: str
+) -> None:
+    with pytest.raises(ExportError) as caught:
+        parse(data, fmt, _obj())
+    assert where in caught.value.message
+    assert "row" not in caught.value.message.lower()

@@ -95,7 +95,9 @@ def read_mixed_json(data: bytes, url: str) -> pa.Table:
             continue
         try:
             record = json.loads(line, parse_int=_number, parse_float=_number, parse_constant=_bad)
-        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+        except json.JSONDecodeError as exc:  # its own "line 1" would contradict ours
+            raise _error(url, number, f"invalid JSON: {exc.msg} at column {exc.colno}") from None
+        except ValueError as exc:  # UnicodeDecodeError, NaN / Infinity
             raise _error(url, number, f"invalid JSON: {exc}") from None
         if not isinstance(record, dict):
             raise _error(url, number, f"a JSON {_kind(record)}, not an object")
