@@ -64,6 +64,13 @@ def print_summary(summary: Any, *, as_json: bool) -> None:
         for p in s.pending:
             done = f", {p['percent']}% of {p['bytes']:,} bytes" if "percent" in p else ""
             typer.echo(f"    running: {p['export_id']} ({p['status']}{done})")
+        for w in s.would_load:
+            typer.echo(
+                f"    would load {len(w['objects'])} object(s), {w['bytes']:,} bytes, "
+                f"into {w['table']}"
+            )
+            for o in w["objects"]:
+                typer.echo(f"      {o['url']} ({o['size']:,} bytes)")
         for note in s.notes:
             typer.echo(f"    {note}")
         if s.error:

@@ -18,6 +18,9 @@ class StreamResult:
     applied: list[dict[str, Any]] = field(default_factory=list)
     started: list[dict[str, Any]] = field(default_factory=list)
     pending: list[dict[str, Any]] = field(default_factory=list)
+    #: Plan of a files stream: the new objects a run would load, per table
+    #: (``{"table", "objects": [{"key", "url", "size", …}], "bytes", "time"}``).
+    would_load: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     sql: list[str] = field(default_factory=list)
     error: str | None = None
@@ -38,6 +41,7 @@ class StreamResult:
             "applied": self.applied,
             "started": self.started,
             "pending": self.pending,
+            "would_load": self.would_load,
             "notes": self.notes,
             "sql": self.sql,
             "error": self.error,

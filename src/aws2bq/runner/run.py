@@ -49,6 +49,7 @@ from aws2bq.runner.options import RunOptions
 from aws2bq.runner.results import RunSummary, StreamResult
 from aws2bq.runner.schedule import RetryPolicy
 from aws2bq.runner.stream_run import BusyError, StreamRun
+from aws2bq.sources import source_of
 from aws2bq.warehouses import connect, resolved_location
 
 
@@ -82,8 +83,11 @@ def run_streams(
         timeout = config.run.max_wait
     seconds = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
     # The region is resolved once (config, AWS_REGION, boto3's chain) and given to every
-    # client: none anywhere is a configuration error before any stream runs (exit 2).
-    region = resolve_region(AwsTarget(config.aws.region, config.aws.profile))
+    # client: none anywhere is a configuration error before any stream runs (exit 2), when a
+    # selected stream calls AWS (streams of local files do not).
+    region = config.aws.region
+    if any(source_of(s).needs_aws(s) for s in selected):
+        region = resolve_region(AwsTarget(config.aws.region, config.aws.profile))
     _check_warehouse(config)
     aws = options.aws or Aws(
         region=region,

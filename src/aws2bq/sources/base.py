@@ -212,6 +212,11 @@ class Source(ABC, Generic[S]):
     def export_kinds(self, stream: S) -> Sequence[str]:
         """The export kinds the stream's cadence produces (``full``, ``snapshot``, …)."""
 
+    def needs_aws(self, stream: S) -> bool:
+        """Whether running the stream calls AWS (then ``aws2bq run`` requires an AWS region;
+        a run of streams that all answer False does not)."""
+        return True
+
     def modes(self, stream: S) -> Sequence[str]:
         """The apply modes the stream uses (its own; RDS adds per-table ones)."""
         return [str(getattr(stream, "mode"))]  # noqa: B009 (every stream model has one)

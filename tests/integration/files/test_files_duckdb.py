@@ -304,3 +304,16 @@ def test_a_ledger_row_without_recorded_mode_still_keeps_the_mode(
     s3.put("o/2.jsonl", jsonl([{"order_id": 1}]))
     code, _, err = _load(cli, s3.url("o/"), db, "jsonl")
     assert code == 2 and "was loaded with --mode merge --key order_id" in err
+
+
+def test_json_fields_changing_type_land_as_json(s3: S3Bucket, tmp_path: Path, cli: Cli) -> None:
+    db = tmp_path / "w.duckdb"
+    s3.put("k2/a.jsonl", b'{"id": 1, "v": 18446744073709551615}\n{"id": 2, "v": "x"}\n')
+    s3.put("k2/b.jsonl", b'{"id": 3, "v": {"a": 1}}\n')
+    code, _, err = _load(cli, s3.url("k2/"), db, "jsonl")
+    assert code == 0, err
+    got = rows(db, "SELECT id, CAST(v AS VARCHAR) FROM events ORDER BY id")
+    assert got == [(1, "18446744073709551615"), (2, '"x"'), (3, '{"a":1}')]
+    types = dict(rows(db, "SELECT column_name, data_type FROM information_schema.columns "
+                          "WHERE table_name = 'events'"))  # fmt: skip
+    assert types["v"] == "JSON"

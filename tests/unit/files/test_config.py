@@ -49,3 +49,8 @@ def test_the_init_example_has_a_files_stream_with_every_key() -> None:
     for name in FilesStream.model_fields:
         if name != "name":
             assert f"{name} =" in text, name
+
+
+def test_merge_without_keys_is_refused_naming_the_stream_and_keys() -> None:
+    with pytest.raises(ConfigError, match=r"app-logs.*mode = \"merge\" needs `keys`"):
+        parse_config('[streams.app-logs]\nsource = "s3://b/p/"\nformat = "csv"\nmode = "merge"\n')

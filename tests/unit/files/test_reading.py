@@ -209,3 +209,52 @@ def test_a_long_number_beside_undecodable_text_is_still_exact() -> None:
     data = b'{"n": 1.5, "s": "\xff"}\n{"n": 12345678901234567890}\n'
     column = parse(data, Format.JSONL, _obj()).column("n")
     assert [str(v) for v in column.to_pylist()] == ["1.5", "12345678901234567890.0"]
+
+
+def test_json_fields_changing_type_become_json_columns_exactly() -> None:
+    data = (
+        b'{"a": 1, "p": {"a": 1}, "n": 18446744073709551615, "s": "x", "t": "2024-01-02"}\n'
+        b'{"a": "one", "p": {"a": "x"}, "n": 2, "t": "2024-01-03", "f": [1.50, true]}\n'
+        b'{"a": 12345678901234567890123, "p": null}\n'
+    )
+    table = parse(data, Format.JSONL, _obj())
+    assert table.column_names == ["a", "p", "n", "s", "t", "f"]
+    assert table.schema.field("a").type == pa.json_()
+    assert table.column("a").to_pylist() == ["1", '"one"', "12345678901234567890123"]
+    assert table.column("p").to_pylist() == ['{"a":1}', '{"a":"x"}', None]
+    assert [str(v) for v in table.column("n").to_pylist()[:2]] == ["18446744073709551615", "2"]
+    assert table.column("s").to_pylist() == ["x", None, None]
+    assert table.schema.field("t").type == pa.date32()
+    assert table.column("f").to_pylist() == [None, "[1.50,true]", None]
+
+
+@pytest.mark.parametrize(
+    ("data", "line", "what"),
+    [
+        (b'{"a": 1}\n{"a": "x"}\n{"a": \n', 3, "invalid JSON"),
+        (b'{"a": 1}\n{"a": "x"}\n\n[1]\n', 4, "a JSON array, not an object"),
+    ],
+)
+def test_mixed_json_still_refuses_invalid_lines(data: bytes, line: int, what: str) -> None:
+    message = rf"s3://b/x cannot be read as jsonl at line {line}: {what}"
+    with pytest.raises(ExportError, match=message):
+        parse(data, Format.JSONL, _obj())
+
+
+@pytest.mark.parametrize(
+    ("fmt", "data", "where"),
+    [
+        # A quoted field holding a newline: pyarrow's row 4 starts on line 5.
+        (Format.CSV, b'a,b\n1,"x\ny"\n2,z\n3,4,5\n', "at line 5: CSV parse error: Expected"),
+        (Format.CSV, b"a,b\n\n1,2\n3\n", "at line 4: CSV parse error: Expected"),
+        # Blank lines are not rows for pyarrow.json: its row 2 is line 4.
+        (Format.JSONL, b'{"a": 1}\n\n{"a": 2}\n{"a": \n', "at line 4: JSON parse error: Invalid"),
+    ],
+)
+def test_parse_errors_name_the_physical_line_not_pyarrows_row(
+    fmt: Format, data: bytes, where: str
+) -> None:
+    with pytest.raises(ExportError) as caught:
+        parse(data, fmt, _obj())
+    assert where in caught.value.message
+    assert "row" not in caught.value.message.lower()

@@ -94,6 +94,8 @@ def family_of(dtype: pa.DataType) -> Family:
     t = pa.types
     if t.is_dictionary(dtype):
         return family_of(dtype.value_type)
+    if isinstance(dtype, pa.JsonType):  # JSON text (a JSON field of mixed types)
+        return Family.JSON
     if t.is_null(dtype):
         return Family.NULL
     if t.is_uint64(dtype) or t.is_decimal(dtype):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from aws2bq.sources.files.options import table_problem
 
@@ -77,6 +77,20 @@ class FilesStream(BaseModel):
         if any(not k.strip() for k in value) or len(set(value)) != len(value):
             raise ValueError(f"keys must be distinct, non-empty names: {value}")
         return value
+
+    @model_validator(mode="after")
+    def _merge_needs_keys(self) -> FilesStream:
+        # Refused here, not at run: the config check names the setting to add.
+        if self.mode == "merge" and not self.keys:
+            raise ValueError(
+                'mode = "merge" needs `keys` (the key columns, '
+                'e.g. keys = ["id"]), or use mode = "append"'
+            )
+        return self
+
+    def needs_aws(self) -> bool:
+        """Whether the stream calls AWS: an S3 source does, a local folder does not."""
+        return self.source.startswith("s3://")
 
     def table(self) -> str:
         """The destination table."""

@@ -8,10 +8,12 @@ Verification, each failure an ``ExportError`` naming the object (nothing is appl
   JSON read as CSV) is refused naming the format to pass;
 - gzip is detected by its magic bytes (``1f 8b``, RFC 1952 §2.3.1), not by the suffix; a
   truncated or corrupt stream is refused;
+- JSON lines whose field changes type between lines are read again, exactly, by
+  :mod:`.mixed_json` (such a field becomes a JSON column);
 - an undecodable JSON line, a malformed CSV row (a row with another number of fields than the
   header), a corrupt Parquet file: pyarrow's message, with the line number where pyarrow
-  gives one (its ``row N`` counts from 0 within a block; the block here is the whole object,
-  so line = N + 1, the header counted for CSV).
+  gives one, as the object's physical line (:func:`_where`: pyarrow counts rows, and
+  a quoted CSV field may hold newlines).
 
 Parsing is vectorized (``pyarrow.json`` / ``pyarrow.csv`` / ``pyarrow.parquet``): no Python
 loop per row. An object is read in memory (log and data-lake objects are usually small;
@@ -20,6 +22,7 @@ split larger ones).
 
 from __future__ import annotations
 
+import csv
 import gzip
 import hashlib
 import io
@@ -39,10 +42,13 @@ from aws2bq.errors import ConfigError, ExportError, TransientError
 from aws2bq.sources.blobs import LocalStore, S3Store, open_regular
 from aws2bq.sources.files.arrow_types import LONG_NUMBER, case_clashes, exact_numbers, typed_times
 from aws2bq.sources.files.listing import FileObject
+from aws2bq.sources.files.mixed_json import read_mixed_json
 from aws2bq.sources.files.options import Format
 
 GZIP_MAGIC = b"\x1f\x8b"
-_ROW = re.compile(r"\bin row (\d+)")
+#: pyarrow's row number in its messages: JSON ``in row N`` (0-based), CSV ``Row #N:``.
+_JSON_ROW = re.compile(r" in row (\d+)")
+_CSV_ROW = re.compile(r"Row #(\d+): ")
 #: pyarrow's block size is an int32; an object is parsed as one block up to this size.
 _MAX_BLOCK = (1 << 31) - 1
 
@@ -119,23 +125,79 @@ def decompress(data: bytes, obj: FileObject) -> bytes:
         ) from None
 
 
-def _where(message: str, fmt: Format) -> str:
-    """pyarrow's ``in row N`` as the object's line number (see the module docstring)."""
-    match = _ROW.search(message)
-    if match is None or fmt is Format.PARQUET:
-        return ""
-    line = int(match[1]) + (2 if fmt is Format.CSV else 1)
-    return f" at line {line}"
+def _where(message: str, fmt: Format, data: bytes, bad_row: int | None) -> tuple[str, str]:
+    """Where pyarrow's parse error is, as ``" at line N"`` (the object's physical line,
+    1-based) or, when that cannot be worked out, ``" at row N"``; and pyarrow's message
+    without its own row number (``in row N`` / ``Row #N:``, which would contradict it)."""
+    if fmt is Format.PARQUET:
+        return "", message
+    if fmt is Format.JSONL:
+        match = _JSON_ROW.search(message)
+        if match is None:
+            return "", message
+        message = _JSON_ROW.sub("", message)
+        line = _json_line(data, int(match[1]))
+        return (f" at line {line}" if line else f" at row {int(match[1]) + 1}"), message
+    match = _CSV_ROW.search(message)
+    row = bad_row if bad_row is not None else (int(match[1]) if match else None)
+    message = _CSV_ROW.sub("", message)
+    if row is None:
+        return "", message
+    line = _csv_line(data, row)
+    return (f" at line {line}" if line else f" at row {row} (the header is row 1)"), message
 
 
-def _read_json(data: bytes, block: int) -> pa.Table:
+def _json_line(data: bytes, row: int) -> int | None:
+    """The physical line of pyarrow.json's ``row`` (0-based, blank lines not counted)."""
+    seen = -1
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if line.strip():
+            seen += 1
+            if seen == row:
+                return number
+    return None
+
+
+def _csv_line(data: bytes, row: int) -> int | None:
+    """The physical line where pyarrow.csv's ``row`` (1-based, the header row 1, empty
+    lines not counted) starts: a quoted field may hold newlines, so rows and lines differ.
+    Counted by Python's csv module (``reader.line_num``, lines read so far), which splits
+    rows as pyarrow's defaults do (``,``, ``"`` doubled inside quotes); None when it cannot
+    follow the bytes that far."""
+    text = io.StringIO(data.decode("utf-8", "replace"), newline="")
+    reader = csv.reader(text)
+    seen, before = 0, 0
+    try:
+        for fields in reader:
+            if fields:
+                seen += 1
+                if seen == row:
+                    return before + 1
+            before = reader.line_num
+    except csv.Error:
+        return None
+    return None
+
+
+#: pyarrow.json's refusal of a field whose type changes between lines (``Column(/a)
+#: changed from number to string``); ``Column()`` is a line that is not an object.
+_TYPE_CHANGE = re.compile(r"Column\(/[^)]*\) changed from \w+ to \w+")
+
+
+def _read_json(data: bytes, block: int, url: str) -> pa.Table:
     """JSON lines with ISO dates and times typed by :func:`.arrow_types.typed_times`.
 
     pyarrow.json types an ISO string as a zone-less timestamp of seconds and drops its zone
     (``…Z`` and ``…+02:00`` alike) and leaves one with a fraction as text, so such columns
-    are read as text first and typed here, keeping zones and fractions."""
+    are read as text first and typed here, keeping zones and fractions. An object whose
+    fields change type between lines is read by :func:`.mixed_json.read_mixed_json`."""
     read = pajson.ReadOptions(block_size=block)
-    table = pajson.read_json(io.BytesIO(data), read_options=read)
+    try:
+        table = pajson.read_json(io.BytesIO(data), read_options=read)
+    except pa.ArrowInvalid as exc:
+        if _TYPE_CHANGE.search(str(exc)) is None:
+            raise
+        return read_mixed_json(data, url)
     times = [f for f in table.schema if pa.types.is_timestamp(f.type)]
     if times:
         schema = pa.schema([pa.field(f.name, pa.string()) for f in times])
@@ -194,11 +256,11 @@ class _BadRows:
     pyarrow numbers the row (counting the header, from 1) when reading single-threaded
     (https://arrow.apache.org/docs/python/generated/pyarrow.csv.InvalidRow.html)."""
 
-    where = ""
+    row: int | None = None
 
     def handle(self, row: Any) -> str:
-        if not self.where and row.number is not None:
-            self.where = f" at line {row.number}"
+        if self.row is None and row.number is not None:
+            self.row = int(row.number)
         return "error"
 
 
@@ -277,7 +339,7 @@ def parse(data: bytes, fmt: Format, obj: FileObject) -> pa.Table:
     bad_rows = _BadRows()
     try:
         if fmt is Format.JSONL:
-            return _read_json(data, block)
+            return _read_json(data, block, obj.url)
         if fmt is Format.CSV:
             table = _read_csv(data, block, bad_rows)
             json_like = [n for n in table.column_names if n.lstrip().startswith(("{", "["))]
@@ -290,8 +352,7 @@ def parse(data: bytes, fmt: Format, obj: FileObject) -> pa.Table:
             return table
         return pq.read_table(io.BytesIO(data))
     except (ValueError, pa.ArrowNotImplementedError, OSError) as exc:  # ArrowInvalid, json
-        message = str(exc)
-        where = bad_rows.where or _where(message, fmt)
+        where, message = _where(str(exc), fmt, data, bad_rows.row)
         raise ExportError(
             f"object {obj.url} cannot be read as {fmt}{where}: {message}",
             hint="nothing was applied; fix or remove the object (or pass the right --format)",

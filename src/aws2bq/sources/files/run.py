@@ -51,11 +51,13 @@ def run_stream(
             found = discover(request, wh, progress)
             new = found.classified.new
             if new:
-                result.applied.append(
+                # Not "applied": nothing is, and there is no export id to name.
+                result.would_load.append(
                     {
-                        "export_id": f"{len(new)} new object(s) into {request.table!r}",
-                        "time": max(o.last_modified for o in new).isoformat(),
+                        "table": request.table,
                         "objects": [o.identity() for o in new],
+                        "bytes": sum(o.size for o in new),
+                        "time": max(o.last_modified for o in new).isoformat(),
                     }
                 )
             result.notes.append(

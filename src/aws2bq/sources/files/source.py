@@ -28,6 +28,9 @@ class FilesSource(Source[FilesStream]):
         # No export is discovered or started: run() applies the new objects itself.
         return []
 
+    def needs_aws(self, stream: FilesStream) -> bool:
+        return stream.needs_aws()
+
     def appliers(self) -> Mapping[tuple[str, str], Applier]:
         return {}
 
