@@ -55,6 +55,7 @@ from aws2bq.runner.change_modes import (
     snapshot_apply_steps,
 )
 from aws2bq.runner.crashpoints import crashpoint
+from aws2bq.warehouses import connect
 from aws2bq.warehouses.base import TableRef, Warehouse
 
 S = TypeVar("S")
@@ -78,6 +79,17 @@ class Applied:
 
 def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@contextmanager
+def warehouse_for(url: str, given: Warehouse | None) -> Iterator[Warehouse]:
+    """The warehouse a load works in: ``given`` as it is (its owner closes it), else a
+    connection to ``url``, closed when the load ends however it ends."""
+    if given is not None:
+        yield given
+        return
+    with connect(url) as wh:
+        yield wh
 
 
 def ledger_history(

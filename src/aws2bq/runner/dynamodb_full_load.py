@@ -28,6 +28,7 @@ from aws2bq.runner.apply import (
     check_not_older,
     ledger_history,
     staged,
+    warehouse_for,
 )
 from aws2bq.runner.change_modes import check_soft_delete, dynamodb_keys
 from aws2bq.runner.context import failing_as
@@ -36,7 +37,6 @@ from aws2bq.runner.dynamodb_request import DynamoDBLoadRequest, LoadReport
 from aws2bq.runner.key_checks import check_keys, dynamodb_finders
 from aws2bq.runner.landing import land_export
 from aws2bq.sources.dynamodb.export import DynamoDBExport, check_staged_counts, read_export
-from aws2bq.warehouses import connect
 from aws2bq.warehouses.base import DynamoDBStaging, TableRef, Warehouse
 
 
@@ -63,13 +63,11 @@ def load_full_export(
         files=len(export.files),
     )
 
-    wh = warehouse or connect(request.warehouse)
-    try:
-        with failing_as(f"export {export.location} into table {request.table!r}"):
-            report = _load(wh, export, request, progress, timings)
-    finally:
-        if warehouse is None:
-            wh.close()
+    with (
+        warehouse_for(request.warehouse, warehouse) as wh,
+        failing_as(f"export {export.location} into table {request.table!r}"),
+    ):
+        report = _load(wh, export, request, progress, timings)
     report.seconds = time.monotonic() - started
     return report
 

@@ -35,7 +35,16 @@ from aws2bq.core.progress import Progress
 from aws2bq.core.schema import TableSchema
 from aws2bq.core.typed_staging import TypedStage, stage_typed_rows
 from aws2bq.errors import ConfigError, ExportError
-from aws2bq.runner.apply import Prepared, Rows, Target, apply, apply_steps, ensure_ledger, staged
+from aws2bq.runner.apply import (
+    Prepared,
+    Rows,
+    Target,
+    apply,
+    apply_steps,
+    ensure_ledger,
+    staged,
+    warehouse_for,
+)
 from aws2bq.runner.change_modes import run_after
 from aws2bq.runner.context import failing_as
 from aws2bq.runner.crashpoints import crashpoint
@@ -254,7 +263,6 @@ def load_incremental_export(
 ) -> LoadReport:
     """``aws2bq load dynamodb`` on an incremental export: read, verify, apply."""
     from aws2bq.sources.dynamodb.incremental import read_incremental_export
-    from aws2bq.warehouses import connect
 
     started = time.monotonic()
     timings: dict[str, float] = {}
@@ -273,13 +281,11 @@ def load_incremental_export(
         records=export.item_count,
         files=len(export.files),
     )
-    wh = warehouse or connect(request.warehouse)
-    try:
-        with failing_as(f"export {export.location} into table {request.table!r}"):
-            report = load_incremental(wh, export, request, progress, timings)
-    finally:
-        if warehouse is None:
-            wh.close()
+    with (
+        warehouse_for(request.warehouse, warehouse) as wh,
+        failing_as(f"export {export.location} into table {request.table!r}"),
+    ):
+        report = load_incremental(wh, export, request, progress, timings)
     report.seconds = time.monotonic() - started
     return report
 

@@ -57,6 +57,7 @@ from aws2bq.runner.apply import (
     check_not_older,
     ledger_history,
     staged,
+    warehouse_for,
 )
 from aws2bq.runner.change_modes import (
     NoKeyError,
@@ -69,7 +70,7 @@ from aws2bq.runner.key_checks import check_keys
 from aws2bq.runner.landing import land
 from aws2bq.sources.rds.export import RdsExport, RdsTable, read_export
 from aws2bq.sources.rds.names import table_name
-from aws2bq.warehouses import DEFAULT_URL, connect, parse_url, rds_queries, resolved_location
+from aws2bq.warehouses import DEFAULT_URL, parse_url, rds_queries, resolved_location
 from aws2bq.warehouses.base import RawFile, RdsStaging, StagedRdsTable, TableRef, Warehouse
 
 
@@ -253,9 +254,8 @@ def load_rds(
         tables=len(tables),
         snapshot_time=export.snapshot_time.isoformat(),
     )
-    wh = warehouse or connect(request.warehouse)
-    report = RdsLoadReport(export.export_id, export.location, wh.url, export.snapshot_time)
-    try:
+    with warehouse_for(request.warehouse, warehouse) as wh:
+        report = RdsLoadReport(export.export_id, export.location, wh.url, export.snapshot_time)
         if not isinstance(wh, RdsStaging):
             raise ConfigError(f"the warehouse {wh.url} cannot load RDS exports")
         reports = [
@@ -293,9 +293,6 @@ def load_rds(
                 "load_jobs_reused": sum(t.load_jobs_reused for t in report.tables),
             }
         )
-    finally:
-        if warehouse is None:
-            wh.close()
     report.seconds = time.monotonic() - started
     return report
 

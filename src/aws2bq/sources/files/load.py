@@ -56,7 +56,7 @@ from aws2bq.errors import (
     TypeConversionError,
     ValueLossError,
 )
-from aws2bq.runner.apply import Prepared, Rows, Target, apply, apply_steps, staged
+from aws2bq.runner.apply import Prepared, Rows, Target, apply, apply_steps, staged, warehouse_for
 from aws2bq.runner.context import failing_as
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.runner.landing import land
@@ -72,7 +72,7 @@ from aws2bq.sources.files.ledger import (
 from aws2bq.sources.files.listing import FileObject, FilesLocation, list_objects, open_location
 from aws2bq.sources.files.options import SOURCE, FilesMode, Format, OnChanged, table_problem
 from aws2bq.sources.files.reading import read_object
-from aws2bq.warehouses import DEFAULT_URL, connect, parse_url, rds_queries, resolved_location
+from aws2bq.warehouses import DEFAULT_URL, parse_url, rds_queries, resolved_location
 from aws2bq.warehouses.base import RdsStaging, StagedRdsTable, TableRef, Warehouse
 
 
@@ -314,9 +314,8 @@ def load_files(
     _check_request(request)
     if warehouse is None:
         parse_url(request.warehouse)
-    wh = warehouse or connect(request.warehouse)
-    report = FilesLoadReport(request.source, request.table, request.stream_id, wh.url)
-    try:
+    with warehouse_for(request.warehouse, warehouse) as wh:
+        report = FilesLoadReport(request.source, request.table, request.stream_id, wh.url)
         if not isinstance(wh, RdsStaging):
             raise ConfigError(f"the warehouse {wh.url} cannot load Parquet files")
         found = discover(request, wh, progress)
@@ -339,9 +338,6 @@ def load_files(
                 apply_batch(request, wh, found, batch, report, progress)
         finally:
             batch.folder.cleanup()
-    finally:
-        if warehouse is None:
-            wh.close()
     report.seconds = time.monotonic() - started
     return report
 
