@@ -283,11 +283,15 @@ class Demo:
         self._show_join(result.join_rows)
         result.seconds = time.monotonic() - started
         self.console.print(
-            f"\n[bold green]Done in {result.seconds:.1f}s.[/] Open the warehouse with:\n"
-            f"  duckdb {self.db_file}\n"
-            f"  python -c \"import duckdb; print(duckdb.connect('{self.db_file}')"
-            f".sql('FROM _aws2bq_ledger'))\""
+            f"\n[bold green]Done in {result.seconds:.1f}s.[/] Open the warehouse with:"
         )
+        # Commands to copy: never wrapped at the console's width (a pipe is 80 columns).
+        for command in (
+            f"duckdb {self.db_file}",
+            f"python -c \"import duckdb; print(duckdb.connect('{self.db_file}')"
+            f".sql('FROM _aws2bq_ledger'))\"",
+        ):
+            self.console.print(f"  {command}", soft_wrap=True, markup=False, highlight=False)
         return result
 
     def _create_sources(self, sb: Any) -> None:

@@ -68,4 +68,8 @@ def test_demo_command_runs(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "One query over both sources" in done.stdout
+    # The closing commands are whole lines, to copy as they are (a pipe is 80 columns wide).
+    db = tmp_path / "d" / "aws2bq.duckdb"
+    hint = f"python -c \"import duckdb; print(duckdb.connect('{db}').sql('FROM _aws2bq_ledger'))\""
+    assert f"  {hint}" in done.stdout.splitlines(), done.stdout[-500:]
     assert (tmp_path / "d" / "aws2bq.duckdb").exists()
