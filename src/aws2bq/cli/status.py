@@ -57,7 +57,7 @@ def status(
         typer.echo(
             f"{s.stream} ({s.kind}): {s.last_export_id} exported "
             f"{s.last_exported_at.isoformat() if s.last_exported_at else '?'}, "
-            f"lag {_lag(s.lag_seconds)}, {verdict}"
+            f"lag {_lag(s.lag_seconds)}, {verdict}" + (f" — {s.note}" if s.note else "")
         )
         for t in s.tables:
             rows = "missing" if t.warehouse_rows is None else f"{t.warehouse_rows:,}"

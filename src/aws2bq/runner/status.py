@@ -12,7 +12,7 @@ import sqlglot.expressions as exp
 
 from aws2bq.config.model import Config
 from aws2bq.errors import Aws2BqError, TransientError
-from aws2bq.runner.ledger_view import read_ledger, rows_of
+from aws2bq.runner.ledger_view import LedgerRow, read_ledger, rows_of
 from aws2bq.runner.schedule import utc
 from aws2bq.warehouses import connect
 from aws2bq.warehouses.base import TableRef, Warehouse
@@ -119,6 +119,34 @@ def _landings(wh: Warehouse, config: Config, stream: Any) -> list[Any]:
     return wh.landing_status(spec, source_of(stream).destination(stream))
 
 
+def _fill(status: StreamStatus, mine: list[LedgerRow], wh: Warehouse, now: datetime) -> None:
+    """The last export of ``mine`` (one stream's ledger rows) and its tables' row counts."""
+    if not mine:
+        status.note = "nothing applied yet"
+        return
+    last = max(mine, key=lambda r: (r.exported_at, r.applied_at))
+    status.last_export_id = last.export_id
+    status.last_exported_at = last.exported_at
+    status.last_applied_at = max(r.applied_at for r in mine if r.export_id == last.export_id)
+    status.lag_seconds = (now - last.exported_at).total_seconds()
+    # Each table's newest row (an RDS table may have failed in the last export; a DynamoDB
+    # stream has one table).
+    newest: dict[str, LedgerRow] = {}
+    for row in sorted(mine, key=lambda r: (r.exported_at, r.applied_at)):
+        newest[row.table] = row
+    for row in sorted(newest.values(), key=lambda r: r.table):
+        status.tables.append(
+            TableStatus(
+                row.table,
+                _count(wh, row.table),
+                row.rows_after,
+                row.manifest_items,
+                mode=row.mode,
+                export_kind=row.export_kind,
+            )
+        )
+
+
 def stream_status(
     config: Config, *, streams: Sequence[str] | None = None, now: datetime | None = None
 ) -> list[StreamStatus]:
@@ -135,38 +163,27 @@ def stream_status(
     try:
         ledger = read_ledger(wh)
         out = []
+        owned: set[int] = set()
         for stream in selected:
             status = StreamStatus(stream.name, stream.kind)
             status.landings = _landings(wh, config, stream)
             mine = rows_of(stream, ledger)
-            if not mine:
-                status.note = "nothing applied yet"
-                out.append(status)
-                continue
-            last = max(mine, key=lambda r: (r.exported_at, r.applied_at))
-            status.last_export_id = last.export_id
-            status.last_exported_at = last.exported_at
-            status.last_applied_at = max(
-                r.applied_at for r in mine if r.export_id == last.export_id
-            )
-            status.lag_seconds = (now - last.exported_at).total_seconds()
-            # Each table's newest row (an RDS table may have failed in the last export; a
-            # DynamoDB stream has one table).
-            newest: dict[str, Any] = {}
-            for row in sorted(mine, key=lambda r: (r.exported_at, r.applied_at)):
-                newest[row.table] = row
-            for row in sorted(newest.values(), key=lambda r: r.table):
-                status.tables.append(
-                    TableStatus(
-                        row.table,
-                        _count(wh, row.table),
-                        row.rows_after,
-                        row.manifest_items,
-                        mode=row.mode,
-                        export_kind=row.export_kind,
-                    )
-                )
+            owned.update(id(r) for r in mine)
+            _fill(status, mine, wh, now)
             out.append(status)
+        if streams is None:
+            # Tables loaded by `aws2bq load …` (or by a stream since removed from the config):
+            # shown under their ledger stream, so every table the ledger knows is accounted for.
+            others: dict[tuple[str, str], list[LedgerRow]] = {}
+            for row in ledger:
+                if id(row) not in owned:
+                    others.setdefault((row.stream, row.source), []).append(row)
+            for (name, source), rows in sorted(others.items()):
+                status = StreamStatus(
+                    name, source, note="not in the config (loaded by aws2bq load)"
+                )
+                _fill(status, rows, wh, now)
+                out.append(status)
         return out
     finally:
         wh.close()

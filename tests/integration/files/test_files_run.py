@@ -118,3 +118,27 @@ def test_the_plan_summary_names_the_objects(
     print_summary(plan, as_json=True)
     [stream] = json.loads(capsys.readouterr().out)["summary"]["streams"]
     assert stream["applied"] == [] and len(stream["would_load"][0]["objects"]) == 2
+
+
+def test_status_lists_tables_loaded_without_a_stream(tmp_path: Path) -> None:
+    """A table `aws2bq load files` filled is in `status` too, under its ledger stream (a new
+    user's trial: status of a warehouse loaded from the CLI listed nothing)."""
+    from aws2bq.sources.files.load import FilesLoadRequest, load_files
+    from aws2bq.sources.files.options import Format
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "1.jsonl").write_bytes(jsonl([{"id": 1}, {"id": 2}]))
+    db = tmp_path / "w.duckdb"
+    load_files(FilesLoadRequest(str(logs), "events", Format.JSONL, warehouse=f"duckdb:///{db}"))
+    config = parse_config(f'warehouse = "duckdb:///{db}"\n')
+    [status] = stream_status(config)
+    assert (status.stream, status.kind) == ("files:events", "files")
+    assert status.note and "not in the config" in status.note
+    [table] = status.tables
+    assert (table.table, table.warehouse_rows, table.mode) == ("events", 2, "append")
+    assert table.matches is None  # an append table keeps rows across loads: not compared
+    # Asking for named streams shows those only.
+    assert stream_status(parse_config(
+        f'warehouse = "duckdb:///{db}"\n[streams.logs]\nsource = "{logs}"\nformat = "jsonl"\n'
+    ), streams=["logs"])[0].stream == "logs"  # fmt: skip
