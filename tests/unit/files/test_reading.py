@@ -14,6 +14,7 @@ import pytest
 
 from aws2bq.errors import ExportError
 from aws2bq.sources.blobs import LocalStore
+from aws2bq.sources.files import arrow_types as at
 from aws2bq.sources.files.listing import FileObject, list_objects, open_location, skipped
 from aws2bq.sources.files.options import Format
 from aws2bq.sources.files.reading import decompress, parse, read_object
@@ -219,8 +220,9 @@ def test_json_fields_changing_type_become_json_columns_exactly() -> None:
     )
     table = parse(data, Format.JSONL, _obj())
     assert table.column_names == ["a", "p", "n", "s", "t", "f"]
-    assert table.schema.field("a").type == pa.json_()
-    assert table.column("a").to_pylist() == ["1", '"one"', "12345678901234567890123"]
+    # Scalars of several types: text as written (so equal to the same values elsewhere).
+    assert table.schema.field("a").type == pa.string()
+    assert table.column("a").to_pylist() == ["1", "one", "12345678901234567890123"]
     assert table.column("p").to_pylist() == ['{"a":1}', '{"a":"x"}', None]
     assert [str(v) for v in table.column("n").to_pylist()[:2]] == ["18446744073709551615", "2"]
     assert table.column("s").to_pylist() == ["x", None, None]
@@ -258,3 +260,17 @@ def test_parse_errors_name_the_physical_line_not_pyarrows_row(
         parse(data, fmt, _obj())
     assert where in caught.value.message
     assert "row" not in caught.value.message.lower()
+
+
+def test_a_string_column_joining_a_json_column_is_quoted_like_it() -> None:
+    """One object's field of mixed types is JSON (``"E_A"`` quoted), another object's same
+    field is plain text: the batch's column is JSON and the text is quoted too, so equal
+    values stay equal (a new user's trial found 'E_A' and '"E_A"' in one STRING column)."""
+    mixed = parse(b'{"code": 7}\n{"code": "E_A"}\n{"code": [1]}\n', Format.JSONL, _obj())
+    plain = parse(b'{"code": "E_A"}\n{"code": "say \\"hi\\""}\n', Format.JSONL, _obj())
+    families = at.unify([at.families_of(mixed), at.families_of(plain)])
+    assert families["code"] is at.Family.JSON
+    got = [
+        at.conform(t, families, i).column("code").to_pylist() for i, t in enumerate([mixed, plain])
+    ]
+    assert got == [["7", '"E_A"', "[1]"], ['"E_A"', '"say \\"hi\\""']]

@@ -24,6 +24,7 @@ the shared rule (:func:`aws2bq.core.change_apply.evolve_schema`).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
@@ -193,10 +194,23 @@ def _as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return column.cast(pa.string())
 
 
+def _json_values(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A non-JSON column's values as JSON text, for a JSON column joining it: numbers and
+    booleans as their literals, text (strings, dates, times) as JSON strings, quoted."""
+    family = family_of(column.type)
+    if family in (Family.JSON, Family.INT, Family.FLOAT, Family.NUMBER, Family.BOOL):
+        return _as_text(column)
+    text = _as_text(column)
+    quoted = [None if v is None else json.dumps(v) for v in text.to_pylist()]
+    return pa.chunked_array([pa.array(quoted, pa.string())])
+
+
 def convert(column: pa.ChunkedArray, family: Family) -> pa.ChunkedArray:
     """``column`` written as ``family`` (its normalised Arrow type; text for a mix)."""
     if pa.types.is_dictionary(column.type):
         column = column.cast(column.type.value_type)
+    if family is Family.JSON and family_of(column.type) not in (Family.JSON, Family.NULL):
+        return _json_values(column)
     if family in (Family.JSON, Family.STRING, Family.NUMBER, Family.NULL):
         if family_of(column.type) is Family.NULL:
             return pa.chunked_array([pa.nulls(len(column), pa.string())])
@@ -237,6 +251,10 @@ def join(found: set[Family]) -> Family:
         return Family.NUMBER
     if found == {Family.DATE, Family.TIMESTAMP_LOCAL}:
         return Family.TIMESTAMP_LOCAL
+    if Family.JSON in found:
+        # Objects or arrays in some objects, scalars in others: a JSON column, the scalars
+        # as JSON values (a string quoted), so every value reads back as what it was.
+        return Family.JSON
     return Family.STRING
 
 

@@ -8,8 +8,11 @@ Python's json module, one line at a time. Per top-level field:
 - values all of one JSON type: that type (numbers: INT64 when all fit, else the exact
   numbers of :func:`.arrow_types.exact_numbers`, else FLOAT64; strings: text, ISO times
   typed by :func:`.arrow_types.typed_times` afterwards);
-- objects, arrays, or values of different JSON types: a JSON column (``pa.json_()``) of each
-  value's JSON text, numbers written with their original digits (nothing rounded);
+- scalars of different JSON types (a code that is a number on one line and a string on
+  another): text, each value as written (strings without their quotes, numbers with their
+  digits), as :func:`.arrow_types.join` joins the same values found in different objects;
+- objects or arrays (with anything else): a JSON column (``pa.json_()``) of each value's JSON
+  text, numbers written with their original digits (nothing rounded);
 - JSON ``null`` (or the field absent) is NULL.
 
 Errors (``ExportError`` naming the object and the 1-based line): a line that is not valid
@@ -82,7 +85,18 @@ def _column(values: list[Any]) -> pa.Array:
         return pa.array(values, pa.string())
     if kinds == {"boolean"}:
         return pa.array(values, pa.bool_())
+    if kinds <= {"number", "string", "boolean"}:
+        # Scalars of several types: text, each value as written (a string without its JSON
+        # quotes), as the same values in different objects, or in different loads, are
+        # joined — so one field never holds 'E_A' in some rows and '"E_A"' in others.
+        return pa.array([None if v is None else _scalar_text(v) for v in values], pa.string())
     return pa.array([None if v is None else _text(v) for v in values], pa.json_())
+
+
+def _scalar_text(value: Any) -> str:
+    if isinstance(value, str):  # a string, or a number's text as written (_Number)
+        return str.__str__(value)
+    return "true" if value else "false"
 
 
 def read_mixed_json(data: bytes, url: str) -> pa.Table:
