@@ -112,15 +112,22 @@ def check_mode(history: FilesHistory, table: str, mode: str, keys: Sequence[str]
     if history.mode is None:
         return
     before = f"--mode {history.mode}" + "".join(f" --key {k}" for k in history.keys)
+    # The same settings in a stream's config (aws2bq run reads them from there).
+    setting = f'mode = "{history.mode}"' + (
+        f", keys = [{', '.join(repr(k) for k in history.keys)}]".replace("'", '"')
+        if history.keys
+        else ""
+    )
     if mode != history.mode:
         raise ConfigError(
             f"table {table!r} was loaded with {before}; this load asks for --mode {mode}",
-            hint=f"pass {before} (or load into another table)",
+            hint=f"pass {before} (in aws2bq.toml: {setting}), or load into another table",
         )
     if keys and tuple(keys) != history.keys:
         now = "".join(f" --key {k}" for k in keys)
         raise ConfigError(
             f"table {table!r} was merged by{''.join(f' {k}' for k in history.keys)}; this load "
             f"asks for{now}",
-            hint=f"pass {before} or no --key (the ledger's keys are used)",
+            hint=f"pass {before} (in aws2bq.toml: {setting}); from the CLI, leaving --key out "
+            "uses the table's keys",
         )

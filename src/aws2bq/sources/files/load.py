@@ -220,7 +220,8 @@ def discover(request: FilesLoadRequest, wh: Warehouse, progress: Progress) -> Di
                 f"{len(classified.changed)} object(s) of {location.url} changed after they "
                 f"were applied to {request.table!r}: {names}",
                 hint="objects are applied exactly once and never reloaded; restore them, or "
-                "load the new ones with --on-changed warn (the changed ones are then skipped)",
+                "load the new ones with --on-changed warn (in aws2bq.toml: "
+                'on_changed = "warn"; the changed ones are then skipped)',
             )
         for obj, before in classified.changed:
             progress.event(
