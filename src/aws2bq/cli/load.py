@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeVar
 
 import orjson
 import typer
@@ -11,6 +12,9 @@ import typer
 from aws2bq.core.apply import Mode
 from aws2bq.sources.files.options import FilesMode, Format, OnChanged
 from aws2bq.warehouses import DEFAULT_URL
+
+if TYPE_CHECKING:
+    from aws2bq.core.progress import Progress
 
 # Options both load commands take, declared once.
 WarehouseOption = Annotated[
@@ -31,6 +35,31 @@ SoftDeleteOption = Annotated[
     ),
 ]
 QuietOption = Annotated[bool, typer.Option(help="No progress output.")]
+
+
+class _Report(Protocol):
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+R = TypeVar("R", bound=_Report)
+
+
+def _run(load: Callable[[Progress], R], *, quiet: bool) -> tuple[R, bool]:
+    """``load(progress)`` with progress bars on a terminal (stopped however it ends); then,
+    off a terminal, its report as one JSON line. Returns the report and whether it was
+    printed so (the caller then prints nothing more)."""
+    from aws2bq.runner.progress import RichProgress, make_progress
+
+    progress = make_progress(quiet=quiet)
+    try:
+        report = load(progress)
+    finally:
+        if isinstance(progress, RichProgress):
+            progress.stop()
+    if sys.stdout.isatty():
+        return report, False
+    typer.echo(orjson.dumps({"summary": report.to_dict()}).decode())
+    return report, True
 
 
 app = typer.Typer(
@@ -61,7 +90,6 @@ def dynamodb(
 ) -> None:
     """Apply a DynamoDB export, full or incremental, to TABLE (verified first, atomically)."""
     from aws2bq.runner.dynamodb_load import DynamoDBLoadRequest, load_dynamodb
-    from aws2bq.runner.progress import RichProgress, make_progress
 
     request = DynamoDBLoadRequest(
         export=export,
@@ -72,14 +100,8 @@ def dynamodb(
         force=force,
         soft_delete=soft_delete,
     )
-    progress = make_progress(quiet=quiet)
-    try:
-        report = load_dynamodb(request, progress=progress)
-    finally:
-        if isinstance(progress, RichProgress):
-            progress.stop()
-    if not sys.stdout.isatty():
-        typer.echo(orjson.dumps({"summary": report.to_dict()}).decode())
+    report, printed = _run(lambda p: load_dynamodb(request, progress=p), quiet=quiet)
+    if printed:
         return
     if report.status == "already_applied":
         typer.echo(
@@ -160,7 +182,6 @@ def rds(
     quiet: QuietOption = False,
 ) -> None:
     """Make the exported tables equal to an RDS snapshot export, all or none (exit 1 if not)."""
-    from aws2bq.runner.progress import RichProgress, make_progress
     from aws2bq.runner.rds_load import RdsLoadRequest, load_rds
 
     request = RdsLoadRequest(
@@ -174,15 +195,8 @@ def rds(
         table_name_template=table_name_template,
         per_table=per_table,
     )
-    progress = make_progress(quiet=quiet)
-    try:
-        report = load_rds(request, progress=progress)
-    finally:
-        if isinstance(progress, RichProgress):
-            progress.stop()
-    if not sys.stdout.isatty():
-        typer.echo(orjson.dumps({"summary": report.to_dict()}).decode())
-    else:
+    report, printed = _run(lambda p: load_rds(request, progress=p), quiet=quiet)
+    if not printed:
         for t in report.tables:
             if t.status == "applied":
                 typer.echo(f"loaded {t.rows:,} rows of {t.target} into {t.table!r}")
@@ -236,7 +250,6 @@ def files(
     quiet: QuietOption = False,
 ) -> None:
     """Load the objects under SOURCE not loaded yet into TABLE (each exactly once)."""
-    from aws2bq.runner.progress import RichProgress, make_progress
     from aws2bq.sources.files.load import FilesLoadRequest, load_files
 
     request = FilesLoadRequest(
@@ -248,14 +261,8 @@ def files(
         warehouse=warehouse,
         on_changed=on_changed,
     )
-    progress = make_progress(quiet=quiet)
-    try:
-        report = load_files(request, progress=progress)
-    finally:
-        if isinstance(progress, RichProgress):
-            progress.stop()
-    if not sys.stdout.isatty():
-        typer.echo(orjson.dumps({"summary": report.to_dict()}).decode())
+    report, printed = _run(lambda p: load_files(request, progress=p), quiet=quiet)
+    if printed:
         return
     for changed in report.changed:
         typer.secho(f"warning: {changed['key']} changed after it was applied: skipped", err=True)
