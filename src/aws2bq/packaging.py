@@ -57,10 +57,11 @@ _GLIBC_TAGS = {
 }
 #: Dependencies the runtime provides; only left out on request (see the module docstring).
 _SDK = {"boto3", "botocore", "s3transfer", "jmespath"}
-#: Dependencies only the DuckDB warehouse uses (numpy: DuckDB's Python functions). A Lambda
+#: Dependencies only the DuckDB warehouse uses (numpy: DuckDB's Python functions; isal: the
+#: DuckDB stager's gzip inflate). A Lambda
 #: function loads into BigQuery — a DuckDB file in /tmp would vanish with the sandbox — so
 #: they are left out unless asked for: ~100 MB of the 250 MB budget.
-_DUCKDB_ONLY = {"duckdb", "numpy"}
+_DUCKDB_ONLY = {"duckdb", "numpy", "isal"}
 #: Files not needed at run time, removed from the unpacked package to save space.
 _PRUNE_DIRS = {"__pycache__", "tests", "test"}
 #: Byte code (Lambda compiles on import), stubs, and Cython sources.
@@ -239,7 +240,7 @@ def _build(request: PackageRequest, pip: Pip | None) -> PackageResult:
     if not request.include_boto3:
         notes.append("boto3/botocore left out: the Lambda runtime's copy is used")
     if not request.include_duckdb:
-        notes.append("duckdb/numpy left out: a Lambda function loads into BigQuery")
+        notes.append("duckdb/numpy/isal left out: a Lambda function loads into BigQuery")
     if unzipped > MAX_UNZIPPED_BYTES:
         dockerfile = write_dockerfile(out / f"{name}.Dockerfile", request, package_dir)
         notes.append(

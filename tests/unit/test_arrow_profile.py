@@ -47,6 +47,7 @@ def _sql_parts(texts: list[str]) -> list[tuple[int, int, bool]]:
     digits, scale, fits = dynamodb_profile_sql.number_parts(t)
     select = exp.select(digits, scale, fits).from_(exp.to_table("v"))
     con = duckdb.connect()
+    con.execute("SET lambda_syntax = 'ENABLE_SINGLE_ARROW'")  # as the warehouse does
     try:
         con.register("v", pa.table({"t": pa.array(texts, pa.string())}))
         return [

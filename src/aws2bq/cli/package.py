@@ -37,7 +37,7 @@ def package(
         bool,
         typer.Option(
             "--include-duckdb",
-            help="Bundle DuckDB and numpy (~100 MB) for a DuckDB warehouse inside Lambda.",
+            help="Bundle DuckDB, numpy and isal (~100 MB) for a DuckDB warehouse inside Lambda.",
         ),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,

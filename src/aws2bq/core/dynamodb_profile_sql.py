@@ -17,6 +17,7 @@ from aws2bq.core.dynamodb_staged import (
 )
 from aws2bq.core.dynamodb_types import DESCRIPTORS, AttributeStats, NumberStats
 from aws2bq.core.number_sql import digit_counts, duckdb_captures, duckdb_struct
+from aws2bq.core.number_text import plain_number_text
 from aws2bq.core.sql_template import fill
 
 INT64_MIN = -(2**63)
@@ -43,13 +44,15 @@ def number_parts(
     counts = digit_counts(duckdb_captures(parts))
     # NULL (an absent attribute, a {"NULL": true} value) is no evidence: every statistic of
     # it is NULL, which aggregates skip (issue 10.1).
+    # Compared as plain text (see plain_number_text).
     fits = fill(
         "CASE WHEN :t IS NULL THEN NULL WHEN :s = 0 AND :n <= 19 "
-        "THEN coalesce(try_cast(:t AS DECIMAL(38, 0)) BETWEEN :lo AND :hi, FALSE) "
+        "THEN coalesce(try_cast(:c AS DECIMAL(38, 0)) BETWEEN :lo AND :hi, FALSE) "
         "ELSE FALSE END",
         s=counts.scale,
         n=counts.integer_digits,
         t=text,
+        c=plain_number_text(text),
         lo=exp.Literal.number(INT64_MIN),
         hi=exp.Literal.number(INT64_MAX),
     )

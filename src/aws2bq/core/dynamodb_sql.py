@@ -25,7 +25,7 @@ from aws2bq.core.dynamodb_staged import (
     field,
     shaped_field,
 )
-from aws2bq.core.number_text import canonical_sql
+from aws2bq.core.number_text import canonical_sql, plain_number_text
 from aws2bq.core.schema import Column, ColumnType, Kind, Role, TableSchema
 from aws2bq.core.sql_template import fill
 
@@ -42,12 +42,10 @@ __all__ = [
 
 def _number_cast(text: exp.Expression, kind: Kind, caps: Capabilities) -> exp.Expression:
     target = caps.data_type(ColumnType(kind))
-    if kind is Kind.INT64:
-        # Via DECIMAL(38, 0): exact, accepts exponent notation, and (unlike a direct cast to
-        # BIGINT) never rounds — the profile already proved every value is an integer.
-        return exp.Cast(this=fill("CAST(:t AS DECIMAL(38, 0))", t=text), to=target)
-    if kind is Kind.NUMERIC:
-        return exp.Cast(this=text, to=target)
+    if kind in (Kind.INT64, Kind.NUMERIC):
+        # The profile proved every value fits the type. A direct cast of the plain text: a
+        # cast through DECIMAL(38, 0) was a third of the typed SELECT's time.
+        return exp.Cast(this=plain_number_text(text), to=target)
     # BIGNUMERIC / DECIMAL_TEXT: DuckDB keeps the exact text, spelled canonically so that a
     # column widened from NUMERIC holds the same text (issue 10.2).
     return canonical_sql(text, DIALECT)

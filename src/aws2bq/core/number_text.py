@@ -104,6 +104,23 @@ def canonical_sql(text: exp.Expression, dialect: str) -> exp.Expression:
     return cast(exp.Expression, exp.replace_placeholders(tree, t=value, body=body))
 
 
+def plain_number_text(text: exp.Expression) -> exp.Expression:
+    """``text`` (a DynamoDB number) with any exponent applied: plain digits (DuckDB).
+
+    DuckDB reads plain decimal text into BIGINT or DECIMAL exactly, but an exponent form's
+    digits are rounded to the type's width *before* the exponent is applied, silently
+    (``0.00000000000000000000000000009223372036854775808E+47`` → 9223372036854775800 as
+    BIGINT; ``0.000000000000000000000000000000000000001E+39`` → 0 through DECIMAL(38, 0)).
+    Such text is spelled canonically first (:func:`canonical_sql`: plain for every number of
+    NUMERIC width); plain text, nearly every number of an export, is passed as it is.
+    """
+    exponent = exp.or_(
+        exp.Anonymous(this="contains", expressions=[text.copy(), exp.Literal.string("e")]),
+        exp.Anonymous(this="contains", expressions=[text.copy(), exp.Literal.string("E")]),
+    )
+    return exp.Case(ifs=[exp.If(this=exponent, true=canonical_sql(text, "duckdb"))], default=text)
+
+
 def canonical(text: str) -> str:
     """The canonical spelling of a number's text (Python reference of :func:`canonical_sql`).
 

@@ -180,3 +180,51 @@ def test_numbers_and_sparse_attributes_bigquery(tmp_path: Path, bq_emulator) -> 
         check()
     finally:
         client.close()
+
+
+@st.composite
+def respelled_numbers(draw: st.DrawFn) -> str:
+    """A number of INT64 or NUMERIC width spelled another valid way: leading zeros, trailing
+    zeros, an exponent (``0.000…0343E+38``, ``2624867767967583412000e-3``). DynamoDB's number
+    grammar allows them (it trims zeros when it stores a number, but nothing here relies on
+    exports being trimmed)."""
+    value = Decimal(
+        draw(
+            dynamodb_numbers().filter(
+                lambda t: _contract_type([Decimal(t)]) in ("INT64", "NUMERIC")
+            )
+        )
+    )
+    sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    text = "".join(map(str, digits))
+    zeros = draw(st.integers(min_value=0, max_value=45))
+    form = draw(st.sampled_from(["lead", "trail", "plain"]))
+    if form == "lead":  # 0.000<digits>E<k>: the digits stand after many zeros
+        spelled = f"0.{'0' * zeros}{text}E{len(text) + zeros + exponent:+d}"
+    elif form == "trail":  # <digits>000e-<k> (at most 38 digits: DynamoDB's precision)
+        more = min(zeros, 38 - len(text))
+        spelled = f"{text}{'0' * more}e{exponent - more}"
+    else:  # plain with leading zeros, and trailing zeros within DynamoDB's 38 digits
+        plain = f"{value.copy_abs():f}"
+        more = max(0, min(zeros // 2, 38 - len(text.lstrip("0") or "0")))
+        spelled = "0" * zeros + plain + ("" if "." in plain else ".") + "0" * more
+    assert Decimal(spelled) == value.copy_abs(), (spelled, value)
+    return ("-" if sign else "") + spelled
+
+
+@pytest.mark.parametrize("stager", ["duckdb", "duckdb-read_json"])
+def test_respelled_numbers_keep_their_value_duckdb(tmp_path: Path, stager: str) -> None:
+    """Every spelling of a number reads back as that number (a cast through DECIMAL(38, 0) or
+    of an exponent form straight to DECIMAL rounded the digits first, silently)."""
+    counter = iter(range(10**6))
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(respelled_numbers(), min_size=1, max_size=8))
+    def check(numbers: list[str]) -> None:
+        run = tmp_path / f"r{next(counter)}"
+        suffix = "?arrow=0" if stager == "duckdb-read_json" else ""
+        target = Target(stager, f"duckdb:///{run / 'w.duckdb'}{suffix}")
+        _check(target, run / "src", numbers, [None] * len(numbers))
+
+    check()

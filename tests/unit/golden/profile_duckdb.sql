@@ -211,9 +211,64 @@ WITH entries AS (
           )
         END <= 19
         THEN COALESCE(
-          TRY_CAST((
-            "v"
-          )."N" AS DECIMAL(38, 0)) BETWEEN (
+          TRY_CAST(CASE
+            WHEN CONTAINS((
+              "v"
+            )."N", 'e') OR CONTAINS((
+              "v"
+            )."N", 'E')
+            THEN CASE
+              WHEN REGEXP_MATCHES((
+                (
+                  "v"
+                )."N"
+              ), '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$')
+              THEN LIST_TRANSFORM(
+                [
+                  REGEXP_EXTRACT(
+                    (
+                      (
+                        "v"
+                      )."N"
+                    ),
+                    '^([+-]?)([0-9]*)(?:[.]([0-9]*))?(?:[eE]([+-]?[0-9]+))?$',
+                    ['n', 'i', 'f', 'e']
+                  )
+                ],
+                _aws2bq_p -> LIST_TRANSFORM(
+                  [
+                    {'n': _aws2bq_p.n, 's': RTRIM(LTRIM(_aws2bq_p.i || _aws2bq_p.f, '0'), '0'), 'q': LENGTH(_aws2bq_p.i) + COALESCE(TRY_CAST(NULLIF(_aws2bq_p.e, '') AS BIGINT), 0) - (
+                      LENGTH(_aws2bq_p.i || _aws2bq_p.f) - LENGTH(LTRIM(_aws2bq_p.i || _aws2bq_p.f, '0'))
+                    )}
+                  ],
+                  _aws2bq_x -> CASE
+                    WHEN _aws2bq_x.s = ''
+                    THEN '0'
+                    ELSE CASE WHEN _aws2bq_x.n = '-' THEN '-' ELSE '' END || CASE
+                      WHEN GREATEST(_aws2bq_x.q, 0) <= 38
+                      AND GREATEST(LENGTH(_aws2bq_x.s) - _aws2bq_x.q, 0) <= 38
+                      THEN CASE
+                        WHEN _aws2bq_x.q <= 0
+                        THEN '0.' || REPEAT('0', CAST(-_aws2bq_x.q AS BIGINT)) || _aws2bq_x.s
+                        WHEN _aws2bq_x.q >= LENGTH(_aws2bq_x.s)
+                        THEN _aws2bq_x.s || REPEAT('0', CAST(_aws2bq_x.q - LENGTH(_aws2bq_x.s) AS BIGINT))
+                        ELSE LEFT(_aws2bq_x.s, CAST(_aws2bq_x.q AS BIGINT)) || '.' || SUBSTRING(_aws2bq_x.s, CAST(_aws2bq_x.q + 1 AS BIGINT))
+                      END
+                      ELSE LEFT(_aws2bq_x.s, 1) || CASE WHEN LENGTH(_aws2bq_x.s) > 1 THEN '.' || SUBSTRING(_aws2bq_x.s, 2) ELSE '' END || 'E' || CASE WHEN _aws2bq_x.q - 1 >= 0 THEN '+' ELSE '-' END || CAST(ABS(_aws2bq_x.q - 1) AS TEXT)
+                    END
+                  END
+                )[1]
+              )[1]
+              ELSE (
+                (
+                  "v"
+                )."N"
+              )
+            END
+            ELSE (
+              "v"
+            )."N"
+          END AS DECIMAL(38, 0)) BETWEEN (
             -9223372036854775808
           ) AND 9223372036854775807,
           FALSE
@@ -365,7 +420,42 @@ WITH entries AS (
           )
         END <= 19
         THEN COALESCE(
-          TRY_CAST("x" AS DECIMAL(38, 0)) BETWEEN (
+          TRY_CAST(CASE
+            WHEN CONTAINS("x", 'e') OR CONTAINS("x", 'E')
+            THEN CASE
+              WHEN REGEXP_MATCHES("x", '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$')
+              THEN LIST_TRANSFORM(
+                [
+                  REGEXP_EXTRACT("x", '^([+-]?)([0-9]*)(?:[.]([0-9]*))?(?:[eE]([+-]?[0-9]+))?$', ['n', 'i', 'f', 'e'])
+                ],
+                _aws2bq_p -> LIST_TRANSFORM(
+                  [
+                    {'n': _aws2bq_p.n, 's': RTRIM(LTRIM(_aws2bq_p.i || _aws2bq_p.f, '0'), '0'), 'q': LENGTH(_aws2bq_p.i) + COALESCE(TRY_CAST(NULLIF(_aws2bq_p.e, '') AS BIGINT), 0) - (
+                      LENGTH(_aws2bq_p.i || _aws2bq_p.f) - LENGTH(LTRIM(_aws2bq_p.i || _aws2bq_p.f, '0'))
+                    )}
+                  ],
+                  _aws2bq_x -> CASE
+                    WHEN _aws2bq_x.s = ''
+                    THEN '0'
+                    ELSE CASE WHEN _aws2bq_x.n = '-' THEN '-' ELSE '' END || CASE
+                      WHEN GREATEST(_aws2bq_x.q, 0) <= 38
+                      AND GREATEST(LENGTH(_aws2bq_x.s) - _aws2bq_x.q, 0) <= 38
+                      THEN CASE
+                        WHEN _aws2bq_x.q <= 0
+                        THEN '0.' || REPEAT('0', CAST(-_aws2bq_x.q AS BIGINT)) || _aws2bq_x.s
+                        WHEN _aws2bq_x.q >= LENGTH(_aws2bq_x.s)
+                        THEN _aws2bq_x.s || REPEAT('0', CAST(_aws2bq_x.q - LENGTH(_aws2bq_x.s) AS BIGINT))
+                        ELSE LEFT(_aws2bq_x.s, CAST(_aws2bq_x.q AS BIGINT)) || '.' || SUBSTRING(_aws2bq_x.s, CAST(_aws2bq_x.q + 1 AS BIGINT))
+                      END
+                      ELSE LEFT(_aws2bq_x.s, 1) || CASE WHEN LENGTH(_aws2bq_x.s) > 1 THEN '.' || SUBSTRING(_aws2bq_x.s, 2) ELSE '' END || 'E' || CASE WHEN _aws2bq_x.q - 1 >= 0 THEN '+' ELSE '-' END || CAST(ABS(_aws2bq_x.q - 1) AS TEXT)
+                    END
+                  END
+                )[1]
+              )[1]
+              ELSE "x"
+            END
+            ELSE "x"
+          END AS DECIMAL(38, 0)) BETWEEN (
             -9223372036854775808
           ) AND 9223372036854775807,
           FALSE

@@ -5,9 +5,67 @@ SELECT
   LIST_SORT(LIST_TRANSFORM((
     "Item"['b']
   ).BS, x -> FROM_BASE64(x))) AS "b",
-  CAST((
-    "Item"['d']
-  )."N" AS DECIMAL(38, 9)) AS "d",
+  CAST(CASE
+    WHEN CONTAINS((
+      "Item"['d']
+    )."N", 'e') OR CONTAINS((
+      "Item"['d']
+    )."N", 'E')
+    THEN CASE
+      WHEN REGEXP_MATCHES(
+        (
+          (
+            "Item"['d']
+          )."N"
+        ),
+        '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$'
+      )
+      THEN LIST_TRANSFORM(
+        [
+          REGEXP_EXTRACT(
+            (
+              (
+                "Item"['d']
+              )."N"
+            ),
+            '^([+-]?)([0-9]*)(?:[.]([0-9]*))?(?:[eE]([+-]?[0-9]+))?$',
+            ['n', 'i', 'f', 'e']
+          )
+        ],
+        _aws2bq_p -> LIST_TRANSFORM(
+          [
+            {'n': _aws2bq_p.n, 's': RTRIM(LTRIM(_aws2bq_p.i || _aws2bq_p.f, '0'), '0'), 'q': LENGTH(_aws2bq_p.i) + COALESCE(TRY_CAST(NULLIF(_aws2bq_p.e, '') AS BIGINT), 0) - (
+              LENGTH(_aws2bq_p.i || _aws2bq_p.f) - LENGTH(LTRIM(_aws2bq_p.i || _aws2bq_p.f, '0'))
+            )}
+          ],
+          _aws2bq_x -> CASE
+            WHEN _aws2bq_x.s = ''
+            THEN '0'
+            ELSE CASE WHEN _aws2bq_x.n = '-' THEN '-' ELSE '' END || CASE
+              WHEN GREATEST(_aws2bq_x.q, 0) <= 38
+              AND GREATEST(LENGTH(_aws2bq_x.s) - _aws2bq_x.q, 0) <= 38
+              THEN CASE
+                WHEN _aws2bq_x.q <= 0
+                THEN '0.' || REPEAT('0', CAST(-_aws2bq_x.q AS BIGINT)) || _aws2bq_x.s
+                WHEN _aws2bq_x.q >= LENGTH(_aws2bq_x.s)
+                THEN _aws2bq_x.s || REPEAT('0', CAST(_aws2bq_x.q - LENGTH(_aws2bq_x.s) AS BIGINT))
+                ELSE LEFT(_aws2bq_x.s, CAST(_aws2bq_x.q AS BIGINT)) || '.' || SUBSTRING(_aws2bq_x.s, CAST(_aws2bq_x.q + 1 AS BIGINT))
+              END
+              ELSE LEFT(_aws2bq_x.s, 1) || CASE WHEN LENGTH(_aws2bq_x.s) > 1 THEN '.' || SUBSTRING(_aws2bq_x.s, 2) ELSE '' END || 'E' || CASE WHEN _aws2bq_x.q - 1 >= 0 THEN '+' ELSE '-' END || CAST(ABS(_aws2bq_x.q - 1) AS TEXT)
+            END
+          END
+        )[1]
+      )[1]
+      ELSE (
+        (
+          "Item"['d']
+        )."N"
+      )
+    END
+    ELSE (
+      "Item"['d']
+    )."N"
+  END AS DECIMAL(38, 9)) AS "d",
   CASE
     WHEN (
       "Item"['m']
@@ -799,9 +857,67 @@ SELECT
       )
     END AS JSON)
   END AS "m",
-  CAST(CAST((
-    "Item"['n']
-  )."N" AS DECIMAL(38, 0)) AS BIGINT) AS "n",
+  CAST(CASE
+    WHEN CONTAINS((
+      "Item"['n']
+    )."N", 'e') OR CONTAINS((
+      "Item"['n']
+    )."N", 'E')
+    THEN CASE
+      WHEN REGEXP_MATCHES(
+        (
+          (
+            "Item"['n']
+          )."N"
+        ),
+        '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$'
+      )
+      THEN LIST_TRANSFORM(
+        [
+          REGEXP_EXTRACT(
+            (
+              (
+                "Item"['n']
+              )."N"
+            ),
+            '^([+-]?)([0-9]*)(?:[.]([0-9]*))?(?:[eE]([+-]?[0-9]+))?$',
+            ['n', 'i', 'f', 'e']
+          )
+        ],
+        _aws2bq_p -> LIST_TRANSFORM(
+          [
+            {'n': _aws2bq_p.n, 's': RTRIM(LTRIM(_aws2bq_p.i || _aws2bq_p.f, '0'), '0'), 'q': LENGTH(_aws2bq_p.i) + COALESCE(TRY_CAST(NULLIF(_aws2bq_p.e, '') AS BIGINT), 0) - (
+              LENGTH(_aws2bq_p.i || _aws2bq_p.f) - LENGTH(LTRIM(_aws2bq_p.i || _aws2bq_p.f, '0'))
+            )}
+          ],
+          _aws2bq_x -> CASE
+            WHEN _aws2bq_x.s = ''
+            THEN '0'
+            ELSE CASE WHEN _aws2bq_x.n = '-' THEN '-' ELSE '' END || CASE
+              WHEN GREATEST(_aws2bq_x.q, 0) <= 38
+              AND GREATEST(LENGTH(_aws2bq_x.s) - _aws2bq_x.q, 0) <= 38
+              THEN CASE
+                WHEN _aws2bq_x.q <= 0
+                THEN '0.' || REPEAT('0', CAST(-_aws2bq_x.q AS BIGINT)) || _aws2bq_x.s
+                WHEN _aws2bq_x.q >= LENGTH(_aws2bq_x.s)
+                THEN _aws2bq_x.s || REPEAT('0', CAST(_aws2bq_x.q - LENGTH(_aws2bq_x.s) AS BIGINT))
+                ELSE LEFT(_aws2bq_x.s, CAST(_aws2bq_x.q AS BIGINT)) || '.' || SUBSTRING(_aws2bq_x.s, CAST(_aws2bq_x.q + 1 AS BIGINT))
+              END
+              ELSE LEFT(_aws2bq_x.s, 1) || CASE WHEN LENGTH(_aws2bq_x.s) > 1 THEN '.' || SUBSTRING(_aws2bq_x.s, 2) ELSE '' END || 'E' || CASE WHEN _aws2bq_x.q - 1 >= 0 THEN '+' ELSE '-' END || CAST(ABS(_aws2bq_x.q - 1) AS TEXT)
+            END
+          END
+        )[1]
+      )[1]
+      ELSE (
+        (
+          "Item"['n']
+        )."N"
+      )
+    END
+    ELSE (
+      "Item"['n']
+    )."N"
+  END AS BIGINT) AS "n",
   (
     "Item"['x''; DROP TABLE t; --']
   )."S" AS "x'_ DROP TABLE t_ --",
