@@ -39,3 +39,30 @@ def test_bigquery_profile_uses_the_shared_arithmetic() -> None:
     rendered = profile.sql("bigquery")
     assert shared.integer_digits.sql("bigquery") in rendered
     assert shared.scale.sql("bigquery") in rendered
+
+
+# Spellings DuckDB's own casts misread: an exponent form's digits are rounded to the type's
+# width before the exponent is applied (values from a fuzz run; see plain_number_text).
+MISREAD = [
+    ("0.000000000000000000000000000000000000001E+39", "BIGINT", 1),
+    ("-0.0000000000000000000000004518178893585726255e43", "BIGINT", -4518178893585726255),
+    ("0.0000000000000000000000000922337203685477580E+43", "BIGINT", 922337203685477580),
+    ("0.0000000000000000000000000003437219195127747e38", "DECIMAL(38, 9)", 34372191951.27747),
+    ("2624867767967583412000e-3", "BIGINT", 2624867767967583412),
+    ("1.5E+3", "DECIMAL(38, 9)", 1500),
+    ("00012.500", "DECIMAL(38, 9)", 12.5),
+    ("-9223372036854775808", "BIGINT", -(2**63)),
+]
+
+
+@pytest.mark.parametrize(("text", "sql_type", "value"), MISREAD)
+def test_plain_number_text_reads_every_spelling_exactly(
+    text: str, sql_type: str, value: float
+) -> None:
+    from aws2bq.core.number_text import plain_number_text
+
+    con = duckdb.connect()
+    con.execute("SET lambda_syntax = 'ENABLE_SINGLE_ARROW'")  # as the warehouse does
+    plain = plain_number_text(exp.Literal.string(text)).sql("duckdb")
+    (read,) = con.execute(f"SELECT CAST({plain} AS {sql_type})").fetchone()  # type: ignore[misc]
+    assert Decimal(read) == Decimal(text) == Decimal(str(value))
