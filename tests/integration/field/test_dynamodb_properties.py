@@ -208,7 +208,7 @@ def respelled_numbers(draw: st.DrawFn) -> str:
         spelled = f"{text}{'0' * more}e{exponent - more}"
     else:  # plain with leading zeros, and trailing zeros within DynamoDB's 38 digits
         plain = f"{value.copy_abs():f}"
-        more = max(0, min(zeros // 2, 38 - len(text.lstrip("0") or "0")))
+        more = max(0, min(zeros // 2, 38 - len(plain.replace(".", "").lstrip("0") or "0")))
         spelled = "0" * zeros + plain + ("" if "." in plain else ".") + "0" * more
     assert Decimal(spelled) == value.copy_abs(), (spelled, value)
     return ("-" if sign else "") + spelled

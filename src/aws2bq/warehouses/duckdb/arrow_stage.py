@@ -43,7 +43,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -77,6 +77,9 @@ SEGMENT_CHUNKS = 8
 #: Spilled columns of incremental records besides the image attributes.
 MICROS = inc.MICROS
 DELETED = inc.DELETED
+
+#: What ISA-L's inflate raises for bad gzip (isal's stubs declare an instance, not a class).
+_GZIP_ERROR = cast(type[Exception], isal_zlib.error)
 
 _STRINGS = ("S", "N", "B")
 _BOOLS = ("BOOL", "NULL")
@@ -252,7 +255,7 @@ def _gunzip(stream: Any, progress: Progress, result: _FileResult) -> Iterator[by
         while pending:
             try:
                 out = inflate.decompress(pending, CHUNK_BYTES)
-            except isal_zlib.error as exc:
+            except _GZIP_ERROR as exc:
                 raise _BadFile(f"is not valid gzip ({exc})") from exc
             fresh = False
             if out:
