@@ -164,6 +164,52 @@ def test_ties_are_deterministic_a_delete_wins() -> None:
     assert one == two == [("a", None, "delete", 10), ("b", "y", "upsert", 10)]
 
 
+def _spilled_changes(
+    records: list[tuple[int, str, str | None]], since: int | None = None
+) -> list[tuple[str, str | None, bool, int]]:
+    """Run spilled_dedup_select in DuckDB over (micros, key, value or None for a delete),
+    staged as the Arrow stager spills them (descriptor structs)."""
+    import pyarrow as pa
+
+    table = pa.table(
+        {
+            "n0": pa.array(
+                [None if v is None else {"S": v} for _, _, v in records],
+                pa.struct([("S", pa.string())]),
+            ),
+            "k0": pa.array([{"S": k} for _, k, _ in records], pa.struct([("S", pa.string())])),
+            inc.MICROS: pa.array([m for m, _, _ in records], pa.int64()),
+            inc.DELETED: pa.array([v is None for _, _, v in records]),
+        }
+    )
+    con = duckdb.connect()
+    con.register("records", table)
+    select = inc.spilled_dedup_select(exp.to_table("records"), ["n0"], ["k0"], since)
+    sql = exp.select("k0.S", "n0.S", inc.DELETED, inc.MICROS).from_(select.subquery("d"))
+    return sorted(con.execute(sql.order_by("k0.S").sql("duckdb")).fetchall())
+
+
+def test_spilled_ties_are_broken_like_the_other_stager() -> None:
+    """Only records sharing their key and time tie: a delete wins, then the greatest image."""
+    records = [
+        (10, "a", "1"), (10, "a", None), (5, "a", "old"),
+        (10, "b", "x"), (3, "b", "z"), (10, "b", "y"),
+        (7, "c", "only"),
+        (12, "d", "p"), (11, "d", "q"),
+        (2, "e", "dropped"), (9, "f", "kept"), (2, "f", "before"),
+    ]  # fmt: skip
+    expected = [
+        ("a", None, True, 10),
+        ("b", "y", False, 10),
+        ("c", "only", False, 7),
+        ("d", "p", False, 12),
+        ("f", "kept", False, 9),
+    ]
+    assert _spilled_changes(records, since=4) == expected
+    assert _spilled_changes(list(reversed(records)), since=4) == expected
+    assert ("e", "dropped", False, 2) in _spilled_changes(records)
+
+
 def test_records_before_since_are_dropped() -> None:
     assert _changes([(5, "a", "1"), (15, "b", "2")], since=10) == [("b", "2", "upsert", 15)]
 
