@@ -6,7 +6,7 @@ therefore fails to open it and gets a ``TransientError`` ("busy, retry later"): 
 can never both apply. Inside one process, the ledger's primary key (stream, export_id) makes
 a second apply of the same export fail at commit.
 
-Memory: ``memory_limit`` (URL parameter, default 768MB) bounds DuckDB's buffer pool; larger
+Memory: ``memory_limit`` (URL parameter, default 640MB) bounds DuckDB's buffer pool; larger
 intermediate results spill to the run's scratch directory.
 """
 

@@ -13,7 +13,10 @@ from aws2bq.errors import ConfigError
 from aws2bq.warehouses import WarehouseUrl
 
 #: DuckDB's buffer pool when the URL does not say (larger results spill to the scratch folder).
-DEFAULT_MEMORY_LIMIT = "768MB"
+#: With the process's own ~130 MiB (Python, pyarrow, DuckDB's code) and what DuckDB allocates
+#: outside its pool, a load peaks near this plus ~250 MiB whatever the export's size: 768MB
+#: gave 963 MiB at 10M items, too near issue 13's 1 GiB; 640MB was as fast on the benches.
+DEFAULT_MEMORY_LIMIT = "640MB"
 
 _OFF = ("0", "false", "off")
 
@@ -24,7 +27,7 @@ class DuckDBConfig:
 
     #: The database file (``:memory:`` for an in-memory database).
     path: str
-    #: DuckDB's ``memory_limit`` setting (``768MB``, ``4GB``).
+    #: DuckDB's ``memory_limit`` setting (``640MB``, ``4GB``).
     memory_limit: str = DEFAULT_MEMORY_LIMIT
     #: DuckDB's ``threads`` setting; None = DuckDB's default (the machine's cores).
     threads: str | None = None

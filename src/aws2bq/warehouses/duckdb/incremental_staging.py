@@ -307,6 +307,7 @@ class DuckDBDynamoDBIncrementalStaging(DuckDBHost, DynamoDBIncrementalStaging):
             key_sets=set(),
         )
         handle.stats = profile.result()
+        arrow_stage.release_arrow_memory()
         self.register_arrow(f"{handle.alias}_changes", handle.changes.relation())
         return kept
 
