@@ -58,9 +58,9 @@ _GLIBC_TAGS = {
 #: Dependencies the runtime provides; only left out on request (see the module docstring).
 _SDK = {"boto3", "botocore", "s3transfer", "jmespath"}
 #: Dependencies only the DuckDB warehouse uses (numpy: DuckDB's Python functions; isal: the
-#: DuckDB stager's gzip inflate). A Lambda
-#: function loads into BigQuery — a DuckDB file in /tmp would vanish with the sandbox — so
-#: they are left out unless asked for: ~100 MB of the 250 MB budget.
+#: DuckDB stager's gzip inflate). A Lambda function loads into BigQuery — a DuckDB file in
+#: /tmp would vanish with the sandbox — so they are left out unless asked for: ~100 MB of the
+#: 250 MB budget.
 _DUCKDB_ONLY = {"duckdb", "numpy", "isal"}
 #: Files not needed at run time, removed from the unpacked package to save space.
 _PRUNE_DIRS = {"__pycache__", "tests", "test"}

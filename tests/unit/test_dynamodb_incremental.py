@@ -165,8 +165,8 @@ def test_ties_are_deterministic_a_delete_wins() -> None:
 
 
 def _spilled_changes(
-    records: list[tuple[int, str, str | None]], since: int | None = None
-) -> list[tuple[str, str | None, bool, int]]:
+    records: list[tuple[int, str | None, str | None]], since: int | None = None
+) -> list[tuple[str | None, str | None, bool, int]]:
     """Run spilled_dedup_select in DuckDB over (micros, key, value or None for a delete),
     staged as the Arrow stager spills them (descriptor structs)."""
     import pyarrow as pa
@@ -177,7 +177,10 @@ def _spilled_changes(
                 [None if v is None else {"S": v} for _, _, v in records],
                 pa.struct([("S", pa.string())]),
             ),
-            "k0": pa.array([{"S": k} for _, k, _ in records], pa.struct([("S", pa.string())])),
+            "k0": pa.array(
+                [None if k is None else {"S": k} for _, k, _ in records],
+                pa.struct([("S", pa.string())]),
+            ),
             inc.MICROS: pa.array([m for m, _, _ in records], pa.int64()),
             inc.DELETED: pa.array([v is None for _, _, v in records]),
         }
@@ -208,6 +211,13 @@ def test_spilled_ties_are_broken_like_the_other_stager() -> None:
     assert _spilled_changes(records, since=4) == expected
     assert _spilled_changes(list(reversed(records)), since=4) == expected
     assert ("e", "dropped", False, 2) in _spilled_changes(records)
+
+
+def test_spilled_ties_of_a_null_key_are_broken_too() -> None:
+    """The query stands on its own: NULL keys group together, and their ties too (the runner
+    refuses unkeyed records before it runs)."""
+    records = [(10, None, "x"), (10, None, "y"), (3, None, "z")]
+    assert _spilled_changes(records) == _spilled_changes(records[::-1]) == [(None, "y", False, 10)]
 
 
 def test_records_before_since_are_dropped() -> None:

@@ -361,7 +361,11 @@ def spilled_dedup_select(
         partition_by=[_col(c, r) for c in key_columns],
         order=exp.Order(expressions=order),
     )
-    on = exp.and_(*(exp.EQ(this=_col(c, r), expression=_col(c, d)) for c in (*key_columns, MICROS)))
+    # IS NOT DISTINCT FROM: GROUP BY and PARTITION BY put NULL keys together, so must this
+    # (the runner refuses unkeyed records before this, but the query stands on its own).
+    on = exp.and_(
+        *(exp.NullSafeEQ(this=_col(c, r), expression=_col(c, d)) for c in (*key_columns, MICROS))
+    )
     source = records.copy()
     source.set("alias", exp.TableAlias(this=exp.to_identifier(r, quoted=True)))
     select = (
@@ -372,7 +376,7 @@ def spilled_dedup_select(
             _col(DELETED, r),
         )
         .from_(source)
-        .join(shared.subquery(d), on=on, join_type="left")
+        .join(shared.subquery(exp.to_identifier(d, quoted=True)), on=on, join_type="left")
     )
     if since is not None:
         select = select.where(since)

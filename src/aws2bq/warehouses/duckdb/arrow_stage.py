@@ -2,10 +2,10 @@
 
 Each data file is read once, as a stream: the bytes are MD5-verified as they arrive
 (:meth:`aws2bq.warehouses.base.RawFile.open`), decompressed (by ISA-L, ``isal``: about 2.5×
-zlib's speed for the same output, and it releases the GIL) and cut
-into chunks of whole lines by one reader thread per file, and each chunk is parsed by Arrow in
-native code in a pool of parser threads while the reader decompresses the next ones (both
-release the GIL), so every core is busy whatever the number of files. A parsed chunk is
+zlib's speed for the same output, and it releases the GIL) and cut into chunks of whole
+lines by one reader thread per file, and each chunk is parsed by Arrow in native code in a
+pool of parser threads while the reader decompresses the next ones (both release the GIL),
+so every core is busy whatever the number of files. A parsed chunk is
 profiled on the spot (:mod:`.arrow_profile`: the statistics are computed while the batches
 are produced, not by a second pass) and written, in file order, to an Arrow IPC file in the
 run's scratch folder, so memory holds a few chunks whatever the export's size and time grows
@@ -68,6 +68,10 @@ MAX_DEPTH = 24
 CHUNK_BYTES = 4 << 20
 #: Compressed bytes read from a file at a time.
 READ_BYTES = 1 << 20
+#: Bytes at hand before a gzip member is started: its header (RFC 1952 §2.3) is 10 bytes, an
+#: extra field of up to 64 KiB, then a name and a comment (any length in principle; this holds
+#: any real one), so ISA-L never sees it cut (see _gunzip).
+_HEADER_BYTES = 1 << 17
 #: Chunks of one file parsed ahead of the one being spilled (bounds memory per file reader).
 AHEAD = 2
 #: Parsed chunks per spilled IPC file: a reader of the spill holds about one file per thread
@@ -238,21 +242,30 @@ def _parse_chunk(data: pa.Buffer, learned: _Schema) -> pa.Table:
 def _gunzip(stream: Any, progress: Progress, result: _FileResult) -> Iterator[bytes]:
     """The decompressed bytes of a gzip stream (several members allowed), in bounded blocks.
 
-    Reads the stream to its end (which makes a verifying stream check its MD5). ISA-L's
-    inflate (https://github.com/pycompression/python-isal) is zlib's interface, byte for byte
-    the same output; it decompressed an export's files in 0.40× zlib's CPU here
-    (``bench/dynamodb_breakdown.py``).
+    Reads the stream to its end (which makes a verifying stream check its MD5). Inflated by
+    ISA-L (https://github.com/pycompression/python-isal: zlib's ``decompressobj`` interface
+    and output, in 0.40× zlib's CPU on an export's files, ``bench/dynamodb_breakdown.py``).
+    Unlike zlib, ISA-L cannot resume inside a member's header when it arrives in pieces (a
+    header CRC, or an extra field followed by a name, split between two reads: "Incorrect
+    checksum"), so a member is started only once its whole header is at hand.
     """
     inflate = isal_zlib.decompressobj(wbits=31)
     fresh = True  # no byte of the current member consumed yet
-    while True:
+    carry = b""  # the start of a member whose header may not be whole yet
+    ended = False
+    while not ended:
         raw = stream.read(READ_BYTES)
-        if not raw:
-            break
-        progress.advance("download", bytes=len(raw))
-        result.bytes += len(raw)
-        pending = raw
+        if raw:
+            progress.advance("download", bytes=len(raw))
+            result.bytes += len(raw)
+        else:
+            ended = True
+        pending = carry + raw if carry else raw
+        carry = b""
         while pending:
+            if fresh and not ended and len(pending) < _HEADER_BYTES:
+                carry = bytes(pending)  # read on: the member's header may be cut
+                break
             try:
                 out = inflate.decompress(pending, CHUNK_BYTES)
             except _GZIP_ERROR as exc:
