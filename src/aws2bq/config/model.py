@@ -36,9 +36,7 @@ from aws2bq.config.sections import ROLE_ARN, PartitionSpec, Section, Transport, 
 from aws2bq.sources.dynamodb.config import DynamoDBStream
 from aws2bq.sources.files.config import FilesStream
 from aws2bq.sources.rds.config import RdsStream, RdsTableSettings
-from aws2bq.warehouses.url import parse_url
-
-DEFAULT_WAREHOUSE = "duckdb:///aws2bq.duckdb"
+from aws2bq.warehouses.url import DEFAULT_URL, parse_url
 
 #: AWS: at most 5 concurrent RDS export tasks per account (export-formats.md §2).
 MAX_CONCURRENT_RDS_EXPORTS = 5
@@ -347,7 +345,7 @@ class Config(Section):
     """The whole ``aws2bq.toml``."""
 
     warehouse: str = Field(
-        DEFAULT_WAREHOUSE,
+        DEFAULT_URL,
         description="Where data lands: duckdb:///path/file.duckdb or "
         "bigquery://PROJECT/DATASET[?location=...].",
     )

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-#: Destination table names both warehouses take: BigQuery's letters, marks, numbers,
-#: connectors, dashes and spaces, at most 1024 bytes
-#: (https://cloud.google.com/bigquery/docs/tables#table_naming).
 #: The ``source`` column of the files source's ledger rows (and its stream kind).
 SOURCE = "files"
 
+#: Destination table names both warehouses take: BigQuery's letters, marks, numbers,
+#: connectors, dashes and spaces, at most 1024 bytes
+#: (https://cloud.google.com/bigquery/docs/tables#table_naming).
 _TABLE_NAME = re.compile(r"[\w\- ]+")
 _RESERVED_PREFIX = "_aws2bq_"
 
