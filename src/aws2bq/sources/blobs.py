@@ -20,7 +20,7 @@ import os
 import shutil
 import stat
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -421,6 +421,18 @@ class ExportFile:
         if self.store.local_path(self.key) is None:
             raise ValueError("verify_in_place needs a local store")
         return self._copy(None, progress)
+
+
+def miscounted(
+    files: Sequence[ExportFile], rows_per_file: Mapping[str, int]
+) -> list[tuple[ExportFile, int]]:
+    """``(file, rows staged)`` for every file whose staged rows (``rows_per_file``, by key, as
+    the warehouse counted them) differ from the rows it was expected to hold."""
+    return [
+        (f, rows_per_file.get(f.key, 0))
+        for f in files
+        if rows_per_file.get(f.key, 0) != f.expected_rows
+    ]
 
 
 def fetch_all(

@@ -19,7 +19,14 @@ import orjson
 
 from aws2bq.aws_clients import AwsTarget
 from aws2bq.errors import Aws2BqError, ConfigError, ExportError, ExportNotReadyError
-from aws2bq.sources.blobs import BlobStore, ExportFile, LocalStore, S3Store, plain_key
+from aws2bq.sources.blobs import (
+    BlobStore,
+    ExportFile,
+    LocalStore,
+    S3Store,
+    miscounted,
+    plain_key,
+)
 from aws2bq.sources.dynamodb.manifest import parse_entry, require_summary_fields
 
 SUMMARY = "manifest-summary.json"
@@ -259,14 +266,14 @@ def check_staged_counts(
     redo: str,
 ) -> None:
     """Refuse the export unless every file staged exactly the rows its manifest declares."""
-    for f in files:
-        got = rows_per_file.get(f.key, 0)
-        if got != f.expected_rows:
-            raise ExportError(
-                f"export {location}: data file {f.key} holds {got} {unit} but the "
-                f"manifest says {f.expected_rows}",
-                hint=f"the export is incomplete or corrupt; {redo}",
-            )
+    wrong = miscounted(files, rows_per_file)
+    if wrong:
+        f, got = wrong[0]
+        raise ExportError(
+            f"export {location}: data file {f.key} holds {got} {unit} but the "
+            f"manifest says {f.expected_rows}",
+            hint=f"the export is incomplete or corrupt; {redo}",
+        )
 
 
 def read_export(export: str, aws: AwsTarget | None = None) -> DynamoDBExport:

@@ -60,7 +60,7 @@ from aws2bq.runner.apply import Prepared, Rows, Target, apply, apply_steps, stag
 from aws2bq.runner.context import failing_as
 from aws2bq.runner.crashpoints import crashpoint
 from aws2bq.runner.landing import land
-from aws2bq.sources.blobs import ExportFile, LocalStore
+from aws2bq.sources.blobs import ExportFile, LocalStore, miscounted
 from aws2bq.sources.files import arrow_types as at
 from aws2bq.sources.files.ledger import (
     Classified,
@@ -464,11 +464,9 @@ def apply_batch(
 
 def _check_counts(staging: StagedRdsTable, batch: Batch, where: str) -> None:
     """Refuse the batch when the warehouse staged other row counts than each object holds."""
-    counted = dict(staging.rows_per_file)
     wrong = [
-        f"{f.export}: {counted.get(f.key, 0):,} staged of {f.expected_rows:,}"
-        for f in batch.files
-        if counted.get(f.key, 0) != f.expected_rows
+        f"{f.export}: {got:,} staged of {f.expected_rows:,}"
+        for f, got in miscounted(batch.files, staging.rows_per_file)
     ]
     if wrong:
         raise ExportError(
