@@ -325,11 +325,10 @@ def spilled_dedup_select(
     if not key_columns:
         raise ContractError("deduplicating incremental records needs the key attributes")
     r, d = "_aws2bq_r", "_aws2bq_d"
-    since = (
-        exp.GTE(this=_col(MICROS, r), expression=exp.Literal.number(since_micros))
-        if since_micros is not None
-        else None
-    )
+
+    def since(table: str | None) -> exp.Expression:
+        return exp.GTE(this=_col(MICROS, table), expression=exp.Literal.number(since_micros))
+
     # (key, write time) pairs written more than once: the only records a tie can involve.
     shared = (
         exp.select(*(_col(c) for c in key_columns), _col(MICROS))
@@ -338,9 +337,7 @@ def spilled_dedup_select(
         .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
     )
     if since_micros is not None:
-        shared = shared.where(
-            exp.GTE(this=_col(MICROS), expression=exp.Literal.number(since_micros))
-        )
+        shared = shared.where(since(None))
     order = [
         exp.Ordered(this=_col(MICROS, r), desc=True),
         exp.Ordered(this=_col(DELETED, r), desc=True),
@@ -378,8 +375,8 @@ def spilled_dedup_select(
         .from_(source)
         .join(shared.subquery(exp.to_identifier(d, quoted=True)), on=on, join_type="left")
     )
-    if since is not None:
-        select = select.where(since)
+    if since_micros is not None:
+        select = select.where(since(r))
     return select.qualify(exp.EQ(this=window, expression=exp.Literal.number(1)))
 
 

@@ -16,6 +16,7 @@ The exactly-once rule reads the object lists back:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -114,9 +115,7 @@ def check_mode(history: FilesHistory, table: str, mode: str, keys: Sequence[str]
     before = f"--mode {history.mode}" + "".join(f" --key {k}" for k in history.keys)
     # The same settings in a stream's config (aws2bq run reads them from there).
     setting = f'mode = "{history.mode}"' + (
-        f", keys = [{', '.join(repr(k) for k in history.keys)}]".replace("'", '"')
-        if history.keys
-        else ""
+        f", keys = {json.dumps(list(history.keys))}" if history.keys else ""
     )
     if mode != history.mode:
         raise ConfigError(

@@ -79,20 +79,22 @@ class Handle:
     stats: dict[str, AttributeStats] | None = None
 
 
-def records_table(staged: StagedExport) -> exp.Table:
-    """Where the staged records are: the Arrow spill's view or the scratch table."""
+def _stage_table(staged: StagedExport, name: str) -> exp.Table:
+    """The Arrow spill's view ``<alias>_<name>``, or the scratch database's table ``name``."""
     handle: Handle = staged.handle
     if handle.spill is not None:
-        return exp.to_table(f"{handle.alias}_records", quoted=True)
-    return TableRef("records", dataset="main", catalog=handle.alias).expression()
+        return exp.to_table(f"{handle.alias}_{name}", quoted=True)
+    return TableRef(name, dataset="main", catalog=handle.alias).expression()
+
+
+def records_table(staged: StagedExport) -> exp.Table:
+    """Where the staged records are: the Arrow spill's view or the scratch table."""
+    return _stage_table(staged, "records")
 
 
 def changes_table(staged: StagedExport) -> exp.Table:
     """Where the deduplicated changes are: the Arrow spill's view or the scratch table."""
-    handle: Handle = staged.handle
-    if handle.spill is not None:
-        return exp.to_table(f"{handle.alias}_changes", quoted=True)
-    return TableRef("changes", dataset="main", catalog=handle.alias).expression()
+    return _stage_table(staged, "changes")
 
 
 class DuckDBDynamoDBIncrementalStaging(DuckDBHost, DynamoDBIncrementalStaging):
