@@ -13,7 +13,8 @@ PYTEST_ARGS ?= -n 2
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml $(LOCK)
+# setup.py and the C source: the native JSON scanner is compiled by the install.
+$(STAMP): pyproject.toml setup.py $(LOCK) src/aws2bq/warehouses/duckdb/_json_scan.c
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "aws2bq needs Python 3.11 or newer (set PYTHON=python3.11)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip -c $(LOCK)

@@ -1,14 +1,15 @@
 """Where a DynamoDB full load spends its CPU: each step of the Arrow stager and the apply.
 
     .venv/bin/python -m bench.dynamodb_breakdown [--items 1000000] [--files 16] [--dir DIR]
-        [--reuse]
+        [--reuse] [--native 0]
 
 Generates (or reuses, with ``--reuse``) the export of :mod:`bench.dynamodb_load`, then
 
 1. runs the stager's steps one after another on one thread over every data file, timing each
    step's CPU: reading (MD5 as the source layer checks it), gzip decompression, cutting
-   whole lines, Arrow's JSON parse, flattening and profiling the attributes, spilling to
-   Arrow IPC;
+   whole lines, the JSON parse (the native scanner, pyarrow for the chunks it declines and
+   the first ones; ``--native 0``: pyarrow only), flattening and profiling the attributes,
+   spilling to Arrow IPC;
 2. runs the real load (:func:`aws2bq.runner.dynamodb_load.load_dynamodb`) in this process
    and times every SQL statement's CPU (all DuckDB threads), the stager's total and the
    phases the loader reports.
@@ -78,11 +79,14 @@ def _read_all(stream: Any, digest: Any) -> bytes:
     return bytes(data)
 
 
-def stager_steps(data: list[Path], scratch: Path) -> dict[str, float]:
+PARSE = "JSON parse"
+
+
+def stager_steps(data: list[Path], scratch: Path, *, native: bool) -> dict[str, float]:
     from aws2bq.warehouses.duckdb import arrow_stage as stage
 
     clock = _Clock()
-    learned = stage._Schema()
+    learned = stage._Schema(native=native)
     lines = stage.ItemLines()
     for index, path in enumerate(data):
         result = stage._FileResult(segments=stage.Segments(scratch, index))
@@ -95,7 +99,7 @@ def stager_steps(data: list[Path], scratch: Path) -> dict[str, float]:
                 break
             buffer = pa.py_buffer(chunk)
             clock.time("UTF-8 check", stage._check_utf8, buffer)
-            table = clock.time("JSON parse (Arrow)", stage._parse_chunk, buffer, learned)
+            table = clock.time(PARSE, stage._parse_chunk, buffer, learned)
             result.rows += table.num_rows
             spilled = clock.time("flatten + profile", lines.spill, table, result)
             clock.time("spill (Arrow IPC)", result.segments.write, spilled)
@@ -103,7 +107,9 @@ def stager_steps(data: list[Path], scratch: Path) -> dict[str, float]:
     return dict(clock.steps)
 
 
-def load_steps(folder: Path, db: Path) -> tuple[dict[str, float], dict[str, float], float]:
+def load_steps(
+    folder: Path, db: Path, *, native: bool
+) -> tuple[dict[str, float], dict[str, float], float]:
     """(CPU per statement kind and the stager, wall timings the loader reports, total CPU)."""
     from aws2bq.runner.dynamodb_load import DynamoDBLoadRequest, load_dynamodb
     from aws2bq.warehouses.duckdb import arrow_stage, client
@@ -132,7 +138,10 @@ def load_steps(folder: Path, db: Path) -> tuple[dict[str, float], dict[str, floa
         start = _cpu()
         report = load_dynamodb(
             DynamoDBLoadRequest(
-                export=str(folder), table="users", keys=("pk", "sk"), warehouse=f"duckdb:///{db}"
+                export=str(folder),
+                table="users",
+                keys=("pk", "sk"),
+                warehouse=f"duckdb:///{db}" + ("" if native else "?native=0"),
             )
         )
         total = _cpu() - start
@@ -156,6 +165,9 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=16)
     parser.add_argument("--dir", type=Path, default=None)
     parser.add_argument("--reuse", action="store_true")
+    parser.add_argument(
+        "--native", type=int, default=1, help="0: pyarrow parses every chunk (?native=0)"
+    )
     args = parser.parse_args()
     base = args.dir or Path(tempfile.mkdtemp(prefix="aws2bq-bench-"))
     folder = _existing(base / "export", args.items, args.files) if args.reuse else None
@@ -168,13 +180,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=base) as scratch:
         _table(
             "stager steps, one thread, every file:",
-            stager_steps(data, Path(scratch)),
+            stager_steps(data, Path(scratch), native=bool(args.native)),
             baseline.cpu,
         )
     db = base / "breakdown.duckdb"
     db.unlink(missing_ok=True)
     start = time.monotonic()
-    steps, timings, total = load_steps(folder, db)
+    steps, timings, total = load_steps(folder, db, native=bool(args.native))
     wall = time.monotonic() - start
     db.unlink(missing_ok=True)
     steps["rest (Python, imports done)"] = total - sum(steps.values())

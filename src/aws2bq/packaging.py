@@ -314,8 +314,12 @@ def _copy_aws2bq(target: Path) -> None:
     shutil.copytree(
         source,
         target,
-        # The sandbox and test helpers need moto and friends, never present on Lambda.
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "sandbox", "testing"),
+        # The sandbox and test helpers need moto and friends, never present on Lambda. The
+        # DuckDB stager's native scanner was compiled for this machine, not for Lambda's
+        # platform; without it, that stager parses with pyarrow (arrow_scan.py).
+        ignore=shutil.ignore_patterns(
+            "__pycache__", "*.pyc", "sandbox", "testing", "*.so", "*.c", "*.pyd"
+        ),
     )
 
 

@@ -12,18 +12,22 @@ from aws2bq.warehouses.duckdb.configuration import DEFAULT_MEMORY_LIMIT, DuckDBC
 
 
 def test_url_parameters_become_the_config(tmp_path: Path) -> None:
-    url = f"duckdb:///{tmp_path}/w.duckdb?memory_limit=1GB&threads=2&scratch={tmp_path}&arrow=0"
+    url = (
+        f"duckdb:///{tmp_path}/w.duckdb?memory_limit=1GB&threads=2&scratch={tmp_path}"
+        "&arrow=0&native=0"
+    )
     got = DuckDBConfig.from_url(parse_url(url))
     assert got.path == f"{tmp_path}/w.duckdb"
-    assert (got.memory_limit, got.threads, got.scratch, got.arrow) == (
+    assert (got.memory_limit, got.threads, got.scratch, got.arrow, got.native) == (
         "1GB",
         "2",
         str(tmp_path),
         False,
+        False,
     )
     plain = DuckDBConfig.from_url(parse_url(f"duckdb:///{tmp_path}/w.duckdb"))
-    assert (plain.memory_limit, plain.threads, plain.scratch, plain.arrow) == (
-        DEFAULT_MEMORY_LIMIT, None, None, True,
+    assert (plain.memory_limit, plain.threads, plain.scratch, plain.arrow, plain.native) == (
+        DEFAULT_MEMORY_LIMIT, None, None, True, True,
     )  # fmt: skip
 
 
@@ -35,10 +39,11 @@ def test_an_unknown_parameter_is_a_config_error_naming_the_known_ones(tmp_path: 
 
 
 def test_the_warehouse_runs_with_its_config(tmp_path: Path) -> None:
-    wh = connect(f"duckdb:///{tmp_path}/w.duckdb?threads=1&arrow=off&scratch={tmp_path}")
+    wh = connect(f"duckdb:///{tmp_path}/w.duckdb?threads=1&arrow=off&native=0&scratch={tmp_path}")
     try:
         assert wh.threads == 1
         assert wh.arrow_staging is False  # type: ignore[attr-defined]
+        assert wh.native_scan is False  # type: ignore[attr-defined]
         assert wh.scratch.parent == tmp_path  # type: ignore[attr-defined]
     finally:
         wh.close()

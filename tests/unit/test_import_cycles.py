@@ -25,9 +25,11 @@ PACKAGE_ROOT = Path(aws2bq.__file__).parent
 
 
 def module_files(package_dir: Path, package: str = "aws2bq") -> dict[str, Path]:
-    """Dotted module name → file, for every ``.py`` file under ``package_dir``."""
+    """Dotted module name → file, for every ``.py`` file under ``package_dir`` and every
+    ``.pyi`` stub of a compiled module (a stub imports nothing of the package at run time)."""
     found: dict[str, Path] = {}
-    for path in sorted(package_dir.rglob("*.py")):
+    stubs = [p for p in package_dir.rglob("*.pyi") if not p.with_suffix(".py").exists()]
+    for path in sorted([*package_dir.rglob("*.py"), *stubs]):
         parts = [package, *path.relative_to(package_dir).with_suffix("").parts]
         if parts[-1] == "__init__":
             parts.pop()

@@ -59,6 +59,7 @@ from aws2bq.errors import ExportError
 from aws2bq.stage_hook import reached
 from aws2bq.warehouses.base import RawFile
 from aws2bq.warehouses.duckdb.arrow_profile import Profile, value_acc
+from aws2bq.warehouses.duckdb.arrow_scan import Plan, plan_for
 
 #: Distinct nested fields (all levels) the unified schema may have before giving up.
 MAX_FIELDS = 2000
@@ -124,15 +125,22 @@ class _Names:
 
 
 class _Schema:
-    """The root schema learned so far, shared by the workers."""
+    """The root schema learned so far, shared by the workers, and the native scanner's plan
+    for it (None where the scanner does not read the schema or is not compiled)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, native: bool) -> None:
         self.lock = threading.Lock()
+        self.native = native
         self.schema: pa.Schema | None = None
+        self.plan: Plan | None = None
 
     def known(self) -> pa.Schema | None:
         with self.lock:
             return self.schema
+
+    def known_plan(self) -> tuple[pa.Schema | None, Plan | None]:
+        with self.lock:
+            return self.schema, self.plan
 
     def learn(self, table: pa.Table) -> None:
         with self.lock:
@@ -148,6 +156,7 @@ class _Schema:
                 raise Unsupported(f"values of one field have different shapes: {exc}") from exc
             _check(merged)
             self.schema = merged
+            self.plan = plan_for(merged) if self.native else None
 
 
 def _count_fields(t: pa.DataType, depth: int = 0) -> int:
@@ -216,8 +225,12 @@ def _check_utf8(data: pa.Buffer) -> None:
 
 def _parse_chunk(data: pa.Buffer, learned: _Schema) -> pa.Table:
     _check_utf8(data)
-    known = learned.known()
-    table: pa.Table | None = None
+    known, plan = learned.known_plan()
+    # The native scanner first (arrow_scan: the same table, in a third of the time); it
+    # declines what it is not sure of (a new field, a bad line) and pyarrow reads that.
+    table: pa.Table | None = plan.scan(data) if plan is not None else None
+    if table is not None:
+        return table
     if known is not None:
         try:
             table = _read(data, known, "error")
@@ -495,7 +508,7 @@ class SpilledRows:
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         for path in self.segments:
-            with pa.OSFile(str(path)) as source:
+            with pa.memory_map(str(path)) as source:
                 reader = ipc.open_file(source)
                 for i in range(reader.num_record_batches):
                     yield self._conform(reader.get_batch(i))
@@ -560,16 +573,19 @@ def stage(
     *,
     lines: Lines,
     workers: int,
+    native: bool = True,
     progress: Progress | None = None,
 ) -> Spill:
     """Read, verify, parse, profile and spill every file (see the module docstring).
 
-    ``files`` are read with :meth:`RawFile.open` (MD5 checked at the end of each). Raises
-    ``ExportError`` naming a bad file, :class:`Unsupported` for shapes it does not handle.
+    ``files`` are read with :meth:`RawFile.open` (MD5 checked at the end of each).
+    ``native``: parse with the native JSON scanner where it can (:mod:`.arrow_scan`; False:
+    pyarrow parses every chunk). Raises ``ExportError`` naming a bad file,
+    :class:`Unsupported` for shapes it does not handle.
     """
     progress = progress or NullProgress()
     folder.mkdir(parents=True, exist_ok=True)
-    learned = _Schema()
+    learned = _Schema(native=native)
     stop = threading.Event()
     workers = max(1, workers)
     # Files are read (verified, decompressed, cut) by up to ``workers`` threads, one file

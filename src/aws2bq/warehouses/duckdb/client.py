@@ -157,6 +157,8 @@ class DuckDBWarehouse(
         self.threads = max(1, int(threads))
         # ?arrow=0 turns the Arrow stager off (always DuckDB's read_json).
         self.arrow_staging = config.arrow
+        # ?native=0: pyarrow parses every chunk (the native JSON scanner off).
+        self.native_scan = config.native
         self._registered: dict[str, Any] = {}
         register_functions(self.con)
         self._closed = False

@@ -35,18 +35,21 @@ class DuckDBConfig:
     scratch: str | None = None
     #: Stage DynamoDB exports with the Arrow stager (``?arrow=0``: DuckDB's read_json only).
     arrow: bool = True
+    #: The Arrow stager parses with its native JSON scanner where it can (``?native=0``:
+    #: pyarrow's JSON reader parses every chunk; slower, the same tables).
+    native: bool = True
     #: The original URL (for messages).
     url: str = ""
 
     @classmethod
     def from_url(cls, url: WarehouseUrl) -> DuckDBConfig:
-        """``duckdb:///file.duckdb?memory_limit=2GB&threads=2&scratch=/tmp/x&arrow=0``.
+        """``duckdb:///file.duckdb?memory_limit=2GB&threads=2&scratch=/tmp/x&arrow=0&native=0``.
 
         Raises:
             ConfigError: an unknown URL parameter (the message lists the known ones).
         """
         params = dict(url.params)
-        known = {"memory_limit", "threads", "scratch", "arrow"}
+        known = {"memory_limit", "threads", "scratch", "arrow", "native"}
         unknown = sorted(set(params) - known)
         if unknown:
             raise ConfigError(
@@ -59,5 +62,6 @@ class DuckDBConfig:
             threads=params.get("threads"),
             scratch=params.get("scratch"),
             arrow=params.get("arrow", "1") not in _OFF,
+            native=params.get("native", "1") not in _OFF,
             url=url.raw,
         )

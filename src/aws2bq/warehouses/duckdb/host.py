@@ -29,6 +29,8 @@ class DuckDBHost:
     scratch: Path
     #: True: the Arrow stager (read_json only for shapes it declines); False: always read_json.
     arrow_staging: bool = True
+    #: True: the Arrow stager parses with its native JSON scanner where it can.
+    native_scan: bool = True
     #: Worker threads of the Arrow stager (DuckDB's ``threads``).
     threads: int = 2
 

@@ -117,6 +117,7 @@ class DuckDBDynamoDBIncrementalStaging(DuckDBHost, DynamoDBIncrementalStaging):
                     folder / "records",
                     lines=arrow_stage.RecordLines(),
                     workers=self.threads,
+                    native=self.native_scan,
                     progress=progress,
                 )
             except arrow_stage.Unsupported as exc:

@@ -80,6 +80,7 @@ class DuckDBDynamoDBStaging(DuckDBHost, DynamoDBStaging):
                     folder / "spill",
                     lines=arrow_stage.ItemLines(),
                     workers=self.threads,
+                    native=self.native_scan,
                     progress=progress,
                 )
             except arrow_stage.Unsupported as exc:

@@ -1,0 +1,202 @@
+"""The native JSON scanner reads a chunk exactly as pyarrow's JSON reader does, or declines.
+
+pyarrow is the oracle: Hypothesis draws DynamoDB JSON lines (every descriptor, nested maps and
+lists, names and strings with escapes, surrogate pairs and NUL, ASCII-escaped or raw UTF-8,
+with or without whitespace), pyarrow learns their schema as the stager does, and the scanner's
+table must equal pyarrow's explicit-schema parse — and the scanner must not decline, or the
+comparison would be empty. What the scanner must decline (pyarrow decides those) is listed
+case by case.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from aws2bq.warehouses.duckdb import arrow_scan, arrow_stage
+from aws2bq.warehouses.duckdb.arrow_scan import Plan
+
+#: Every test but the last needs the compiled scanner; the last checks CI has it.
+needs_scanner = pytest.mark.skipif(
+    not arrow_scan.available(), reason="the native scanner is not compiled here"
+)
+
+NAMES = st.one_of(
+    st.sampled_from(["pk", "sk", "name", "a", "b", "Item", "M", "S", "null"]),
+    st.text(min_size=1, max_size=6),
+)
+STRINGS = st.one_of(
+    st.text(max_size=8),
+    st.sampled_from(
+        ['"', "\\", "/", "\b\f\n\r\t", "\x00", "é", "😀", "a\u2028b", "2024-01-01T00:00:00"]
+    ),
+)
+NUMBERS = st.sampled_from(["0", "-1", "1.50", "1E+3", "123456789012345678901234567890"])
+
+
+def _scalars() -> st.SearchStrategy[dict[str, Any]]:
+    return st.one_of(
+        st.builds(lambda s: {"S": s}, STRINGS),
+        st.builds(lambda n: {"N": n}, NUMBERS),
+        st.builds(lambda b: {"B": b}, st.sampled_from(["AAE=", "", "aGVsbG8="])),
+        st.builds(lambda b: {"BOOL": b}, st.booleans()),
+        st.just({"NULL": True}),
+        st.builds(lambda v: {"SS": v}, st.lists(STRINGS, max_size=3)),
+        st.builds(lambda v: {"NS": v}, st.lists(NUMBERS, max_size=3)),
+        st.builds(lambda v: {"BS": v}, st.lists(st.just("AAE="), max_size=2)),
+    )
+
+
+VALUES = st.recursive(
+    _scalars(),
+    lambda inner: st.one_of(
+        st.builds(lambda m: {"M": m}, st.dictionaries(NAMES, inner, max_size=3)),
+        st.builds(lambda v: {"L": v}, st.lists(inner, max_size=3)),
+    ),
+    max_leaves=8,
+)
+ITEMS = st.lists(st.dictionaries(NAMES, VALUES, max_size=5), min_size=1, max_size=8)
+
+
+def _lines(items: list[dict[str, Any]], *, ascii_only: bool, spaced: bool) -> bytes:
+    separators = (", ", ": ") if spaced else (",", ":")
+    text = "".join(
+        json.dumps({"Item": item}, ensure_ascii=ascii_only, separators=separators) + "\n"
+        for item in items
+    )
+    return text.encode()
+
+
+def _learned(data: pa.Buffer) -> pa.Schema:
+    """The schema the stager learns from a chunk (pyarrow's inference, timestamps as text)."""
+    learned = arrow_stage._Schema(native=False)
+    arrow_stage._parse_chunk(data, learned)
+    schema = learned.known()
+    assert schema is not None
+    return schema
+
+
+@needs_scanner
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ITEMS, st.booleans(), st.booleans())
+def test_the_scanner_reads_what_pyarrow_reads(
+    items: list[dict[str, Any]], ascii_only: bool, spaced: bool
+) -> None:
+    data = pa.py_buffer(_lines(items, ascii_only=ascii_only, spaced=spaced))
+    try:
+        schema = _learned(data)
+    except arrow_stage.Unsupported:
+        return  # shapes the stager hands to DuckDB's read_json: never scanned
+    expected = arrow_stage._read(data, schema, "error")
+    scanned = Plan.of(schema).scan(data)
+    assert scanned is not None, "declined lines pyarrow reads with the same schema"
+    assert scanned.schema == expected.schema
+    assert scanned.equals(expected), (scanned.to_pylist(), expected.to_pylist())
+    scanned.validate(full=True)
+
+
+@needs_scanner
+def test_a_later_chunk_is_scanned_and_a_new_attribute_goes_to_pyarrow() -> None:
+    learned = arrow_stage._Schema(native=True)
+    first = pa.py_buffer(_lines([{"pk": {"S": "a"}}], ascii_only=True, spaced=False))
+    arrow_stage._parse_chunk(first, learned)
+    _, plan = learned.known_plan()
+    assert plan is not None
+    second = pa.py_buffer(_lines([{"pk": {"S": "b"}}], ascii_only=True, spaced=False))
+    assert plan.scan(second) is not None
+    third = pa.py_buffer(
+        _lines([{"pk": {"S": "c"}, "n": {"N": "1"}}], ascii_only=True, spaced=False)
+    )
+    assert plan.scan(third) is None
+    table = arrow_stage._parse_chunk(third, learned)  # pyarrow widens the schema
+    assert table.column("Item").to_pylist() == [{"pk": {"S": "c"}, "n": {"N": "1"}}]
+    _, widened = learned.known_plan()
+    assert widened is not None and widened.scan(third) is not None
+
+
+SCHEMA_LINE = '{"Item":{"pk":{"S":"a"},"l":{"L":[{"S":"x"}]},"b":{"BOOL":true}}}\n'
+
+
+@pytest.mark.parametrize(
+    ("case", "line"),
+    [
+        ("a field the schema lacks", '{"Item":{"zz":{"S":"a"}}}'),
+        ("a descriptor the schema lacks", '{"Item":{"pk":{"N":"1"}}}'),
+        ("a number where a string is", '{"Item":{"pk":{"S":1}}}'),
+        ("a string where a boolean is", '{"Item":{"b":{"BOOL":"true"}}}'),
+        ("an object where a list is", '{"Item":{"l":{"L":{}}}}'),
+        ("a duplicate member", '{"Item":{"pk":{"S":"a"},"pk":{"S":"b"}}}'),
+        ("a truncated line", '{"Item":{"pk":{"S":"a"}}'),
+        ("trailing bytes", '{"Item":{"pk":{"S":"a"}}} x'),
+        ("a bad escape", '{"Item":{"pk":{"S":"a\\x"}}}'),
+        ("a lone high surrogate", '{"Item":{"pk":{"S":"\\ud83d"}}}'),
+        ("a lone low surrogate", '{"Item":{"pk":{"S":"\\ude00"}}}'),
+        ("a raw control character", '{"Item":{"pk":{"S":"a\tb"}}}'),
+        ("a line that is not an object", '["Item"]'),
+        ("a misspelt literal", '{"Item":{"b":{"BOOL":tru}}}'),
+        ("a missing colon", '{"Item":{"pk"{"S":"a"}}}'),
+    ],
+)
+@needs_scanner
+def test_the_scanner_declines_what_it_is_not_sure_of(case: str, line: str) -> None:
+    schema = _learned(pa.py_buffer(SCHEMA_LINE.encode()))
+    plan = Plan.of(schema)
+    assert plan.scan(pa.py_buffer(SCHEMA_LINE.encode())) is not None
+    assert plan.scan(pa.py_buffer((SCHEMA_LINE + line + "\n").encode())) is None, case
+
+
+@needs_scanner
+def test_an_always_empty_list_is_read_and_a_first_element_declined() -> None:
+    schema = _learned(pa.py_buffer(b'{"Item":{"l":{"L":[]}}}\n'))
+    plan = Plan.of(schema)
+    assert plan.scan(pa.py_buffer(b'{"Item":{"l":{"L":[]}}}\n{"Item":{}}\n')) is not None
+    assert plan.scan(pa.py_buffer(b'{"Item":{"l":{"L":[{"S":"a"}]}}}\n')) is None
+
+
+@needs_scanner
+def test_nulls_and_absent_members_read_as_pyarrow_reads_them() -> None:
+    lines = (
+        b'{"Item":{"a":{"S":"x"},"m":{"M":{"k":{"N":"1"}}}}}\n'
+        b'{"Item":{"a":null,"m":{"M":null}}}\n'
+        b'{"Item":{}}\n'
+        b'{"Item":null}\n'
+        b' \n{ "Item" : { "m" : { "M" : { } } } }\r\n'
+    )
+    data = pa.py_buffer(lines)
+    schema = _learned(data)
+    scanned = Plan.of(schema).scan(data)
+    assert scanned is not None
+    assert scanned.equals(arrow_stage._read(data, schema, "error"))
+    assert scanned.num_rows == 5
+
+
+@needs_scanner
+def test_a_schema_with_other_types_has_no_plan() -> None:
+    with pytest.raises(ValueError, match="does not read"):
+        Plan.of(pa.schema([("Item", pa.struct([("n", pa.int64())]))]))
+    assert arrow_scan.plan_for(pa.schema([("x", pa.float64())])) is None
+
+
+@needs_scanner
+def test_a_malformed_spec_is_refused() -> None:
+    from aws2bq.warehouses.duckdb._json_scan import scan
+
+    with pytest.raises(ValueError, match="spec"):
+        scan(b"{}", [])
+    with pytest.raises(ValueError, match="spec"):
+        scan(b"{}", [(0, (0,), (b"a",))])  # a node its own child
+    with pytest.raises(ValueError, match="spec"):
+        scan(b"{}", [(9, (), ())])
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="CI builds the scanner on Linux")
+def test_the_scanner_is_built_on_linux() -> None:
+    # The install compiles it (setup.py, optional); a lost compiler must not quietly make
+    # every DuckDB load three times slower at parsing.
+    assert arrow_scan.available()
