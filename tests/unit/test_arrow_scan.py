@@ -11,6 +11,7 @@ case by case.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
@@ -22,7 +23,7 @@ from hypothesis import strategies as st
 from aws2bq.warehouses.duckdb import arrow_scan, arrow_stage
 from aws2bq.warehouses.duckdb.arrow_scan import Plan
 
-#: Every test but the last needs the compiled scanner; the last checks CI has it.
+#: Every test but the last needs the compiled scanner; the last checks CI built it.
 needs_scanner = pytest.mark.skipif(
     not arrow_scan.available(), reason="the native scanner is not compiled here"
 )
@@ -193,10 +194,26 @@ def test_a_malformed_spec_is_refused() -> None:
         scan(b"{}", [(0, (0,), (b"a",))])  # a node its own child
     with pytest.raises(ValueError, match="spec"):
         scan(b"{}", [(9, (), ())])
+    with pytest.raises(ValueError, match="spec"):  # a node with two parents
+        scan(b"{}", [(0, (1, 2), (b"a", b"b")), (0, (2,), (b"c",)), (1, (), ())])
+    chain = [(0, (i + 1,), (b"a",)) for i in range(300)] + [(1, (), ())]
+    with pytest.raises(ValueError, match="spec"):  # deeper than the scanner recurses
+        scan(b"{}", chain)
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="CI builds the scanner on Linux")
-def test_the_scanner_is_built_on_linux() -> None:
-    # The install compiles it (setup.py, optional); a lost compiler must not quietly make
-    # every DuckDB load three times slower at parsing.
+@needs_scanner
+def test_an_empty_chunk_is_declined_as_pyarrow_refuses_it() -> None:
+    plan = Plan.of(pa.schema([("Item", pa.struct([("a", pa.string())]))]))
+    assert plan.scan(pa.py_buffer(b"")) is None
+    with pytest.raises(pa.ArrowInvalid):
+        arrow_stage._read(pa.py_buffer(b""), plan.schema, "error")
+
+
+@pytest.mark.skipif(
+    sys.platform != "linux" or os.environ.get("CI") != "true",
+    reason="CI (.ci/run) builds the scanner on Linux; elsewhere it is optional",
+)
+def test_the_scanner_is_built_in_ci() -> None:
+    # The install compiles it (setup.py, optional); in CI a lost compiler must not quietly
+    # make every DuckDB load slower at parsing and leave the scanner's tests skipped.
     assert arrow_scan.available()

@@ -168,3 +168,37 @@ def test_a_file_growing_after_the_manifest_was_read_is_refused(
     with pytest.raises(ExportError, match="longer than the"):
         load_dynamodb(DynamoDBLoadRequest(str(folder), "t", ("pk",), warehouse=f"duckdb:///{db}"))
     assert snapshot(db) in ({}, {"_aws2bq_ledger": []})
+
+
+@pytest.mark.parametrize("stager", ["arrow", "read_json"])
+@pytest.mark.parametrize("where", ["first", "later"])
+def test_a_null_line_names_the_file_and_applies_nothing(
+    tmp_path: Path, cli: Cli, stager: str, where: str
+) -> None:
+    # pyarrow's JSON reader crashed the process (SIGSEGV) on a file whose first line is
+    # `null` (apache/arrow#47409): run in a child, so a regression fails instead of crashing
+    # the suite.
+    db, before = _first(tmp_path, cli)
+    folder, data = _second(tmp_path)
+    lines = gzip.decompress(data.read_bytes()).splitlines(keepends=True)
+    lines.insert(0 if where == "first" else len(lines), b"null\n")
+    blob = gzip.compress(b"".join(lines))
+    data.write_bytes(blob)
+    from tests.integration.hostile.conftest import write_manifest
+
+    entries = manifest_entries(folder)
+    import base64
+    import hashlib
+
+    entries[0]["md5Checksum"] = base64.b64encode(hashlib.md5(blob).digest()).decode()
+    entries[0]["itemCount"] = len(lines)
+    write_manifest(folder, entries)
+    params = "" if stager == "arrow" else "?arrow=0"
+    code, err, _ = _child(
+        ["load", "dynamodb", str(folder), "--table", "t", "--key", "pk",
+         "--warehouse", f"duckdb:///{db}{params}", "--quiet"]
+    )  # fmt: skip
+    line = error_line(err)
+    assert code == 1, err
+    assert data.name in line, err
+    assert snapshot(db) == before

@@ -376,18 +376,27 @@ static void free_nodes(Node *nodes, int count) {
 
 /* The spec (see the top) into nodes; 0 with a Python error set if it is malformed. */
 static int build_nodes(PyObject *spec, Node **out, int *count) {
-    Py_ssize_t total = PyList_Size(spec);
+    Py_ssize_t total = PyTuple_GET_SIZE(spec);
     if (total <= 0 || total > 1000000) {
         PyErr_SetString(PyExc_ValueError, "spec: a non-empty list of nodes");
         return 0;
     }
     Node *nodes = calloc((size_t)total, sizeof(Node));
-    if (!nodes) { PyErr_NoMemory(); return 0; }
+    int *parents = malloc((size_t)total * sizeof(int));
+    int *depths = calloc((size_t)total, sizeof(int));
+    if (!nodes || !parents || !depths) {
+        free(nodes);
+        free(parents);
+        free(depths);
+        PyErr_NoMemory();
+        return 0;
+    }
+    memset(parents, -1, (size_t)total * sizeof(int));
     for (Py_ssize_t i = 0; i < total; i++) {
         Node *n = &nodes[i];
         int kind;
         PyObject *children, *names;
-        if (!PyArg_ParseTuple(PyList_GET_ITEM(spec, i), "iO!O!", &kind, &PyTuple_Type,
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(spec, i), "iO!O!", &kind, &PyTuple_Type,
                               &children, &PyTuple_Type, &names))
             goto fail;
         Py_ssize_t nc = PyTuple_GET_SIZE(children);
@@ -401,11 +410,15 @@ static int build_nodes(PyObject *spec, Node **out, int *count) {
         n->children = calloc((size_t)nc + 1, sizeof(int));
         if (!n->children) { PyErr_NoMemory(); goto fail; }
         for (Py_ssize_t c = 0; c < nc; c++) {
-            long idx = PyLong_AsLong(PyTuple_GET_ITEM(children, c));
-            if (idx <= i || idx >= total) {
+            PyObject *item = PyTuple_GET_ITEM(children, c);
+            long idx = PyLong_CheckExact(item) ? PyLong_AsLong(item) : -1;
+            /* a tree: every child after its parent, with one parent, not too deep */
+            if (idx <= i || idx >= total || parents[idx] >= 0 || depths[i] >= MAX_DEPTH) {
                 if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "spec: a bad child");
                 goto fail;
             }
+            parents[idx] = (int)i;
+            depths[idx] = depths[i] + 1;
             n->children[c] = (int)idx;
         }
         if (kind == K_STRUCT) {
@@ -430,10 +443,14 @@ static int build_nodes(PyObject *spec, Node **out, int *count) {
             }
         }
     }
+    free(parents);
+    free(depths);
     *out = nodes;
     *count = (int)total;
     return 1;
 fail:
+    free(parents);
+    free(depths);
     free_nodes(nodes, (int)total);
     return 0;
 }
@@ -444,17 +461,25 @@ static PyObject *bytes_of(Buf *b) {
 
 static PyObject *scan(PyObject *self, PyObject *args) {
     Py_buffer view;
-    PyObject *spec;
-    if (!PyArg_ParseTuple(args, "y*O!", &view, &PyList_Type, &spec)) return NULL;
+    PyObject *list;
+    if (!PyArg_ParseTuple(args, "y*O!", &view, &PyList_Type, &list)) return NULL;
+    /* A snapshot of the spec, alive until the end: the nodes borrow its names' bytes */
+    PyObject *spec = PyList_AsTuple(list);
+    if (!spec) {
+        PyBuffer_Release(&view);
+        return NULL;
+    }
     Scan s;
     memset(&s, 0, sizeof s);
     if (!build_nodes(spec, &s.nodes, &s.nnodes)) {
         PyBuffer_Release(&view);
+        Py_DECREF(spec);
         return NULL;
     }
     Node *root = &s.nodes[0];
     int64_t rows = 0;
-    if (root->kind != K_STRUCT) s.failed = 1;
+    /* pyarrow refuses an empty chunk ("Empty JSON file"): so does this, by declining */
+    if (root->kind != K_STRUCT || view.len == 0) s.failed = 1;
     for (Node *n = s.nodes; n < s.nodes + s.nnodes; n++)
         if ((n->kind == K_STRING || n->kind == K_LIST) && !push_i32(&s, &n->offsets, 0)) break;
     Py_BEGIN_ALLOW_THREADS
@@ -485,14 +510,16 @@ static PyObject *scan(PyObject *self, PyObject *args) {
                                    : n->kind == K_BOOL ? bytes_of(&n->data)
                                                        : Py_NewRef(Py_None);
                 PyObject *data = n->kind == K_STRING ? bytes_of(&n->data) : Py_NewRef(Py_None);
-                PyObject *item = validity && values && data
-                                     ? Py_BuildValue("(LLNNN)", (long long)n->length,
-                                                     (long long)n->nulls, validity, values, data)
-                                     : NULL;
-                if (!item) {
+                PyObject *item = NULL;
+                if (validity && values && data) /* "N" takes all three, even on failure */
+                    item = Py_BuildValue("(LLNNN)", (long long)n->length, (long long)n->nulls,
+                                         validity, values, data);
+                else {
                     Py_XDECREF(validity);
                     Py_XDECREF(values);
                     Py_XDECREF(data);
+                }
+                if (!item) {
                     Py_CLEAR(nodes);
                     break;
                 }
@@ -503,6 +530,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     }
     free_nodes(s.nodes, s.nnodes);
     free(s.key.p);
+    Py_DECREF(spec);
     return result;
 }
 

@@ -37,6 +37,7 @@ own JSON reader (a MAP per item) for those. The size of the export never makes i
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -85,6 +86,9 @@ DELETED = inc.DELETED
 
 #: What ISA-L's inflate raises for bad gzip (isal's stubs declare an instance, not a class).
 _GZIP_ERROR = cast(type[Exception], isal_zlib.error)
+
+#: A chunk whose first JSON value is null (JSON's whitespace before it, RFC 8259 §2).
+_NULL_FIRST = re.compile(rb"[ \t\r\n]*null")
 
 _STRINGS = ("S", "N", "B")
 _BOOLS = ("BOOL", "NULL")
@@ -231,6 +235,11 @@ def _parse_chunk(data: pa.Buffer, learned: _Schema) -> pa.Table:
     table: pa.Table | None = plan.scan(data) if plan is not None else None
     if table is not None:
         return table
+    if _NULL_FIRST.match(memoryview(data)):
+        # pyarrow's JSON reader dereferences a NULL pointer (SIGSEGV, the process gone) when
+        # the first value of what it reads is null (seen with pyarrow 26.0.1;
+        # https://github.com/apache/arrow/issues/47409, open).
+        raise _BadFile('has a line that is null (each line is one {"Item": {...}} object)')
     if known is not None:
         try:
             table = _read(data, known, "error")
