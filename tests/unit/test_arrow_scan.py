@@ -62,7 +62,7 @@ VALUES = st.recursive(
     ),
     max_leaves=8,
 )
-ITEMS = st.lists(st.dictionaries(NAMES, VALUES, max_size=5), min_size=1, max_size=8)
+ITEMS = st.lists(st.dictionaries(NAMES, VALUES, max_size=5), min_size=1, max_size=24)
 
 
 def _lines(items: list[dict[str, Any]], *, ascii_only: bool, spaced: bool) -> bytes:
@@ -175,6 +175,24 @@ def test_nulls_and_absent_members_read_as_pyarrow_reads_them() -> None:
     assert scanned is not None
     assert scanned.equals(arrow_stage._read(data, schema, "error"))
     assert scanned.num_rows == 5
+
+
+@needs_scanner
+@pytest.mark.parametrize("valid", [1, 7, 8, 9, 16, 17, 100])
+def test_a_first_null_after_many_valid_values_keeps_their_bits(valid: int) -> None:
+    # A node keeps no validity bitmap until its first null, then writes the bits of the
+    # valid slots before it (whole bytes and a partial one).
+    items = [{"a": {"S": str(i)}, "m": {"M": {"x": {"N": str(i)}}}} for i in range(valid)]
+    items += [{"m": {"M": {}}}, {"a": {"S": "last"}, "m": {"NULL": True}}]
+    data = pa.py_buffer(_lines(items, ascii_only=True, spaced=False))
+    schema = _learned(data)
+    scanned = Plan.of(schema).scan(data)
+    assert scanned is not None
+    assert scanned.equals(arrow_stage._read(data, schema, "error"))
+    scanned.validate(full=True)
+    column = scanned.column("Item").combine_chunks()
+    assert column.field("a").null_count == 1
+    assert column.field("m").field("M").field("x").null_count == 2
 
 
 @needs_scanner

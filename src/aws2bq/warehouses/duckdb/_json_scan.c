@@ -49,6 +49,8 @@ typedef struct Node {
     int *table;             /* open-addressing hash of names -> field position, or -1 */
     int table_size;
     uint64_t *seen;         /* struct: the object serial that last set each field */
+    int first;              /* struct: the first member of the last object, or -1 */
+    int *next;              /* struct: the member that followed each one last time, or -1 */
     int64_t length, nulls;
     Buf validity;           /* one bit per slot, set when valid */
     Buf offsets;            /* string / list: int32 offsets */
@@ -105,10 +107,21 @@ static int current_offset(Node *n) {
     return x;
 }
 
-static int append_null(Scan *s, Node *n);
+/* A valid slot's bit. Until a node's first null its bitmap is not kept (all valid). */
+static inline int mark_valid(Scan *s, Node *n) {
+    return n->nulls == 0 || set_bit(s, &n->validity, n->length, 1);
+}
 
 /* A slot that is null: children of a struct get a (null) slot too, as Arrow requires. */
 static int append_null(Scan *s, Node *n) {
+    if (n->nulls == 0 && n->length > 0) { /* the first null: the bits of the valid slots */
+        size_t full = (size_t)(n->length >> 3);
+        if (!buf_reserve(s, &n->validity, full + 1)) return 0;
+        memset(n->validity.p, 0xFF, full);
+        n->validity.len = full;
+        for (int64_t i = (int64_t)full << 3; i < n->length; i++)
+            if (!set_bit(s, &n->validity, i, 1)) return 0;
+    }
     if (!set_bit(s, &n->validity, n->length, 0)) return 0;
     n->nulls++;
     switch (n->kind) {
@@ -253,6 +266,7 @@ static int parse_struct(Scan *s, Node *n) {
     /* at '{' */
     s->p++;
     uint64_t serial = ++s->serial;
+    int previous = -1; /* the member before, in this object */
     skip_ws(s);
     if (s->p < s->end && *s->p == '}') {
         s->p++;
@@ -276,9 +290,18 @@ static int parse_struct(Scan *s, Node *n) {
                 name = s->key.p ? s->key.p : (const uint8_t *)"";
                 len = s->key.len;
             }
-            int f = find_field(n, name, len);
+            /* Lines usually list members in the same order: try the one that followed the
+               previous member last time before hashing the name. */
+            int guess = previous < 0 ? n->first : n->next[previous];
+            int f = guess >= 0 && (size_t)n->name_lens[guess] == len
+                            && memcmp(n->names[guess], name, len) == 0
+                        ? guess
+                        : find_field(n, name, len);
             if (f < 0 || n->seen[f] == serial) { s->failed = 1; return 0; }
             n->seen[f] = serial;
+            if (previous < 0) n->first = f;
+            else n->next[previous] = f;
+            previous = f;
             skip_ws(s);
             if (s->p >= s->end || *s->p != ':') { s->failed = 1; return 0; }
             s->p++;
@@ -292,7 +315,7 @@ static int parse_struct(Scan *s, Node *n) {
     }
     for (int i = 0; i < n->nchildren; i++)
         if (n->seen[i] != serial && !append_null(s, &s->nodes[n->children[i]])) return 0;
-    if (!set_bit(s, &n->validity, n->length, 1)) return 0;
+    if (!mark_valid(s, n)) return 0;
     n->length++;
     return 1;
 }
@@ -353,7 +376,7 @@ static int parse_value(Scan *s, Node *n) {
         s->failed = 1;
         return 0;
     }
-    if (!set_bit(s, &n->validity, n->length, 1)) return 0;
+    if (!mark_valid(s, n)) return 0;
     n->length++;
     return 1;
 }
@@ -367,6 +390,7 @@ static void free_nodes(Node *nodes, int count) {
         free(n->name_lens);
         free(n->table);
         free(n->seen);
+        free(n->next);
         free(n->validity.p);
         free(n->offsets.p);
         free(n->data.p);
@@ -429,7 +453,13 @@ static int build_nodes(PyObject *spec, Node **out, int *count) {
             n->name_lens = calloc((size_t)nc + 1, sizeof(Py_ssize_t));
             n->table = malloc((size_t)size * sizeof(int));
             n->seen = calloc((size_t)nc + 1, sizeof(uint64_t));
-            if (!n->names || !n->name_lens || !n->table || !n->seen) { PyErr_NoMemory(); goto fail; }
+            n->next = malloc(((size_t)nc + 1) * sizeof(int));
+            if (!n->names || !n->name_lens || !n->table || !n->seen || !n->next) {
+                PyErr_NoMemory();
+                goto fail;
+            }
+            n->first = -1;
+            memset(n->next, -1, ((size_t)nc + 1) * sizeof(int));
             memset(n->table, -1, (size_t)size * sizeof(int));
             for (Py_ssize_t c = 0; c < nc; c++) {
                 char *name;
