@@ -235,3 +235,22 @@ def test_the_scanner_is_built_in_ci() -> None:
     # The install compiles it (setup.py, optional); in CI a lost compiler must not quietly
     # make every DuckDB load slower at parsing and leave the scanner's tests skipped.
     assert arrow_scan.available()
+
+
+@pytest.mark.parametrize("native", [True, False])
+@pytest.mark.parametrize(
+    "value",
+    ['{"SS":[null,"a"]}', '{"SS":["a",null]}', '{"L":[null]}', '{"L":[{"S":"a"},null]}'],
+)
+def test_a_list_holding_null_is_refused(native: bool, value: str) -> None:
+    # Never in DynamoDB JSON; pyarrow's inference reads a leading null into invalid arrays
+    # (apache/arrow#51305) that failed later as "a bug in aws2bq".
+    learned = arrow_stage._Schema(native=native and arrow_scan.available())
+    arrow_stage._parse_chunk(
+        pa.py_buffer(b'{"Item":{"v":{"SS":["x"]},"w":{"L":[{"S":"y"}]}}}\n'), learned
+    )
+    for fresh in (False, True):  # the learned schema (the scanner) / inference
+        target = arrow_stage._Schema(native=native) if fresh else learned
+        line = '{"Item":{"v":' + value + "}}\n"
+        with pytest.raises(arrow_stage._BadFile, match="holding null"):
+            arrow_stage._parse_chunk(pa.py_buffer(line.encode()), target)

@@ -202,3 +202,30 @@ def test_a_null_line_names_the_file_and_applies_nothing(
     assert code == 1, err
     assert data.name in line, err
     assert snapshot(db) == before
+
+
+def test_a_set_holding_null_names_the_file_and_applies_nothing(tmp_path: Path, cli: Cli) -> None:
+    # Never in DynamoDB JSON; pyarrow's inference read it into invalid arrays and the load
+    # ended as "unexpected ArrowIndexError (a bug in aws2bq)" (apache/arrow#51305).
+    db, before = _first(tmp_path, cli)
+    folder, data = _second(tmp_path)
+    lines = gzip.decompress(data.read_bytes()).splitlines(keepends=True)
+    lines[0] = lines[0].replace(b'{"Item":{', b'{"Item":{"tags":{"SS":[null,"a"]},', 1)
+    blob = gzip.compress(b"".join(lines))
+    data.write_bytes(blob)
+    from tests.integration.hostile.conftest import write_manifest
+
+    entries = manifest_entries(folder)
+    import base64
+    import hashlib
+
+    entries[0]["md5Checksum"] = base64.b64encode(hashlib.md5(blob).digest()).decode()
+    write_manifest(folder, entries)
+    code, _, err = cli(
+        "load", "dynamodb", str(folder), "--table", "t", "--key", "pk",
+        "--warehouse", f"duckdb:///{db}", "--quiet",
+    )  # fmt: skip
+    line = error_line(err)
+    assert code == 1, err
+    assert data.name in line and "holding null" in line, err
+    assert snapshot(db) == before

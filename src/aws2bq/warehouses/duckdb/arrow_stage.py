@@ -234,6 +234,7 @@ def _parse_chunk(data: pa.Buffer, learned: _Schema) -> pa.Table:
     # declines what it is not sure of (a new field, a bad line) and pyarrow reads that.
     table: pa.Table | None = plan.scan(data) if plan is not None else None
     if table is not None:
+        _check_lists(table)
         return table
     if _NULL_FIRST.match(memoryview(data)):
         # pyarrow's JSON reader dereferences a NULL pointer (SIGSEGV, the process gone) when
@@ -257,8 +258,39 @@ def _parse_chunk(data: pa.Buffer, learned: _Schema) -> pa.Table:
             raise _BadFile(f"is not JSON lines ({exc})") from exc
         except pa.ArrowNotImplementedError as exc:
             raise Unsupported(f"Arrow cannot parse a chunk: {exc}") from exc
+    _check_lists(table)
     learned.learn(table)
     return table
+
+
+def _check_lists(table: pa.Table) -> None:
+    """Refuse a list holding null: DynamoDB JSON never has one (an ``L`` element is a typed
+    value such as ``{"NULL": true}``, a set's members are strings), and pyarrow's inference
+    reads a list that starts with null into invalid arrays (offsets past the values, seen with
+    pyarrow 26.0.1; https://github.com/apache/arrow/issues/51305), which fail much later with
+    no file named.
+
+    Raises:
+        _BadFile: some list of the chunk holds null or is invalid that way.
+    """
+    for column in table.columns:
+        for chunk in column.chunks:
+            if _null_in_list(chunk):
+                raise _BadFile(
+                    "has a list or set holding null (DynamoDB JSON never has one: an L element "
+                    'is a typed value such as {"NULL": true}, a set\'s members are strings)'
+                )
+
+
+def _null_in_list(values: pa.Array) -> bool:
+    t = values.type
+    if pa.types.is_struct(t):
+        return any(_null_in_list(values.field(i)) for i in range(t.num_fields))
+    if pa.types.is_list(t):
+        elements = values.values
+        spanned = values.offsets[-1].as_py() if len(values) else 0
+        return spanned > len(elements) or elements.null_count > 0 or _null_in_list(elements)
+    return False
 
 
 def _gunzip(stream: Any, progress: Progress, result: _FileResult) -> Iterator[bytes]:
