@@ -1,13 +1,15 @@
-"""The fast DynamoDB stager: pyarrow's C++ JSON reader, files parsed in parallel, spilled.
+"""The fast DynamoDB stager: chunks parsed to Arrow in native code in parallel, spilled.
 
 Each data file is read once, as a stream: the bytes are MD5-verified as they arrive
 (:meth:`aws2bq.warehouses.base.RawFile.open`), decompressed (by ISA-L, ``isal``: about 2.5×
 zlib's speed for the same output, and it releases the GIL) and cut into chunks of whole
-lines by one reader thread per file, and each chunk is parsed by Arrow in native code in a
-pool of parser threads while the reader decompresses the next ones (both release the GIL),
-so every core is busy whatever the number of files. A parsed chunk is
-profiled on the spot (:mod:`.arrow_profile`: the statistics are computed while the batches
-are produced, not by a second pass) and written, in file order, to an Arrow IPC file in the
+lines by one reader thread per file, and each chunk is parsed in a pool of parser threads
+while the reader decompresses the next ones (both release the GIL) — by the native scanner
+against the learned schema (:mod:`.arrow_scan`), or by pyarrow's C++ JSON reader for the
+first chunks and whatever the scanner declines. In the same parser thread the chunk is
+flattened and profiled (:mod:`.arrow_profile`: the statistics are computed while the batches
+are produced, not by a second pass), so every core is busy whatever the number of files;
+the reader writes it, in file order, to an Arrow IPC file in the
 run's scratch folder, so memory holds a few chunks whatever the export's size and time grows
 linearly with it. The spilled files are read back once, by the typed SELECT, as one
 re-scannable Arrow stream (:class:`SpilledRows`), one batch at a time.
@@ -406,6 +408,24 @@ class _FileResult:
     segments: Segments | None = None
 
 
+@dataclass
+class _Chunk:
+    """A parsed chunk ready to spill: its rows, the columns to spill, their statistics."""
+
+    rows: int
+    spilled: pa.Table
+    stats: _FileResult
+
+
+def _prepare(data: pa.Buffer, learned: _Schema, lines: Lines) -> _Chunk:
+    """Parse, flatten and profile one chunk, in a parser thread: only the write of the spill
+    stays in the file's reader thread (in file order), so a file read alone (a small or
+    incremental export) keeps every core busy. A :class:`_BadFile`'s line is the chunk's."""
+    table = _parse_chunk(data, learned)
+    stats = _FileResult(rows=table.num_rows)
+    return _Chunk(table.num_rows, lines.spill(table, stats), stats)
+
+
 class Lines:
     """What one kind of export line holds and how it is spilled (see the module docstring)."""
 
@@ -638,13 +658,20 @@ def stage(
     def one(index: int, file: RawFile) -> _FileResult:
         result = _FileResult(segments=Segments(folder, index))
         assert result.segments is not None
-        parsing: deque[Future[pa.Table]] = deque()
+        parsing: deque[Future[_Chunk]] = deque()
 
         def spill_next() -> None:
-            table = parsing.popleft().result()
-            result.rows += table.num_rows  # in file order: line numbers stay exact
+            try:
+                chunk = parsing.popleft().result()
+            except _BadFile as exc:
+                if exc.line is not None:
+                    exc.line += result.rows  # the chunk's line number → the file's
+                raise
+            result.rows += chunk.rows  # in file order: line numbers stay exact
+            result.profile.merge(chunk.stats.profile)
+            result.key_sets |= chunk.stats.key_sets
             assert result.segments is not None
-            result.segments.write(lines.spill(table, result))
+            result.segments.write(chunk.spilled)
 
         try:
             with file.open() as stream:
@@ -652,7 +679,7 @@ def stage(
                     for data in _chunks(_gunzip(stream, progress, result)):
                         if stop.is_set():
                             raise Unsupported("stopped: another file failed")
-                        parsing.append(parsers.submit(_parse_chunk, pa.py_buffer(data), learned))
+                        parsing.append(parsers.submit(_prepare, pa.py_buffer(data), learned, lines))
                         if len(parsing) > AHEAD:
                             spill_next()
                     while parsing:
