@@ -254,3 +254,13 @@ def test_a_list_holding_null_is_refused(native: bool, value: str) -> None:
         line = '{"Item":{"v":' + value + "}}\n"
         with pytest.raises(arrow_stage._BadFile, match="holding null"):
             arrow_stage._parse_chunk(pa.py_buffer(line.encode()), target)
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_a_chunk_starting_with_null_is_refused_at_its_first_line(native: bool) -> None:
+    # pyarrow dereferences a NULL pointer on it (apache/arrow#47409): never handed over.
+    learned = arrow_stage._Schema(native=native)
+    arrow_stage._parse_chunk(pa.py_buffer(b'{"Item":{"a":{"S":"x"}}}\n'), learned)
+    with pytest.raises(arrow_stage._BadFile, match="null") as caught:
+        arrow_stage._parse_chunk(pa.py_buffer(b' null\n{"Item":{"a":{"S":"y"}}}\n'), learned)
+    assert caught.value.line == 1

@@ -31,6 +31,21 @@ def test_url_parameters_become_the_config(tmp_path: Path) -> None:
     )  # fmt: skip
 
 
+@pytest.mark.parametrize("value", ["banana", "", "2"])
+def test_a_switch_neither_on_nor_off_is_a_config_error(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ConfigError, match=f"native={value!r}") as caught:
+        connect(f"duckdb:///{tmp_path}/w.duckdb?arrow=ON&native={value}")
+    assert "native=0" in str(caught.value.hint)
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+@pytest.mark.parametrize(("value", "on"), [("No", False), ("OFF", False), ("yes", True)])
+def test_switches_read_any_case(tmp_path: Path, value: str, on: bool) -> None:
+    url = f"duckdb:///{tmp_path}/w.duckdb?native={value}&arrow={value}"
+    got = DuckDBConfig.from_url(parse_url(url))
+    assert (got.native, got.arrow) == (on, on)
+
+
 def test_an_unknown_parameter_is_a_config_error_naming_the_known_ones(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="memory_limt") as caught:
         connect(f"duckdb:///{tmp_path}/w.duckdb?memory_limt=1GB")

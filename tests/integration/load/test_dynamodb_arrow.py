@@ -162,20 +162,30 @@ def test_bad_lines_fall_back_and_name_the_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("native", ["", "native=0"])
-def test_a_line_without_item_deep_in_a_file_is_named_by_its_number(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, native: str
+@pytest.mark.parametrize(
+    ("bad", "says"),
+    [
+        (b'{"NotAnItem": {"pk": {"S": "x"}}}', "no Item"),
+        (b'{"Item": {"pk": {"S": "x"}}', "not JSON lines"),
+        (b"[]", "not a JSON object"),
+        (b"null", "(null|no Item)"),  # "null" at a chunk's start, else a row without Item
+    ],
+    ids=["no-item", "truncated", "array", "null"],
+)
+def test_a_bad_line_deep_in_a_file_is_named_by_its_number(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, native: str, bad: bytes, says: str
 ) -> None:
     # Small chunks: the line is in a late chunk, checked in a parser thread, and its number
     # within the chunk is turned into the file's.
     monkeypatch.setattr(arrow_stage, "CHUNK_BYTES", 4096)
     lines = [item_line(i) for i in _items(3000)]
-    lines[2345] = b'{"NotAnItem": {"pk": {"S": "x"}}}\n'
+    lines[2345] = bad + b"\n"
     folder = write_export(tmp_path / "src", [lines]).folder
     url = f"duckdb:///{tmp_path / 'w.duckdb'}" + (f"?{native}" if native else "")
     wh = connect(url)
     try:
         export = read_export(str(folder))
-        with pytest.raises(Exception, match=r"\.json\.gz line 2346 cannot be read.*no Item"):
+        with pytest.raises(Exception, match=rf"\.json\.gz line 2346 cannot be read.*{says}"):
             wh.stage_dynamodb_export(  # type: ignore[attr-defined]
                 export.files, stream="t", progress=NullProgress()
             )

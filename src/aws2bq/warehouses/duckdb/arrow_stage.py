@@ -89,6 +89,8 @@ DELETED = inc.DELETED
 #: What ISA-L's inflate raises for bad gzip (isal's stubs declare an instance, not a class).
 _GZIP_ERROR = cast(type[Exception], isal_zlib.error)
 
+#: The row of a pyarrow parse error ("JSON parse error: … in row 12", 0-based in the chunk).
+_ROW = re.compile(r"\bin row (\d+)\b")
 #: A chunk whose first JSON value is null (JSON's whitespace before it, RFC 8259 §2).
 _NULL_FIRST = re.compile(rb"[ \t\r\n]*null")
 
@@ -242,7 +244,7 @@ def _parse_chunk(data: pa.Buffer, learned: _Schema) -> pa.Table:
         # pyarrow's JSON reader dereferences a NULL pointer (SIGSEGV, the process gone) when
         # the first value of what it reads is null (seen with pyarrow 26.0.1;
         # https://github.com/apache/arrow/issues/47409, open).
-        raise _BadFile('has a line that is null (each line is one {"Item": {...}} object)')
+        raise _BadFile("has a line that is null, not an object", line=1)
     if known is not None:
         try:
             table = _read(data, known, "error")
@@ -257,12 +259,23 @@ def _parse_chunk(data: pa.Buffer, learned: _Schema) -> pa.Table:
                 fixed = pa.schema([f.with_type(_without_timestamps(f.type)) for f in table.schema])
                 table = _read(data, fixed, "error")
         except pa.ArrowInvalid as exc:
-            raise _BadFile(f"is not JSON lines ({exc})") from exc
+            raise _not_json_lines(exc) from exc
         except pa.ArrowNotImplementedError as exc:
             raise Unsupported(f"Arrow cannot parse a chunk: {exc}") from exc
     _check_lists(table)
     learned.learn(table)
     return table
+
+
+def _not_json_lines(exc: pa.ArrowInvalid) -> _BadFile:
+    """pyarrow's parse error as a :class:`_BadFile`, its 0-based row in the chunk (``… in row
+    12``, pyarrow's wording) as the chunk's line number, where it gives one."""
+    text = str(exc)
+    row = _ROW.search(text)
+    line = int(row.group(1)) + 1 if row else None
+    if "changed from object to" in text:  # `[]`, `1`, `"x"`, `true` as a line
+        return _BadFile("has a line that is not a JSON object", line=line)
+    return _BadFile(f"is not JSON lines ({text})", line=line)
 
 
 def _check_lists(table: pa.Table) -> None:

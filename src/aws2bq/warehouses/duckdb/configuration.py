@@ -18,7 +18,8 @@ from aws2bq.warehouses import WarehouseUrl
 #: gave 963 MiB at 10M items, too near issue 13's 1 GiB; 640MB was as fast on the benches.
 DEFAULT_MEMORY_LIMIT = "640MB"
 
-_OFF = ("0", "false", "off")
+_ON = ("1", "true", "on", "yes")
+_OFF = ("0", "false", "off", "no")
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ class DuckDBConfig:
         """``duckdb:///file.duckdb?memory_limit=2GB&threads=2&scratch=/tmp/x&arrow=0&native=0``.
 
         Raises:
-            ConfigError: an unknown URL parameter (the message lists the known ones).
+            ConfigError: an unknown URL parameter (the message lists the known ones), or a
+                switch (``arrow``, ``native``) that is neither on nor off.
         """
         params = dict(url.params)
         known = {"memory_limit", "threads", "scratch", "arrow", "native"}
@@ -61,7 +63,20 @@ class DuckDBConfig:
             memory_limit=params.get("memory_limit", DEFAULT_MEMORY_LIMIT),
             threads=params.get("threads"),
             scratch=params.get("scratch"),
-            arrow=params.get("arrow", "1") not in _OFF,
-            native=params.get("native", "1") not in _OFF,
+            arrow=_switch(params, "arrow", url),
+            native=_switch(params, "native", url),
             url=url.raw,
         )
+
+
+def _switch(params: dict[str, str], name: str, url: WarehouseUrl) -> bool:
+    """A URL parameter that turns something on or off (on when absent)."""
+    value = params.get(name, "1").strip().lower()
+    if value in _ON:
+        return True
+    if value in _OFF:
+        return False
+    raise ConfigError(
+        f"DuckDB URL parameter {name}={params[name]!r} in {url.raw!r} is neither on nor off",
+        hint=f"{name}=0 turns it off ({', '.join(_OFF)}), {name}=1 on ({', '.join(_ON)})",
+    )
