@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -286,10 +287,11 @@ class Demo:
             f"\n[bold green]Done in {result.seconds:.1f}s.[/] Open the warehouse with:"
         )
         # Commands to copy: never wrapped at the console's width (a pipe is 80 columns).
+        # This interpreter (the venv's): a bare `python` may not have duckdb.
         for command in (
-            f"duckdb {self.db_file}",
-            f"python -c \"import duckdb; print(duckdb.connect('{self.db_file}')"
+            f"{sys.executable} -c \"import duckdb; print(duckdb.connect('{self.db_file}')"
             f".sql('FROM _aws2bq_ledger'))\"",
+            f"duckdb {self.db_file}  # the DuckDB command line, if installed",
         ):
             self.console.print(f"  {command}", soft_wrap=True, markup=False, highlight=False)
         return result

@@ -70,6 +70,12 @@ def test_demo_command_runs(tmp_path: Path) -> None:
     assert "One query over both sources" in done.stdout
     # The closing commands are whole lines, to copy as they are (a pipe is 80 columns wide).
     db = tmp_path / "d" / "aws2bq.duckdb"
-    hint = f"python -c \"import duckdb; print(duckdb.connect('{db}').sql('FROM _aws2bq_ledger'))\""
+    hint = (
+        f"{sys.executable} -c "
+        f"\"import duckdb; print(duckdb.connect('{db}').sql('FROM _aws2bq_ledger'))\""
+    )
     assert f"  {hint}" in done.stdout.splitlines(), done.stdout[-500:]
+    # ... and it works as printed (a bare `python` may not have duckdb).
+    ledger = subprocess.run(hint, shell=True, capture_output=True, text=True, timeout=60)
+    assert ledger.returncode == 0 and "export_id" in ledger.stdout, ledger.stderr[-1000:]
     assert (tmp_path / "d" / "aws2bq.duckdb").exists()

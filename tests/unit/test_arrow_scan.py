@@ -119,6 +119,8 @@ def test_a_later_chunk_is_scanned_and_a_new_attribute_goes_to_pyarrow() -> None:
     assert table.column("Item").to_pylist() == [{"pk": {"S": "c"}, "n": {"N": "1"}}]
     _, widened = learned.known_plan()
     assert widened is not None and widened.scan(third) is not None
+    arrow_stage._parse_chunk(second, learned)  # the widened schema reads the older lines too
+    assert learned.parsed == {"native": 1, "pyarrow": 2}
 
 
 SCHEMA_LINE = '{"Item":{"pk":{"S":"a"},"l":{"L":[{"S":"x"}]},"b":{"BOOL":true}}}\n'

@@ -25,7 +25,10 @@
  *   (https://arrow.apache.org/docs/format/Columnar.html).
  *
  * JSON per RFC 8259; string escapes decoded to UTF-8 as pyarrow (RapidJSON) does, a surrogate
- * pair into one code point, a lone surrogate declined.
+ * pair into one code point, a lone surrogate declined. Also declined: an empty chunk (pyarrow
+ * refuses it), nesting deeper than MAX_DEPTH, a string or list past int32 offsets.
+ * Raises ValueError for a malformed spec (not a tree of known kinds) and MemoryError when
+ * out of memory; never for the bytes of the chunk.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>

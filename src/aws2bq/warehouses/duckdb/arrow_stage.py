@@ -39,6 +39,7 @@ own JSON reader (a MAP per item) for those. The size of the export never makes i
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections import deque
@@ -63,6 +64,8 @@ from aws2bq.stage_hook import reached
 from aws2bq.warehouses.base import RawFile
 from aws2bq.warehouses.duckdb.arrow_profile import Profile, value_acc
 from aws2bq.warehouses.duckdb.arrow_scan import Plan, plan_for
+
+log = logging.getLogger(__name__)
 
 #: Distinct nested fields (all levels) the unified schema may have before giving up.
 MAX_FIELDS = 2000
@@ -141,6 +144,12 @@ class _Schema:
         self.native = native
         self.schema: pa.Schema | None = None
         self.plan: Plan | None = None
+        #: Chunks parsed by each parser (what the load's log reports).
+        self.parsed = {"native": 0, "pyarrow": 0}
+
+    def count(self, parser: str) -> None:
+        with self.lock:
+            self.parsed[parser] += 1
 
     def known(self) -> pa.Schema | None:
         with self.lock:
@@ -239,6 +248,7 @@ def _parse_chunk(data: pa.Buffer, learned: _Schema) -> pa.Table:
     table: pa.Table | None = plan.scan(data) if plan is not None else None
     if table is not None:
         _check_lists(table)
+        learned.count("native")
         return table
     if _NULL_FIRST.match(memoryview(data)):
         # pyarrow's JSON reader dereferences a NULL pointer (SIGSEGV, the process gone) when
@@ -264,6 +274,7 @@ def _parse_chunk(data: pa.Buffer, learned: _Schema) -> pa.Table:
             raise Unsupported(f"Arrow cannot parse a chunk: {exc}") from exc
     _check_lists(table)
     learned.learn(table)
+    learned.count("pyarrow")
     return table
 
 
@@ -557,6 +568,8 @@ class Spill:
     profile: Profile
     #: Incremental exports: the distinct (sorted) attribute sets of Keys.
     key_sets: set[tuple[str, ...]]
+    #: Chunks parsed by the native scanner and by pyarrow.
+    parsed: dict[str, int] = field(default_factory=dict)
 
     def relation(self) -> SpilledRows | pa.Table:
         """The spilled rows as one re-scannable relation (a table with no rows if empty)."""
@@ -730,6 +743,10 @@ def stage(
                 f.cancel()
             raise
     spill = _finish(folder, files, results, lines)
+    spill.parsed = dict(learned.parsed)
+    # Which parser read the export (-v / JSON logs): the native scanner unless not built,
+    # turned off (?native=0) or declining (new fields, bad lines, types it does not read).
+    log.info("staged %d chunk(s): %s", sum(spill.parsed.values()), spill.parsed)
     release_arrow_memory()
     return spill
 

@@ -129,7 +129,7 @@ class DuckDBDynamoDBIncrementalStaging(DuckDBHost, DynamoDBIncrementalStaging):
                     rows_per_file=spill.rows,
                     bytes=spill.bytes,
                     handle=Handle(alias, spill=spill),
-                    details={"stager": "arrow"},
+                    details={"stager": "arrow", "chunks_parsed": spill.parsed},
                 )
                 self.register_arrow(f"{alias}_records", spill.relation())
                 return staged

@@ -93,7 +93,7 @@ class DuckDBDynamoDBStaging(DuckDBHost, DynamoDBStaging):
                     rows_per_file=spill.rows,
                     bytes=spill.bytes,
                     handle=Handle(alias, spill.images["Item"], spill.profile.result()),
-                    details={"stager": "arrow"},
+                    details={"stager": "arrow", "chunks_parsed": spill.parsed},
                 )
         return self._stage_read_json(alias, folder, export_files, progress)
 
