@@ -8,7 +8,9 @@ timeout, so a regression fails instead of hanging the suite.
 
 from __future__ import annotations
 
+import base64
 import gzip
+import hashlib
 import os
 import subprocess
 import sys
@@ -21,7 +23,15 @@ import pytest
 from aws2bq.errors import ExportError
 from aws2bq.sources.blobs import ExportFile, LocalStore
 
-from .conftest import Cli, error_line, item_line, local_export, manifest_entries, snapshot
+from .conftest import (
+    Cli,
+    error_line,
+    item_line,
+    local_export,
+    manifest_entries,
+    snapshot,
+    write_manifest,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 T1 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -58,6 +68,21 @@ def _second(tmp_path: Path) -> tuple[Path, Path]:
     folder = local_export(tmp_path / "src", GOOD, files=2, export_id="0002-bad", export_time=T2)
     (entry, _) = manifest_entries(folder)
     return folder, folder / "data" / Path(entry["dataFileS3Key"]).name
+
+
+def _lines_of(data: Path) -> list[bytes]:
+    return gzip.decompress(data.read_bytes()).splitlines(keepends=True)
+
+
+def _rewrite(folder: Path, data: Path, lines: list[bytes]) -> None:
+    """Write ``lines`` as the export's first data file, its MD5 and item count to match (the
+    file is well-formed as a file: what is wrong is inside)."""
+    blob = gzip.compress(b"".join(lines))
+    data.write_bytes(blob)
+    entries = manifest_entries(folder)
+    entries[0]["md5Checksum"] = base64.b64encode(hashlib.md5(blob).digest()).decode()
+    entries[0]["itemCount"] = len(lines)
+    write_manifest(folder, entries)
 
 
 @pytest.mark.parametrize("kind", ["directory", "dev-zero", "fifo"])
@@ -109,18 +134,9 @@ def test_invalid_utf8_inside_a_string_names_the_file_without_sql(
 ) -> None:
     db, before = _first(tmp_path, cli)
     folder, data = _second(tmp_path)
-    lines = gzip.decompress(data.read_bytes()).splitlines(keepends=True)
+    lines = _lines_of(data)
     lines[1] = lines[1].replace(b'"S":"k', b'"S":"\xff\xfek')
-    blob = gzip.compress(b"".join(lines))
-    data.write_bytes(blob)
-    from tests.integration.hostile.conftest import write_manifest
-
-    entries = manifest_entries(folder)
-    import base64
-    import hashlib
-
-    entries[0]["md5Checksum"] = base64.b64encode(hashlib.md5(blob).digest()).decode()
-    write_manifest(folder, entries)
+    _rewrite(folder, data, lines)
     params = "" if stager == "arrow" else "?arrow=0"
     code, _, err = cli(
         "load", "dynamodb", str(folder), "--table", "t", "--key", "pk", "--mode", mode,
@@ -180,19 +196,9 @@ def test_a_null_line_names_the_file_and_applies_nothing(
     # the suite.
     db, before = _first(tmp_path, cli)
     folder, data = _second(tmp_path)
-    lines = gzip.decompress(data.read_bytes()).splitlines(keepends=True)
+    lines = _lines_of(data)
     lines.insert(0 if where == "first" else len(lines), b"null\n")
-    blob = gzip.compress(b"".join(lines))
-    data.write_bytes(blob)
-    from tests.integration.hostile.conftest import write_manifest
-
-    entries = manifest_entries(folder)
-    import base64
-    import hashlib
-
-    entries[0]["md5Checksum"] = base64.b64encode(hashlib.md5(blob).digest()).decode()
-    entries[0]["itemCount"] = len(lines)
-    write_manifest(folder, entries)
+    _rewrite(folder, data, lines)
     params = "" if stager == "arrow" else "?arrow=0"
     code, err, _ = _child(
         ["load", "dynamodb", str(folder), "--table", "t", "--key", "pk",
@@ -209,18 +215,9 @@ def test_a_set_holding_null_names_the_file_and_applies_nothing(tmp_path: Path, c
     # ended as "unexpected ArrowIndexError (a bug in aws2bq)" (apache/arrow#51305).
     db, before = _first(tmp_path, cli)
     folder, data = _second(tmp_path)
-    lines = gzip.decompress(data.read_bytes()).splitlines(keepends=True)
+    lines = _lines_of(data)
     lines[0] = lines[0].replace(b'{"Item":{', b'{"Item":{"tags":{"SS":[null,"a"]},', 1)
-    blob = gzip.compress(b"".join(lines))
-    data.write_bytes(blob)
-    from tests.integration.hostile.conftest import write_manifest
-
-    entries = manifest_entries(folder)
-    import base64
-    import hashlib
-
-    entries[0]["md5Checksum"] = base64.b64encode(hashlib.md5(blob).digest()).decode()
-    write_manifest(folder, entries)
+    _rewrite(folder, data, lines)
     code, _, err = cli(
         "load", "dynamodb", str(folder), "--table", "t", "--key", "pk",
         "--warehouse", f"duckdb:///{db}", "--quiet",

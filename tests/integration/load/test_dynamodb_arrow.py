@@ -150,10 +150,14 @@ def test_maps_with_data_dependent_keys_fall_back_to_read_json(
 def test_bad_lines_fall_back_and_name_the_file(tmp_path: Path) -> None:
     good = [item_line({"pk": {"S": "1"}})]
     folder = write_export(tmp_path / "src", [good, [b'{"Item": {"pk": {"S": "2"}}\n']]).folder
-    wh = connect(f"duckdb:///{tmp_path / 'w.duckdb'}")
+    _staging_fails(folder, f"duckdb:///{tmp_path / 'w.duckdb'}", r"\.json\.gz.*cannot be read")
+
+
+def _staging_fails(folder: Path, url: str, match: str) -> None:
+    wh = connect(url)
     try:
         export = read_export(str(folder))
-        with pytest.raises(Exception, match=r"\.json\.gz.*cannot be read"):
+        with pytest.raises(Exception, match=match):
             wh.stage_dynamodb_export(  # type: ignore[attr-defined]
                 export.files, stream="t", progress=NullProgress()
             )
@@ -182,12 +186,4 @@ def test_a_bad_line_deep_in_a_file_is_named_by_its_number(
     lines[2345] = bad + b"\n"
     folder = write_export(tmp_path / "src", [lines]).folder
     url = f"duckdb:///{tmp_path / 'w.duckdb'}" + (f"?{native}" if native else "")
-    wh = connect(url)
-    try:
-        export = read_export(str(folder))
-        with pytest.raises(Exception, match=rf"\.json\.gz line 2346 cannot be read.*{says}"):
-            wh.stage_dynamodb_export(  # type: ignore[attr-defined]
-                export.files, stream="t", progress=NullProgress()
-            )
-    finally:
-        wh.close()
+    _staging_fails(folder, url, rf"\.json\.gz line 2346 cannot be read.*{says}")
