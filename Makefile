@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml setup.py $(LOCK) src/aws2bq/warehouses/duckdb/_json_sca
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip -c $(LOCK)
 	$(BIN)/python -m pip install --quiet -e ".[dev]" -c $(LOCK) --build-constraint $(LOCK)
+	@$(BIN)/python -c 'from aws2bq.warehouses.duckdb import arrow_scan as s; s.available() or print("note: the native JSON scanner was not built (no C compiler or Python headers?): DuckDB loads parse with pyarrow alone, the same tables with more CPU")'
 	@touch $(STAMP)
 
 demo: $(STAMP)
