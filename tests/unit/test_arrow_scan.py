@@ -78,7 +78,7 @@ def _learned(data: pa.Buffer) -> pa.Schema:
     """The schema the stager learns from a chunk (pyarrow's inference, timestamps as text)."""
     learned = arrow_stage._Schema(native=False)
     arrow_stage._parse_chunk(data, learned)
-    schema = learned.known()
+    schema, _ = learned.known_plan()
     assert schema is not None
     return schema
 

@@ -22,8 +22,13 @@ was not built for, the Lambda artifact) or with ``?native=0`` in the DuckDB URL.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
+
+if TYPE_CHECKING:  # the stub's types: one node of the spec, one node's result
+    from aws2bq.warehouses.duckdb._json_scan import _Node as Node
+    from aws2bq.warehouses.duckdb._json_scan import _Result
 
 _native_scan: Callable[..., tuple[int, list[_Result]] | None] | None
 try:
@@ -32,11 +37,6 @@ except ImportError:  # not compiled for this platform: pyarrow parses every chun
     _native_scan = None
 
 _STRUCT, _STRING, _BOOL, _LIST = 0, 1, 2, 3
-
-#: A node of the scanner's spec: (kind, child node indices, struct field names as UTF-8).
-Node = tuple[int, tuple[int, ...], tuple[bytes, ...]]
-#: A node's result: (slots, nulls, validity bitmap or None, values, string data).
-_Result = tuple[int, int, bytes | None, bytes | None, bytes | None]
 
 
 def available() -> bool:
@@ -101,13 +101,12 @@ class Plan:
         if result is None:
             return None
         rows, nodes = result
-        arrays = self._arrays(nodes)
-        root = arrays[0]
+        root = self._root(nodes)
         assert len(root) == rows
         return pa.Table.from_arrays(root.flatten(), schema=self.schema)
 
-    def _arrays(self, nodes: list[_Result]) -> list[pa.Array]:
-        """Arrow arrays of every node, children first (the spec is in pre-order)."""
+    def _root(self, nodes: list[_Result]) -> pa.Array:
+        """The root node's Arrow array, built children first (the spec is in pre-order)."""
         arrays: list[pa.Array | None] = [None] * len(nodes)
         for index in range(len(nodes) - 1, -1, -1):
             length, nulls, validity, values, data = nodes[index]
@@ -131,4 +130,4 @@ class Plan:
                 arrays[index] = pa.Array.from_buffers(
                     t, length, [bitmap, pa.py_buffer(values)], nulls
                 )
-        return [a for a in arrays if a is not None]
+        return arrays[0]

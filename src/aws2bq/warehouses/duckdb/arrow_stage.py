@@ -151,10 +151,6 @@ class _Schema:
         with self.lock:
             self.parsed[parser] += 1
 
-    def known(self) -> pa.Schema | None:
-        with self.lock:
-            return self.schema
-
     def known_plan(self) -> tuple[pa.Schema | None, Plan | None]:
         with self.lock:
             return self.schema, self.plan
