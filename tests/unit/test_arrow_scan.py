@@ -241,21 +241,29 @@ def test_the_scanner_is_built_in_ci() -> None:
 
 @pytest.mark.parametrize("native", [True, False])
 @pytest.mark.parametrize(
-    "value",
-    ['{"SS":[null,"a"]}', '{"SS":["a",null]}', '{"L":[null]}', '{"L":[{"S":"a"},null]}'],
+    ("value", "where"),
+    [
+        ('{"SS":[null,"a"]}', "Item.v.SS[0]"),
+        ('{"SS":["a",null]}', "Item.v.SS[1]"),
+        ('{"L":[null]}', "Item.v.L[0]"),
+        ('{"L":[{"S":"a"},null]}', "Item.v.L[1]"),
+        ('{"L":[{"M":{"x y":{"NS":["1",null]}}}]}', 'Item.v.L[0].M["x y"].NS[1]'),
+    ],
 )
-def test_a_list_holding_null_is_refused(native: bool, value: str) -> None:
+def test_a_list_holding_null_is_refused_naming_its_line(
+    native: bool, value: str, where: str
+) -> None:
     # Never in DynamoDB JSON; pyarrow's inference reads a leading null into invalid arrays
     # (apache/arrow#51305) that failed later as "a bug in aws2bq".
+    good = b'{"Item":{"v":{"SS":["x"]},"w":{"L":[{"S":"y"}]}}}\n'
     learned = arrow_stage._Schema(native=native and arrow_scan.available())
-    arrow_stage._parse_chunk(
-        pa.py_buffer(b'{"Item":{"v":{"SS":["x"]},"w":{"L":[{"S":"y"}]}}}\n'), learned
-    )
+    arrow_stage._parse_chunk(pa.py_buffer(good), learned)
     for fresh in (False, True):  # the learned schema (the scanner) / inference
         target = arrow_stage._Schema(native=native) if fresh else learned
-        line = '{"Item":{"v":' + value + "}}\n"
-        with pytest.raises(arrow_stage._BadFile, match="holding null"):
-            arrow_stage._parse_chunk(pa.py_buffer(line.encode()), target)
+        chunk = good + b"\n" + ('{"Item":{"v":' + value + "}}\n").encode()
+        with pytest.raises(arrow_stage._BadFile, match="null element") as caught:
+            arrow_stage._parse_chunk(pa.py_buffer(chunk), target)
+        assert caught.value.line == 3 and where in str(caught.value)
 
 
 @pytest.mark.parametrize("native", [True, False])

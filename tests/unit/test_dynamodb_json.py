@@ -23,3 +23,11 @@ def test_bad_values_fail_loudly() -> None:
     with pytest.raises(ValueError):
         value_to_json({"N": "not a number"})
     assert nested_to_json(None, True) is None
+
+
+def test_a_null_member_is_absent_and_a_value_that_is_not_an_object_is_refused() -> None:
+    # Never in DynamoDB JSON; the SQL, the Arrow stager and BigQuery's function read a null
+    # member as absent, and so does this fallback (it failed with a TypeError).
+    assert nested_to_json('{"a":{"S":"x"},"gone":null}', False) == '{"a":"x"}'
+    with pytest.raises(ValueError, match="exactly one descriptor"):
+        nested_to_json('[["x"]]', True)

@@ -37,8 +37,9 @@ def value_to_json(value: dict[str, Any]) -> str:
         >>> value_to_json({"L": [{"NULL": True}, {"BOOL": False}]})
         '[null,false]'
     """
-    if len(value) != 1:
-        raise ContractError(f"a DynamoDB value has exactly one descriptor, got {sorted(value)}")
+    if not isinstance(value, dict) or len(value) != 1:
+        got = sorted(value) if isinstance(value, dict) else type(value).__name__
+        raise ContractError(f"a DynamoDB value has exactly one descriptor, got {got}")
     ((descriptor, inner),) = value.items()
     if descriptor in ("S", "B", "SS", "BS"):
         return _string(inner)
@@ -58,8 +59,13 @@ def value_to_json(value: dict[str, Any]) -> str:
 
 
 def map_to_json(members: dict[str, Any]) -> str:
-    """Plain JSON object text of the inside of an ``M`` value."""
-    return "{" + ",".join(_string(k) + ":" + value_to_json(v) for k, v in members.items()) + "}"
+    """Plain JSON object text of the inside of an ``M`` value. A member whose value is
+    ``null`` (never in DynamoDB JSON) is absent, as in the SQL and the Arrow stager."""
+    return (
+        "{"
+        + ",".join(_string(k) + ":" + value_to_json(v) for k, v in members.items() if v is not None)
+        + "}"
+    )
 
 
 def list_to_json(elements: Iterable[dict[str, Any]]) -> str:

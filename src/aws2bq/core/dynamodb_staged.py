@@ -22,6 +22,8 @@ from typing import cast
 
 import sqlglot.expressions as exp
 
+from aws2bq.core.sql_template import fill
+
 DIALECT = "duckdb"
 
 
@@ -86,3 +88,49 @@ def shaped_field(value: exp.Expression, shape: ValueShape, descriptor: str) -> e
     if descriptor not in shape.descriptors:
         return exp.null()
     return field_at(value, shape.descriptors.index(descriptor) + 1)
+
+
+#: The JSON tokens that tell a null element of an array from everything else, for RE2
+#: (DuckDB's ``regexp_extract_all``, BigQuery's ``REGEXP_EXTRACT_ALL``): a whole string, so
+#: that text inside one is never read as JSON, or a ``null`` right after ``[`` or ``,``. In an
+#: object a ``,`` is always followed by a member name, so such a ``null`` is an array element.
+#: DynamoDB JSON never has one: an ``L`` element is a typed value such as ``{"NULL": true}``,
+#: a set's members are strings (docs/export-formats.md §1).
+NULL_ELEMENT_TOKENS = r'"(?:[^"\\]|\\.)*"|[\[,]\s*null'
+
+
+def json_holds_null_element(text: exp.Expression) -> exp.Expression:
+    """Whether JSON ``text`` (VARCHAR; NULL: false) has an array holding ``null`` (DuckDB)."""
+    token = exp.to_identifier("_aws2bq_t")
+    # A token that is not a string is a null element (strings are skipped whole).
+    not_a_string = fill("NOT starts_with(:t, '\"')", t=exp.column(token))
+    return fill(
+        "coalesce(contains(:x, 'null') AND "
+        "len(list_filter(regexp_extract_all(:x, :p), :fn)) > 0, FALSE)",
+        x=text,
+        p=lit(NULL_ELEMENT_TOKENS),
+        fn=exp.Lambda(this=not_a_string, expressions=[token]),
+    )
+
+
+def item_holds_null_element(item: exp.Expression) -> exp.Expression:
+    """Whether a staged ``Item MAP`` (the ``read_json`` stager) holds a list or set with a
+    null element anywhere: a set at the top level (``SS`` / ``NS`` / ``BS``, a NULL member),
+    or any array inside an ``M`` / ``L`` value's JSON text. NULL item: false."""
+    v = exp.to_identifier("_aws2bq_v")
+    value = exp.column(v)
+    checks: list[exp.Expression] = [
+        fill("coalesce(list_count(:s) < len(:s), FALSE)", s=field(value.copy(), d))
+        for d in ("SS", "NS", "BS")
+    ]
+    checks += [
+        json_holds_null_element(
+            exp.Cast(this=field(value.copy(), d), to=exp.DataType.build("TEXT"))
+        )
+        for d in ("M", "L")
+    ]
+    return fill(
+        "coalesce(list_bool_or(list_transform(map_values(:i), :fn)), FALSE)",
+        i=item,
+        fn=exp.Lambda(this=exp.or_(*checks), expressions=[v]),
+    )

@@ -15,9 +15,10 @@ import os
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import orjson
 import pytest
 
 from aws2bq.errors import ExportError
@@ -26,9 +27,12 @@ from aws2bq.sources.blobs import ExportFile, LocalStore
 from .conftest import (
     Cli,
     error_line,
+    incremental_export,
     item_line,
     local_export,
     manifest_entries,
+    record,
+    rows,
     snapshot,
     write_manifest,
 )
@@ -210,19 +214,99 @@ def test_a_null_line_names_the_file_and_applies_nothing(
     assert snapshot(db) == before
 
 
-def test_a_set_holding_null_names_the_file_and_applies_nothing(tmp_path: Path, cli: Cli) -> None:
-    # Never in DynamoDB JSON; pyarrow's inference read it into invalid arrays and the load
-    # ended as "unexpected ArrowIndexError (a bug in aws2bq)" (apache/arrow#51305).
+#: A list holding null, which DynamoDB JSON never has (an L element is a typed value such as
+#: {"NULL": true}, a set's members are strings): attributes added to an item → where it is.
+NULL_IN_LIST: dict[str, tuple[dict[str, object], str]] = {
+    # pyarrow's inference read a leading null into invalid arrays and the load ended as
+    # "unexpected ArrowIndexError (a bug in aws2bq)" (apache/arrow#51305).
+    "set, null first": ({"tags": {"SS": [None, "a"]}}, "Item.tags.SS[0]"),
+    # read_json loaded it as a NULL member of the set.
+    "number set, null last": ({"ns": {"NS": ["1", None]}}, "Item.ns.NS[1]"),
+    # read_json dropped the element without a word.
+    "list": ({"xs": {"L": [{"S": "a"}, None]}}, "Item.xs.L[1]"),
+    "list in a map": ({"doc": {"M": {"xs": {"L": [None]}}}}, "Item.doc.M.xs.L[0]"),
+    "set in a list in a map": (
+        {"doc": {"M": {"l": {"L": [{"BS": ["AA==", None]}]}}}},
+        "Item.doc.M.l.L[0].BS[1]",
+    ),
+}
+
+
+@pytest.mark.parametrize("stager", ["arrow", "read_json"])
+@pytest.mark.parametrize("case", sorted(NULL_IN_LIST))
+def test_a_list_holding_null_names_its_line_and_applies_nothing(
+    tmp_path: Path, cli: Cli, stager: str, case: str
+) -> None:
     db, before = _first(tmp_path, cli)
     folder, data = _second(tmp_path)
+    attributes, where = NULL_IN_LIST[case]
     lines = _lines_of(data)
-    lines[0] = lines[0].replace(b'{"Item":{', b'{"Item":{"tags":{"SS":[null,"a"]},', 1)
+    lines.insert(1, orjson.dumps({"Item": {"pk": {"S": "k9"}, **attributes}}) + b"\n")
     _rewrite(folder, data, lines)
+    params = "" if stager == "arrow" else "?arrow=0"
     code, _, err = cli(
         "load", "dynamodb", str(folder), "--table", "t", "--key", "pk",
-        "--warehouse", f"duckdb:///{db}", "--quiet",
+        "--warehouse", f"duckdb:///{db}{params}", "--quiet",
     )  # fmt: skip
     line = error_line(err)
     assert code == 1, err
-    assert data.name in line and "holding null" in line, err
+    assert f"{data.name} line 2" in line and where in line and "null" in line, err
+    assert snapshot(db) == before
+
+
+@pytest.mark.parametrize("stager", ["arrow", "read_json"])
+def test_a_null_map_member_reads_as_absent(tmp_path: Path, cli: Cli, stager: str) -> None:
+    # Not DynamoDB JSON either, but no value is lost: every path reads it as absent, as
+    # pyarrow must (a struct member that is null is one that is not there).
+    folder = local_export(
+        tmp_path / "src",
+        [{"pk": {"S": "k1"}, "doc": {"M": {"a": {"S": "x"}, "gone": None}}, "top": None,
+          "deep": {"L": [{"M": {"b": {"L": [{"M": {"c": {"S": "y"}, "gone": None}}]}}}]}}],
+        export_id="0001-first",
+        export_time=T1,
+    )  # fmt: skip
+    db = tmp_path / "w.duckdb"
+    params = "" if stager == "arrow" else "?arrow=0"
+    code, _, err = cli(
+        "load", "dynamodb", str(folder), "--table", "t", "--key", "pk",
+        "--warehouse", f"duckdb:///{db}{params}", "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    assert rows(db, "SELECT pk, CAST(doc AS VARCHAR), CAST(deep AS VARCHAR) FROM t") == [
+        ("k1", '{"a":"x"}', '[{"b":[{"c":"y"}]}]')
+    ]
+
+
+@pytest.mark.parametrize("stager", ["arrow", "read_json"])
+@pytest.mark.parametrize("image", ["NewImage", "OldImage"])
+def test_an_incremental_record_holding_a_list_with_null_is_refused(
+    tmp_path: Path, cli: Cli, stager: str, image: str
+) -> None:
+    db, before = _first(tmp_path, cli)
+    good = record({"pk": {"S": "k4"}}, {"pk": {"S": "k4"}, "v": {"N": "44"}}, micros=20)
+    bad_item = {"pk": {"S": "k1"}, "doc": {"M": {"tags": {"SS": ["a", None]}}}}
+    clean_item = {"pk": {"S": "k1"}, "v": {"N": "1"}}
+    bad = record(
+        {"pk": {"S": "k1"}},
+        bad_item if image == "NewImage" else clean_item,
+        old=bad_item if image == "OldImage" else clean_item,
+        micros=30,
+    )
+    folder = incremental_export(
+        tmp_path / "inc",
+        [[good, bad]],
+        export_id="0003-inc",
+        export_from=T1,
+        export_to=T1 + timedelta(hours=1),
+    )
+    (entry,) = manifest_entries(folder)
+    name = Path(entry["dataFileS3Key"]).name
+    params = "" if stager == "arrow" else "?arrow=0"
+    code, _, err = cli(
+        "load", "dynamodb", str(folder), "--table", "t", "--key", "pk", "--mode", "merge",
+        "--warehouse", f"duckdb:///{db}{params}", "--quiet",
+    )  # fmt: skip
+    line = error_line(err)
+    assert code == 1, err
+    assert f"{name} line 2" in line and f"{image}.doc.M.tags.SS[1]" in line, err
     assert snapshot(db) == before

@@ -94,6 +94,18 @@ def test_both_stagers_give_the_same_table(tmp_path: Path, items: list[dict[str, 
     assert _without_ledger(fast) == _without_ledger(slow)
 
 
+def test_null_members_and_attributes_stay_on_the_fast_path(tmp_path: Path) -> None:
+    # Not DynamoDB JSON, read as absent on every path; a chunk where an attribute is only
+    # null (a null type) must not make the Arrow stager decline.
+    items = [
+        {"pk": {"S": "1"}, "doc": {"M": {"a": {"S": "x"}, "gone": None}}, "top": None},
+        {"pk": {"S": "2"}, "doc": {"M": {"gone": {"S": "z"}}}, "top": {"S": "y"}},
+    ]
+    fast, slow = _both(tmp_path, [[item_line(items[0])], [item_line(items[1])]])
+    assert _without_ledger(fast) == _without_ledger(slow)
+    assert any('{"a":"x"}' in r for r in fast["t"]), fast
+
+
 def test_date_like_strings_keep_their_text(tmp_path: Path) -> None:
     lines = [item_line(i) for i in TRICKY]
     fast, _ = _both(tmp_path, [lines])

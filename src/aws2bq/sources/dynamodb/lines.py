@@ -117,6 +117,51 @@ def raise_line_without_item(files: Sequence[LineFile]) -> None:
     )
 
 
+#: Why a line holding a list with a null element is refused (the place follows it).
+NULL_ELEMENT = (
+    "holds a list or set with a null element at {where} (DynamoDB JSON never has one: an L "
+    'element is a typed value such as {{"NULL": true}}, a set\'s members are strings)'
+)
+
+
+def null_element(value: Any, where: str = "") -> str | None:
+    """Where the first null element of a list is in a decoded line, such as
+    ``Item.tags.SS[1]`` (None: no list holds null). Names that are not identifiers are
+    quoted: ``Item["a.b"].L[0]``."""
+    if isinstance(value, list):
+        for n, element in enumerate(value):
+            if element is None:
+                return f"{where}[{n}]"
+            if (found := null_element(element, f"{where}[{n}]")) is not None:
+                return found
+    elif isinstance(value, Mapping):
+        for name, member in value.items():
+            step = (
+                (f".{name}" if where else name)
+                if str(name).isidentifier()
+                else f"[{orjson.dumps(name).decode()}]"
+            )
+            if (found := null_element(member, where + step)) is not None:
+                return found
+    return None
+
+
+def raise_null_element(files: Sequence[LineFile]) -> None:
+    """Raise ``ExportError`` naming the first line holding a list with a null element (a
+    warehouse's staging found that some line has one)."""
+    export = getattr(files[0], "export", "") if files else ""
+    for (key, n), line in lines(files):
+        if (where := null_element(line)) is not None:
+            problem = f"data file {key} line {n} " + NULL_ELEMENT.format(where=where)
+            break
+    else:
+        problem = "a line " + NULL_ELEMENT.format(where="some attribute")
+    raise ExportError(
+        f"export {export}: {problem}",
+        hint="the file was altered or is not a DynamoDB export; nothing was applied",
+    )
+
+
 def first_unkeyed_record(
     files: Sequence[LineFile], keys: Sequence[str]
 ) -> tuple[Place, str] | None:

@@ -20,6 +20,7 @@ import sqlglot
 import sqlglot.expressions as exp
 
 from aws2bq.core.capabilities import Capabilities
+from aws2bq.core.dynamodb_staged import NULL_ELEMENT_TOKENS
 from aws2bq.core.dynamodb_types import DESCRIPTORS
 from aws2bq.core.number_sql import bigquery_captures, digit_counts
 from aws2bq.core.number_text import canonical_sql
@@ -70,7 +71,11 @@ function conv(v) {
     case 'SS': case 'BS': return x;
     case 'NS': return x.map(num);
     case 'L': return x.map(conv);
-    case 'M': var o = {}; Object.keys(x).forEach(function (k) { o[k] = conv(x[k]); }); return o;
+    case 'M':
+      // A null member (never in DynamoDB JSON) is absent, as on DuckDB.
+      var o = {};
+      Object.keys(x).forEach(function (k) { if (x[k] !== null) o[k] = conv(x[k]); });
+      return o;
   }
   return null;
 }
@@ -199,6 +204,21 @@ def profile_select(stage: exp.Table) -> exp.Select:
     result = tree.transform(stage_swap)
     assert isinstance(result, exp.Select)
     return result
+
+
+def holds_null_element(value: exp.Expression) -> exp.Expression:
+    """Whether a staged JSON value (an ``Item``, a record's image; NULL: false) has a list or
+    set holding ``null`` anywhere, which DynamoDB JSON never has. The same tokens as the
+    DuckDB check (:data:`aws2bq.core.dynamodb_staged.NULL_ELEMENT_TOKENS`), over the compact
+    ``TO_JSON_STRING`` text; ``STRPOS`` first, so that the regular expression only reads the
+    rare value that spells ``null`` at all."""
+    return _fill(
+        "COALESCE(STRPOS(TO_JSON_STRING(__v__), 'null') > 0 AND EXISTS("
+        "SELECT 1 FROM UNNEST(REGEXP_EXTRACT_ALL(TO_JSON_STRING(__v__), __p__)) AS t"
+        " WHERE NOT STARTS_WITH(t, '\"')), FALSE)",
+        v=value,
+        p=exp.Literal.string(NULL_ELEMENT_TOKENS),
+    )
 
 
 def _value(item: exp.Expression, name: str) -> exp.Expression:

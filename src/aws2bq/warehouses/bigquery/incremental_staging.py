@@ -19,6 +19,7 @@ from aws2bq.core.dynamodb_profile_sql import read_profile
 from aws2bq.core.dynamodb_types import AttributeStats
 from aws2bq.core.progress import Progress
 from aws2bq.errors import ExportError
+from aws2bq.sources.dynamodb.lines import raise_null_element
 from aws2bq.warehouses.base import DynamoDBIncrementalStaging, RawFile, StagedExport, TableRef
 from aws2bq.warehouses.bigquery import dynamodb_sql
 from aws2bq.warehouses.bigquery.host import BigQueryHost
@@ -120,13 +121,23 @@ class BigQueryDynamoDBIncrementalStaging(BigQueryHost, DynamoDBIncrementalStagin
             exp.Is(this=micros, expression=exp.null()),
             exp.Is(this=_col("Keys"), expression=exp.null()),
         )
-        ((count,),) = self.query(exp.select(exp.Count(this=exp.Star())).from_(stage).where(bad))
+        holding = exp.or_(
+            *(dynamodb_sql.holds_null_element(_col(c)) for c in ("Keys", "NewImage", "OldImage"))
+        )
+        # One scan of the staged records (bytes are billed per query) for both refusals.
+        ((count, holding_count),) = self.query(
+            exp.select(exp.CountIf(this=bad), exp.CountIf(this=holding)).from_(stage)
+        )
         if count:
             self.drop_dynamodb_incremental_staging(staged)
             raise ExportError(
                 f"{count} record(s) have no Keys or no Metadata.WriteTimestampMicros",
                 hint="the files are not incremental export records; check the export",
             )
+        if holding_count:
+            # A set's null would fail the apply naming no file, an L element's the function.
+            self.drop_dynamodb_incremental_staging(staged)
+            raise_null_element(list(files))
         return staged
 
     def dynamodb_record_keys(self, staged: StagedExport) -> list[tuple[str, ...]]:

@@ -39,7 +39,7 @@ from aws2bq.core.dynamodb_profile_sql import read_profile
 from aws2bq.core.dynamodb_types import AttributeStats
 from aws2bq.core.progress import Progress
 from aws2bq.errors import Aws2BqError, ExportError, WarehouseError
-from aws2bq.sources.dynamodb.lines import raise_line_without_item
+from aws2bq.sources.dynamodb.lines import raise_line_without_item, raise_null_element
 from aws2bq.warehouses.base import DynamoDBStaging, RawFile, StagedExport, TableRef
 from aws2bq.warehouses.bigquery import dynamodb_sql
 from aws2bq.warehouses.bigquery.host import BigQueryHost
@@ -176,13 +176,21 @@ class BigQueryDynamoDBStaging(BigQueryHost, DynamoDBStaging):
         self, files: Sequence[RawFile], *, stream: str, progress: Progress
     ) -> StagedExport:
         staged = self.stage_dynamodb_lines(files, stream=stream, progress=progress)
-        no_item = exp.select(exp.Count(this=exp.Star())).from_(staged.table.expression())
-        ((missing,),) = self.query(
-            no_item.where(exp.Is(this=exp.column("Item", quoted=True), expression=exp.null()))
+        item = exp.column("Item", quoted=True)
+        # One scan of the staged lines (bytes are billed per query) for both refusals.
+        ((missing, holding),) = self.query(
+            exp.select(
+                exp.CountIf(this=exp.Is(this=item, expression=exp.null())),
+                exp.CountIf(this=dynamodb_sql.holds_null_element(item.copy())),
+            ).from_(staged.table.expression())
         )
         if missing:
             self.drop_table(staged.table)
             raise_line_without_item(list(files))
+        if holding:
+            # A set's null would fail the apply naming no file, an L element's the function.
+            self.drop_table(staged.table)
+            raise_null_element(list(files))
         return staged
 
     def stage_dynamodb_lines(

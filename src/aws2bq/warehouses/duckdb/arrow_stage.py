@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
@@ -60,6 +61,7 @@ from aws2bq.core.dynamodb_sql import ValueShape
 from aws2bq.core.dynamodb_types import DESCRIPTORS
 from aws2bq.core.progress import NullProgress, Progress
 from aws2bq.errors import ExportError
+from aws2bq.sources.dynamodb.lines import NULL_ELEMENT, null_element
 from aws2bq.stage_hook import reached
 from aws2bq.warehouses.base import RawFile
 from aws2bq.warehouses.duckdb.arrow_profile import Profile, value_acc
@@ -243,7 +245,7 @@ def _parse_chunk(data: pa.Buffer, learned: _Schema) -> pa.Table:
     # declines what it is not sure of (a new field, a bad line) and pyarrow reads that.
     table: pa.Table | None = plan.scan(data) if plan is not None else None
     if table is not None:
-        _check_lists(table)
+        _check_lists(table, data)
         learned.count("native")
         return table
     if _NULL_FIRST.match(memoryview(data)):
@@ -268,7 +270,7 @@ def _parse_chunk(data: pa.Buffer, learned: _Schema) -> pa.Table:
             raise _not_json_lines(exc) from exc
         except pa.ArrowNotImplementedError as exc:
             raise Unsupported(f"Arrow cannot parse a chunk: {exc}") from exc
-    _check_lists(table)
+    _check_lists(table, data)
     learned.learn(table)
     learned.count("pyarrow")
     return table
@@ -285,23 +287,30 @@ def _not_json_lines(exc: pa.ArrowInvalid) -> _BadFile:
     return _BadFile(f"is not JSON lines ({text})", line=line)
 
 
-def _check_lists(table: pa.Table) -> None:
+def _check_lists(table: pa.Table, data: pa.Buffer) -> None:
     """Refuse a list holding null: DynamoDB JSON never has one (an ``L`` element is a typed
     value such as ``{"NULL": true}``, a set's members are strings), and pyarrow's inference
     reads a list that starts with null into invalid arrays (offsets past the values, seen with
     pyarrow 26.0.1; https://github.com/apache/arrow/issues/51305), which fail much later with
-    no file named.
+    no file named. The same refusal as the ``read_json`` stager's and BigQuery's
+    (:func:`aws2bq.sources.dynamodb.lines.raise_null_element`).
 
     Raises:
-        _BadFile: some list of the chunk holds null or is invalid that way.
+        _BadFile: some list of the chunk ``data`` holds null or is invalid that way; its line
+            in the chunk and where in the line, found by reading the chunk's lines again.
     """
-    for column in table.columns:
-        for chunk in column.chunks:
-            if _null_in_list(chunk):
-                raise _BadFile(
-                    "has a list or set holding null (DynamoDB JSON never has one: an L element "
-                    'is a typed value such as {"NULL": true}, a set\'s members are strings)'
-                )
+    if not any(_null_in_list(chunk) for column in table.columns for chunk in column.chunks):
+        return
+    for n, text in enumerate(memoryview(data).tobytes().splitlines(), start=1):
+        if not text.strip():
+            continue
+        try:
+            where = null_element(orjson.loads(text))
+        except orjson.JSONDecodeError:
+            continue  # pyarrow parsed the chunk: not reached
+        if where is not None:
+            raise _BadFile(NULL_ELEMENT.format(where=where), line=n)
+    raise _BadFile(NULL_ELEMENT.format(where="some attribute"))
 
 
 def _null_in_list(values: pa.Array) -> bool:

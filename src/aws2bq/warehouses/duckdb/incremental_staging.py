@@ -31,11 +31,12 @@ import pyarrow as pa
 import sqlglot.expressions as exp
 
 from aws2bq.core import dynamodb_incremental as inc
-from aws2bq.core import dynamodb_profile_sql, dynamodb_sql
+from aws2bq.core import dynamodb_profile_sql, dynamodb_sql, dynamodb_staged
 from aws2bq.core.dynamodb_types import AttributeStats
 from aws2bq.core.progress import Progress
 from aws2bq.errors import ExportError, WarehouseError
 from aws2bq.sources.blobs import ExportFile, fetch_all
+from aws2bq.sources.dynamodb.lines import raise_null_element
 from aws2bq.warehouses.base import DynamoDBIncrementalStaging, RawFile, StagedExport, TableRef
 from aws2bq.warehouses.duckdb import arrow_profile, arrow_stage
 from aws2bq.warehouses.duckdb.host import DuckDBHost
@@ -199,6 +200,19 @@ class DuckDBDynamoDBIncrementalStaging(DuckDBHost, DynamoDBIncrementalStaging):
                 "no Keys or no Metadata.WriteTimestampMicros",
                 hint="the files are not incremental export records; check the export",
             )
+        # The Arrow stager refuses these while it parses; read_json would load a set's null
+        # as a NULL member and drop a null L element without a word.
+        holding = exp.or_(
+            *(
+                dynamodb_staged.item_holds_null_element(exp.column(image, quoted=True))
+                for image in ("Keys", "NewImage", "OldImage")
+            )
+        )
+        ((count,),) = self.query(
+            exp.select(exp.Count(this=exp.Star())).from_(target.copy()).where(holding)
+        )
+        if count:
+            raise_null_element([f for f, _ in readable])
         progress.advance("stage", files=len(readable), rows=staged.rows)
         return staged
 

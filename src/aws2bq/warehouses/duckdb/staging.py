@@ -28,7 +28,7 @@ from aws2bq.core.dynamodb_types import AttributeStats
 from aws2bq.core.progress import Progress
 from aws2bq.errors import ExportError, WarehouseError
 from aws2bq.sources.blobs import ExportFile, fetch_all
-from aws2bq.sources.dynamodb.lines import raise_line_without_item
+from aws2bq.sources.dynamodb.lines import raise_line_without_item, raise_null_element
 from aws2bq.warehouses.base import DynamoDBStaging, RawFile, StagedExport, TableRef
 from aws2bq.warehouses.duckdb import arrow_stage
 from aws2bq.warehouses.duckdb.host import DuckDBHost
@@ -137,16 +137,22 @@ class DuckDBDynamoDBStaging(DuckDBHost, DynamoDBStaging):
         for path, rows in self.query(dynamodb_sql.file_counts_select(target)):
             counts[by_path.get(str(path), str(path))] = int(rows)
         staged.rows_per_file = counts
-        no_item = exp.select(exp.Count(this=exp.Star())).from_(target.copy())
-        ((missing,),) = self.query(
-            no_item.where(exp.Is(this=exp.column("Item", quoted=True), expression=exp.null()))
+        item = exp.column("Item", quoted=True)
+        # The Arrow stager refuses a list holding null while it parses; read_json would load
+        # a set's null as a NULL member and drop a null L element without a word.
+        ((missing, holding),) = self.query(
+            exp.select(
+                exp.CountIf(this=exp.Is(this=item, expression=exp.null())),
+                exp.CountIf(this=dynamodb_staged.item_holds_null_element(item.copy())),
+            ).from_(target.copy())
         )
-        if missing:
+        if missing or holding:
             try:
-                raise_line_without_item([f for f, _ in readable])
-            except BaseException:
+                if missing:
+                    raise_line_without_item([f for f, _ in readable])
+                raise_null_element([f for f, _ in readable])
+            finally:
                 self.execute(exp.Detach(this=exp.to_identifier(alias), exists=True))
-                raise
         progress.advance("stage", files=len(readable), rows=staged.rows)
         return staged
 
