@@ -174,6 +174,25 @@ def test_incremental_stagers_give_the_same_table(tmp_path: Path) -> None:
     assert len(data) == 20 + 5 - 3  # keys k20..k24 inserted; k3, k10, k17 deleted last
 
 
+def test_an_incremental_descriptor_holding_another_json_type_falls_back(tmp_path: Path) -> None:
+    # {"N": 5} (a JSON number, not DynamoDB's text) ended the Arrow stager's profile as "a bug
+    # in aws2bq" on a full export (tests/integration/load/test_dynamodb_arrow.py); records
+    # take the same decline, and both stagers give the same table.
+    t0 = FULL_TIME
+    key = {"pk": {"S": "k1"}}
+    lines = [record_line(_micros(t0 + timedelta(seconds=1)), key, {**key, "v": {"N": 5}})]
+    tables = []
+    for params in STAGERS:
+        root = tmp_path / params.replace("=", "")
+        full = write_export(root, [[item_line({**key, "v": {"N": "1"}})]], export_time=t0).folder
+        db = root / "w.duckdb"
+        _load(full, db, params=params)
+        export = _records_export(root, [lines], t0, t0 + timedelta(hours=1), "i1")
+        assert _load(export, db, params=params) == ["read_json"]
+        tables.append(snapshot(db)["t"])
+    assert tables[0] == tables[1] and len(tables[0]) == 1, tables
+
+
 def test_dedup_does_not_depend_on_the_file_order(tmp_path: Path) -> None:
     when = _micros(FULL_TIME + timedelta(seconds=1))
     key = {"pk": {"S": "a"}}

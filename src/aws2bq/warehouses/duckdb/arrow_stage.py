@@ -39,6 +39,7 @@ own JSON reader (a MAP per item) for those. The size of the export never makes i
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -473,6 +474,12 @@ class Lines:
         names = self.names[root]
         if not pa.types.is_struct(values.type):
             raise _BadFile(f"has {root} values that are not objects ({values.type})")
+        for f in values.type:
+            # Before the profile reads it: a descriptor holding another JSON type (an N that
+            # is a JSON number) is a shape read_json reads, not one the profile can. A null
+            # type (the attribute always null in this chunk) is skipped, as in _finish.
+            if not pa.types.is_null(f.type):
+                _check_profilable(f.type)
         return [
             (f.name, names.column(f.name), child)
             for f, child in zip(values.type, values.flatten(), strict=True)
@@ -625,6 +632,29 @@ class SpilledRows:
 
 
 _EMPTY = pa.table({"_empty": pa.array([], pa.null())})
+
+
+@functools.lru_cache(maxsize=1024)
+def _check_profilable(t: pa.DataType) -> None:
+    """Unsupported if a chunk's attribute type has a descriptor holding another JSON type (an
+    ``N`` that is a JSON number: the profile reads N and NS as text). Checked once per type
+    (a file's chunks have the same few); null types are left to the chunks that widen them,
+    and the rest of the shape to :func:`_shape` over the unified schema."""
+    if not pa.types.is_struct(t):
+        raise Unsupported(f"not a DynamoDB value: {t}")
+    for f in t:
+        name, ft = f.name, f.type
+        if pa.types.is_null(ft) or (pa.types.is_list(ft) and pa.types.is_null(ft.value_type)):
+            continue
+        wrong = (
+            (name in _STRINGS and not pa.types.is_string(ft))
+            or (name in _BOOLS and not pa.types.is_boolean(ft))
+            or (name in _SETS and not (pa.types.is_list(ft) and pa.types.is_string(ft.value_type)))
+            or (name == "M" and not pa.types.is_struct(ft))
+            or (name == "L" and not pa.types.is_list(ft))
+        )
+        if wrong:
+            raise Unsupported(f"not a DynamoDB value: {name} {ft}")
 
 
 def _shape(t: pa.DataType, depth: int = 0) -> ValueShape:
