@@ -255,7 +255,8 @@ def test_a_list_holding_null_is_refused_naming_its_line(
 ) -> None:
     # Never in DynamoDB JSON; pyarrow's inference reads a leading null into invalid arrays
     # (apache/arrow#51305) that failed later as "a bug in aws2bq".
-    good = b'{"Item":{"v":{"SS":["x"]},"w":{"L":[{"S":"y"}]}}}\n'
+    # A "\r" between tokens is JSON whitespace, not a line break (the line numbers say so).
+    good = b'{"Item":{"v":{"SS":["x"]},\r"w":{"L":[{"S":"y"}]}}}\n'
     learned = arrow_stage._Schema(native=native and arrow_scan.available())
     arrow_stage._parse_chunk(pa.py_buffer(good), learned)
     for fresh in (False, True):  # the learned schema (the scanner) / inference
@@ -264,6 +265,7 @@ def test_a_list_holding_null_is_refused_naming_its_line(
         with pytest.raises(arrow_stage._BadFile, match="null element") as caught:
             arrow_stage._parse_chunk(pa.py_buffer(chunk), target)
         assert caught.value.line == 3 and where in str(caught.value)
+        assert caught.value.hint is not None and "altered" in caught.value.hint
 
 
 @pytest.mark.parametrize("native", [True, False])

@@ -178,7 +178,7 @@ def test_an_incremental_record_holding_a_list_with_null_is_refused(
         tmp_path / "inc",
         [[
             record({"pk": {"S": "k4"}}, {"pk": {"S": "k4"}, "v": {"N": "44"}}, micros=20),
-            record({"pk": {"S": "k1"}}, {"pk": {"S": "k1"}}, old=bad, micros=10),
+            record({"pk": {"S": "k1"}}, bad, micros=10),
         ]],
         export_id="0003-inc",
         export_from=T1,
@@ -189,7 +189,7 @@ def test_an_incremental_record_holding_a_list_with_null_is_refused(
         _ddb(loaded, folder, "merge")
     message = str(caught.value)
     assert f"{Path(entry['dataFileS3Key']).name} line 2" in message, message
-    assert "null element at OldImage.doc.M.tags.SS[1]" in message, message
+    assert "null element at NewImage.doc.M.tags.SS[1]" in message, message
     assert dump(loaded) == before
 
 

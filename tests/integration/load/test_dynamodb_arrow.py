@@ -9,6 +9,7 @@ import pytest
 from bench.export_writer import item_line, write_export
 
 from aws2bq.core.progress import NullProgress
+from aws2bq.errors import Aws2BqError
 from aws2bq.runner.dynamodb_load import DynamoDBLoadRequest, load_dynamodb
 from aws2bq.sources.dynamodb.export import read_export
 from aws2bq.warehouses import connect
@@ -177,6 +178,19 @@ def test_a_descriptor_holding_another_json_type_falls_back_to_read_json(
     assert _without_ledger(snapshot(tmp_path / "w.duckdb")) == _without_ledger(
         snapshot(tmp_path / "slow.duckdb")
     )
+
+
+def test_an_n_holding_a_list_is_read_json_s_to_judge(tmp_path: Path) -> None:
+    # {"N": []}: pyarrow infers list<null>, which the profile cannot read either ("a bug in
+    # aws2bq" before). The Arrow stager declines, so both stagers end alike.
+    items = [{"pk": {"S": "1"}, "v": {"N": []}}, {"pk": {"S": "2"}, "v": {"N": "3"}}]
+    folder = write_export(tmp_path / "src", [[item_line(i)] for i in items]).folder
+    errors = []
+    for params in ("", "arrow=0"):
+        with pytest.raises(Aws2BqError) as caught:
+            _load(folder, tmp_path / f"w{params}.duckdb", params)
+        errors.append(str(caught.value))
+    assert errors[0] == errors[1], errors
 
 
 def test_bad_lines_fall_back_and_name_the_file(tmp_path: Path) -> None:

@@ -17,10 +17,11 @@ from __future__ import annotations
 import base64
 import binascii
 import gzip
+import json
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 import orjson
 
@@ -40,6 +41,18 @@ class LineFile(Protocol):
     def open(self) -> Any: ...
 
 
+def decode_line(line: bytes) -> Any:
+    """One line's JSON (None if not JSON). orjson first; the standard library for what
+    orjson refuses and a JSON reader may accept (an integer wider than 64 bits)."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        try:
+            return json.loads(line)
+        except ValueError:
+            return None
+
+
 def lines(files: Sequence[LineFile]) -> Iterator[tuple[Place, Any]]:
     """Every line of every file, in order: (place, parsed JSON, or None if not JSON)."""
     for f in files:
@@ -48,10 +61,7 @@ def lines(files: Sequence[LineFile]) -> Iterator[tuple[Place, Any]]:
                 for n, line in enumerate(text, start=1):
                     if not line.strip():
                         continue
-                    try:
-                        yield (f.key, n), orjson.loads(line)
-                    except orjson.JSONDecodeError:
-                        yield (f.key, n), None
+                    yield (f.key, n), decode_line(line)
         except (OSError, EOFError, zlib.error):
             continue  # an unreadable file is reported by the stager, not here
 
@@ -122,6 +132,7 @@ NULL_ELEMENT = (
     "holds a list or set with a null element at {where} (DynamoDB JSON never has one: an L "
     'element is a typed value such as {{"NULL": true}}, a set\'s members are strings)'
 )
+NULL_ELEMENT_HINT = "the file was altered or is not a DynamoDB export; nothing was applied"
 
 
 def null_element(value: Any, where: str = "") -> str | None:
@@ -146,7 +157,7 @@ def null_element(value: Any, where: str = "") -> str | None:
     return None
 
 
-def raise_null_element(files: Sequence[LineFile]) -> None:
+def raise_null_element(files: Sequence[LineFile]) -> NoReturn:
     """Raise ``ExportError`` naming the first line holding a list with a null element (a
     warehouse's staging found that some line has one)."""
     export = getattr(files[0], "export", "") if files else ""
@@ -156,10 +167,7 @@ def raise_null_element(files: Sequence[LineFile]) -> None:
             break
     else:
         problem = "a line " + NULL_ELEMENT.format(where="some attribute")
-    raise ExportError(
-        f"export {export}: {problem}",
-        hint="the file was altered or is not a DynamoDB export; nothing was applied",
-    )
+    raise ExportError(f"export {export}: {problem}", hint=NULL_ELEMENT_HINT)
 
 
 def first_unkeyed_record(

@@ -39,7 +39,6 @@ own JSON reader (a MAP per item) for those. The size of the export never makes i
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 import threading
@@ -50,7 +49,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
-import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
@@ -62,7 +60,12 @@ from aws2bq.core.dynamodb_sql import ValueShape
 from aws2bq.core.dynamodb_types import DESCRIPTORS
 from aws2bq.core.progress import NullProgress, Progress
 from aws2bq.errors import ExportError
-from aws2bq.sources.dynamodb.lines import NULL_ELEMENT, null_element
+from aws2bq.sources.dynamodb.lines import (
+    NULL_ELEMENT,
+    NULL_ELEMENT_HINT,
+    decode_line,
+    null_element,
+)
 from aws2bq.stage_hook import reached
 from aws2bq.warehouses.base import RawFile
 from aws2bq.warehouses.duckdb.arrow_profile import Profile, value_acc
@@ -114,12 +117,14 @@ class _BadFile(Exception):
     """A file is not what an export holds (the message is completed with the file's key).
 
     ``line``: the 1-based line at fault, when known (lines are counted as parsed rows: an
-    export's file has no blank lines).
+    export's file has no blank lines). ``hint``: what to do, when not the default (the file
+    is truncated or not gzip JSON lines).
     """
 
-    def __init__(self, message: str, *, line: int | None = None) -> None:
+    def __init__(self, message: str, *, line: int | None = None, hint: str | None = None) -> None:
         super().__init__(message)
         self.line = line
+        self.hint = hint
 
 
 class _Names:
@@ -302,16 +307,11 @@ def _check_lists(table: pa.Table, data: pa.Buffer) -> None:
     """
     if not any(_null_in_list(chunk) for column in table.columns for chunk in column.chunks):
         return
-    for n, text in enumerate(memoryview(data).tobytes().splitlines(), start=1):
-        if not text.strip():
-            continue
-        try:
-            where = null_element(orjson.loads(text))
-        except orjson.JSONDecodeError:
-            continue  # pyarrow parsed the chunk: not reached
-        if where is not None:
-            raise _BadFile(NULL_ELEMENT.format(where=where), line=n)
-    raise _BadFile(NULL_ELEMENT.format(where="some attribute"))
+    # Split on "\n" only, as the locator does (JSON allows a "\r" between tokens).
+    for n, text in enumerate(memoryview(data).tobytes().split(b"\n"), start=1):
+        if text.strip() and (where := null_element(decode_line(text))) is not None:
+            raise _BadFile(NULL_ELEMENT.format(where=where), line=n, hint=NULL_ELEMENT_HINT)
+    raise _BadFile(NULL_ELEMENT.format(where="some attribute"), hint=NULL_ELEMENT_HINT)
 
 
 def _null_in_list(values: pa.Array) -> bool:
@@ -634,17 +634,18 @@ class SpilledRows:
 _EMPTY = pa.table({"_empty": pa.array([], pa.null())})
 
 
-@functools.lru_cache(maxsize=1024)
 def _check_profilable(t: pa.DataType) -> None:
     """Unsupported if a chunk's attribute type has a descriptor holding another JSON type (an
-    ``N`` that is a JSON number: the profile reads N and NS as text). Checked once per type
-    (a file's chunks have the same few); null types are left to the chunks that widen them,
-    and the rest of the shape to :func:`_shape` over the unified schema."""
+    ``N`` that is a JSON number or a list: the profile reads N and NS as text). Null types
+    (``null``; ``list<null>`` for a set or L, all empty) are left to the chunks that widen
+    them, and the rest of the shape to :func:`_shape` over the unified schema. Not cached:
+    hashing a wide map's type costs more than these few comparisons."""
     if not pa.types.is_struct(t):
         raise Unsupported(f"not a DynamoDB value: {t}")
     for f in t:
         name, ft = f.name, f.type
-        if pa.types.is_null(ft) or (pa.types.is_list(ft) and pa.types.is_null(ft.value_type)):
+        empty_list = pa.types.is_list(ft) and pa.types.is_null(ft.value_type)
+        if pa.types.is_null(ft) or (empty_list and (name in _SETS or name == "L")):
             continue
         wrong = (
             (name in _STRINGS and not pa.types.is_string(ft))
@@ -759,7 +760,8 @@ def stage(
             at = f"data file {file.key}" + (f" line {exc.line}" if exc.line else "")
             raise ExportError(
                 f"export {export}: {at} cannot be read: it {exc}",
-                hint="the file is truncated or not an export's gzip JSON lines; export again",
+                hint=exc.hint
+                or "the file is truncated or not an export's gzip JSON lines; export again",
             ) from exc
         finally:
             result.segments.close()
