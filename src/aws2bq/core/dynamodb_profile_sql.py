@@ -154,12 +154,18 @@ def profile_select(stage: exp.Table, item_column: str = "Item") -> exp.Select:
 
 
 def read_profile(rows: Sequence[Sequence[object]]) -> dict[str, AttributeStats]:
-    """Turn the rows of :func:`profile_select` into statistics per attribute."""
+    """Turn the rows of :func:`profile_select` into statistics per attribute.
+
+    An attribute never present with a descriptor (a JSON ``null`` in every item, which
+    DynamoDB JSON never has) has no statistics and so no column, as on the Arrow stager
+    (:meth:`aws2bq.warehouses.duckdb.arrow_profile.Profile.result`)."""
     out: dict[str, AttributeStats] = {}
     nd = len(DESCRIPTORS)
     for row in rows:
         name = str(row[0])
         counts = {d: int(str(row[1 + i] or 0)) for i, d in enumerate(DESCRIPTORS)}
+        if not any(counts.values()):
+            continue
         n = _number_stats(row[1 + nd : 5 + nd])
         ns = _number_stats(row[5 + nd : 9 + nd])
         out[name] = AttributeStats(name, {d: c for d, c in counts.items() if c}, n, ns)

@@ -98,12 +98,15 @@ def test_both_stagers_give_the_same_table(tmp_path: Path, items: list[dict[str, 
 def test_null_members_and_attributes_stay_on_the_fast_path(tmp_path: Path) -> None:
     # Not DynamoDB JSON, read as absent on every path; a chunk where an attribute is only
     # null (a null type) must not make the Arrow stager decline.
+    # "never" is null in every item: no column on either stager (read_json made one).
     items = [
         {"pk": {"S": "1"}, "doc": {"M": {"a": {"S": "x"}, "gone": None}}, "top": None},
-        {"pk": {"S": "2"}, "doc": {"M": {"gone": {"S": "z"}}}, "top": {"S": "y"}},
+        {"pk": {"S": "2"}, "doc": {"M": {"gone": {"S": "z"}}}, "top": {"S": "y"}, "never": None},
     ]
     fast, slow = _both(tmp_path, [[item_line(items[0])], [item_line(items[1])]])
     assert _without_ledger(fast) == _without_ledger(slow)
+    assert _types(tmp_path / "fast.duckdb") == _types(tmp_path / "slow.duckdb")
+    assert "never" not in dict(_types(tmp_path / "slow.duckdb"))
     assert any('{"a":"x"}' in r for r in fast["t"]), fast
 
 
@@ -199,16 +202,18 @@ def test_bad_lines_fall_back_and_name_the_file(tmp_path: Path) -> None:
     _staging_fails(folder, f"duckdb:///{tmp_path / 'w.duckdb'}", r"\.json\.gz.*cannot be read")
 
 
-def _staging_fails(folder: Path, url: str, match: str) -> None:
+def _staging_fails(folder: Path, url: str, match: str) -> str:
+    """Staging ``folder`` fails with a message matching ``match``; returns the message."""
     wh = connect(url)
     try:
         export = read_export(str(folder))
-        with pytest.raises(Exception, match=match):
+        with pytest.raises(Exception, match=match) as caught:
             wh.stage_dynamodb_export(  # type: ignore[attr-defined]
                 export.files, stream="t", progress=NullProgress()
             )
     finally:
         wh.close()
+    return str(caught.value)
 
 
 @pytest.mark.parametrize("native", ["", "native=0"])
@@ -232,4 +237,5 @@ def test_a_bad_line_deep_in_a_file_is_named_by_its_number(
     lines[2345] = bad + b"\n"
     folder = write_export(tmp_path / "src", [lines]).folder
     url = f"duckdb:///{tmp_path / 'w.duckdb'}" + (f"?{native}" if native else "")
-    _staging_fails(folder, url, rf"\.json\.gz line 2346 cannot be read.*{says}")
+    message = _staging_fails(folder, url, rf"\.json\.gz line 2346 cannot be read.*{says}")
+    assert "in row" not in message  # pyarrow's row in the chunk, beside the line, confused

@@ -132,7 +132,7 @@ NULL_ELEMENT = (
     "holds a list or set with a null element at {where} (DynamoDB JSON never has one: an L "
     'element is a typed value such as {{"NULL": true}}, a set\'s members are strings)'
 )
-NULL_ELEMENT_HINT = "the file was altered or is not a DynamoDB export; nothing was applied"
+NOT_DYNAMODB_JSON_HINT = "the file was altered or is not a DynamoDB export; nothing was applied"
 
 
 def null_element(value: Any, where: str = "") -> str | None:
@@ -147,14 +147,17 @@ def null_element(value: Any, where: str = "") -> str | None:
                 return found
     elif isinstance(value, Mapping):
         for name, member in value.items():
-            step = (
-                (f".{name}" if where else name)
-                if str(name).isidentifier()
-                else f"[{orjson.dumps(name).decode()}]"
-            )
-            if (found := null_element(member, where + step)) is not None:
+            if (found := null_element(member, where + member_step(name, where))) is not None:
                 return found
     return None
+
+
+def member_step(name: str, where: str = "") -> str:
+    """One step of a place in a line: ``.name``, or ``["a b"]`` for a name that is not an
+    identifier (no dot at the start of a place: ``Item``)."""
+    if str(name).isidentifier():
+        return f".{name}" if where else name
+    return f"[{orjson.dumps(name).decode()}]"
 
 
 def raise_null_element(files: Sequence[LineFile]) -> NoReturn:
@@ -167,7 +170,7 @@ def raise_null_element(files: Sequence[LineFile]) -> NoReturn:
             break
     else:
         problem = "a line " + NULL_ELEMENT.format(where="some attribute")
-    raise ExportError(f"export {export}: {problem}", hint=NULL_ELEMENT_HINT)
+    raise ExportError(f"export {export}: {problem}", hint=NOT_DYNAMODB_JSON_HINT)
 
 
 def first_unkeyed_record(

@@ -177,10 +177,36 @@ class AttributeAcc:
         self.set_numbers.add(other.set_numbers)
 
 
+class NotANumber(ValueError):
+    """An ``N`` value or ``NS`` member whose text is not a number (``"abc"``): not DynamoDB
+    JSON, whose numbers are decimal text. ``row``: the value's index in the array profiled."""
+
+    def __init__(self, descriptor: str, text: str, row: int) -> None:
+        super().__init__(f"an {descriptor} value that is not a number ({text!r})")
+        self.descriptor, self.text, self.row = descriptor, text, row
+
+
+def _first_not_a_number(descriptor: str, child: pa.Array) -> NotANumber:
+    """The first value of ``child`` (N texts, or NS lists) that is not a number (the error
+    path only: read in Python)."""
+    for row, value in enumerate(child.to_pylist()):
+        for text in value if isinstance(value, list) else [value]:
+            if text is None:
+                continue
+            try:
+                number_parts(text)
+            except ValueError:
+                return NotANumber(descriptor, text, row)
+    raise AssertionError("number_acc refused texts that number_parts reads")
+
+
 def value_acc(values: pa.Array) -> AttributeAcc:
     """Statistics of one attribute's staged values (a struct array of descriptors).
 
     A null struct (the attribute is absent from that item) contributes nothing.
+
+    Raises:
+        NotANumber: an N value or NS member is not a number.
     """
     acc = AttributeAcc()
     if not pa.types.is_struct(values.type):
@@ -194,10 +220,13 @@ def value_acc(values: pa.Array) -> AttributeAcc:
             present = pc.sum(pc.cast(child, pa.int64())).as_py() or 0  # {"NULL": true} only
         if present:
             acc.descriptors[f.name] = present
-        if f.name == "N" and present:
-            acc.numbers = number_acc(child)
-        elif f.name == "NS" and present:
-            acc.set_numbers = number_acc(pc.list_flatten(child))
+        try:
+            if f.name == "N" and present:
+                acc.numbers = number_acc(child)
+            elif f.name == "NS" and present:
+                acc.set_numbers = number_acc(pc.list_flatten(child))
+        except ValueError as exc:
+            raise _first_not_a_number(f.name, child) from exc
     return acc
 
 

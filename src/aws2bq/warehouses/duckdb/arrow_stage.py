@@ -61,14 +61,15 @@ from aws2bq.core.dynamodb_types import DESCRIPTORS
 from aws2bq.core.progress import NullProgress, Progress
 from aws2bq.errors import ExportError
 from aws2bq.sources.dynamodb.lines import (
+    NOT_DYNAMODB_JSON_HINT,
     NULL_ELEMENT,
-    NULL_ELEMENT_HINT,
     decode_line,
+    member_step,
     null_element,
 )
 from aws2bq.stage_hook import reached
 from aws2bq.warehouses.base import RawFile
-from aws2bq.warehouses.duckdb.arrow_profile import Profile, value_acc
+from aws2bq.warehouses.duckdb.arrow_profile import NotANumber, Profile, value_acc
 from aws2bq.warehouses.duckdb.arrow_scan import Plan, plan_for
 
 log = logging.getLogger(__name__)
@@ -290,7 +291,8 @@ def _not_json_lines(exc: pa.ArrowInvalid) -> _BadFile:
     line = int(row.group(1)) + 1 if row else None
     if "changed from object to" in text:  # `[]`, `1`, `"x"`, `true` as a line
         return _BadFile("has a line that is not a JSON object", line=line)
-    return _BadFile(f"is not JSON lines ({text})", line=line)
+    # The line is named: pyarrow's 0-based "in row N" of the chunk beside it only confused.
+    return _BadFile(f"is not JSON lines ({_ROW.sub('', text).rstrip()})", line=line)
 
 
 def _check_lists(table: pa.Table, data: pa.Buffer) -> None:
@@ -310,8 +312,8 @@ def _check_lists(table: pa.Table, data: pa.Buffer) -> None:
     # Split on "\n" only, as the locator does (JSON allows a "\r" between tokens).
     for n, text in enumerate(memoryview(data).tobytes().split(b"\n"), start=1):
         if text.strip() and (where := null_element(decode_line(text))) is not None:
-            raise _BadFile(NULL_ELEMENT.format(where=where), line=n, hint=NULL_ELEMENT_HINT)
-    raise _BadFile(NULL_ELEMENT.format(where="some attribute"), hint=NULL_ELEMENT_HINT)
+            raise _BadFile(NULL_ELEMENT.format(where=where), line=n, hint=NOT_DYNAMODB_JSON_HINT)
+    raise _BadFile(NULL_ELEMENT.format(where="some attribute"), hint=NOT_DYNAMODB_JSON_HINT)
 
 
 def _null_in_list(values: pa.Array) -> bool:
@@ -509,7 +511,17 @@ class ItemLines(Lines):
             raise _BadFile('has no Item (each line is one {"Item": {...}} object)', line=line)
         columns = {}
         for attribute, name, values in self._flatten("Item", item):
-            result.profile.add(attribute, value_acc(values))
+            try:
+                result.profile.add(attribute, value_acc(values))
+            except NotANumber as exc:
+                # Before: "unexpected ValueError (a bug in aws2bq)", no file named.
+                line = result.rows - table.num_rows + exc.row + 1
+                where = f"Item{member_step(attribute, 'Item')}.{exc.descriptor}"
+                raise _BadFile(
+                    f"holds {exc} at {where} (DynamoDB numbers are decimal text)",
+                    line=line,
+                    hint=NOT_DYNAMODB_JSON_HINT,
+                ) from exc
             columns[name] = values
         return pa.table(columns) if columns else pa.table({"_rows": pa.nulls(len(item))})
 

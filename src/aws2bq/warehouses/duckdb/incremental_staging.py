@@ -36,7 +36,7 @@ from aws2bq.core.dynamodb_types import AttributeStats
 from aws2bq.core.progress import Progress
 from aws2bq.errors import ExportError, WarehouseError
 from aws2bq.sources.blobs import ExportFile, fetch_all
-from aws2bq.sources.dynamodb.lines import raise_null_element
+from aws2bq.sources.dynamodb.lines import NOT_DYNAMODB_JSON_HINT, raise_null_element
 from aws2bq.warehouses.base import DynamoDBIncrementalStaging, RawFile, StagedExport, TableRef
 from aws2bq.warehouses.duckdb import arrow_profile, arrow_stage
 from aws2bq.warehouses.duckdb.host import DuckDBHost
@@ -311,6 +311,12 @@ class DuckDBDynamoDBIncrementalStaging(DuckDBHost, DynamoDBIncrementalStaging):
                 deleted = batch.filter(batch.column(inc.DELETED))
                 profile.merge(arrow_profile.stats_of(deleted, key_columns))
                 segments.write(pa.Table.from_batches([batch]))
+        except arrow_profile.NotANumber as exc:
+            # Found after the dedup, where records have no line any more: the value says which.
+            raise ExportError(
+                f"a change holds {exc} (DynamoDB numbers are decimal text)",
+                hint=NOT_DYNAMODB_JSON_HINT,
+            ) from exc
         finally:
             segments.close()
         handle.changes = arrow_stage.Spill(
