@@ -148,8 +148,9 @@ def test_invalid_utf8_inside_a_string_names_the_file_without_sql(
     )  # fmt: skip
     line = error_line(err)
     assert code == 1, err
-    assert data.name in line and "UTF-8" in line
+    assert f"{data.name} line 2 " in line and "UTF-8" in line
     assert "SELECT" not in line and "LINE 1" not in line and "statement" not in line
+    assert "DuckDB" not in line and "/tmp" not in line.split("→")[0].split(": ", 2)[-1]
     assert snapshot(db) == before
 
 

@@ -239,3 +239,13 @@ def test_a_bad_line_deep_in_a_file_is_named_by_its_number(
     url = f"duckdb:///{tmp_path / 'w.duckdb'}" + (f"?{native}" if native else "")
     message = _staging_fails(folder, url, rf"\.json\.gz line 2346 cannot be read.*{says}")
     assert "in row" not in message  # pyarrow's row in the chunk, beside the line, confused
+
+
+def test_read_json_s_refusal_names_the_line_not_duckdb_s_message(tmp_path: Path) -> None:
+    # DuckDB's own message named a scratch copy and "at byte 29 in line 4" for line 3.
+    lines = [item_line(i) for i in _items(300)]
+    lines[122] = b'{"Item": {"pk": {"S": "x"}}\n'
+    folder = write_export(tmp_path / "src", [lines]).folder
+    url = f"duckdb:///{tmp_path / 'w.duckdb'}?arrow=0"
+    message = _staging_fails(folder, url, r"\.json\.gz line 123 is not JSON")
+    assert "DuckDB" not in message and "byte" not in message, message

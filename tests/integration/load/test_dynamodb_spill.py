@@ -193,6 +193,22 @@ def test_an_incremental_descriptor_holding_another_json_type_falls_back(tmp_path
     assert tables[0] == tables[1] and len(tables[0]) == 1, tables
 
 
+@pytest.mark.parametrize("params", STAGERS)
+def test_a_record_that_is_not_json_is_named_by_its_line(tmp_path: Path, params: str) -> None:
+    t0 = FULL_TIME
+    key = {"pk": {"S": "k1"}}
+    good = record_line(_micros(t0 + timedelta(seconds=1)), key, {**key, "v": {"N": "2"}})
+    full = write_export(tmp_path, [[item_line({**key, "v": {"N": "1"}})]], export_time=t0).folder
+    db = tmp_path / "w.duckdb"
+    _load(full, db, params=params)
+    export = _records_export(
+        tmp_path, [[good, good[:-5] + b"\n"]], t0, t0 + timedelta(hours=1), "i1"
+    )
+    with pytest.raises(ExportError, match=r"\.json\.gz line 2 (is not JSON|cannot be read)") as e:
+        _load(export, db, params=params)
+    assert "DuckDB" not in str(e.value) and "in row" not in str(e.value), e.value
+
+
 def test_dedup_does_not_depend_on_the_file_order(tmp_path: Path) -> None:
     when = _micros(FULL_TIME + timedelta(seconds=1))
     key = {"pk": {"S": "a"}}

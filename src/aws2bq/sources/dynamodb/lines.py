@@ -66,6 +66,24 @@ def lines(files: Sequence[LineFile]) -> Iterator[tuple[Place, Any]]:
             continue  # an unreadable file is reported by the stager, not here
 
 
+def unreadable_line(f: LineFile) -> tuple[int, str] | None:
+    """The first line of ``f`` that is not UTF-8 or not JSON: (1-based line, why), or None
+    (the file is unreadable another way: its gzip, its size). For naming the line a
+    warehouse's reader refused with a message of its own."""
+    try:
+        with f.open() as raw, gzip.GzipFile(fileobj=raw, mode="rb") as text:
+            for n, line in enumerate(text, start=1):
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError:
+                    return n, "is not UTF-8 text (RFC 8259 §8.1)"
+                if line.strip() and decode_line(line) is None:
+                    return n, "is not JSON"
+    except (OSError, EOFError, zlib.error):
+        return None
+    return None
+
+
 def key_problem(image: Any, keys: Sequence[str]) -> str | None:
     """Why ``image`` (a DynamoDB item) cannot be keyed by ``keys``, or None if it can."""
     if not isinstance(image, Mapping):

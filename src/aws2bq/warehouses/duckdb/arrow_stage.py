@@ -242,6 +242,12 @@ def _check_utf8(data: pa.Buffer) -> None:
             pa.large_string()
         )
     except pa.ArrowInvalid as exc:
+        # The error path only: Python finds the first bad byte, so the line can be named.
+        try:
+            memoryview(data).tobytes().decode("utf-8")
+        except UnicodeDecodeError as bad:
+            line = memoryview(data)[: bad.start].tobytes().count(b"\n") + 1
+            raise _BadFile("is not UTF-8 text (RFC 8259 §8.1)", line=line) from exc
         raise _BadFile(f"is not UTF-8 text ({exc})") from exc
 
 

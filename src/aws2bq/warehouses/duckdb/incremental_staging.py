@@ -36,7 +36,11 @@ from aws2bq.core.dynamodb_types import AttributeStats
 from aws2bq.core.progress import Progress
 from aws2bq.errors import ExportError, WarehouseError
 from aws2bq.sources.blobs import ExportFile, fetch_all
-from aws2bq.sources.dynamodb.lines import NOT_DYNAMODB_JSON_HINT, raise_null_element
+from aws2bq.sources.dynamodb.lines import (
+    NOT_DYNAMODB_JSON_HINT,
+    raise_null_element,
+    unreadable_line,
+)
 from aws2bq.warehouses.base import DynamoDBIncrementalStaging, RawFile, StagedExport, TableRef
 from aws2bq.warehouses.duckdb import arrow_profile, arrow_stage
 from aws2bq.warehouses.duckdb.host import DuckDBHost
@@ -224,9 +228,13 @@ class DuckDBDynamoDBIncrementalStaging(DuckDBHost, DynamoDBIncrementalStaging):
             try:
                 self.query(probe)
             except WarehouseError as exc:
-                detail = exc.message
+                # DuckDB's message names a scratch copy and counts lines its own way: our
+                # reading of the file names the line when it can.
+                found = unreadable_line(f)
+                where = f"data file {f.key}" + (f" line {found[0]}" if found else "")
+                detail = found[1] if found else f"cannot be read ({exc.message})"
                 raise ExportError(
-                    f"export {f.export}: data file {f.key} cannot be read ({detail})",
+                    f"export {f.export}: {where} {detail}",
                     hint="the file is truncated or not gzip JSON lines; export the window again",
                 ) from error
 
