@@ -84,6 +84,17 @@ def unreadable_line(f: LineFile) -> tuple[int, str] | None:
     return None
 
 
+def unreadable_file(f: LineFile, reader_message: str) -> str:
+    """What is wrong with a data file a warehouse's reader refused: ``data file KEY line N
+    is not …`` when :func:`unreadable_line` finds the line (the reader's own message names a
+    scratch copy and counts lines its own way), else ``data file KEY cannot be read
+    (reader_message)``."""
+    found = unreadable_line(f)
+    if found is None:
+        return f"data file {f.key} cannot be read ({reader_message})"
+    return f"data file {f.key} line {found[0]} {found[1]}"
+
+
 def key_problem(image: Any, keys: Sequence[str]) -> str | None:
     """Why ``image`` (a DynamoDB item) cannot be keyed by ``keys``, or None if it can."""
     if not isinstance(image, Mapping):

@@ -665,15 +665,21 @@ def _check_profilable(t: pa.DataType) -> None:
         empty_list = pa.types.is_list(ft) and pa.types.is_null(ft.value_type)
         if pa.types.is_null(ft) or (empty_list and (name in _SETS or name == "L")):
             continue
-        wrong = (
-            (name in _STRINGS and not pa.types.is_string(ft))
-            or (name in _BOOLS and not pa.types.is_boolean(ft))
-            or (name in _SETS and not (pa.types.is_list(ft) and pa.types.is_string(ft.value_type)))
-            or (name == "M" and not pa.types.is_struct(ft))
-            or (name == "L" and not pa.types.is_list(ft))
-        )
-        if wrong:
+        if name in DESCRIPTORS and not _holds_its_type(name, ft):
             raise Unsupported(f"not a DynamoDB value: {name} {ft}")
+
+
+def _holds_its_type(descriptor: str, t: pa.DataType) -> bool:
+    """Whether ``descriptor`` holds the Arrow type of its DynamoDB JSON type: text for S, N,
+    B; a boolean for BOOL, NULL; a list of text for the sets; a struct for M; a list for L
+    (an unknown descriptor holds none)."""
+    return (
+        (descriptor in _STRINGS and pa.types.is_string(t))
+        or (descriptor in _BOOLS and pa.types.is_boolean(t))
+        or (descriptor in _SETS and pa.types.is_list(t) and pa.types.is_string(t.value_type))
+        or (descriptor == "M" and pa.types.is_struct(t))
+        or (descriptor == "L" and pa.types.is_list(t))
+    )
 
 
 def _shape(t: pa.DataType, depth: int = 0) -> ValueShape:
@@ -685,24 +691,16 @@ def _shape(t: pa.DataType, depth: int = 0) -> ValueShape:
     element: ValueShape | None = None
     for f in t:
         name, ft = f.name, f.type
-        scalar = (
-            (name in _STRINGS and pa.types.is_string(ft))
-            or (name in _BOOLS and pa.types.is_boolean(ft))
-            or (name in _SETS and pa.types.is_list(ft) and pa.types.is_string(ft.value_type))
-        )
-        if scalar:
-            pass
-        elif name == "M" and pa.types.is_struct(ft):
+        if not _holds_its_type(name, ft):
+            raise Unsupported(f"not a DynamoDB value: {name} {ft}")
+        if name == "M":
             # DuckDB resolves struct fields case-insensitively (even by position): members
             # whose names differ only in case would read each other's values.
             if len({m.name.lower() for m in ft}) != len(ft):
                 raise Unsupported("map members whose names differ only in case")
             members = tuple((m.name, _shape(m.type, depth + 1)) for m in ft)
-        elif name == "L" and pa.types.is_list(ft):
-            if not pa.types.is_null(ft.value_type):
-                element = _shape(ft.value_type, depth + 1)
-        else:
-            raise Unsupported(f"not a DynamoDB value: {name} {ft}")
+        elif name == "L" and not pa.types.is_null(ft.value_type):
+            element = _shape(ft.value_type, depth + 1)
         descriptors.append(name)
     assert set(descriptors) <= set(DESCRIPTORS)
     return ValueShape(tuple(descriptors), members, element)

@@ -31,7 +31,7 @@ from aws2bq.sources.blobs import ExportFile, fetch_all
 from aws2bq.sources.dynamodb.lines import (
     raise_line_without_item,
     raise_null_element,
-    unreadable_line,
+    unreadable_file,
 )
 from aws2bq.warehouses.base import DynamoDBStaging, RawFile, StagedExport, TableRef
 from aws2bq.warehouses.duckdb import arrow_stage
@@ -169,13 +169,8 @@ class DuckDBDynamoDBStaging(DuckDBHost, DynamoDBStaging):
             try:
                 self.query(probe)
             except WarehouseError as exc:
-                # DuckDB's message names a scratch copy and counts lines its own way: our
-                # reading of the file names the line when it can.
-                found = unreadable_line(f)
-                where = f"data file {f.key}" + (f" line {found[0]}" if found else "")
-                detail = found[1] if found else f"cannot be read ({exc.message})"
                 raise ExportError(
-                    f"export {f.export}: {where} {detail}",
+                    f"export {f.export}: {unreadable_file(f, exc.message)}",
                     hint="the file is truncated or not gzip JSON lines; re-export the table",
                 ) from error
 
