@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -131,27 +132,40 @@ def test_an_rds_parquet_file_that_is_a_named_pipe_is_refused_promptly(tmp_path: 
     assert snapshot(db) in ({}, {"_aws2bq_ledger": []})
 
 
+def _refused(
+    tmp_path: Path, cli: Cli, edit: Callable[[list[bytes]], None], params: str = "", *more: str
+) -> tuple[str, str]:
+    """A second export whose first file's lines ``edit`` changed is refused (``params``: the
+    DuckDB URL's query, ``more``: further CLI options) and nothing is applied; returns (the
+    error line, that file's name)."""
+    db, before = _first(tmp_path, cli)
+    folder, data = _second(tmp_path)
+    lines = _lines_of(data)
+    edit(lines)
+    _rewrite(folder, data, lines)
+    code, _, err = cli(
+        "load", "dynamodb", str(folder), "--table", "t", "--key", "pk", *more,
+        "--warehouse", f"duckdb:///{db}{params}", "--quiet",
+    )  # fmt: skip
+    line = error_line(err)
+    assert code == 1, err
+    assert snapshot(db) == before
+    return line, data.name
+
+
 @pytest.mark.parametrize("stager", ["arrow", "read_json"])
 @pytest.mark.parametrize("mode", ["replace", "merge"])
 def test_invalid_utf8_inside_a_string_names_the_file_without_sql(
     tmp_path: Path, cli: Cli, stager: str, mode: str
 ) -> None:
-    db, before = _first(tmp_path, cli)
-    folder, data = _second(tmp_path)
-    lines = _lines_of(data)
-    lines[1] = lines[1].replace(b'"S":"k', b'"S":"\xff\xfek')
-    _rewrite(folder, data, lines)
+    def edit(lines: list[bytes]) -> None:
+        lines[1] = lines[1].replace(b'"S":"k', b'"S":"\xff\xfek')
+
     params = "" if stager == "arrow" else "?arrow=0"
-    code, _, err = cli(
-        "load", "dynamodb", str(folder), "--table", "t", "--key", "pk", "--mode", mode,
-        "--warehouse", f"duckdb:///{db}{params}", "--quiet",
-    )  # fmt: skip
-    line = error_line(err)
-    assert code == 1, err
-    assert f"{data.name} line 2 " in line and "UTF-8" in line
+    line, name = _refused(tmp_path, cli, edit, params, "--mode", mode)
+    assert f"{name} line 2 " in line and "UTF-8" in line
     assert "SELECT" not in line and "LINE 1" not in line and "statement" not in line
     assert "DuckDB" not in line and "/tmp" not in line.split("→")[0].split(": ", 2)[-1]
-    assert snapshot(db) == before
 
 
 def test_reads_stop_at_the_listed_size(tmp_path: Path) -> None:
@@ -233,24 +247,6 @@ NULL_IN_LIST: dict[str, tuple[dict[str, object], str]] = {
 }
 
 
-def _refused(tmp_path: Path, cli: Cli, bad: bytes, params: str = "") -> tuple[str, str]:
-    """A second export holding ``bad`` as line 2 of its first file is refused and nothing is
-    applied; returns (the error line, that file's name)."""
-    db, before = _first(tmp_path, cli)
-    folder, data = _second(tmp_path)
-    lines = _lines_of(data)
-    lines.insert(1, bad)
-    _rewrite(folder, data, lines)
-    code, _, err = cli(
-        "load", "dynamodb", str(folder), "--table", "t", "--key", "pk",
-        "--warehouse", f"duckdb:///{db}{params}", "--quiet",
-    )  # fmt: skip
-    line = error_line(err)
-    assert code == 1, err
-    assert snapshot(db) == before
-    return line, data.name
-
-
 @pytest.mark.parametrize("stager", ["arrow", "read_json"])
 @pytest.mark.parametrize("case", sorted(NULL_IN_LIST))
 def test_a_list_holding_null_names_its_line_and_applies_nothing(
@@ -258,7 +254,8 @@ def test_a_list_holding_null_names_its_line_and_applies_nothing(
 ) -> None:
     attributes, where = NULL_IN_LIST[case]
     bad = orjson.dumps({"Item": {"pk": {"S": "k9"}, **attributes}}) + b"\n"
-    line, name = _refused(tmp_path, cli, bad, "" if stager == "arrow" else "?arrow=0")
+    params = "" if stager == "arrow" else "?arrow=0"
+    line, name = _refused(tmp_path, cli, lambda lines: lines.insert(1, bad), params)
     assert f"{name} line 2" in line and where in line and "null" in line, line
 
 
@@ -266,29 +263,42 @@ def test_an_n_that_is_not_a_number_names_its_line(tmp_path: Path, cli: Cli) -> N
     # The Arrow stager's profile raised "unexpected ValueError: not a number: 'abc' (a bug in
     # aws2bq ...)". (read_json still fails later, at the cast, naming no file: the closing
     # note's candidate issue on values that are not DynamoDB JSON.)
-    line, name = _refused(tmp_path, cli, b'{"Item":{"pk":{"S":"k9"},"v":{"N":"abc"}}}\n')
+    bad = b'{"Item":{"pk":{"S":"k9"},"v":{"N":"abc"}}}\n'
+    line, name = _refused(tmp_path, cli, lambda lines: lines.insert(1, bad))
     assert f"{name} line 2" in line and "not a number ('abc') at Item.v.N" in line, line
 
 
-def test_an_incremental_n_that_is_not_a_number_is_refused(tmp_path: Path, cli: Cli) -> None:
+def _incremental_refused(
+    tmp_path: Path, cli: Cli, records: list[dict[str, object]], params: str = ""
+) -> tuple[str, str]:
+    """An incremental export of ``records`` (one file) after the first export is refused in
+    merge mode and nothing is applied; returns (the error line, the file's name)."""
     db, before = _first(tmp_path, cli)
-    micros = int((T1 + timedelta(minutes=5)).timestamp() * 1_000_000)
-    key = {"pk": {"S": "k1"}}
     folder = incremental_export(
         tmp_path / "inc",
-        [[record(key, {**key, "v": {"NS": ["1", "x"]}}, micros=micros)]],
+        [records],
         export_id="0003-inc",
         export_from=T1,
         export_to=T1 + timedelta(hours=1),
     )
+    (entry,) = manifest_entries(folder)
     code, _, err = cli(
         "load", "dynamodb", str(folder), "--table", "t", "--key", "pk", "--mode", "merge",
-        "--warehouse", f"duckdb:///{db}", "--quiet",
+        "--warehouse", f"duckdb:///{db}{params}", "--quiet",
     )  # fmt: skip
     line = error_line(err)
     assert code == 1, err
-    assert "an NS value that is not a number ('x')" in line and "a bug" not in line, err
     assert snapshot(db) == before
+    return line, Path(entry["dataFileS3Key"]).name
+
+
+def test_an_incremental_n_that_is_not_a_number_is_refused(tmp_path: Path, cli: Cli) -> None:
+    micros = int((T1 + timedelta(minutes=5)).timestamp() * 1_000_000)
+    key = {"pk": {"S": "k1"}}
+    line, _ = _incremental_refused(
+        tmp_path, cli, [record(key, {**key, "v": {"NS": ["1", "x"]}}, micros=micros)]
+    )
+    assert "an NS value that is not a number ('x')" in line and "a bug" not in line, line
 
 
 @pytest.mark.parametrize("stager", ["arrow", "read_json"])
@@ -319,7 +329,6 @@ def test_a_null_map_member_reads_as_absent(tmp_path: Path, cli: Cli, stager: str
 def test_an_incremental_record_holding_a_list_with_null_is_refused(
     tmp_path: Path, cli: Cli, stager: str, image: str
 ) -> None:
-    db, before = _first(tmp_path, cli)
     good = record({"pk": {"S": "k4"}}, {"pk": {"S": "k4"}, "v": {"N": "44"}}, micros=20)
     bad_item = {"pk": {"S": "k1"}, "doc": {"M": {"tags": {"SS": ["a", None]}}}}
     clean_item = {"pk": {"S": "k1"}, "v": {"N": "1"}}
@@ -329,21 +338,6 @@ def test_an_incremental_record_holding_a_list_with_null_is_refused(
         old=bad_item if image == "OldImage" else clean_item,
         micros=30,
     )
-    folder = incremental_export(
-        tmp_path / "inc",
-        [[good, bad]],
-        export_id="0003-inc",
-        export_from=T1,
-        export_to=T1 + timedelta(hours=1),
-    )
-    (entry,) = manifest_entries(folder)
-    name = Path(entry["dataFileS3Key"]).name
     params = "" if stager == "arrow" else "?arrow=0"
-    code, _, err = cli(
-        "load", "dynamodb", str(folder), "--table", "t", "--key", "pk", "--mode", "merge",
-        "--warehouse", f"duckdb:///{db}{params}", "--quiet",
-    )  # fmt: skip
-    line = error_line(err)
-    assert code == 1, err
-    assert f"{name} line 2" in line and f"{image}.doc.M.tags.SS[1]" in line, err
-    assert snapshot(db) == before
+    line, name = _incremental_refused(tmp_path, cli, [good, bad], params)
+    assert f"{name} line 2" in line and f"{image}.doc.M.tags.SS[1]" in line, line
